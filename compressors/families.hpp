@@ -1,0 +1,19 @@
+#pragma once
+// One factory per compressor family; compressors/registry.cpp maps SPECs onto them.
+// Levels are checked by the caller (the registry) against the ranges below.
+#include <memory>
+#include <string>
+
+#include "zgen/compressor.hpp"
+
+namespace zgen {
+
+std::unique_ptr<Compressor> make_gzip(int level);     // 1..9, zlib deflate in a gzip container
+std::unique_ptr<Compressor> make_zstd(int level);     // 1..22
+std::unique_ptr<Compressor> make_xz(int preset);      // 0..9, liblzma, .xz container
+std::unique_ptr<Compressor> make_bzip2(int level);    // 1..9
+std::unique_ptr<Compressor> make_brotli(int quality); // 0..11
+// Any program that reads stdin and writes stdout; run through /bin/sh -c.
+std::unique_ptr<Compressor> make_command(const std::string& command, double timeout_seconds);
+
+}  // namespace zgen

@@ -1,0 +1,101 @@
+// gzip:L — zlib's deflate (windowBits 15, memLevel 8, default strategy) in a gzip container.
+//
+// Code length, bit-exact: a gzip file is a 10-byte header, the raw deflate stream and an
+// 8-byte trailer. The deflate stream of d, completed with Z_BLOCK, ends at a bit position that
+// zlib reports through deflatePending; the final-block flag and the byte padding are the same
+// for every continuation, so they are left out. ℓ(d) = 8·18 + deflate_bits(d).
+#include <zlib.h>
+
+#include <memory>
+#include <string>
+
+#include "compressors/families.hpp"
+
+namespace zgen {
+namespace {
+
+constexpr int kWindowBits = 15;
+constexpr int kMemLevel = 8;
+constexpr double kGzipFramingBits = 8.0 * (10 + 8);
+
+class Gzip final : public Compressor {
+ public:
+  explicit Gzip(int level) : level_(level) {}
+
+  std::string name() const override { return "gzip:" + std::to_string(level_); }
+
+  Bytes compress(ByteView data) const override {
+    z_stream zs{};
+    if (deflateInit2(&zs, level_, Z_DEFLATED, kWindowBits + 16, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("deflateInit2 failed");
+    Bytes out(deflateBound(&zs, data.size()));
+    zs.next_in = const_cast<Bytef*>(data.data());
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&zs, Z_FINISH);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
+    return out;
+  }
+
+  Bytes decompress(ByteView data) const override {
+    z_stream zs{};
+    if (inflateInit2(&zs, kWindowBits + 16) != Z_OK) throw std::runtime_error("inflateInit2 failed");
+    Bytes out;
+    Bytes buf(1 << 16);
+    zs.next_in = const_cast<Bytef*>(data.data());
+    zs.avail_in = static_cast<uInt>(data.size());
+    int rc = Z_OK;
+    while (rc != Z_STREAM_END) {
+      zs.next_out = buf.data();
+      zs.avail_out = static_cast<uInt>(buf.size());
+      rc = inflate(&zs, Z_NO_FLUSH);
+      if (rc != Z_OK && rc != Z_STREAM_END) {
+        inflateEnd(&zs);
+        throw UserError(std::string("gzip: corrupt or truncated stream") + (zs.msg ? std::string(" (") + zs.msg + ")" : ""));
+      }
+      out.insert(out.end(), buf.data(), buf.data() + (buf.size() - zs.avail_out));
+      if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+        inflateEnd(&zs);
+        throw UserError("gzip: truncated stream");
+      }
+    }
+    const bool trailing = zs.avail_in != 0;
+    inflateEnd(&zs);
+    if (trailing) throw UserError("gzip: trailing bytes after the end of the stream");
+    return out;
+  }
+
+  double code_length_bits(ByteView data) const override {
+    z_stream zs{};
+    if (deflateInit2(&zs, level_, Z_DEFLATED, -kWindowBits, kMemLevel, Z_DEFAULT_STRATEGY) != Z_OK)
+      throw std::runtime_error("deflateInit2 failed");
+    Bytes out(deflateBound(&zs, data.size()) + 64);
+    zs.next_in = const_cast<Bytef*>(data.data());
+    zs.avail_in = static_cast<uInt>(data.size());
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&zs, Z_BLOCK);
+    unsigned pending = 0;
+    int bits = 0;
+    deflatePending(&zs, &pending, &bits);
+    const double total = 8.0 * (static_cast<double>(zs.total_out) + pending) + bits;
+    deflateEnd(&zs);
+    if (rc != Z_OK || zs.avail_in != 0) throw std::runtime_error("deflate(Z_BLOCK) did not consume its input");
+    return kGzipFramingBits + total;
+  }
+
+  bool bit_exact() const override { return true; }
+  std::size_t window_bytes() const override { return std::size_t{1} << kWindowBits; }
+
+ private:
+  int level_;
+};
+
+}  // namespace
+
+std::unique_ptr<Compressor> make_gzip(int level) { return std::make_unique<Gzip>(level); }
+
+}  // namespace zgen

@@ -1,0 +1,47 @@
+#pragma once
+// A lossless compressor, and the code-length state that turns it into a model.
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "zgen/bytes.hpp"
+
+namespace zgen {
+
+// The compressor's state after a context c, from which the code length of c·x is
+// costed for many continuations x. Implementations that can snapshot the compressor
+// (the deflate model) cost x without recompressing c; the others recompress.
+//
+// Invariant: bits_with(x) == compressor.code_length_bits(c·x) exactly, where c is
+// every byte given to begin() and append() so far. A state is used by one thread at
+// a time; clone() gives an independent copy for another thread.
+struct CodeLengthState {
+  virtual ~CodeLengthState() = default;
+  virtual double context_bits() = 0;                    // ℓ(c)
+  virtual double bits_with(ByteView continuation) = 0;  // ℓ(c·x)
+  virtual void append(ByteView committed) = 0;          // c ← c·committed
+  virtual std::unique_ptr<CodeLengthState> clone() const = 0;
+};
+
+struct Compressor {
+  virtual ~Compressor() = default;
+  // The canonical spec that makes this compressor again, e.g. "gzip:9".
+  virtual std::string name() const = 0;
+  virtual Bytes compress(ByteView data) const = 0;
+  // Throws UserError when the input is not a valid stream of this format.
+  virtual Bytes decompress(ByteView data) const = 0;
+  // Code length in bits; bit-exact where the format allows (see bit_exact()).
+  virtual double code_length_bits(ByteView data) const { return 8.0 * compress(data).size(); }
+  // True when code_length_bits counts bits, not whole bytes of output.
+  virtual bool bit_exact() const { return false; }
+  // The most context that can influence the code length of what follows it
+  // (the match window); the predictor keeps between this and twice this.
+  virtual std::size_t window_bytes() const = 0;
+  // The fast path. The default recompresses c·x from scratch for every x.
+  virtual std::unique_ptr<CodeLengthState> begin(ByteView context) const;
+};
+
+// The state that recompresses c·x from scratch: the reference every fast path must equal.
+std::unique_ptr<CodeLengthState> recompressing_state(const Compressor& compressor, ByteView context);
+
+}  // namespace zgen

@@ -1,0 +1,24 @@
+#pragma once
+// Model SPECs: any compressor SPEC (turned into a predictor through its code lengths),
+// "ppm:N" (the adaptive context-mixing model), later "transformer:PATH".
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "zgen/predictor.hpp"
+
+namespace zgen {
+
+struct PredictorOptions {
+  // Which bytes a compressor-derived predictor may propose: "all" (256 values, the only
+  // choice for scoring and coding), "printable" (tab, newline, 0x20..0x7e) or "context"
+  // (the byte values that occur in the context).
+  std::string alphabet = "all";
+  int threads = 1;              // candidates costed in parallel; results do not depend on it
+  bool snapshot = true;         // false: recompress c·x from scratch for every candidate
+  std::size_t max_context = 0;  // 0: the compressor's window (see Compressor::window_bytes)
+};
+
+std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options = {});
+
+}  // namespace zgen

@@ -1,0 +1,36 @@
+#pragma once
+// An autoregressive next-byte model.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "zgen/bytes.hpp"
+
+namespace zgen {
+
+// Models that predict a byte as 8 binary decisions (most significant bit first) expose
+// them, so that the arithmetic coder codes 8 binary events per byte instead of asking for
+// all 256 probabilities. Probabilities are integers so that encoder and decoder agree bit
+// for bit: p1() = P(next bit is 1) · 2^16, always in [1, 65535].
+struct BinaryPredictor {
+  virtual ~BinaryPredictor() = default;
+  virtual std::uint32_t p1() = 0;
+  virtual void update_bit(int bit) = 0;  // after 8 calls the byte is observed
+};
+
+struct Predictor {
+  virtual ~Predictor() = default;
+  virtual std::string name() const = 0;
+  virtual void reset(ByteView context) = 0;  // condition on a context (forgets the past)
+  virtual void observe(std::uint8_t byte) = 0;  // append one byte
+  // Natural-log distribution of the next byte: out[b] = ln p(b | everything observed).
+  // Finite for every byte the predictor allows; exp(out) sums to 1 within 1e-9.
+  // Bytes outside a restricted alphabet get -infinity.
+  virtual void log_probs(std::span<double, 256> out) = 0;
+  // The bitwise view of this model, or nullptr when it only predicts whole bytes.
+  // Mixing calls to observe() and to the bitwise view is allowed at byte boundaries.
+  virtual BinaryPredictor* as_binary() { return nullptr; }
+};
+
+}  // namespace zgen

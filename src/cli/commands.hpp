@@ -1,0 +1,10 @@
+#pragma once
+// One function per `zgen` subcommand; each parses its own options (Boost.ProgramOptions)
+// and returns the process exit code. UserError escapes to main, which prints it and exits 2.
+namespace zgen::cli {
+
+int run_sample(int argc, char** argv);
+int run_score(int argc, char** argv);
+int run_compare(int argc, char** argv);
+
+}  // namespace zgen::cli
