@@ -17,6 +17,7 @@ struct PredictorOptions {
   int threads = 1;              // candidates costed in parallel; results do not depend on it
   bool snapshot = true;         // false: recompress c·x from scratch for every candidate
   std::size_t max_context = 0;  // 0: the compressor's window (see Compressor::window_bytes)
+  double command_timeout = 30;  // seconds a cmd: compressor may run on one input
 };
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options = {});

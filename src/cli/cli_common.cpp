@@ -1,0 +1,101 @@
+#include "src/cli/cli_common.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <thread>
+
+namespace zgen::cli {
+
+bool parse_or_help(int argc, char** argv, const po::options_description& options, po::variables_map& vm,
+                   const std::string& usage, const po::positional_options_description* positional) {
+  po::options_description all;
+  all.add(options).add_options()("help,h", "show this help");
+  auto parser = po::command_line_parser(argc, argv).options(all);
+  if (positional) parser.positional(*positional);
+  po::store(parser.run(), vm);
+  if (vm.count("help")) {
+    std::cout << usage << "\n\n" << all << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+Bytes read_input(const std::string& path) {
+  if (path == "-") {
+    Bytes data;
+    char buf[1 << 16];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) data.insert(data.end(), buf, buf + n);
+    if (std::ferror(stdin)) throw UserError("cannot read standard input");
+    return data;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw UserError("'" + path + "' is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
+  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw UserError("cannot read '" + path + "'");
+  return data;
+}
+
+void write_output(const std::string& path, ByteView data) {
+  if (path == "-") {
+    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0)
+      throw UserError("cannot write to standard output");
+    return;
+  }
+  const std::string tmp = path + ".zgen-tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw UserError("cannot create '" + tmp + "': " + std::strerror(errno));
+    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw UserError("cannot write '" + tmp + "'");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw UserError("cannot rename '" + tmp + "' to '" + path + "': " + why);
+  }
+}
+
+void require_finite(const char* option, double value) {
+  if (!std::isfinite(value)) throw UserError(std::string("--") + option + " must be a finite number");
+}
+
+void require_range(const char* option, double value, double lo, double hi, const char* range_text) {
+  if (!(value >= lo && value <= hi))
+    throw UserError(std::string("--") + option + " must be in " + range_text + ", got " + std::to_string(value));
+}
+
+void require_at_least(const char* option, long long value, long long lo) {
+  if (value < lo)
+    throw UserError(std::string("--") + option + " must be at least " + std::to_string(lo) + ", got " +
+                    std::to_string(value));
+}
+
+int default_threads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+std::uint64_t fresh_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000ULL;
+}
+
+}  // namespace zgen::cli

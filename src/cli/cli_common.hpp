@@ -1,0 +1,35 @@
+#pragma once
+// What every subcommand shares: option parsing with --help, reading files, strict checks.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "zgen/bytes.hpp"
+
+namespace zgen::cli {
+
+namespace po = boost::program_options;
+
+// Parses argv (argv[0] is the subcommand's name) against `options`, with `positional` if any.
+// Returns false when --help was asked for, after printing `usage` and the options to stdout.
+bool parse_or_help(int argc, char** argv, const po::options_description& options, po::variables_map& vm,
+                   const std::string& usage, const po::positional_options_description* positional = nullptr);
+
+// Whole file, or stdin for "-". UserError for a missing, unreadable or non-regular file.
+Bytes read_input(const std::string& path);
+// Writes atomically: a temporary file next to `path`, renamed on success; "-" is stdout.
+void write_output(const std::string& path, ByteView data);
+
+// Strict checks that turn a bad number into a one-line UserError naming the option.
+void require_finite(const char* option, double value);
+void require_range(const char* option, double value, double lo, double hi, const char* range_text);
+void require_at_least(const char* option, long long value, long long lo);
+
+// All threads the machine has (at least 1).
+int default_threads();
+// A seed from the operating system, for runs where the user did not give one (it is printed).
+std::uint64_t fresh_seed();
+
+}  // namespace zgen::cli
