@@ -4,11 +4,16 @@
 // 8-byte trailer. The deflate stream of d, completed with Z_BLOCK, ends at a bit position that
 // zlib reports through deflatePending; the final-block flag and the byte padding are the same
 // for every continuation, so they are left out. ℓ(d) = 8·18 + deflate_bits(d).
+//
+// code_length_bits asks zlib itself and is the reference. begin() returns the fast path: the
+// zgen deflate model (compressors/deflate_model.hpp), which takes zlib's decisions one by one and
+// counts bits, so that ℓ(c·x) equals code_length_bits(c·x) exactly.
 #include <zlib.h>
 
 #include <memory>
 #include <string>
 
+#include "compressors/deflate_model.hpp"
 #include "compressors/families.hpp"
 
 namespace zgen {
@@ -17,6 +22,29 @@ namespace {
 constexpr int kWindowBits = 15;
 constexpr int kMemLevel = 8;
 constexpr double kGzipFramingBits = 8.0 * (10 + 8);
+
+// ℓ(c·x) from the deflate model's committed state after c.
+class GzipState final : public CodeLengthState {
+ public:
+  GzipState(int level, ByteView context) : model_(level) { model_.append(context); }
+
+  double context_bits() override {
+    if (context_bits_ < 0) context_bits_ = kGzipFramingBits + static_cast<double>(model_.bits());
+    return context_bits_;
+  }
+  double bits_with(ByteView continuation) override {
+    return kGzipFramingBits + static_cast<double>(model_.bits_with(continuation));
+  }
+  void append(ByteView committed) override {
+    model_.append(committed);
+    context_bits_ = -1;
+  }
+  std::unique_ptr<CodeLengthState> clone() const override { return std::make_unique<GzipState>(*this); }
+
+ private:
+  deflate::DeflateModel model_;
+  double context_bits_ = -1;
+};
 
 class Gzip final : public Compressor {
  public:
@@ -33,7 +61,7 @@ class Gzip final : public Compressor {
     zs.avail_in = static_cast<uInt>(data.size());
     zs.next_out = out.data();
     zs.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&zs, Z_FINISH);
+    const int rc = ::deflate(&zs, Z_FINISH);
     out.resize(zs.total_out);
     deflateEnd(&zs);
     if (rc != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
@@ -77,7 +105,7 @@ class Gzip final : public Compressor {
     zs.avail_in = static_cast<uInt>(data.size());
     zs.next_out = out.data();
     zs.avail_out = static_cast<uInt>(out.size());
-    const int rc = deflate(&zs, Z_BLOCK);
+    const int rc = ::deflate(&zs, Z_BLOCK);
     unsigned pending = 0;
     int bits = 0;
     deflatePending(&zs, &pending, &bits);
@@ -85,6 +113,10 @@ class Gzip final : public Compressor {
     deflateEnd(&zs);
     if (rc != Z_OK || zs.avail_in != 0) throw std::runtime_error("deflate(Z_BLOCK) did not consume its input");
     return kGzipFramingBits + total;
+  }
+
+  std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    return std::make_unique<GzipState>(level_, context);
   }
 
   bool bit_exact() const override { return true; }
