@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numbers>
 
@@ -75,11 +76,19 @@ std::vector<double> CodeLengthPredictor::extra_bits(std::span<const Bytes> conti
   const int threads = std::min<int>(static_cast<int>(states_.size()), std::max(n, 1));
   // Each candidate's length is exact whichever state computes it, so the split over threads
   // cannot change any result; a static schedule keeps the work per state predictable.
+  // An exception may not leave an OpenMP region: the first one is kept and rethrown after it.
+  std::exception_ptr failure;
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int i = 0; i < n; ++i) {
-    bits[static_cast<std::size_t>(i)] =
-        states_[static_cast<std::size_t>(omp_get_thread_num())]->bits_with(continuations[static_cast<std::size_t>(i)]) - base;
+    try {
+      bits[static_cast<std::size_t>(i)] =
+          states_[static_cast<std::size_t>(omp_get_thread_num())]->bits_with(continuations[static_cast<std::size_t>(i)]) - base;
+    } catch (...) {
+#pragma omp critical(zgen_extra_bits_failure)
+      if (!failure) failure = std::current_exception();
+    }
   }
+  if (failure) std::rethrow_exception(failure);
   return bits;
 }
 

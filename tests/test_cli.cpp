@@ -104,8 +104,11 @@ TEST_CASE("bad input: one line, exit code 2, never a crash") {
   expect_user_error("score --model gzip", "data");
   expect_user_error("compare --models gzip,,xz --data " + binary, "models");
   expect_user_error("frobnicate", "frobnicate");
-  expect_user_error("sample --model 'cmd:false' --length 2 --no-corpus --prompt ab", "cmd");
-  expect_user_error("sample --model 'cmd:true' --length 2 --no-corpus --prompt ab", "nothing");
+  expect_user_error("sample -q --model 'cmd:false' --length 2 --no-corpus --prompt ab", "cmd");
+  expect_user_error("sample -q --model 'cmd:true' --length 2 --no-corpus --prompt ab", "nothing");
+  // A compressor that fails only on some continuations, inside the parallel costing.
+  expect_user_error("sample -q --threads 2 --alphabet printable --model 'cmd:\"d=$(cat); case $d in *Z*) exit 3;; esac; printf %s $d | gzip -c\"' "
+                    "--length 2 --no-corpus --prompt ab", "exit");
   std::remove(empty.c_str());
   std::remove(binary.c_str());
 }

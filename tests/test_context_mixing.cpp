@@ -1,0 +1,201 @@
+// ppm:N, the context-mixing model (src/context_mixing.hpp): determinism, the 256-way
+// distribution against the coding path, learning, reset, hostile data.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "src/context_mixing.hpp"
+
+namespace {
+
+using zgen::Bytes;
+using zgen::Predictor;
+
+Bytes read_fixture(const char* name) {
+  std::ifstream f(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
+  REQUIRE_MESSAGE(f, "missing fixture " << name);
+  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+Bytes random_bytes(std::size_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  Bytes out(n);
+  for (auto& b : out) b = static_cast<std::uint8_t>(rng() >> 24);
+  return out;
+}
+
+// Feeds bytes through the coding path; returns every p1() it saw, and adds the ideal
+// code length in bits to *bits.
+std::vector<std::uint32_t> code(Predictor& m, zgen::ByteView data, double* bits = nullptr) {
+  zgen::BinaryPredictor* bin = m.as_binary();
+  REQUIRE(bin != nullptr);
+  std::vector<std::uint32_t> seen;
+  seen.reserve(data.size() * 8);
+  for (std::uint8_t byte : data) {
+    for (int i = 7; i >= 0; --i) {
+      const int bit = (byte >> i) & 1;
+      const std::uint32_t p = bin->p1();
+      seen.push_back(p);
+      if (bits) *bits -= std::log2(bit ? p / 65536.0 : 1 - p / 65536.0);
+      bin->update_bit(bit);
+    }
+  }
+  // The BinaryPredictor contract: p1 in [1, 65535] (checked once per call: doctest
+  // assertions per bit would dominate the run time).
+  bool in_range = true;
+  for (std::uint32_t p : seen) in_range = in_range && p >= 1 && p <= 65535;
+  CHECK(in_range);
+  return seen;
+}
+
+double bits_per_byte(Predictor& m, zgen::ByteView data) {
+  double bits = 0;
+  code(m, data, &bits);
+  return bits / static_cast<double>(data.size());
+}
+
+// Adaptive order-0 baseline: counts with a 1/2 prior, the classic first model.
+double order0_bits_per_byte(zgen::ByteView data) {
+  std::array<double, 256> count{};
+  count.fill(0.5);
+  double total = 128, bits = 0;
+  for (std::uint8_t b : data) {
+    bits -= std::log2(count[b] / total);
+    count[b] += 1;
+    total += 1;
+  }
+  return bits / static_cast<double>(data.size());
+}
+
+// The probability the coding path gives to `byte` after `context`: the product of its
+// 8 bit probabilities.
+double path_probability(Predictor& m, zgen::ByteView context, std::uint8_t byte) {
+  m.reset(context);
+  zgen::BinaryPredictor* bin = m.as_binary();
+  double p = 1;
+  for (int i = 7; i >= 0; --i) {
+    const int bit = (byte >> i) & 1;
+    p *= bit ? bin->p1() / 65536.0 : 1 - bin->p1() / 65536.0;
+    bin->update_bit(bit);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("ppm: names and orders") {
+  CHECK(zgen::make_context_mixing(6)->name() == "ppm:6");
+  CHECK(zgen::make_context_mixing(3, {})->name() == "ppm:3:unprimed");
+  CHECK_THROWS_AS(zgen::make_context_mixing(0), zgen::UserError);
+  CHECK_THROWS_AS(zgen::make_context_mixing(13), zgen::UserError);
+  for (int order : {1, 12}) CHECK(zgen::make_context_mixing(order, {})->as_binary() != nullptr);
+}
+
+TEST_CASE("ppm: two instances give the same predictions bit for bit") {
+  const Bytes text = read_fixture("sotu-valid-70k.txt");
+  Bytes data(text.begin(), text.begin() + 12000);
+  const Bytes noise = random_bytes(3000, 7);
+  data.insert(data.end(), noise.begin(), noise.end());
+  for (bool primed : {true, false}) {
+    auto a = primed ? zgen::make_context_mixing(6) : zgen::make_context_mixing(6, {});
+    auto b = primed ? zgen::make_context_mixing(6) : zgen::make_context_mixing(6, {});
+    CHECK(code(*a, data) == code(*b, data));
+  }
+}
+
+TEST_CASE("ppm: log_probs is normalised, matches the coding path, and changes nothing") {
+  const Bytes text = read_fixture("sotu-valid-70k.txt");
+  auto model = zgen::make_context_mixing(6);
+  auto twin = zgen::make_context_mixing(6);   // never asked for log_probs
+  auto probe = zgen::make_context_mixing(6);  // walks single paths
+  std::array<double, 256> lp{};
+  std::size_t at = 0;
+  for (std::size_t stop : {std::size_t{0}, std::size_t{1}, std::size_t{700}, std::size_t{3000}}) {
+    const zgen::ByteView gap(text.data() + at, stop - at);
+    for (std::uint8_t b : gap) model->observe(b);
+    code(*twin, gap);
+    at = stop;
+    model->log_probs(lp);
+    double sum = 0;
+    bool finite = true;
+    for (double v : lp) finite = finite && std::isfinite(v), sum += std::exp(v);
+    REQUIRE(finite);
+    CHECK(std::abs(sum - 1) < 1e-9);
+    const zgen::ByteView context(text.data(), stop);
+    for (int byte : {static_cast<int>(text[stop]), 0, int{'e'}, int{' '}, 255, 128}) {
+      const double p = path_probability(*probe, context, static_cast<std::uint8_t>(byte));
+      CHECK(std::abs(std::exp(lp[byte]) / p - 1) < 1e-12);
+    }
+  }
+  // log_probs left the model exactly where the twin is.
+  const zgen::ByteView rest(text.data() + at, 2000);
+  CHECK(code(*model, rest) == code(*twin, rest));
+}
+
+TEST_CASE("ppm: learns English (fewer bits per byte than order 0 and a fixed bound)") {
+  const Bytes text = read_fixture("sotu-valid-70k.txt");
+  const zgen::ByteView sample(text.data(), 40000);
+  const double order0 = order0_bits_per_byte(sample);
+  auto primed = zgen::make_context_mixing(6);
+  auto blank = zgen::make_context_mixing(6, {});
+  const double with_primer = bits_per_byte(*primed, sample);
+  const double without = bits_per_byte(*blank, sample);
+  MESSAGE("order-0 " << order0 << ", ppm:6 " << with_primer << ", unprimed " << without << " bits/byte");
+  CHECK(order0 > 4.0);
+  CHECK(with_primer < 2.3);
+  CHECK(without < 2.6);
+  CHECK(with_primer < without);
+  CHECK(without < order0 - 1.5);
+}
+
+TEST_CASE("ppm: reset forgets what came before") {
+  const Bytes text = read_fixture("sotu-valid-70k.txt");
+  const zgen::ByteView before(text.data() + 20000, 5000), after(text.data() + 40000, 4000);
+  for (bool primed : {true, false}) {
+    auto used = primed ? zgen::make_context_mixing(5) : zgen::make_context_mixing(5, {});
+    auto fresh = primed ? zgen::make_context_mixing(5) : zgen::make_context_mixing(5, {});
+    code(*used, before);
+    used->reset({});
+    CHECK(code(*used, after) == code(*fresh, after));
+    // reset(context) is a fresh model that observed the context.
+    used->reset(before);
+    fresh->reset({});
+    for (std::uint8_t b : before) fresh->observe(b);
+    CHECK(code(*used, after) == code(*fresh, after));
+  }
+}
+
+TEST_CASE("ppm: random bytes cost about 8 bits each, and every byte value is fine") {
+  const Bytes noise = random_bytes(40000, 12345);
+  auto model = zgen::make_context_mixing(6);
+  const double bpb = bits_per_byte(*model, noise);
+  MESSAGE("random bytes: " << bpb << " bits/byte");
+  CHECK(bpb > 7.9);  // nothing to learn: less would mean a broken measurement
+  CHECK(bpb < 8.1);
+
+  Bytes all;
+  for (int round = 0; round < 4; ++round)
+    for (int b = 0; b < 256; ++b) all.push_back(static_cast<std::uint8_t>(b));
+  auto fresh = zgen::make_context_mixing(6, {});
+  std::array<double, 256> lp{};
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (i % 97 == 0 || i + 1 == all.size()) {
+      fresh->log_probs(lp);
+      double sum = 0;
+      bool finite = true;
+      for (double v : lp) finite = finite && std::isfinite(v), sum += std::exp(v);
+      REQUIRE(finite);
+      CHECK(std::abs(sum - 1) < 1e-9);
+      // By the third round the sequence is a long repeat: the match model knows it.
+      if (i >= 2 * 256 + 16) CHECK(std::exp(lp[all[i]]) > 0.5);
+    }
+    fresh->observe(all[i]);
+  }
+}
