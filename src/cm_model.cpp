@@ -1,6 +1,7 @@
 // ContextMixingModel: assembly of the ppm:N model. The design and its reasons are in
 // src/context_mixing.hpp; the parts are in the other cm_* files.
 #include "src/cm_model.hpp"
+#include "src/container.hpp"  // fnv1a64
 
 #include <algorithm>
 #include <cmath>
@@ -125,6 +126,7 @@ ContextMixingModel::ContextMixingModel(int order, ByteView primer)
       match_(kMatchMinLen, 20, 22),
       final_mixer_({kFinalInitialWeight, kFinalInitialWeight, kFinalInitialWeight, 0}, kFinalMixerSets) {
   if (n_contexts_ > kMaxContexts) throw std::logic_error("cm: too many contexts");
+  primer_hash_ = primer.empty() ? 0 : fnv1a64(primer);
   const StateTable& st = StateTable::instance();
   for (int i = 0; i < n_contexts_; ++i) {
     const int k = i < first_word_context_ ? orders_[i] : 3;

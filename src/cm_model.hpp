@@ -33,6 +33,7 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor {
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
   BinaryPredictor* as_binary() override { return this; }
+  std::uint64_t parameters_hash() const override { return primer_hash_; }
 
   // BinaryPredictor
   std::uint32_t p1() override;
@@ -72,6 +73,7 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor {
   static std::shared_ptr<const Primed> primed_state(int order, ByteView primer);
 
   std::shared_ptr<const Primed> primed_;
+  std::uint64_t primer_hash_ = 0;  // fnv1a64 of the primer; 0 for a blank model
   int order_;
   std::string name_;
   std::vector<int> orders_;  // context orders, 0 first

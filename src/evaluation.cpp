@@ -5,12 +5,14 @@
 #include <cmath>
 #include <numbers>
 
+#include "src/arithmetic_compressor.hpp"
 #include "src/code_length_predictor.hpp"
+#include "src/conditioned_predictor.hpp"
 
 namespace zgen {
 
 ScoreResult score_model(const std::string& spec, ByteView context, ByteView data, const PredictorOptions& options,
-                        const std::function<void()>& on_byte) {
+                        const std::function<void()>& on_byte, bool with_coder) {
   PredictorOptions all = options;
   all.alphabet = "all";  // a score must give every byte a finite probability
   auto model = make_predictor(spec, all);
@@ -18,8 +20,10 @@ ScoreResult score_model(const std::string& spec, ByteView context, ByteView data
   r.model = model->name();
   r.bytes = data.size();
 
-  const auto start = std::chrono::steady_clock::now();
+  const auto conditioned = std::chrono::steady_clock::now();
   model->reset(context);
+  const auto start = std::chrono::steady_clock::now();
+  r.context_seconds = std::chrono::duration<double>(start - conditioned).count();
   std::array<double, 256> lp{};
   for (std::uint8_t b : data) {
     model->log_probs(lp);
@@ -29,6 +33,14 @@ ScoreResult score_model(const std::string& spec, ByteView context, ByteView data
     if (on_byte) on_byte();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  if (with_coder) {
+    auto coder_model = make_predictor(spec, all);
+    ConditionedPredictor conditioned(*coder_model, context);
+    const EncodedPayload e = encode_payload(conditioned, data, 0);
+    r.coded_bits = e.actual_bits();
+    r.coded_ideal_bits = e.ideal_bits;
+  }
 
   if (auto* clp = dynamic_cast<CodeLengthPredictor*>(model.get())) {
     const Compressor& c = clp->compressor();
@@ -50,11 +62,16 @@ nlohmann::json to_json(const ScoreResult& r) {
                       {"bits_per_byte", r.bits_per_byte()},
                       {"model_bits", r.model_bits},
                       {"seconds", r.seconds},
+                      {"context_seconds", r.context_seconds},
                       {"bytes_per_second", r.bytes_per_second()}};
   if (r.own_bits_given_context) {
     j["own_bits_per_byte_given_context"] = *r.own_bits_given_context / static_cast<double>(r.bytes ? r.bytes : 1);
     j["own_rate_alone_percent"] = 100.0 * *r.own_bits_alone / (8.0 * static_cast<double>(r.bytes ? r.bytes : 1));
     j["own_bit_exact"] = r.own_bit_exact;
+  }
+  if (r.coded_bits) {
+    j["coded_bits"] = *r.coded_bits;
+    j["coded_ideal_bits"] = *r.coded_ideal_bits;
   }
   return j;
 }

@@ -7,20 +7,31 @@
 #include "zgen/registry.hpp"
 
 namespace zgen {
+namespace {
+
+// "ppm", "ppm:N" or "ppm:N:unprimed" (the context-mixing model without its built-in primer).
+std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
+  std::string rest = spec.size() > 3 ? spec.substr(4) : "";
+  bool primed = true;
+  const std::string suffix = ":unprimed";
+  if (rest.size() > suffix.size() && rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    primed = false;
+    rest.resize(rest.size() - suffix.size());
+  }
+  int order = kContextMixingDefaultOrder;
+  if (spec.size() > 3) {
+    if (rest.empty()) throw UserError("ppm: missing order after ':' in '" + spec + "' (try ppm:6)");
+    if (rest.size() > 2 || rest.find_first_not_of("0123456789") != std::string::npos)
+      throw UserError("ppm: order '" + rest + "' in '" + spec + "' is not a whole number (try ppm:6)");
+    order = std::stoi(rest);
+  }
+  return primed ? make_context_mixing(order) : make_context_mixing(order, {});
+}
+
+}  // namespace
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
-  if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) {
-    int order = 6;
-    if (spec.size() > 4) {
-      const std::string digits = spec.substr(4);
-      if (digits.empty() || digits.size() > 2 || digits.find_first_not_of("0123456789") != std::string::npos)
-        throw UserError("ppm: order '" + digits + "' is not a whole number (try ppm:6)");
-      order = std::stoi(digits);
-    } else if (spec.size() == 4) {
-      throw UserError("ppm: missing order after ':' (try ppm:6)");
-    }
-    return make_context_mixing(order);
-  }
+  if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
   return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);
 }
 

@@ -31,6 +31,10 @@ struct Predictor {
   // The bitwise view of this model, or nullptr when it only predicts whole bytes.
   // Mixing calls to observe() and to the bitwise view is allowed at byte boundaries.
   virtual BinaryPredictor* as_binary() { return nullptr; }
+  // A fingerprint of everything besides name() that shapes the predictions: weights, a
+  // primer. 0 for models that the name alone determines. Compressed files store it (with a
+  // hash of the name) so that decoding with a different model is refused, not garbled.
+  virtual std::uint64_t parameters_hash() const { return 0; }
 };
 
 }  // namespace zgen

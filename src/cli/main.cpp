@@ -21,6 +21,8 @@ constexpr Subcommand kSubcommands[] = {
     {"sample", zgen::cli::run_sample, "generate bytes from a compressor or model (default: gzip on a built-in corpus)"},
     {"score", zgen::cli::run_score, "bits per byte of a model on data, beside the compressor's own size"},
     {"compare", zgen::cli::run_compare, "score several models on the same data and sample from each"},
+    {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
+    {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
 };
 
 void print_usage(std::FILE* out) {

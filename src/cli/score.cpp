@@ -23,6 +23,7 @@ int run_score(int argc, char** argv) {
       ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data (0: all)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
       ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window)")
+      ("no-coder", "skip the arithmetic-coding pass (ideal vs actual coded size)")
       ("json", "print the result as JSON")
       ("quiet,q", "no progress on stderr");
   po::variables_map vm;
@@ -49,7 +50,8 @@ int run_score(int argc, char** argv) {
   popts.max_context = static_cast<std::size_t>(max_context);
   const bool quiet = vm.count("quiet") || vm.count("json");
   Progress progress("scored", data.size(), quiet);
-  const ScoreResult r = score_model(model_spec, context, data, popts, [&] { progress.advance(1); });
+  const ScoreResult r =
+      score_model(model_spec, context, data, popts, [&] { progress.advance(1); }, vm.count("no-coder") == 0);
   if (!vm.count("json")) progress.finish();
 
   if (vm.count("json")) {
@@ -66,7 +68,11 @@ int run_score(int argc, char** argv) {
     std::printf("own rate alone   %.2f%%  (data compressed by itself)\n",
                 100.0 * *r.own_bits_alone / (8.0 * static_cast<double>(r.bytes)));
   }
-  std::printf("speed            %.1f bytes scored/s\n", r.bytes_per_second());
+  if (r.coded_bits)
+    std::printf("coded            %.0f bytes arithmetic-coded vs %.1f ideal (overhead %+.1f bytes)\n", *r.coded_bits / 8,
+                *r.coded_ideal_bits / 8, (*r.coded_bits - *r.coded_ideal_bits) / 8);
+  std::printf("speed            %.1f bytes scored/s (after %.2f s conditioning on the context)\n", r.bytes_per_second(),
+              r.context_seconds);
   return 0;
 }
 

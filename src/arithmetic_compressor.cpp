@@ -1,0 +1,238 @@
+#include "src/arithmetic_compressor.hpp"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "src/arithmetic_coder.hpp"
+#include "src/quantize.hpp"
+
+namespace zgen {
+namespace {
+
+// Σ −log2 p kept as a product with a separate binary exponent: one multiply per event instead
+// of one log, exact enough for a report.
+class IdealBits {
+ public:
+  void add(double p) {
+    if (!(p > 0)) {
+      infinite_ = true;
+      return;
+    }
+    product_ *= p;
+    if (product_ < 0x1p-512) {
+      int e;
+      product_ = std::frexp(product_, &e);
+      exponent_ += e;
+    }
+  }
+  double bits() const {
+    return infinite_ ? std::numeric_limits<double>::infinity() : -(std::log2(product_) + static_cast<double>(exponent_));
+  }
+
+ private:
+  double product_ = 1;
+  long long exponent_ = 0;
+  bool infinite_ = false;
+};
+
+// The two sides of the coder behind one interface, so that code_byte below is the only place
+// that asks the model for probabilities: the encoder codes the byte it is given, the decoder
+// ignores it and returns what it decodes.
+struct EncodeSide {
+  ArithmeticEncoder coder;
+  IdealBits ideal;
+  int bit(std::uint32_t p1, int bit) {
+    coder.encode_bit(bit, p1);
+    ideal.add((bit ? p1 : 65536 - p1) / 65536.0);
+    return bit;
+  }
+  std::uint8_t symbol(std::span<const double, 256> log_probs, std::uint8_t s) {
+    std::array<double, 256> p;
+    const CumulativeTable t = quantize(log_probs, &p);
+    encode_symbol(coder, t, s);
+    ideal.add(p[s]);
+    return s;
+  }
+};
+
+struct DecodeSide {
+  ArithmeticDecoder coder;
+  int bit(std::uint32_t p1, int) { return coder.decode_bit(p1); }
+  std::uint8_t symbol(std::span<const double, 256> log_probs, std::uint8_t) {
+    return decode_symbol(coder, quantize(log_probs));
+  }
+};
+
+// A model outside its contract (p1 in [1, 65535]) is clamped the same way on both sides.
+std::uint32_t clamp_p1(std::uint32_t p1) { return p1 < 1 ? 1 : p1 > 65535 ? 65535 : p1; }
+
+template <class Side>
+std::uint8_t code_byte(Predictor& predictor, BinaryPredictor* binary, Side& side, std::uint8_t byte) {
+  if (binary) {
+    int value = 0;
+    for (int i = 7; i >= 0; --i) {
+      const int bit = side.bit(clamp_p1(binary->p1()), (byte >> i) & 1);
+      binary->update_bit(bit);
+      value = value << 1 | bit;
+    }
+    return static_cast<std::uint8_t>(value);
+  }
+  std::array<double, 256> log_probs;
+  predictor.log_probs(log_probs);
+  const std::uint8_t s = side.symbol(log_probs, byte);
+  predictor.observe(s);
+  return s;
+}
+
+BinaryPredictor* binary_view(Predictor& predictor, CodingMode coding) {
+  return coding == CodingMode::bits ? predictor.as_binary() : nullptr;
+}
+
+std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size) {
+  if (length == 0) return 0;
+  return chunk_size == 0 ? 1 : (length - 1) / chunk_size + 1;
+}
+
+// A stream of n bytes codes at most (n + 8) · 2^19 bytes: the cheapest byte costs more than
+// 2^-16 bits (the most likely symbol of a 2^24 table has at most 2^24 − 255 counts:
+// −log2(1 − 255/2^24) > 2.19e-5 bits; eight decisions at 65535/65536 cost more still), and a
+// stream of n bytes holds at most 8n + 32 bits of code. Checked before decoding, it bounds the
+// work a corrupt length can ask for.
+constexpr std::uint64_t kMaxBytesPerStreamByte = std::uint64_t{1} << 19;
+
+}  // namespace
+
+CodingMode coding_mode_of(Predictor& predictor) {
+  return predictor.as_binary() ? CodingMode::bits : CodingMode::bytes;
+}
+
+std::uint64_t model_parameters_hash(const Predictor& predictor) {
+  // The name and the parameters together: fnv1a64(name) mixed with the model's own hash.
+  const std::uint64_t h = fnv1a64(as_bytes(predictor.name()));
+  return h ^ (predictor.parameters_hash() * 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
+
+EncodedPayload encode_payload(Predictor& predictor, ByteView data, std::uint64_t chunk_size,
+                              const ChunkProgress& progress) {
+  EncodedPayload result;
+  result.coding = coding_mode_of(predictor);
+  BinaryPredictor* binary = binary_view(predictor, result.coding);
+  const std::uint64_t n = data.size();
+  result.chunks = chunk_count(n, chunk_size);
+  double ideal = 0;
+  Bytes stream;
+  for (std::uint64_t c = 0; c < result.chunks; ++c) {
+    const std::uint64_t begin = chunk_size ? c * chunk_size : 0;
+    const std::uint64_t end = chunk_size ? std::min(n, begin + chunk_size) : n;
+    predictor.reset({});
+    stream.clear();
+    EncodeSide side{ArithmeticEncoder(stream), {}};
+    for (std::uint64_t i = begin; i < end; ++i) code_byte(predictor, binary, side, data[i]);
+    side.coder.finish();
+    ideal += side.ideal.bits();
+    put_varint(result.payload, stream.size());
+    result.payload.insert(result.payload.end(), stream.begin(), stream.end());
+    if (progress) progress(end);
+  }
+  result.ideal_bits = ideal;
+  return result;
+}
+
+Bytes decode_payload(Predictor& predictor, CodingMode coding, ByteView payload, std::uint64_t length,
+                     std::uint64_t chunk_size, const ChunkProgress& progress) {
+  if (coding != coding_mode_of(predictor))
+    throw UserError(std::string("the file codes ") + (coding == CodingMode::bits ? "bits" : "whole bytes") +
+                    " but the model predicts " + (coding == CodingMode::bits ? "whole bytes" : "bits"));
+  BinaryPredictor* binary = binary_view(predictor, coding);
+  const std::uint64_t chunks = chunk_count(length, chunk_size);
+  // Each chunk has a stream of at least its length prefix: a cheap check before any work.
+  if (chunks > payload.size()) throw UserError("corrupt payload: too short for " + std::to_string(chunks) + " chunks");
+  ByteReader reader(payload, "corrupt payload");
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, std::uint64_t{64} << 20)));
+  for (std::uint64_t c = 0; c < chunks; ++c) {
+    const std::uint64_t begin = chunk_size ? c * chunk_size : 0;
+    const std::uint64_t end = chunk_size ? std::min(length, begin + chunk_size) : length;
+    const ByteView stream = reader.take(reader.varint());
+    if ((end - begin) / kMaxBytesPerStreamByte > stream.size() + 8)
+      throw UserError("corrupt payload: a " + std::to_string(stream.size()) + "-byte stream cannot hold " +
+                      std::to_string(end - begin) + " bytes");
+    predictor.reset({});
+    DecodeSide side{ArithmeticDecoder(stream)};
+    for (std::uint64_t i = begin; i < end; ++i) out.push_back(code_byte(predictor, binary, side, 0));
+    side.coder.finish();
+    if (progress) progress(end);
+  }
+  if (reader.remaining() != 0)
+    throw UserError("corrupt payload: " + std::to_string(reader.remaining()) + " byte(s) after the last chunk");
+  return out;
+}
+
+CompressResult compress_to_container(Predictor& predictor, const std::string& spec, ByteView data,
+                                     std::uint64_t chunk_size, const ChunkProgress& progress) {
+  CompressResult r;
+  r.encoded = encode_payload(predictor, data, chunk_size, progress);
+  ContainerHeader h;
+  h.model_spec = spec;
+  h.parameters_hash = model_parameters_hash(predictor);
+  h.coding = r.encoded.coding;
+  h.original_length = data.size();
+  h.chunk_size = chunk_size;
+  h.crc32 = crc32_of(data);
+  r.file = write_container(h, r.encoded.payload);
+  return r;
+}
+
+Bytes decompress_container(ByteView file, const PredictorFactory& make, const DecompressOptions& options) {
+  const ParsedContainer parsed = parse_container(file);
+  const ContainerHeader& h = parsed.header;
+  if (h.original_length > options.max_output)
+    throw UserError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
+                    std::to_string(options.max_output));
+  const std::string spec = options.model_override.empty() ? h.model_spec : options.model_override;
+  std::unique_ptr<Predictor> predictor;
+  try {
+    predictor = make(spec);
+  } catch (const UserError& e) {
+    throw UserError("cannot load the model '" + spec + "' " +
+                    (options.model_override.empty() ? "named in the file" : "given by --model") + ": " + e.what());
+  }
+  if (!predictor) throw UserError("cannot load the model '" + spec + "'");
+  if (model_parameters_hash(*predictor) != h.parameters_hash)
+    throw UserError("model mismatch: the file was compressed with '" + h.model_spec + "', and '" + spec +
+                    "' is a different model (parameters hash differs)");
+  Bytes out = decode_payload(*predictor, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
+  if (crc32_of(out) != h.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
+  return out;
+}
+
+ArithmeticCompressor::ArithmeticCompressor(std::unique_ptr<Predictor> predictor, std::string spec,
+                                           std::uint64_t chunk_size)
+    : predictor_(std::move(predictor)), spec_(std::move(spec)), chunk_size_(chunk_size) {}
+
+Bytes ArithmeticCompressor::compress(ByteView data) const {
+  std::lock_guard lock(mutex_);
+  return compress_to_container(*predictor_, spec_, data, chunk_size_).file;
+}
+
+Bytes ArithmeticCompressor::decompress(ByteView data) const {
+  std::lock_guard lock(mutex_);
+  const ParsedContainer parsed = parse_container(data);
+  if (parsed.header.parameters_hash != model_parameters_hash(*predictor_))
+    throw UserError("model mismatch: the file was compressed with '" + parsed.header.model_spec + "', not '" +
+                    spec_ + "'");
+  Bytes out = decode_payload(*predictor_, parsed.header.coding, parsed.payload, parsed.header.original_length,
+                             parsed.header.chunk_size);
+  if (crc32_of(out) != parsed.header.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
+  return out;
+}
+
+// The payload alone: the model's cost, without the container header that names it (so that
+// rate tables over many small chunks do not count a header per chunk).
+double ArithmeticCompressor::code_length_bits(ByteView data) const {
+  std::lock_guard lock(mutex_);
+  return encode_payload(*predictor_, data, chunk_size_).actual_bits();
+}
+
+}  // namespace zgen

@@ -1,0 +1,135 @@
+// zgen compress / zgen decompress: any model drives the arithmetic coder (.zgen files).
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "src/arithmetic_compressor.hpp"
+#include "src/cli/cli_common.hpp"
+#include "src/cli/progress.hpp"
+#include "zgen/models.hpp"
+#include "zgen/registry.hpp"
+
+namespace zgen::cli {
+namespace {
+
+// Compressed bytes on a terminal are never what the user wanted.
+void refuse_terminal(const std::string& output) {
+  if (output == "-" && ::isatty(STDOUT_FILENO))
+    throw UserError("refusing to write compressed data to a terminal (use -o FILE or redirect stdout)");
+}
+
+// Advances a Progress by the bytes done since the last call.
+ChunkProgress progress_callback(Progress& progress) {
+  return [&progress, last = std::uint64_t{0}](std::uint64_t done) mutable {
+    progress.advance(static_cast<std::size_t>(done - last));
+    last = done;
+  };
+}
+
+}  // namespace
+
+int run_compress(int argc, char** argv) {
+  std::string model_spec, input = "-", output = "-";
+  long long chunk_size = 2048, threads = 0;
+  po::options_description options("options");
+  options.add_options()
+      ("model,m", po::value(&model_spec)->required(), "model SPEC: ppm:N, or a compressor turned into a model (gzip:9, zstd:19, ...)")
+      ("chunk-size", po::value(&chunk_size)->default_value(2048), "code each N-byte chunk on its own, the model reset (the paper's protocol); 0: the whole input with its full history")
+      ("native", "write the compressor's own format instead (compressor SPECs only; the whole input)")
+      ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout)")
+      ("input", po::value(&input)->default_value("-"), "input file ('-': stdin)")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (compressor models; the output does not depend on it)")
+      ("quiet,q", "no progress or summary on stderr");
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map vm;
+  if (!parse_or_help(argc, argv, options, vm,
+                     "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [-o OUT] [IN|-]\n"
+                     "Compresses IN with the model's next-byte probabilities and an arithmetic coder into a .zgen\n"
+                     "file that `zgen decompress` restores on its own (the model is named inside).",
+                     &positional))
+    return 0;
+  require_at_least("chunk-size", chunk_size, 0);
+  require_at_least("threads", threads, 1);
+  const bool quiet = vm.count("quiet") > 0;
+  refuse_terminal(output);
+  const Bytes data = read_input(input);
+
+  if (vm.count("native")) {
+    if (!vm["chunk-size"].defaulted()) throw UserError("--native compresses the whole input: --chunk-size does not apply");
+    const std::unique_ptr<Compressor> compressor = make_compressor(model_spec);
+    const Bytes out = compressor->compress(data);
+    write_output(output, out);
+    if (!quiet)
+      std::fprintf(stderr, "%s (native): %zu -> %zu bytes (%.2f%%)\n", compressor->name().c_str(), data.size(), out.size(),
+                   data.empty() ? 0.0 : 100.0 * static_cast<double>(out.size()) / static_cast<double>(data.size()));
+    return 0;
+  }
+
+  PredictorOptions popts;  // alphabet "all": coding needs every byte possible
+  popts.threads = static_cast<int>(threads);
+  const std::unique_ptr<Predictor> predictor = make_predictor(model_spec, popts);
+  Progress progress("compressed", data.size(), quiet);
+  const CompressResult r = compress_to_container(*predictor, model_spec, data, static_cast<std::uint64_t>(chunk_size),
+                                                 progress_callback(progress));
+  progress.finish();
+  write_output(output, r.file);
+  if (!quiet) {
+    const double n = static_cast<double>(data.size());
+    const double payload = static_cast<double>(r.encoded.payload.size());
+    std::fprintf(stderr, "%s: %zu -> %zu bytes (%.2f%%), %zu chunk(s) of %lld\n", model_spec.c_str(), data.size(),
+                 r.file.size(), n > 0 ? 100.0 * static_cast<double>(r.file.size()) / n : 0.0, r.encoded.chunks, chunk_size);
+    std::fprintf(stderr, "  payload %.0f bytes = %.4f bits/byte; ideal %.1f bytes = %.4f bits/byte; coder overhead %+.1f bytes\n",
+                 payload, n > 0 ? 8 * payload / n : 0.0, r.encoded.ideal_bits / 8, n > 0 ? r.encoded.ideal_bits / n : 0.0,
+                 payload - r.encoded.ideal_bits / 8);
+  }
+  return 0;
+}
+
+int run_decompress(int argc, char** argv) {
+  std::string model_override, input = "-", output = "-";
+  long long threads = 0;
+  po::options_description options("options");
+  options.add_options()
+      ("model,m", po::value(&model_override), "use this SPEC instead of the one in the file (it must be the same model, e.g. a moved checkpoint)")
+      ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout, written only once the whole result is checked)")
+      ("input", po::value(&input)->default_value("-"), "a .zgen file ('-': stdin)")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (compressor models)")
+      ("quiet,q", "no progress on stderr");
+  po::positional_options_description positional;
+  positional.add("input", 1);
+  po::variables_map vm;
+  if (!parse_or_help(argc, argv, options, vm,
+                     "usage: zgen decompress [--model SPEC] [-o OUT] [IN|-]\n"
+                     "Restores a file written by `zgen compress`. Output appears only whole: OUT is written to a\n"
+                     "temporary file and renamed after the CRC-32 check; stdout is written after it.",
+                     &positional))
+    return 0;
+  require_at_least("threads", threads, 1);
+  const Bytes file = read_input(input);
+  PredictorOptions popts;
+  popts.threads = static_cast<int>(threads);
+  DecompressOptions dopts;
+  dopts.model_override = model_override;
+  std::size_t total = 0;
+  try {
+    total = static_cast<std::size_t>(parse_container(file).header.original_length);
+  } catch (const UserError&) {
+    // decompress_container below reports it.
+  }
+  Progress progress("decompressed", total, vm.count("quiet") > 0);
+  dopts.progress = progress_callback(progress);
+  Bytes out;
+  try {
+    out = decompress_container(file, [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
+  } catch (const UserError& e) {
+    throw UserError(std::string(e.what()) +
+                    (output == "-" ? " (nothing was written to standard output)" : " ('" + output + "' was not written)"));
+  }
+  progress.finish();
+  write_output(output, out);
+  return 0;
+}
+
+}  // namespace zgen::cli

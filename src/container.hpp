@@ -1,0 +1,83 @@
+#pragma once
+// The .zgen file: what a model-coded stream needs to be decoded by `zgen decompress FILE`.
+//
+//   magic            4 bytes  89 'Z' 'G' 'N'
+//   version          1 byte   kContainerVersion
+//   coding           1 byte   CodingMode: how the payload codes each byte
+//   model spec       varint length (<= kMaxSpecBytes), then the bytes, e.g. "ppm:6"
+//   parameters hash  8 bytes  little-endian; see model_parameters_hash()
+//   original length  varint   bytes of the original (<= kMaxOriginalLength)
+//   chunk size       varint   0: one stream with full history; else each chunk coded on its own
+//   crc32            4 bytes  little-endian, zlib's crc32 of the original
+//   header crc32     4 bytes  little-endian, crc32 of every byte above
+//   payload length   varint   then exactly that many payload bytes, then the end of the file
+//
+// Varints are unsigned LEB128, minimal, at most 10 bytes. The parser trusts nothing: every
+// field is bounds-checked before use and every failure is a one-line UserError.
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "zgen/bytes.hpp"
+
+namespace zgen {
+
+inline constexpr std::uint8_t kContainerMagic[4] = {0x89, 'Z', 'G', 'N'};
+inline constexpr std::uint8_t kContainerVersion = 1;
+inline constexpr std::size_t kMaxSpecBytes = 4096;
+inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 1 TiB
+
+enum class CodingMode : std::uint8_t {
+  bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
+  bits = 1,   // eight binary decisions per byte, most significant first (BinaryPredictor)
+};
+
+struct ContainerHeader {
+  std::string model_spec;
+  // Identifies the model's parameters so that decompress refuses a different model. For now
+  // the caller stores model_parameters_hash() (a hash of the canonical spec); models with
+  // weights will hash their weights.
+  std::uint64_t parameters_hash = 0;
+  CodingMode coding = CodingMode::bytes;
+  std::uint64_t original_length = 0;
+  std::uint64_t chunk_size = 0;
+  std::uint32_t crc32 = 0;
+};
+
+struct ParsedContainer {
+  ContainerHeader header;
+  ByteView payload;  // points into the parsed file
+};
+
+Bytes write_container(const ContainerHeader& header, ByteView payload);
+// Throws UserError for anything but a well-formed container of this version.
+ParsedContainer parse_container(ByteView file);
+
+// zlib's CRC-32.
+std::uint32_t crc32_of(ByteView data);
+// 64-bit FNV-1a.
+std::uint64_t fnv1a64(ByteView data);
+
+// Unsigned LEB128.
+void put_varint(Bytes& out, std::uint64_t value);
+
+// Reads fields from a buffer; every read past the end throws UserError("<what>: truncated").
+class ByteReader {
+ public:
+  ByteReader(ByteView data, std::string what) : data_(data), what_(std::move(what)) {}
+  std::uint8_t u8();
+  std::uint32_t u32le();
+  std::uint64_t u64le();
+  std::uint64_t varint();  // rejects overlong and non-minimal encodings
+  ByteView take(std::uint64_t n);
+  std::size_t position() const { return pos_; }
+  std::size_t remaining() const { return data_.size() - pos_; }
+
+ private:
+  [[noreturn]] void truncated() const;
+  ByteView data_;
+  std::size_t pos_ = 0;
+  std::string what_;
+};
+
+}  // namespace zgen

@@ -1,0 +1,325 @@
+// The arithmetic coder and the quantiser: round trips, the stream's end, overhead, invariants.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "src/arithmetic_coder.hpp"
+#include "src/arithmetic_compressor.hpp"
+#include "src/quantize.hpp"
+#include "tests/coder_test_models.hpp"
+
+namespace {
+
+using zgen::ArithmeticDecoder;
+using zgen::ArithmeticEncoder;
+using zgen::Bytes;
+using zgen::CumulativeTable;
+
+zgen::Bytes read_fixture(const char* name) {
+  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
+  REQUIRE(in);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+CumulativeTable table_from(const std::vector<std::uint32_t>& freq, unsigned bits) {
+  CumulativeTable t;
+  t.bits = bits;
+  t.cum[0] = 0;
+  for (int s = 0; s < 256; ++s) t.cum[s + 1] = t.cum[s] + freq[s];
+  REQUIRE(t.cum[256] == (1u << bits));
+  return t;
+}
+
+// Random frequencies over 256 symbols summing to 2^bits, each >= 1; `skew` concentrates mass.
+std::vector<std::uint32_t> random_frequencies(std::mt19937_64& rng, unsigned bits, double skew) {
+  std::vector<double> w(256);
+  std::exponential_distribution<double> e(1.0);
+  for (double& x : w) x = std::pow(e(rng), skew);
+  const double sum = std::accumulate(w.begin(), w.end(), 0.0);
+  const std::uint32_t total = 1u << bits;
+  std::vector<std::uint32_t> f(256);
+  std::uint32_t used = 0;
+  for (int s = 0; s < 256; ++s) used += f[s] = 1 + static_cast<std::uint32_t>(w[s] / sum * (total - 256));
+  f[std::max_element(w.begin(), w.end()) - w.begin()] += total - used;
+  return f;
+}
+
+// An event in a mixed stream: a table symbol or a binary decision.
+struct Event {
+  bool binary;
+  int table;        // index into the tables when !binary
+  std::uint32_t p1;  // when binary
+  int value;        // the symbol or the bit
+};
+
+void round_trip(const std::vector<Event>& events, const std::vector<CumulativeTable>& tables) {
+  Bytes stream;
+  ArithmeticEncoder enc(stream);
+  for (const Event& e : events) {
+    if (e.binary) enc.encode_bit(e.value, e.p1);
+    else zgen::encode_symbol(enc, tables[e.table], static_cast<std::uint8_t>(e.value));
+  }
+  enc.finish();
+  ArithmeticDecoder dec(stream);
+  for (const Event& e : events) {
+    const int got = e.binary ? dec.decode_bit(e.p1) : zgen::decode_symbol(dec, tables[e.table]);
+    REQUIRE(got == e.value);
+  }
+  CHECK_NOTHROW(dec.finish());
+}
+
+}  // namespace
+
+TEST_CASE("an empty stream is empty and decodes") {
+  Bytes stream;
+  ArithmeticEncoder enc(stream);
+  enc.finish();
+  CHECK(stream.empty());
+  ArithmeticDecoder dec(stream);
+  CHECK_NOTHROW(dec.finish());
+}
+
+TEST_CASE("fixed distribution round trip, and the size is near the entropy") {
+  std::mt19937_64 rng(1);
+  const auto freq = random_frequencies(rng, 16, 2.0);
+  const CumulativeTable t = table_from(freq, 16);
+  std::discrete_distribution<int> pick(freq.begin(), freq.end());
+  std::vector<Event> events;
+  double ideal = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const int s = pick(rng);
+    events.push_back({false, 0, 0, s});
+    ideal -= std::log2(freq[s] / 65536.0);
+  }
+  round_trip(events, {t});
+  Bytes stream;
+  ArithmeticEncoder enc(stream);
+  for (const Event& e : events) zgen::encode_symbol(enc, t, static_cast<std::uint8_t>(e.value));
+  enc.finish();
+  CHECK(stream.size() * 8.0 <= ideal * 1.0001 + 64);
+}
+
+TEST_CASE("binary decisions at the extreme probabilities 1 and 65535") {
+  std::mt19937_64 rng(2);
+  std::vector<Event> events;
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint32_t p1 = (i / 100) % 2 ? 65535 : 1;
+    // Mostly the likely bit, sometimes the 16-bit-costly unlikely one.
+    const bool likely = rng() % 50 != 0;
+    const int bit = (p1 == 65535) == likely ? 1 : 0;
+    events.push_back({true, 0, p1, bit});
+  }
+  round_trip(events, {});
+  // All-unlikely: every decision costs 16 bits, the stream must still end cleanly.
+  std::vector<Event> worst;
+  for (int i = 0; i < 1000; ++i) worst.push_back({true, 0, i % 2 ? 1u : 65535u, i % 2});
+  round_trip(worst, {});
+}
+
+TEST_CASE("property: thousands of random mixed streams round-trip") {
+  for (std::uint64_t seed = 0; seed < 3000; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<CumulativeTable> tables;
+    const int n_tables = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < n_tables; ++i) {
+      const unsigned bits = 8 + static_cast<unsigned>(rng() % (zgen::kMaxFrequencyBits - 7));  // 8..28
+      const double skew = std::array{0.0, 1.0, 4.0, 20.0}[rng() % 4];  // uniform .. one dominant symbol
+      tables.push_back(table_from(random_frequencies(rng, bits, skew), bits));
+    }
+    const int length = static_cast<int>(rng() % (seed % 10 == 0 ? 5000 : 300));
+    const bool binary_only = seed % 7 == 0, tables_only = seed % 7 == 1;
+    std::vector<Event> events;
+    for (int i = 0; i < length; ++i) {
+      const bool binary = binary_only || (!tables_only && rng() % 2);
+      if (binary) {
+        std::uint32_t p1 = static_cast<std::uint32_t>(rng() % 65535) + 1;
+        if (rng() % 4 == 0) p1 = rng() % 2 ? 1 : 65535;
+        // Draw the bit from p1 most of the time, so skewed runs are likely, as with real models.
+        const int bit = rng() % 8 == 0 ? static_cast<int>(rng() % 2) : (rng() % 65536 < p1);
+        events.push_back({true, 0, p1, bit});
+      } else {
+        const int k = static_cast<int>(rng() % tables.size());
+        const auto& cum = tables[k].cum;
+        // Draw from the table itself (or uniformly, to hit the rare symbols).
+        int s;
+        if (rng() % 8 == 0) {
+          s = static_cast<int>(rng() % 256);
+        } else {
+          const std::uint32_t target = static_cast<std::uint32_t>(rng() % cum[256]);
+          s = tables[k].find(target);
+        }
+        events.push_back({false, k, 0, s});
+      }
+    }
+    round_trip(events, tables);
+  }
+}
+
+TEST_CASE("the decoder rejects streams that end too early or too late") {
+  std::mt19937_64 rng(3);
+  Bytes stream;
+  ArithmeticEncoder enc(stream);
+  for (int i = 0; i < 1000; ++i) enc.encode(static_cast<std::uint32_t>(rng() % 256), 1, 8);
+  enc.finish();
+  REQUIRE(stream.size() > 900);
+
+  // Reading far past the end: a uniform table consumes 8 bits a symbol.
+  ArithmeticDecoder past(stream);
+  CHECK_THROWS_AS(
+      [&] {
+        for (int i = 0; i < 1100; ++i) past.consume(past.target(8), 1, 8);
+      }(),
+      zgen::UserError);
+
+  // Bytes left over after the last symbol.
+  Bytes longer = stream;
+  longer.insert(longer.end(), {1, 2, 3, 4, 5, 6, 7, 8});
+  ArithmeticDecoder extra(longer);
+  for (int i = 0; i < 1000; ++i) extra.consume(extra.target(8), 1, 8);
+  CHECK_THROWS_AS(extra.finish(), zgen::UserError);
+
+  // A first window at the very top of the code space is not a stream.
+  const Bytes ones(8, 0xFF);
+  CHECK_THROWS_AS(ArithmeticDecoder{ones}, zgen::UserError);
+}
+
+TEST_CASE("carries propagate through runs of 0xFF") {
+  // Symbols at the top of the table push low towards 2^64 and make every shifted-out word
+  // 0xFFFFFFFF until a carry turns them into zeros.
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<std::uint32_t> freq(256, 1);
+    freq[255] = (1u << 16) - 255 - 1;
+    freq[0] = 2;
+    const CumulativeTable t = table_from(freq, 16);
+    std::vector<Event> events;
+    for (int i = 0; i < 4000; ++i) events.push_back({false, 0, 0, rng() % 64 == 0 ? static_cast<int>(rng() % 256) : 255});
+    round_trip(events, {t});
+  }
+}
+
+TEST_CASE("overhead on real text is within 0.1% + 8 bytes per chunk of the ideal code length") {
+  const Bytes text = read_fixture("sotu-valid-30k.txt");
+  for (std::uint64_t chunk : {std::uint64_t{0}, std::uint64_t{2048}}) {
+    zgen::test::Order2Predictor model;
+    const zgen::EncodedPayload e = zgen::encode_payload(model, text, chunk);
+    // The same costs recomputed the slow way: under the model's floats, and under the
+    // quantised tables that the coder actually used.
+    double float_bits = 0, table_bits = 0;
+    for (std::size_t begin = 0; begin < text.size(); begin += chunk ? chunk : text.size()) {
+      model.reset({});
+      const std::size_t end = chunk ? std::min(text.size(), begin + chunk) : text.size();
+      for (std::size_t i = begin; i < end; ++i) {
+        std::array<double, 256> lp, p;
+        model.log_probs(lp);
+        const CumulativeTable t = zgen::quantize(lp, &p);
+        float_bits -= std::log2(p[text[i]]);
+        table_bits -= std::log2((t.cum[text[i] + 1] - t.cum[text[i]]) / static_cast<double>(zgen::kQuantizedTotal));
+        model.observe(text[i]);
+      }
+    }
+    CHECK(e.ideal_bits == doctest::Approx(float_bits).epsilon(1e-9));
+    const double ideal_bytes = e.ideal_bits / 8, table_bytes = table_bits / 8;
+    const double actual = static_cast<double>(e.payload.size());
+    const double chunks = static_cast<double>(e.chunks);
+    MESSAGE("chunk " << chunk << ", " << e.chunks << " chunk(s): ideal " << ideal_bytes << " B, under the tables "
+                     << table_bytes << " B, actual " << actual << " B (" << 8 * actual / text.size()
+                     << " bits/byte)");
+    CHECK(e.ideal_bits / text.size() < 4.5);  // a real model, not a uniform one
+    // The target, and the coder alone against the tables it coded with (the floor of 1 count
+    // per symbol can make the tables cheaper than the floats on novel bytes).
+    CHECK(actual <= ideal_bytes * 1.001 + 8.0 * chunks);
+    CHECK(actual <= table_bytes * 1.001 + 8.0 * chunks);
+    CHECK(actual >= table_bytes - 8.0 * chunks);
+  }
+}
+
+TEST_CASE("quantize: exact total, every symbol at least 1, deterministic") {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  for (int round = 0; round < 2000; ++round) {
+    std::array<double, 256> lp;
+    const double spread = std::array{0.1, 3.0, 30.0, 800.0}[round % 4];
+    for (double& x : lp) x = normal(rng) * spread - 5;
+    if (round % 5 == 0)
+      for (int i = 0; i < 40; ++i) lp[rng() % 256] = -std::numeric_limits<double>::infinity();
+    if (round % 11 == 0) lp[rng() % 256] = std::numeric_limits<double>::quiet_NaN();
+    if (round % 13 == 0) lp[rng() % 256] = std::numeric_limits<double>::infinity();
+    const CumulativeTable a = zgen::quantize(lp);
+    const CumulativeTable b = zgen::quantize(lp);
+    REQUIRE(a.cum == b.cum);
+    REQUIRE(a.bits == zgen::kQuantizedBits);
+    REQUIRE(a.cum[0] == 0);
+    REQUIRE(a.cum[256] == zgen::kQuantizedTotal);
+    for (int s = 0; s < 256; ++s) REQUIRE(a.cum[s + 1] - a.cum[s] >= 1);
+    // Monotone up to the rounding of one count: more log-probability, no fewer counts.
+    for (int i = 0; i < 64; ++i) {
+      const int x = static_cast<int>(rng() % 256), y = static_cast<int>(rng() % 256);
+      if (std::isfinite(lp[x]) && std::isfinite(lp[y]) && lp[x] >= lp[y])
+        REQUIRE(a.cum[x + 1] - a.cum[x] + 1 >= a.cum[y + 1] - a.cum[y]);
+    }
+  }
+}
+
+TEST_CASE("quantize: special inputs") {
+  std::array<double, 256> lp;
+  lp.fill(-std::numeric_limits<double>::infinity());
+  CumulativeTable t = zgen::quantize(lp);
+  for (int s = 0; s < 256; ++s) CHECK(t.cum[s + 1] - t.cum[s] == zgen::kQuantizedTotal / 256);
+
+  lp.fill(std::numeric_limits<double>::quiet_NaN());
+  t = zgen::quantize(lp);
+  CHECK(t.cum[256] == zgen::kQuantizedTotal);
+
+  lp.fill(-1000);
+  lp[65] = 0;  // one certain symbol: the others keep the minimum
+  t = zgen::quantize(lp);
+  CHECK(t.cum[66] - t.cum[65] == zgen::kQuantizedTotal - 255);
+
+  std::array<double, 256> p;
+  lp.fill(std::log(1.0 / 256));  // uniform: exactly equal counts
+  t = zgen::quantize(lp, &p);
+  for (int s = 0; s < 256; ++s) CHECK(t.cum[s + 1] - t.cum[s] == zgen::kQuantizedTotal / 256);
+  CHECK(p[7] == doctest::Approx(1.0 / 256));
+
+  // Not normalised: the same table as its normalised twin, up to rounding of the shift.
+  for (int s = 0; s < 256; ++s) lp[s] = -0.01 * s;
+  const CumulativeTable a = zgen::quantize(lp);
+  for (double& x : lp) x += 40;
+  const CumulativeTable b = zgen::quantize(lp);
+  CHECK(a.cum == b.cum);
+}
+
+TEST_CASE("quantisation loss is tiny") {
+  // A realistic text-like distribution: the coded cost under the table is within 1e-4 bits
+  // of the float cost per symbol.
+  std::mt19937_64 rng(5);
+  std::array<double, 256> lp;
+  for (int s = 0; s < 256; ++s) lp[s] = -0.07 * s - (rng() % 5);
+  std::array<double, 256> p;
+  const CumulativeTable t = zgen::quantize(lp, &p);
+  double kl = 0;
+  for (int s = 0; s < 256; ++s)
+    kl += p[s] * std::log2(p[s] / ((t.cum[s + 1] - t.cum[s]) / static_cast<double>(zgen::kQuantizedTotal)));
+  CHECK(kl < 1e-4);
+}
+
+TEST_CASE("deterministic_exp matches exp") {
+  for (double x = -707.9; x <= 0; x += 0.01237) {
+    const double want = std::exp(x);
+    CHECK(std::abs(zgen::deterministic_exp(x) - want) <= 1e-14 * want);
+  }
+  CHECK(zgen::deterministic_exp(0) == 1.0);
+  CHECK(zgen::deterministic_exp(-1e9) == 0.0);
+  CHECK(zgen::deterministic_exp(-std::numeric_limits<double>::infinity()) == 0.0);
+  CHECK(zgen::deterministic_exp(std::numeric_limits<double>::quiet_NaN()) == 0.0);
+}
