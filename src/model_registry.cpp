@@ -3,6 +3,7 @@
 
 #include "src/code_length_predictor.hpp"
 #include "src/context_mixing.hpp"
+#include "src/transformer_predictor.hpp"
 #include "zgen/models.hpp"
 #include "zgen/registry.hpp"
 
@@ -32,6 +33,11 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
   if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
+  if (spec.rfind("transformer:", 0) == 0) {
+    const std::string path = spec.substr(12);
+    if (path.empty()) throw UserError("transformer: missing checkpoint path (transformer:PATH)");
+    return make_transformer_predictor(path);
+  }
   return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);
 }
 

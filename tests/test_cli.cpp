@@ -33,7 +33,7 @@ std::string write_temp(const std::string& name, const std::string& bytes) {
 }  // namespace
 
 TEST_CASE("zgen with no arguments samples 300 bytes from gzip on the built-in corpus") {
-  const auto o = run_zgen("--threads 2");
+  const auto o = run_zgen("--threads 1");
   REQUIRE(o.exit_code == 0);
   CHECK(o.out.size() == 300);
   CHECK(o.err.find("gzip:9") != std::string::npos);
@@ -61,18 +61,18 @@ TEST_CASE("--help on every subcommand") {
 }
 
 TEST_CASE("score prints bits per byte and the compressor's own size; --json parses") {
-  const auto o = run_zgen("score --model gzip:6 --context '" + kText + "' --data '" + kText + "' --max-bytes 60 --threads 2");
+  const auto o = run_zgen("score --model gzip:6 --context '" + kText + "' --data '" + kText + "' --max-bytes 60 --threads 1");
   REQUIRE(o.exit_code == 0);
   CHECK(o.out.find("bits/byte") != std::string::npos);
   CHECK(o.out.find("own rate alone") != std::string::npos);
-  const auto j = run_zgen("score --model gzip:6 --data '" + kText + "' --max-bytes 30 --json --threads 2");
+  const auto j = run_zgen("score --model gzip:6 --data '" + kText + "' --max-bytes 30 --json --threads 1");
   REQUIRE(j.exit_code == 0);
   CHECK(j.out.find("\"bits_per_byte\"") != std::string::npos);
 }
 
 TEST_CASE("compare prints one row per model and a sample from each") {
   const auto o = run_zgen("compare --models gzip:9,bzip2:9 --context '" + kText + "' --data '" + kText +
-                          "' --max-bytes 20 --length 10 --seed 3 --threads 2");
+                          "' --max-bytes 20 --length 10 --seed 3 --threads 1");
   REQUIRE(o.exit_code == 0);
   CHECK(o.out.find("| gzip:9") != std::string::npos);
   CHECK(o.out.find("| bzip2:9") != std::string::npos);
@@ -107,7 +107,7 @@ TEST_CASE("bad input: one line, exit code 2, never a crash") {
   expect_user_error("sample -q --model 'cmd:false' --length 2 --no-corpus --prompt ab", "cmd");
   expect_user_error("sample -q --model 'cmd:true' --length 2 --no-corpus --prompt ab", "nothing");
   // A compressor that fails only on some continuations, inside the parallel costing.
-  expect_user_error("sample -q --threads 2 --alphabet printable --model 'cmd:\"d=$(cat); case $d in *Z*) exit 3;; esac; printf %s $d | gzip -c\"' "
+  expect_user_error("sample -q --threads 1 --alphabet printable --model 'cmd:\"d=$(cat); case $d in *Z*) exit 3;; esac; printf %s $d | gzip -c\"' "
                     "--length 2 --no-corpus --prompt ab", "exit");
   std::remove(empty.c_str());
   std::remove(binary.c_str());
@@ -116,17 +116,17 @@ TEST_CASE("bad input: one line, exit code 2, never a crash") {
 TEST_CASE("edge inputs that are fine: empty context, binary context, greedy") {
   const std::string empty = write_temp("empty2", "");
   const std::string binary = write_temp("binary2", std::string("\x00\xff\x10\x80\x00\x01\x02\x00\xff", 9));
-  auto o = run_zgen("sample --context " + empty + " --length 5 --seed 1 -q --threads 2");
+  auto o = run_zgen("sample --context " + empty + " --length 5 --seed 1 -q --threads 1");
   CHECK(o.exit_code == 0);
   CHECK(o.out.size() == 5);
-  o = run_zgen("sample --context " + binary + " --length 5 --seed 1 -q --threads 2");
+  o = run_zgen("sample --context " + binary + " --length 5 --seed 1 -q --threads 1");
   CHECK(o.exit_code == 0);
   CHECK(o.out.size() == 5);
-  const auto g1 = run_zgen("sample --temperature 0 --length 20 --seed 1 -q --threads 2");
-  const auto g2 = run_zgen("sample --temperature 0 --length 20 --seed 2 -q --threads 2");
+  const auto g1 = run_zgen("sample --temperature 0 --length 20 --seed 1 -q --threads 1");
+  const auto g2 = run_zgen("sample --temperature 0 --length 20 --seed 2 -q --threads 1");
   CHECK(g1.exit_code == 0);
   CHECK(g1.out == g2.out);  // greedy ignores the seed
-  o = run_zgen("score --model gzip:9 --data " + binary + " --threads 2 -q");
+  o = run_zgen("score --model gzip:9 --data " + binary + " --threads 1 -q");
   CHECK(o.exit_code == 0);
   std::remove(empty.c_str());
   std::remove(binary.c_str());

@@ -8,5 +8,6 @@ int run_score(int argc, char** argv);
 int run_compare(int argc, char** argv);
 int run_compress(int argc, char** argv);
 int run_decompress(int argc, char** argv);
+int run_train(int argc, char** argv);
 
 }  // namespace zgen::cli

@@ -23,6 +23,7 @@ constexpr Subcommand kSubcommands[] = {
     {"compare", zgen::cli::run_compare, "score several models on the same data and sample from each"},
     {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
     {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
+    {"train", zgen::cli::run_train, "train the byte-level transformer on text (safetensors checkpoint)"},
 };
 
 void print_usage(std::FILE* out) {

@@ -1,0 +1,496 @@
+// The layer pairs declared in transformer_layers.hpp. Explicitly instantiated for float
+// (training and inference) and double (gradient checks) at the end.
+#include "src/transformer_layers.hpp"
+
+#include <omp.h>
+
+// Eigen's own OpenMP split of a product (on from 50K multiply-adds) is switched off: it makes
+// small products pay for waking a team, which on a busy machine costs milliseconds. Products
+// are split here instead, by rows (or by output rows for weight gradients), only when each
+// thread gets millions of multiply-adds (kGemmParallelMin). This file is zgen's only user of
+// Eigen's products, so the macro cannot disagree with another translation unit.
+#define EIGEN_DONT_PARALLELIZE
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+namespace zgen::tf {
+
+namespace {
+
+// Below this many elements of work a loop runs on the calling thread: waking a team costs more.
+constexpr std::ptrdiff_t kParallelMin = 1 << 18;
+// The same for multiply-adds of a matrix product or of attention.
+constexpr double kGemmParallelMin = 1 << 22;
+
+// Runs fn(begin, count) over [0, n) split into one contiguous part per thread when `work`
+// justifies a team, else on the calling thread. A fixed thread count gives a fixed split.
+template <typename Fn>
+void split_rows(std::ptrdiff_t n, double work, Fn&& fn) {
+  const int threads = work >= kGemmParallelMin ? std::max(1, omp_get_max_threads()) : 1;
+  if (threads == 1 || n < 2) {
+    fn(std::ptrdiff_t{0}, n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::ptrdiff_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (end > begin) fn(begin, end - begin);
+  }
+}
+
+template <typename F>
+using MatR = Eigen::Matrix<F, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename F>
+using MapR = Eigen::Map<MatR<F>>;
+template <typename F>
+using CMapR = Eigen::Map<const MatR<F>>;
+// A (rows, cols) block of a wider row-major buffer: one head's columns of qkv, for instance.
+template <typename F>
+using StridedR = Eigen::Map<MatR<F>, 0, Eigen::OuterStride<>>;
+template <typename F>
+using CStridedR = Eigen::Map<const MatR<F>, 0, Eigen::OuterStride<>>;
+template <typename F>
+using ArrX = Eigen::Array<F, Eigen::Dynamic, 1>;
+
+// Splits [0, n) into one contiguous chunk per thread of a static team; elementwise work on a
+// chunk goes through Eigen's vectorised array functions (exp, tanh).
+template <typename Fn>
+void for_chunks(std::ptrdiff_t n, Fn&& fn) {
+  const std::ptrdiff_t min_chunk = kParallelMin;
+  const int threads = static_cast<int>(std::clamp<std::ptrdiff_t>(n / min_chunk, 1, omp_get_max_threads()));
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const std::ptrdiff_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (end > begin) fn(begin, end - begin);
+  }
+}
+
+// x[i] ← exp(x[i]·scale − shift) for i < n; returns Σ x[i] (lanes summed in a fixed order).
+//
+// Why not Eigen's exp: on the portable SSE2 target Eigen's float exp costs ≈3 ns per value here,
+// as much as the attention GEMMs spend per score, and attention evaluates T²/2 of them per head
+// in forward and again in backward. This is Cephes' expf (range reduction by ln 2 in two parts,
+// degree-6 polynomial, exponent assembled in the bits; relative error ≈ 2e-7, like float
+// rounding) on GCC vector extensions, which compile to SSE2 (and wider with -march flags).
+// Arguments are clamped to [−87.3, 88.3]: exp(−87.3) ≈ 1e-38 stands in for 0, harmless in a
+// softmax whose largest term is 1.
+float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
+  typedef float v4sf __attribute__((vector_size(16), aligned(4)));  // unaligned-capable
+  typedef std::int32_t v4si __attribute__((vector_size(16)));
+  auto lane_exp = [](auto v, auto splat) {
+    using V = decltype(v);
+    v = v < splat(88.3f) ? v : splat(88.3f);
+    v = v > splat(-87.3f) ? v : splat(-87.3f);
+    // n = round(v·log2 e) by the 1.5·2²³ trick (round-to-nearest without SSE4.1's roundps).
+    V k = (v * splat(1.44269504088896341f) + splat(12582912.0f)) - splat(12582912.0f);
+    V r = v - k * splat(0.693359375f) - k * splat(-2.12194440e-4f);
+    V p = splat(1.9875691500e-4f);
+    p = p * r + splat(1.3981999507e-3f);
+    p = p * r + splat(8.3334519073e-3f);
+    p = p * r + splat(4.1665795894e-2f);
+    p = p * r + splat(1.6666665459e-1f);
+    p = p * r + splat(5.0000001201e-1f);
+    V y = p * r * r + r + splat(1.0f);
+    return std::pair<V, V>{y, k};
+  };
+  auto splat = [](float c) { return v4sf{c, c, c, c}; };
+  // exp of four lanes, in place; returns the four values.
+  auto exp4 = [&](v4sf v) {
+    v = v * scale - shift;
+    auto [y, k] = lane_exp(v, splat);
+    const v4si bits = (__builtin_convertvector(k, v4si) + 127) << 23;  // 2^k: k in [−126, 127]
+    v4sf two_k;
+    std::memcpy(&two_k, &bits, sizeof two_k);
+    return y * two_k;
+  };
+  v4sf acc = {0, 0, 0, 0};
+  std::ptrdiff_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4sf v;
+    std::memcpy(&v, x + i, sizeof v);
+    const v4sf y = exp4(v);
+    std::memcpy(x + i, &y, sizeof y);
+    acc += y;
+  }
+  float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  if (i < n) {  // the last 1–3 values through the same vector arithmetic, padded
+    const std::ptrdiff_t rest = n - i;
+    v4sf v = splat(0.0f);
+    std::memcpy(&v, x + i, static_cast<std::size_t>(rest) * sizeof(float));
+    const v4sf y = exp4(v);
+    std::memcpy(x + i, &y, static_cast<std::size_t>(rest) * sizeof(float));
+    for (std::ptrdiff_t j = 0; j < rest; ++j) sum += y[j];
+  }
+  return sum;
+}
+
+// The same for double (gradient checks): Eigen's exp, exact enough for finite differences.
+double exp_scaled_sum(double* x, std::ptrdiff_t n, double scale, double shift) {
+  Eigen::Map<Eigen::ArrayXd> a(x, n);
+  a = (a * scale - shift).exp();
+  return a.sum();
+}
+
+constexpr double kGeluScale = 0.7978845608028654;  // √(2/π)
+constexpr double kGeluCubic = 0.044715;
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings
+
+template <typename F>
+void encoder_forward(F* out, const std::uint8_t* tokens, const F* wte, const F* pos, int B, int T, int C) {
+#pragma omp parallel for schedule(static) if (static_cast<std::ptrdiff_t>(B) * T * C > kParallelMin)
+  for (std::ptrdiff_t bt = 0; bt < static_cast<std::ptrdiff_t>(B) * T; ++bt) {
+    const int t = static_cast<int>(bt % T);
+    F* o = out + bt * C;                          // (C)
+    const F* e = wte + std::ptrdiff_t{tokens[bt]} * C;  // (C)
+    const F* p = pos + static_cast<std::ptrdiff_t>(t) * C;  // (C)
+    for (int i = 0; i < C; ++i) o[i] = e[i] + p[i];
+  }
+}
+
+template <typename F>
+void encoder_backward(F* dwte, F* dpos, const F* dout, const std::uint8_t* tokens, int B, int T, int C) {
+  // Serial on purpose: rows scatter into shared embedding rows, and a fixed order keeps the sums
+  // reproducible. It is O(B·T·C), negligible beside the matrix products.
+  for (std::ptrdiff_t bt = 0; bt < static_cast<std::ptrdiff_t>(B) * T; ++bt) {
+    const F* d = dout + bt * C;                     // (C)
+    F* e = dwte + std::ptrdiff_t{tokens[bt]} * C;   // (C)
+    for (int i = 0; i < C; ++i) e[i] += d[i];
+    if (dpos) {
+      F* p = dpos + (bt % T) * C;  // (C)
+      for (int i = 0; i < C; ++i) p[i] += d[i];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LayerNorm
+
+template <typename F>
+void layernorm_forward(F* out, F* mean, F* rstd, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N,
+                       int C) {
+#pragma omp parallel for schedule(static) if (N * C > kParallelMin)
+  for (std::ptrdiff_t n = 0; n < N; ++n) {
+    const F* x = inp + n * C;  // (C)
+    F m = 0;
+    for (int i = 0; i < C; ++i) m += x[i];
+    m /= static_cast<F>(C);
+    F v = 0;  // two passes: the variance of centred values, stable for large means
+    for (int i = 0; i < C; ++i) v += (x[i] - m) * (x[i] - m);
+    v /= static_cast<F>(C);
+    const F s = F(1) / std::sqrt(v + static_cast<F>(kLayerNormEps));
+    F* o = out + n * C;  // (C)
+    for (int i = 0; i < C; ++i) o[i] = (x[i] - m) * s * weight[i] + bias[i];
+    mean[n] = m;
+    rstd[n] = s;
+  }
+}
+
+template <typename F>
+void layernorm_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp, const F* weight, const F* mean,
+                        const F* rstd, std::ptrdiff_t N, int C) {
+  // Each thread sums its static share of rows into its own (dweight, dbias) partials; the
+  // partials are then added in thread order, so the sum is the same run to run.
+  const int threads = N * C > kParallelMin ? omp_get_max_threads() : 1;
+  std::vector<F> partial(static_cast<std::size_t>(threads) * 2 * C, F(0));  // (threads, 2, C)
+#pragma omp parallel num_threads(threads)
+  {
+    F* pw = partial.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * C;  // (C)
+    F* pb = pw + C;                                                                    // (C)
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t n = 0; n < N; ++n) {
+      const F* x = inp + n * C;    // (C)
+      const F* dy = dout + n * C;  // (C)
+      F* dx = dinp + n * C;        // (C)
+      const F m = mean[n], s = rstd[n];
+      // dnorm = weight·dy; dx = s·(dnorm − mean(dnorm) − norm·mean(dnorm·norm))
+      F dnorm_mean = 0, dnorm_norm_mean = 0;
+      for (int i = 0; i < C; ++i) {
+        const F norm = (x[i] - m) * s;
+        const F dnorm = weight[i] * dy[i];
+        dnorm_mean += dnorm;
+        dnorm_norm_mean += dnorm * norm;
+      }
+      dnorm_mean /= static_cast<F>(C);
+      dnorm_norm_mean /= static_cast<F>(C);
+      for (int i = 0; i < C; ++i) {
+        const F norm = (x[i] - m) * s;
+        const F dnorm = weight[i] * dy[i];
+        pb[i] += dy[i];
+        pw[i] += norm * dy[i];
+        dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+      }
+    }
+  }
+  for (int t = 0; t < threads; ++t) {
+    const F* pw = partial.data() + static_cast<std::size_t>(t) * 2 * C;
+    for (int i = 0; i < C; ++i) {
+      dweight[i] += pw[i];
+      dbias[i] += pw[C + i];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear layers
+
+template <typename F>
+void matmul_forward(F* out, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N, int C, int OC) {
+  CMapR<F> w(weight, OC, C);  // (OC,C)
+  split_rows(N, static_cast<double>(N) * C * OC, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+    MapR<F> o(out + r0 * OC, n, OC);   // (n,OC) this thread's rows
+    CMapR<F> x(inp + r0 * C, n, C);    // (n,C)
+    if (bias) {
+      // The GEMM accumulates into its destination anyway; starting from the bias costs what
+      // zeroing would.
+      Eigen::Map<const Eigen::Matrix<F, 1, Eigen::Dynamic>> b(bias, OC);  // (OC)
+      o.rowwise() = b;
+      o.noalias() += x * w.transpose();
+    } else {
+      o.noalias() = x * w.transpose();
+    }
+  });
+}
+
+template <typename F>
+void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp, const F* weight, std::ptrdiff_t N,
+                     int C, int OC) {
+  const double work = static_cast<double>(N) * C * OC;
+  if (dinp) {
+    CMapR<F> w(weight, OC, C);  // (OC,C)
+    split_rows(N, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+      MapR<F> dx(dinp + r0 * C, n, C);      // (n,C)
+      CMapR<F> dy(dout + r0 * OC, n, OC);   // (n,OC)
+      dx.noalias() = dy * w;
+    });
+  }
+  // Weight and bias gradients sum over all N rows; splitting their OUTPUT rows instead keeps
+  // each sum on one thread, in one order.
+  CMapR<F> dy(dout, N, OC);  // (N,OC)
+  CMapR<F> x(inp, N, C);     // (N,C)
+  split_rows(OC, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
+    MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
+    dw.noalias() += dy.middleCols(o0, n).transpose() * x;
+    if (dbias) {
+      Eigen::Map<Eigen::Matrix<F, 1, Eigen::Dynamic>> db(dbias + o0, n);  // (n)
+      db += dy.middleCols(o0, n).colwise().sum();
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU (tanh approximation)
+
+template <typename F>
+void gelu_forward(F* out, const F* inp, std::ptrdiff_t N) {
+  for_chunks(N, [&](std::ptrdiff_t begin, std::ptrdiff_t n) {
+    Eigen::Map<const ArrX<F>> x(inp + begin, n);  // (n)
+    Eigen::Map<ArrX<F>> y(out + begin, n);        // (n)
+    const F s = static_cast<F>(kGeluScale), c = static_cast<F>(kGeluCubic);
+    y = F(0.5) * x * (F(1) + (s * (x + c * x.cube())).tanh());
+  });
+}
+
+template <typename F>
+void gelu_backward(F* dinp, const F* inp, const F* dout, std::ptrdiff_t N) {
+  for_chunks(N, [&](std::ptrdiff_t begin, std::ptrdiff_t n) {
+    Eigen::Map<const ArrX<F>> x(inp + begin, n);   // (n)
+    Eigen::Map<const ArrX<F>> dy(dout + begin, n);  // (n)
+    Eigen::Map<ArrX<F>> dx(dinp + begin, n);        // (n), may be dy's memory: read before write per element
+    const F s = static_cast<F>(kGeluScale), c = static_cast<F>(kGeluCubic);
+    const ArrX<F> t = (s * (x + c * x.cube())).tanh();
+    dx = (F(0.5) * (F(1) + t) + F(0.5) * x * (F(1) - t.square()) * s * (F(1) + F(3) * c * x.square())) * dy;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Causal self-attention
+
+template <typename F>
+void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
+  const int hs = C / H;
+  const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C);
+  const F scale = F(1) / std::sqrt(static_cast<F>(hs));
+  q_block = std::max(1, std::min(q_block, T));
+#pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
+  {
+    MatR<F> S(q_block, T);  // (q_block, T) one tile's scores, then probabilities
+#pragma omp for schedule(static)
+    for (int bh = 0; bh < B * H; ++bh) {
+      const int b = bh / H, h = bh % H;
+      const F* base = qkv + static_cast<std::ptrdiff_t>(b) * T * C3;  // (T,3C) this sequence
+      for (int q0 = 0; q0 < T; q0 += q_block) {
+        const int nq = std::min(q_block, T - q0), nk = q0 + nq;  // keys 0..nk−1 reach this tile
+        CStridedR<F> Q(base + q0 * C3 + h * hs, nq, hs, Eigen::OuterStride<>(C3));      // (nq,hs)
+        CStridedR<F> K(base + C + h * hs, nk, hs, Eigen::OuterStride<>(C3));            // (nk,hs)
+        CStridedR<F> V(base + 2 * C + h * hs, nk, hs, Eigen::OuterStride<>(C3));        // (nk,hs)
+        auto P = S.topLeftCorner(nq, nk);                                                // (nq,nk)
+        P.noalias() = Q * K.transpose();
+        for (int r = 0; r < nq; ++r) {
+          const int i = q0 + r, len = i + 1;  // query i sees keys 0..i
+          auto row = P.row(r).head(len).array();
+          const F m = row.maxCoeff() * scale;
+          const F sum = exp_scaled_sum(&P(r, 0), len, scale, m);  // row ← exp(row·scale − m)
+          row /= sum;
+          P.row(r).tail(nk - len).setZero();
+          lse[static_cast<std::ptrdiff_t>(bh) * T + i] = m + std::log(sum);
+        }
+        StridedR<F> O(out + (static_cast<std::ptrdiff_t>(b) * T + q0) * C + h * hs, nq, hs,
+                      Eigen::OuterStride<>(C));  // (nq,hs)
+        O.noalias() = P * V;
+      }
+    }
+  }
+}
+
+template <typename F>
+void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, const F* lse, int B, int T, int C, int H,
+                        int q_block) {
+  const int hs = C / H;
+  const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C);
+  const F scale = F(1) / std::sqrt(static_cast<F>(hs));
+  q_block = std::max(1, std::min(q_block, T));
+#pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
+  {
+    MatR<F> Pbuf(q_block, T);   // (q_block, T) recomputed probabilities of one tile
+    MatR<F> dPbuf(q_block, T);  // (q_block, T) their gradient, then the scores' gradient
+    Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
+#pragma omp for schedule(static)
+    for (int bh = 0; bh < B * H; ++bh) {
+      const int b = bh / H, h = bh % H;
+      const std::ptrdiff_t row0 = static_cast<std::ptrdiff_t>(b) * T;
+      const F* base = qkv + row0 * C3;  // (T,3C)
+      F* dbase = dqkv + row0 * C3;      // (T,3C)
+      const F* lse_bh = lse + static_cast<std::ptrdiff_t>(bh) * T;  // (T)
+      CStridedR<F> Qall(base + h * hs, T, hs, Eigen::OuterStride<>(C3));         // (T,hs)
+      CStridedR<F> Kall(base + C + h * hs, T, hs, Eigen::OuterStride<>(C3));     // (T,hs)
+      CStridedR<F> Vall(base + 2 * C + h * hs, T, hs, Eigen::OuterStride<>(C3)); // (T,hs)
+      StridedR<F> dQall(dbase + h * hs, T, hs, Eigen::OuterStride<>(C3));        // (T,hs)
+      StridedR<F> dKall(dbase + C + h * hs, T, hs, Eigen::OuterStride<>(C3));    // (T,hs)
+      StridedR<F> dVall(dbase + 2 * C + h * hs, T, hs, Eigen::OuterStride<>(C3));// (T,hs)
+      CStridedR<F> Oall(out + row0 * C + h * hs, T, hs, Eigen::OuterStride<>(C));   // (T,hs)
+      CStridedR<F> dOall(dout + row0 * C + h * hs, T, hs, Eigen::OuterStride<>(C)); // (T,hs)
+      dKall.setZero();
+      dVall.setZero();
+      D.noalias() = (dOall.array() * Oall.array()).rowwise().sum().matrix();
+      for (int q0 = 0; q0 < T; q0 += q_block) {
+        const int nq = std::min(q_block, T - q0), nk = q0 + nq;
+        auto Q = Qall.middleRows(q0, nq);    // (nq,hs)
+        auto dO = dOall.middleRows(q0, nq);  // (nq,hs)
+        auto K = Kall.topRows(nk);           // (nk,hs)
+        auto V = Vall.topRows(nk);           // (nk,hs)
+        auto P = Pbuf.topLeftCorner(nq, nk);    // (nq,nk)
+        auto dP = dPbuf.topLeftCorner(nq, nk);  // (nq,nk)
+        P.noalias() = Q * K.transpose();
+        for (int r = 0; r < nq; ++r) {
+          const int i = q0 + r, len = i + 1;
+          exp_scaled_sum(&P(r, 0), len, scale, lse_bh[i]);  // the forward's probabilities, recomputed
+          P.row(r).tail(nk - len).setZero();
+        }
+        dP.noalias() = dO * V.transpose();
+        // dS_ij = P_ij (dP_ij − D_i); masked entries have P = 0 and stay 0.
+        for (int r = 0; r < nq; ++r) dP.row(r).array() = P.row(r).array() * (dP.row(r).array() - D(q0 + r));
+        dQall.middleRows(q0, nq).noalias() = (dP * K) * scale;  // this tile alone writes these rows
+        dKall.topRows(nk).noalias() += (dP.transpose() * Q) * scale;
+        dVall.topRows(nk).noalias() += P.transpose() * dO;
+      }
+    }
+  }
+}
+
+template <typename F>
+void attention_decode(F* out, const F* q, const F* keys, const F* values, std::ptrdiff_t ldk,
+                      std::ptrdiff_t head_stride, int n, int C, int H) {
+  const int hs = C / H;
+  const F scale = F(1) / std::sqrt(static_cast<F>(hs));
+  Eigen::Matrix<F, Eigen::Dynamic, 1> s(n);  // (n) one head's scores, then probabilities
+  for (int h = 0; h < H; ++h) {
+    CStridedR<F> K(keys + h * head_stride, n, hs, Eigen::OuterStride<>(ldk));    // (n,hs)
+    CStridedR<F> V(values + h * head_stride, n, hs, Eigen::OuterStride<>(ldk));  // (n,hs)
+    Eigen::Map<const Eigen::Matrix<F, Eigen::Dynamic, 1>> qh(q + h * hs, hs);  // (hs)
+    Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>> oh(out + h * hs, hs);      // (hs)
+    s.noalias() = K * qh;
+    const F m = s.maxCoeff() * scale;
+    s /= exp_scaled_sum(s.data(), n, scale, m);  // the batched pass's arithmetic, row for row
+    oh.noalias() = V.transpose() * s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax and cross-entropy
+
+template <typename F>
+double crossentropy_forward(F* probs, F* losses, const F* logits, const std::uint8_t* targets, std::ptrdiff_t N,
+                            int V) {
+#pragma omp parallel for schedule(static) if (N * V > kParallelMin)
+  for (std::ptrdiff_t n = 0; n < N; ++n) {
+    Eigen::Map<const ArrX<F>> z(logits + n * V, V);  // (V)
+    Eigen::Map<ArrX<F>> p(probs + n * V, V);         // (V), may be z's memory
+    const F m = z.maxCoeff();
+    // −ln p_target from the logits, not from the rounded probability (exact for tiny p); read
+    // before probs overwrites the logits when they share memory.
+    const F target_logit = logits[n * V + targets[n]];
+    p = (z - m).exp();
+    const F sum = p.sum();
+    p /= sum;
+    losses[n] = std::log(sum) - (target_logit - m);
+  }
+  double total = 0;  // serial, in row order: the same mean run to run
+  for (std::ptrdiff_t n = 0; n < N; ++n) total += static_cast<double>(losses[n]);
+  return N > 0 ? total / static_cast<double>(N) : 0.0;
+}
+
+template <typename F>
+void crossentropy_backward(F* dlogits, const F* probs, const std::uint8_t* targets, F dloss, std::ptrdiff_t N, int V) {
+#pragma omp parallel for schedule(static) if (N * V > kParallelMin)
+  for (std::ptrdiff_t n = 0; n < N; ++n) {
+    const F* p = probs + n * V;  // (V)
+    F* d = dlogits + n * V;      // (V), may be p's memory
+    for (int v = 0; v < V; ++v) d[v] = p[v] * dloss;
+    d[targets[n]] -= dloss;
+  }
+}
+
+template <typename F>
+void log_softmax(double* out, const F* logits, int V) {
+  double m = -INFINITY;
+  for (int v = 0; v < V; ++v) m = std::max(m, static_cast<double>(logits[v]));
+  double sum = 0;
+  for (int v = 0; v < V; ++v) sum += std::exp(static_cast<double>(logits[v]) - m);
+  const double lse = m + std::log(sum);
+  for (int v = 0; v < V; ++v) out[v] = static_cast<double>(logits[v]) - lse;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#define ZGEN_INSTANTIATE_LAYERS(F)                                                                         \
+  template void encoder_forward<F>(F*, const std::uint8_t*, const F*, const F*, int, int, int);            \
+  template void encoder_backward<F>(F*, F*, const F*, const std::uint8_t*, int, int, int);                 \
+  template void layernorm_forward<F>(F*, F*, F*, const F*, const F*, const F*, std::ptrdiff_t, int);       \
+  template void layernorm_backward<F>(F*, F*, F*, const F*, const F*, const F*, const F*, const F*,        \
+                                      std::ptrdiff_t, int);                                                \
+  template void matmul_forward<F>(F*, const F*, const F*, const F*, std::ptrdiff_t, int, int);             \
+  template void matmul_backward<F>(F*, F*, F*, const F*, const F*, const F*, std::ptrdiff_t, int, int);    \
+  template void gelu_forward<F>(F*, const F*, std::ptrdiff_t);                                             \
+  template void gelu_backward<F>(F*, const F*, const F*, std::ptrdiff_t);                                  \
+  template void attention_forward<F>(F*, F*, const F*, int, int, int, int, int);                          \
+  template void attention_backward<F>(F*, const F*, const F*, const F*, const F*, int, int, int, int, int); \
+  template void attention_decode<F>(F*, const F*, const F*, const F*, std::ptrdiff_t, std::ptrdiff_t, int,  \
+                                     int, int);                                                            \
+  template double crossentropy_forward<F>(F*, F*, const F*, const std::uint8_t*, std::ptrdiff_t, int);     \
+  template void crossentropy_backward<F>(F*, const F*, const std::uint8_t*, F, std::ptrdiff_t, int);       \
+  template void log_softmax<F>(double*, const F*, int);
+
+ZGEN_INSTANTIATE_LAYERS(float)
+ZGEN_INSTANTIATE_LAYERS(double)
+
+}  // namespace zgen::tf

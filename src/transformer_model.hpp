@@ -1,0 +1,143 @@
+#pragma once
+// The transformer as one flat parameter buffer, one flat gradient buffer and the activations
+// of the last forward pass (llm.c's layout), with forward, backward and initialisation.
+// Architecture and sizes: see transformer_config.hpp.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "src/transformer_config.hpp"
+
+namespace zgen::tf {
+
+// One named tensor inside the parameter buffer. Names and shapes are nanoGPT's state-dict
+// ("transformer.h.0.attn.c_attn.weight", (3C, C) as nn.Linear stores it), so a checkpoint loads
+// into a PyTorch twin as it is.
+struct ParameterSlot {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  std::size_t offset = 0;  // in elements, into the flat buffer
+  std::size_t size = 0;    // elements
+  // AdamW weight decay applies: the matrices of linear layers only; never LayerNorm gains or
+  // biases, linear biases, token or position embeddings (a tied head is the token embedding,
+  // so it is not decayed either).
+  bool decay = false;
+};
+
+// The buffer's layout, in order, tiling [0, num_parameters()) without gaps. Per kind of tensor
+// the layers are consecutive (llm.c's order), so e.g. all L qkv matrices form one (L,3C,C) block.
+std::vector<ParameterSlot> parameter_layout(const TransformerConfig& config);
+
+// Pointers into the parameter (or gradient) buffer; layer l's tensor is base + l·(its size).
+template <typename F>
+struct ParameterTensors {
+  F* wte = nullptr;       // (V,C)
+  F* wpe = nullptr;       // (T_max,C), nullptr with sinusoidal positions
+  F* ln1w = nullptr;      // (L,C)
+  F* ln1b = nullptr;      // (L,C)
+  F* qkvw = nullptr;      // (L,3C,C)
+  F* qkvb = nullptr;      // (L,3C)
+  F* attprojw = nullptr;  // (L,C,C)
+  F* attprojb = nullptr;  // (L,C)
+  F* ln2w = nullptr;      // (L,C)
+  F* ln2b = nullptr;      // (L,C)
+  F* fcw = nullptr;       // (L,4C,C)
+  F* fcb = nullptr;       // (L,4C)
+  F* fcprojw = nullptr;   // (L,C,4C)
+  F* fcprojb = nullptr;   // (L,C)
+  F* lnfw = nullptr;      // (C)
+  F* lnfb = nullptr;      // (C)
+  F* head = nullptr;      // (V,C), == wte when the head is tied
+};
+
+// The sinusoidal position table (Vaswani et al.): row t, columns 2i and 2i+1 hold
+// sin(t·ω_i) and cos(t·ω_i), ω_i = 10000^(−2i/C). Computed in double, then rounded.
+template <typename F>
+std::vector<F> sinusoidal_positions(int seq, int dim);  // (seq, dim)
+
+template <typename F>
+class Transformer {
+ public:
+  explicit Transformer(const TransformerConfig& config);  // validates; parameters zero until init/load
+  Transformer(const Transformer&) = delete;  // the tensor pointers point into our own buffers
+  Transformer& operator=(const Transformer&) = delete;
+
+  const TransformerConfig& config() const { return config_; }
+  const std::vector<ParameterSlot>& layout() const { return layout_; }
+  std::size_t num_parameters() const { return params_.size(); }
+  std::span<F> parameters() { return params_; }
+  std::span<const F> parameters() const { return params_; }
+  std::span<F> gradients() { return grads_; }
+  std::span<const F> gradients() const { return grads_; }
+  const ParameterTensors<F>& weights() const { return w_; }
+  const F* position_table() const;  // (T_max,C): the learned rows or the sinusoidal table
+
+  // GPT-2's initialisation from a seed (same seed, same weights on every machine): N(0, 0.02)
+  // for embeddings and linear matrices, the two residual projections scaled by 1/√(2L) so the
+  // residual stream's variance does not grow with depth, biases 0, LayerNorm gains 1.
+  void init_weights(std::uint64_t seed);
+
+  // B sequences of T ≤ seq bytes; targets[b,t] is the byte that follows inputs[b,t]. With
+  // targets, returns the mean cross-entropy in nats per byte and keeps what backward needs;
+  // without (nullptr), returns 0 and logits() holds the (B,T,V) logits.
+  double forward(const std::uint8_t* inputs, const std::uint8_t* targets, int B, int T);
+  void zero_grad();
+  // Gradients of the last forward's mean loss, ADDED to gradients() (so micro-batches add up).
+  void backward();
+
+  const F* logits() const { return acts_.logits; }          // (B,T,V) after forward without targets
+  const F* qkv(int layer) const;                             // (B,T,3C) of the last forward
+  int batch() const { return B_; }
+  int length() const { return T_; }
+  std::size_t activation_bytes() const { return (act_buf_.size() + grad_scratch_.size()) * sizeof(F); }
+
+ private:
+  struct Activations {
+    F* encoded = nullptr;    // (B,T,C)   embeddings: the residual stream entering layer 0
+    F* ln1 = nullptr;        // (L,B,T,C)
+    F* ln1_mean = nullptr;   // (L,B,T)
+    F* ln1_rstd = nullptr;   // (L,B,T)
+    F* qkv = nullptr;        // (L,B,T,3C)
+    F* atty = nullptr;       // (L,B,T,C)  attention output before its projection
+    F* att_lse = nullptr;    // (L,B,H,T)  softmax log-normalisers (no (T,T) maps are kept)
+    F* residual2 = nullptr;  // (L,B,T,C)  residual after the attention branch
+    F* ln2 = nullptr;        // (L,B,T,C)
+    F* ln2_mean = nullptr;   // (L,B,T)
+    F* ln2_rstd = nullptr;   // (L,B,T)
+    F* fch = nullptr;        // (L,B,T,4C) MLP hidden before GELU (GELU is recomputed, not kept)
+    F* residual3 = nullptr;  // (L,B,T,C)  residual after the MLP branch: layer l+1's input
+    F* lnf = nullptr;        // (B,T,C)
+    F* lnf_mean = nullptr;   // (B,T)
+    F* lnf_rstd = nullptr;   // (B,T)
+    F* logits = nullptr;     // (B,T,V)    logits, then probabilities, then their gradient
+    F* losses = nullptr;     // (B,T)
+    F* fch_gelu = nullptr;   // (B,T,4C)   scratch: one layer's GELU output
+  };
+  struct GradScratch {
+    F* dresidual = nullptr;  // (B,T,C)  gradient of the residual stream, walked down the layers
+    F* dbuf = nullptr;       // (B,T,C)  gradient of a LayerNorm output or of the attention output
+    F* dqkv = nullptr;       // (B,T,3C)
+    F* dfch = nullptr;       // (B,T,4C)
+  };
+  void ensure_activations(int B, int T);
+  F* residual_in(int layer) const;  // (B,T,C) the residual stream entering `layer`
+
+  TransformerConfig config_;
+  std::vector<ParameterSlot> layout_;
+  std::vector<F> params_, grads_;
+  ParameterTensors<F> w_, g_;
+  std::vector<F> sinusoid_;  // (T_max,C) when positions are not learned
+  std::vector<F> act_buf_, grad_scratch_;
+  Activations acts_;
+  GradScratch gs_;
+  std::vector<std::uint8_t> inputs_, targets_;  // (B,T) of the last forward
+  int B_ = 0, T_ = 0;
+  bool have_targets_ = false;
+};
+
+extern template class Transformer<float>;
+extern template class Transformer<double>;
+
+}  // namespace zgen::tf

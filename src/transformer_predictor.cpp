@@ -1,0 +1,73 @@
+#include "src/transformer_predictor.hpp"
+
+#include <cmath>
+
+#include "src/transformer_checkpoint.hpp"
+#include "src/transformer_layers.hpp"
+
+namespace zgen {
+
+namespace {
+int keep_after_slide(int seq) { return seq / 2; }  // seq = 1 keeps nothing: the window is the last byte
+}  // namespace
+
+TransformerPredictor::TransformerPredictor(std::unique_ptr<tf::Transformer<float>> model, std::string name)
+    : model_(std::move(model)), name_(std::move(name)), cache_(model_->config()), logits_(256) {
+  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64-bit
+  auto mix = [&h](const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  };
+  for (const auto& [k, v] : model_->config().to_metadata()) {
+    mix(k.data(), k.size());
+    mix(v.data(), v.size());
+    mix("\n", 1);
+  }
+  const auto params = model_->parameters();
+  mix(params.data(), params.size_bytes());
+  parameters_hash_ = h;
+}
+
+std::size_t TransformerPredictor::window_length(std::size_t n, int seq) {
+  const std::size_t T = static_cast<std::size_t>(seq), keep = static_cast<std::size_t>(keep_after_slide(seq));
+  if (n <= T) return n;
+  return keep + (n - T - 1) % (T - keep) + 1;
+}
+
+void TransformerPredictor::reset(ByteView context) {
+  const std::size_t w = window_length(context.size(), model_->config().seq);
+  window_.assign(context.end() - static_cast<std::ptrdiff_t>(w), context.end());
+  if (window_.empty()) {
+    cache_.clear();
+    return;
+  }
+  cache_.prefill(*model_, window_, logits_.data());
+}
+
+void TransformerPredictor::observe(std::uint8_t byte) {
+  const int T = model_->config().seq;
+  if (static_cast<int>(window_.size()) == T) {
+    const int keep = keep_after_slide(T);
+    window_.erase(window_.begin(), window_.end() - keep);
+    window_.push_back(byte);
+    cache_.prefill(*model_, window_, logits_.data());
+    return;
+  }
+  window_.push_back(byte);
+  cache_.step(*model_, byte, logits_.data());
+}
+
+void TransformerPredictor::log_probs(std::span<double, 256> out) {
+  if (window_.empty()) {
+    for (auto& v : out) v = -std::log(256.0);
+    return;
+  }
+  tf::log_softmax(out.data(), logits_.data(), 256);
+}
+
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path) {
+  tf::Checkpoint c = tf::load_checkpoint(path);
+  return std::make_unique<TransformerPredictor>(std::move(c.model), "transformer:" + path);
+}
+
+}  // namespace zgen

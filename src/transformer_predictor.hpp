@@ -1,0 +1,57 @@
+#pragma once
+// A trained transformer as a zgen::Predictor (the SPEC "transformer:PATH").
+//
+// The model sees a window of at most seq bytes (its context length). Rule for longer
+// histories: when the window is full and a byte arrives, the window drops its oldest bytes so
+// that keep = seq/2 remain, appends the byte, and the cache is rebuilt with one batched forward
+// pass over those keep+1 bytes (cost: one batched pass per seq/2 bytes, i.e. about one extra
+// row per byte). reset(c) gives exactly the window that observing c byte by byte would: after
+// n bytes the window holds n bytes if n ≤ seq, else keep + ((n − seq − 1) mod (seq − keep)) + 1.
+// With an empty window (no bytes yet) the distribution is uniform: the model has no
+// beginning-of-text symbol, and the first byte of a text costs 8 bits.
+//
+// Both reset and the slide use the batched pass and observe uses the KV cache; the two agree
+// within float rounding (≈1e-6 in log-probability), and the same sequence of calls always
+// gives bit-identical results, whatever the thread count, which is what lossless coding needs
+// (the encoder and the decoder must make the same calls: reset with the same context, then
+// observe byte by byte).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/transformer_kv_cache.hpp"
+#include "src/transformer_model.hpp"
+#include "zgen/predictor.hpp"
+
+namespace zgen {
+
+class TransformerPredictor final : public Predictor {
+ public:
+  TransformerPredictor(std::unique_ptr<tf::Transformer<float>> model, std::string name);
+  std::string name() const override { return name_; }
+  void reset(ByteView context) override;
+  void observe(std::uint8_t byte) override;
+  void log_probs(std::span<double, 256> out) override;
+  // FNV-1a over the config and every weight's bytes: a compressed file records it, so that a
+  // different checkpoint under the same path is refused at decoding instead of garbling it.
+  std::uint64_t parameters_hash() const override { return parameters_hash_; }
+
+  const tf::Transformer<float>& model() const { return *model_; }
+  // Bytes the model currently conditions on (see the window rule above).
+  std::size_t window_size() const { return window_.size(); }
+  // The window length after n bytes of history.
+  static std::size_t window_length(std::size_t n, int seq);
+
+ private:
+  std::unique_ptr<tf::Transformer<float>> model_;
+  std::string name_;
+  tf::KVCache cache_;
+  std::vector<std::uint8_t> window_;
+  std::vector<float> logits_;  // (V) of the byte after the window
+  std::uint64_t parameters_hash_ = 0;
+};
+
+// Loads a checkpoint written by `zgen train` (UserError for a missing or malformed file).
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
+
+}  // namespace zgen

@@ -1,0 +1,56 @@
+#pragma once
+// The pieces of a training run that the CLI and the tests share: batches of random windows,
+// one optimisation step, evaluation in bits per byte, and the optimiser's state on disk.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "src/transformer_model.hpp"
+#include "src/transformer_optimizer.hpp"
+#include "src/transformer_rng.hpp"
+#include "zgen/bytes.hpp"
+
+namespace zgen::tf {
+
+// Windows of T+1 consecutive bytes at uniformly random offsets: inputs are the window's first T
+// bytes, targets its last T. The generator's state is one integer, saved for resume.
+class BatchSampler {
+ public:
+  BatchSampler(ByteView data, int B, int T, std::uint64_t seed);  // data must hold ≥ T+1 bytes
+  void next(std::uint8_t* inputs /*(B,T)*/, std::uint8_t* targets /*(B,T)*/);
+  std::uint64_t state() const { return rng_.state; }
+  void set_state(std::uint64_t s) { rng_.state = s; }
+
+ private:
+  ByteView data_;
+  int B_, T_;
+  SplitMix64 rng_;
+};
+
+struct StepResult {
+  double loss = 0;       // mean cross-entropy of the batch, nats per byte
+  double grad_norm = 0;  // before clipping
+};
+
+// zero_grad, forward, backward, clip to `grad_clip` (≤ 0: no clipping), AdamW step at `lr`.
+StepResult train_step(Transformer<float>& model, AdamW& optimizer, const std::uint8_t* inputs,
+                      const std::uint8_t* targets, int B, int T, double lr, double grad_clip);
+
+// Bits per byte on `data` (at most its first max_bytes; 0: all): consecutive windows of T+1
+// bytes overlapping by one, so every byte but the first is predicted exactly once, from the
+// bytes before it in its window (the model's context restarts every T bytes, like the paper's
+// fixed-size chunks). Windows go B at a time through the batched forward pass.
+struct EvalResult {
+  double bits_per_byte = 0;
+  std::size_t predicted = 0;  // bytes predicted
+};
+EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes = 0);
+
+// The optimiser's moments and step count, as a safetensors file beside the checkpoint
+// ("adamw.m", "adamw.v"; metadata "zgen.adamw.step" plus `info`). Loading is strict: the sizes
+// must match the model's, else UserError.
+void save_optimizer_state(const std::string& path, const AdamW& optimizer, const std::map<std::string, std::string>& info);
+std::map<std::string, std::string> load_optimizer_state(const std::string& path, AdamW& optimizer);
+
+}  // namespace zgen::tf

@@ -1,0 +1,252 @@
+// Finite-difference gradient checks for every transformer layer, in double precision, plus
+// the attention kernel against a naive (T,T) reference and the decode path against the full one.
+//
+// Tolerance (all checks): |analytic − numeric| ≤ 1e-7 + 1e-6·|numeric|, with central differences
+// of step 1e-6 on a double-precision loss Σ out·R (R fixed random). Truncation error is
+// O(step²) ≈ 1e-12 and rounding O(1e-16·|loss|/step) ≈ 1e-9, far inside it; a wrong term in a
+// backward pass shows up as an O(1) relative error.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <vector>
+
+#include "src/transformer_layers.hpp"
+
+using namespace zgen::tf;
+
+namespace {
+
+constexpr double kStep = 1e-6, kAbsTol = 1e-7, kRelTol = 1e-6;
+
+std::vector<double> random_vector(std::size_t n, std::mt19937_64& rng, double scale = 1.0) {
+  std::normal_distribution<double> d(0.0, scale);
+  std::vector<double> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Checks analytic[i] against the central difference of loss() in x[i], for every i.
+void check_gradient(const char* what, std::vector<double>& x, const std::vector<double>& analytic,
+                    const std::function<double()>& loss) {
+  REQUIRE(x.size() == analytic.size());
+  int bad = 0;
+  double worst = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double saved = x[i];
+    x[i] = saved + kStep;
+    const double up = loss();
+    x[i] = saved - kStep;
+    const double down = loss();
+    x[i] = saved;
+    const double numeric = (up - down) / (2 * kStep);
+    const double err = std::abs(analytic[i] - numeric);
+    worst = std::max(worst, err / (kAbsTol + kRelTol * std::abs(numeric)));
+    if (err > kAbsTol + kRelTol * std::abs(numeric) && bad++ < 5)
+      MESSAGE(what << "[" << i << "]: analytic " << analytic[i] << " numeric " << numeric);
+  }
+  CAPTURE(what);
+  CAPTURE(worst);  // error as a fraction of the tolerance; < 1 passes
+  CHECK(bad == 0);
+}
+
+}  // namespace
+
+TEST_CASE("layernorm: gradients of input, gain and bias") {
+  std::mt19937_64 rng(1);
+  const int N = 6, C = 16;
+  auto x = random_vector(N * C, rng, 2.0), w = random_vector(C, rng), b = random_vector(C, rng);
+  for (int i = 0; i < C; ++i) x[i] += 5.0;  // a row with a large mean
+  const auto R = random_vector(N * C, rng);
+  std::vector<double> out(N * C), mean(N), rstd(N);
+  auto loss = [&] {
+    layernorm_forward(out.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C);
+    return dot(out, R);
+  };
+  loss();
+  std::vector<double> dx(N * C, 0.0), dw(C, 0.0), db(C, 0.0);
+  layernorm_backward(dx.data(), dw.data(), db.data(), R.data(), x.data(), w.data(), mean.data(), rstd.data(), N, C);
+  check_gradient("ln dinp", x, dx, loss);
+  check_gradient("ln dweight", w, dw, loss);
+  check_gradient("ln dbias", b, db, loss);
+
+  // dinp accumulates: a second backward adds the same amount again.
+  std::vector<double> dx2 = dx, dw2(C, 0.0), db2(C, 0.0);
+  layernorm_backward(dx2.data(), dw2.data(), db2.data(), R.data(), x.data(), w.data(), mean.data(), rstd.data(), N, C);
+  for (int i = 0; i < N * C; ++i) CHECK(dx2[i] == doctest::Approx(2 * dx[i]).epsilon(1e-12));
+}
+
+TEST_CASE("matmul: gradients of input, weight and bias") {
+  std::mt19937_64 rng(2);
+  const int N = 5, C = 7, OC = 6;
+  auto x = random_vector(N * C, rng), w = random_vector(OC * C, rng), b = random_vector(OC, rng);
+  const auto R = random_vector(N * OC, rng);
+  std::vector<double> out(N * OC);
+  auto loss = [&] {
+    matmul_forward(out.data(), x.data(), w.data(), b.data(), N, C, OC);
+    return dot(out, R);
+  };
+  loss();
+  // The forward is inp·Wᵀ + b, element by element.
+  for (int n = 0; n < N; ++n)
+    for (int o = 0; o < OC; ++o) {
+      double s = b[o];
+      for (int c = 0; c < C; ++c) s += x[n * C + c] * w[o * C + c];
+      CHECK(out[n * OC + o] == doctest::Approx(s).epsilon(1e-12));
+    }
+  std::vector<double> dx(N * C, 0.0), dw(OC * C, 0.0), db(OC, 0.0);
+  matmul_backward(dx.data(), dw.data(), db.data(), R.data(), x.data(), w.data(), N, C, OC);
+  check_gradient("matmul dinp", x, dx, loss);
+  check_gradient("matmul dweight", w, dw, loss);
+  check_gradient("matmul dbias", b, db, loss);
+}
+
+TEST_CASE("gelu (tanh approximation): values and gradient") {
+  std::mt19937_64 rng(3);
+  const int N = 40;
+  auto x = random_vector(N, rng, 2.5);
+  const auto R = random_vector(N, rng);
+  std::vector<double> out(N);
+  auto loss = [&] {
+    gelu_forward(out.data(), x.data(), N);
+    return dot(out, R);
+  };
+  loss();
+  for (int i = 0; i < N; ++i) {
+    const double v = x[i];
+    CHECK(out[i] == doctest::Approx(0.5 * v * (1 + std::tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))
+                        .epsilon(1e-12));
+  }
+  std::vector<double> dx(N);
+  gelu_backward(dx.data(), x.data(), R.data(), N);
+  check_gradient("gelu dinp", x, dx, loss);
+}
+
+TEST_CASE("embeddings: gradients of the token and position tables") {
+  std::mt19937_64 rng(4);
+  const int B = 2, T = 5, C = 4, V = 256;
+  std::vector<std::uint8_t> tokens = {3, 7, 3, 255, 0, 7, 7, 1, 2, 3};  // repeats: rows add up
+  auto wte = random_vector(V * C, rng), wpe = random_vector(T * C, rng);
+  const auto R = random_vector(B * T * C, rng);
+  std::vector<double> out(B * T * C);
+  auto loss = [&] {
+    encoder_forward(out.data(), tokens.data(), wte.data(), wpe.data(), B, T, C);
+    return dot(out, R);
+  };
+  loss();
+  std::vector<double> dwte(V * C, 0.0), dwpe(T * C, 0.0);
+  encoder_backward(dwte.data(), dwpe.data(), R.data(), tokens.data(), B, T, C);
+  check_gradient("encoder dwte", wte, dwte, loss);
+  check_gradient("encoder dwpe", wpe, dwpe, loss);
+}
+
+TEST_CASE("softmax cross-entropy: mean loss and gradient of the logits") {
+  std::mt19937_64 rng(5);
+  const int N = 3, V = 256;
+  auto logits = random_vector(N * V, rng, 3.0);
+  const std::vector<std::uint8_t> targets = {0, 200, 17};
+  std::vector<double> probs(N * V), losses(N);
+  auto loss = [&] { return crossentropy_forward(probs.data(), losses.data(), logits.data(), targets.data(), N, V); };
+  const double mean = loss();
+  double ref = 0;
+  for (int n = 0; n < N; ++n) {
+    double m = -1e300, s = 0;
+    for (int v = 0; v < V; ++v) m = std::max(m, logits[n * V + v]);
+    for (int v = 0; v < V; ++v) s += std::exp(logits[n * V + v] - m);
+    ref += m + std::log(s) - logits[n * V + targets[n]];
+  }
+  CHECK(mean == doctest::Approx(ref / N).epsilon(1e-12));
+  // In place (probs over the logits, as the model does it): the same loss and probabilities.
+  std::vector<double> in_place = logits;
+  CHECK(crossentropy_forward(in_place.data(), losses.data(), in_place.data(), targets.data(), N, V) ==
+        doctest::Approx(ref / N).epsilon(1e-12));
+  for (int i = 0; i < N * V; ++i) REQUIRE(in_place[i] == doctest::Approx(probs[i]).epsilon(1e-12));
+  std::vector<double> dlogits(N * V);
+  crossentropy_backward(dlogits.data(), probs.data(), targets.data(), 1.0 / N, N, V);
+  check_gradient("crossentropy dlogits", logits, dlogits, loss);
+}
+
+namespace {
+
+// The textbook attention with an explicit (T,T) score matrix per (b,h): the reference.
+void naive_attention(std::vector<double>& out, const std::vector<double>& qkv, int B, int T, int C, int H) {
+  const int hs = C / H;
+  out.assign(static_cast<std::size_t>(B) * T * C, 0.0);
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h)
+      for (int i = 0; i < T; ++i) {
+        std::vector<double> s(i + 1);
+        double m = -1e300;
+        for (int j = 0; j <= i; ++j) {
+          double d = 0;
+          for (int k = 0; k < hs; ++k)
+            d += qkv[(b * T + i) * 3 * C + h * hs + k] * qkv[(b * T + j) * 3 * C + C + h * hs + k];
+          s[j] = d / std::sqrt(double(hs));
+          m = std::max(m, s[j]);
+        }
+        double z = 0;
+        for (auto& v : s) z += (v = std::exp(v - m));
+        for (int j = 0; j <= i; ++j)
+          for (int k = 0; k < hs; ++k)
+            out[(b * T + i) * C + h * hs + k] += s[j] / z * qkv[(b * T + j) * 3 * C + 2 * C + h * hs + k];
+      }
+}
+
+}  // namespace
+
+TEST_CASE("attention: matches the naive reference for every tile size, and its gradient checks") {
+  std::mt19937_64 rng(6);
+  const int B = 2, T = 8, C = 16, H = 2;
+  auto qkv = random_vector(B * T * 3 * C, rng, 1.5);
+  const auto R = random_vector(B * T * C, rng);
+  std::vector<double> ref;
+  naive_attention(ref, qkv, B, T, C, H);
+  for (int q_block : {1, 3, 8, 64}) {
+    CAPTURE(q_block);
+    std::vector<double> out(B * T * C), lse(B * H * T);
+    attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H, q_block);
+    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == doctest::Approx(ref[i]).epsilon(1e-12));
+    auto loss = [&] {
+      attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H, q_block);
+      return dot(out, R);
+    };
+    loss();
+    std::vector<double> dqkv(B * T * 3 * C);
+    attention_backward(dqkv.data(), R.data(), qkv.data(), out.data(), lse.data(), B, T, C, H, q_block);
+    check_gradient("attention dqkv", qkv, dqkv, loss);
+  }
+}
+
+TEST_CASE("attention: one query against cached keys equals the full pass's last row") {
+  std::mt19937_64 rng(7);
+  const int T = 9, C = 12, H = 3;
+  auto qkv = random_vector(T * 3 * C, rng);
+  std::vector<double> out(T * C), lse(H * T);
+  attention_forward(out.data(), lse.data(), qkv.data(), 1, T, C, H, 4);
+  for (int n = 1; n <= T; ++n) {
+    std::vector<double> row(C);
+    attention_decode(row.data(), qkv.data() + (n - 1) * 3 * C, qkv.data() + C, qkv.data() + 2 * C, 3 * C, C / H, n,
+                     C, H);
+    for (int k = 0; k < C; ++k) CHECK(row[k] == doctest::Approx(out[(n - 1) * C + k]).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("float and double kernels agree (the float path is the checked code, rounded)") {
+  std::mt19937_64 rng(8);
+  const int B = 2, T = 70, C = 16, H = 4;  // T > the default tile, so float runs two tiles
+  const auto qkvd = random_vector(B * T * 3 * C, rng);
+  std::vector<float> qkvf(qkvd.begin(), qkvd.end());
+  std::vector<double> outd(B * T * C), lsed(B * H * T);
+  std::vector<float> outf(B * T * C), lsef(B * H * T);
+  attention_forward(outd.data(), lsed.data(), qkvd.data(), B, T, C, H);
+  attention_forward(outf.data(), lsef.data(), qkvf.data(), B, T, C, H);
+  for (std::size_t i = 0; i < outd.size(); ++i) CHECK(outf[i] == doctest::Approx(outd[i]).epsilon(1e-5).scale(1));
+}

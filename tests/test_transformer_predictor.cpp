@@ -1,0 +1,162 @@
+// The transformer as a Predictor: the KV-cache path against the full-sequence pass (within
+// 1e-5 in log-probability), the sliding-window rule, normalisation, and loading a checkpoint.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "src/transformer_checkpoint.hpp"
+#include "src/transformer_kv_cache.hpp"
+#include "src/transformer_layers.hpp"
+#include "src/transformer_predictor.hpp"
+
+using namespace zgen;
+using namespace zgen::tf;
+
+namespace {
+
+TransformerConfig config(int seq, bool learned) {
+  TransformerConfig c;
+  c.layers = 2;
+  c.dim = 32;
+  c.heads = 4;
+  c.seq = seq;
+  c.learned_positions = learned;
+  return c;
+}
+
+// Initialised weights scaled up so that distributions are far from uniform (the comparisons
+// would be vacuous on a near-uniform model).
+std::unique_ptr<Transformer<float>> sharp_model(const TransformerConfig& c, std::uint64_t seed) {
+  auto m = std::make_unique<Transformer<float>>(c);
+  m->init_weights(seed);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0f, 0.3f);
+  for (auto& p : m->parameters()) p += d(rng);
+  return m;
+}
+
+std::vector<std::uint8_t> text(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::uint8_t> v(n);
+  for (auto& b : v) b = static_cast<std::uint8_t>('a' + rng() % 20);
+  return v;
+}
+
+// The full-sequence log-distribution after the last byte of `window`.
+std::array<double, 256> full_pass(Transformer<float>& m, ByteView window) {
+  m.forward(window.data(), nullptr, 1, static_cast<int>(window.size()));
+  std::array<double, 256> lp{};
+  log_softmax(lp.data(), m.logits() + (window.size() - 1) * 256, 256);
+  return lp;
+}
+
+double max_abs_diff(const std::array<double, 256>& a, const std::array<double, 256>& b) {
+  double d = 0;
+  for (int i = 0; i < 256; ++i) d = std::max(d, std::abs(a[i] - b[i]));
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("the KV-cache path gives the full-sequence distribution within 1e-5") {
+  for (bool learned : {false, true}) {
+    CAPTURE(learned);
+    const auto c = config(100, learned);  // 100 > one attention tile (64): two tiles in the full pass
+    auto model = sharp_model(c, 3);
+    Transformer<float> reference(c);
+    std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
+    const auto bytes = text(100, 1);
+    KVCache cache(c);
+    std::vector<float> logits(256);
+    double worst = 0, entropy_sum = 0;
+    for (int t = 0; t < 100; ++t) {
+      cache.step(*model, bytes[t], logits.data());
+      std::array<double, 256> inc{};
+      log_softmax(inc.data(), logits.data(), 256);
+      const auto full = full_pass(reference, ByteView(bytes.data(), t + 1));
+      worst = std::max(worst, max_abs_diff(inc, full));
+      for (double v : full) entropy_sum -= std::exp(v) * v;
+    }
+    MESSAGE("max |Δ log p| = " << worst << ", mean entropy " << entropy_sum / 100 / std::log(2.0) << " bits");
+    CHECK(worst <= 1e-5);
+    CHECK(entropy_sum / 100 / std::log(2.0) < 7.0);  // the model is sharp enough to make the check meaningful
+  }
+}
+
+TEST_CASE("window rule: after n bytes the model sees window_length(n) bytes") {
+  CHECK(TransformerPredictor::window_length(0, 8) == 0);
+  CHECK(TransformerPredictor::window_length(8, 8) == 8);
+  CHECK(TransformerPredictor::window_length(9, 8) == 5);   // slid: 4 kept + the new byte
+  CHECK(TransformerPredictor::window_length(12, 8) == 8);
+  CHECK(TransformerPredictor::window_length(13, 8) == 5);
+  CHECK(TransformerPredictor::window_length(5, 1) == 1);
+  CHECK(TransformerPredictor::window_length(7, 5) == 4);  // keep 2, period 3
+}
+
+TEST_CASE("predictor: observe and reset follow the window rule, match the full pass, and normalise") {
+  const int seq = 16;
+  const auto c = config(seq, false);
+  auto model = sharp_model(c, 4);
+  Transformer<float> reference(c);
+  std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
+  TransformerPredictor p(std::move(model), "transformer:test");
+  const auto bytes = text(3 * seq + 5, 2);
+
+  p.reset({});
+  std::array<double, 256> lp{};
+  p.log_probs(lp);
+  for (double v : lp) CHECK(v == doctest::Approx(-std::log(256.0)));  // empty window: uniform
+
+  double worst_observe = 0, worst_reset = 0;
+  for (std::size_t n = 1; n <= bytes.size(); ++n) {
+    p.observe(bytes[n - 1]);
+    const std::size_t w = TransformerPredictor::window_length(n, seq);
+    REQUIRE(p.window_size() == w);
+    p.log_probs(lp);
+    double sum = 0;
+    for (double v : lp) sum += std::exp(v);
+    CHECK(std::abs(sum - 1.0) < 1e-9);
+    const auto full = full_pass(reference, ByteView(bytes.data() + n - w, w));
+    worst_observe = std::max(worst_observe, max_abs_diff(lp, full));
+    // reset with the whole history: the same window, hence the same distribution.
+    auto copy = std::make_unique<Transformer<float>>(c);
+    std::copy(reference.parameters().begin(), reference.parameters().end(), copy->parameters().begin());
+    TransformerPredictor q(std::move(copy), "q");
+    q.reset(ByteView(bytes.data(), n));
+    REQUIRE(q.window_size() == w);
+    std::array<double, 256> lq{};
+    q.log_probs(lq);
+    worst_reset = std::max(worst_reset, max_abs_diff(lq, full));
+  }
+  CHECK(worst_observe <= 1e-5);
+  CHECK(worst_reset <= 1e-5);
+}
+
+TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErrors") {
+  const auto c = config(32, false);
+  auto model = sharp_model(c, 5);
+  const std::string path = "/tmp/zgen-test-predictor-" + std::to_string(::getpid()) + ".safetensors";
+  save_checkpoint(path, *model, {{"train.note", "test"}});
+  auto p = make_transformer_predictor(path);
+  CHECK(p->name() == "transformer:" + path);
+  const auto bytes = text(20, 3);
+  p->reset(bytes);
+  std::array<double, 256> lp{};
+  p->log_probs(lp);
+  const auto full = full_pass(*model, bytes);
+  CHECK(max_abs_diff(lp, full) == 0.0);  // same weights, same batched pass: identical
+  // The fingerprint follows the weights: same file, same hash; one weight changed, another.
+  const auto hash = p->parameters_hash();
+  CHECK(hash != 0);
+  CHECK(make_transformer_predictor(path)->parameters_hash() == hash);
+  model->parameters()[7] += 1e-3f;
+  save_checkpoint(path, *model, {});
+  CHECK(make_transformer_predictor(path)->parameters_hash() != hash);
+  std::remove(path.c_str());
+  CHECK_THROWS_AS(make_transformer_predictor("/nonexistent/model.safetensors"), UserError);
+  CHECK_THROWS_AS(make_transformer_predictor("/tmp"), UserError);
+}
