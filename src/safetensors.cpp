@@ -1,5 +1,7 @@
 #include "src/safetensors.hpp"
 
+#include "src/file_io.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -175,22 +177,7 @@ File parse(ByteView bytes, const std::string& what) {
 void save(const std::string& path, const std::vector<TensorRef>& tensors,
           const std::map<std::string, std::string>& metadata) {
   const Bytes bytes = serialize(tensors, metadata);
-  const std::string tmp = path + ".zgen-tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError("cannot create '" + tmp + "': " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UserError("cannot write '" + tmp + "'");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw UserError("cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
+  write_file_atomically(path, bytes);
 }
 
 File load(const std::string& path) {

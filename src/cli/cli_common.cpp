@@ -1,5 +1,7 @@
 #include "src/cli/cli_common.hpp"
 
+#include "src/file_io.hpp"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,22 +57,23 @@ void write_output(const std::string& path, ByteView data) {
       throw UserError("cannot write to standard output");
     return;
   }
-  const std::string tmp = path + ".zgen-tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw UserError("cannot create '" + tmp + "': " + std::strerror(errno));
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw UserError("cannot write '" + tmp + "'");
-    }
+  write_file_atomically(path, data);
+}
+
+Bytes read_inputs(const std::vector<std::string>& paths) {
+  Bytes all;
+  for (const auto& path : paths) {
+    const Bytes b = read_input(path);
+    all.insert(all.end(), b.begin(), b.end());
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw UserError("cannot rename '" + tmp + "' to '" + path + "': " + why);
-  }
+  return all;
+}
+
+Bytes read_data(const std::string& path, long long max_bytes) {
+  Bytes data = read_input(path);
+  if (data.empty()) throw UserError("'" + path + "' is empty: nothing to score");
+  if (max_bytes > 0 && data.size() > static_cast<std::size_t>(max_bytes)) data.resize(static_cast<std::size_t>(max_bytes));
+  return data;
 }
 
 void require_finite(const char* option, double value) {

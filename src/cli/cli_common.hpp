@@ -19,6 +19,10 @@ bool parse_or_help(int argc, char** argv, const po::options_description& options
 
 // Whole file, or stdin for "-". UserError for a missing, unreadable or non-regular file.
 Bytes read_input(const std::string& path);
+// The files one after the other (the --context files).
+Bytes read_inputs(const std::vector<std::string>& paths);
+// The data to score: not empty, cut to its first max_bytes (0: all).
+Bytes read_data(const std::string& path, long long max_bytes);
 // Writes atomically: a temporary file next to `path`, renamed on success; "-" is stdout.
 void write_output(const std::string& path, ByteView data);
 

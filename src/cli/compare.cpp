@@ -71,14 +71,8 @@ int run_compare(int argc, char** argv) {
   if (temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy)");
   const std::vector<std::string> specs = split_models(models_list);
 
-  Bytes context;
-  for (const auto& path : contexts) {
-    const Bytes b = read_input(path);
-    context.insert(context.end(), b.begin(), b.end());
-  }
-  Bytes data = read_input(data_path);
-  if (data.empty()) throw UserError("'" + data_path + "' is empty: nothing to score");
-  if (max_bytes > 0 && data.size() > static_cast<std::size_t>(max_bytes)) data.resize(static_cast<std::size_t>(max_bytes));
+  const Bytes context = read_inputs(contexts);
+  const Bytes data = read_data(data_path, max_bytes);
   if (!vm.count("seed")) seed = fresh_seed();
   const bool json = vm.count("json") > 0;
   if (!json) std::fprintf(stderr, "zgen compare: %zu models, %zu bytes scored, seed %llu\n", specs.size(), data.size(),

@@ -36,14 +36,8 @@ int run_score(int argc, char** argv) {
   require_at_least("threads", threads, 1);
   require_at_least("max-context", max_context, 0);
 
-  Bytes context;
-  for (const auto& path : contexts) {
-    const Bytes b = read_input(path);
-    context.insert(context.end(), b.begin(), b.end());
-  }
-  Bytes data = read_input(data_path);
-  if (data.empty()) throw UserError("'" + data_path + "' is empty: nothing to score");
-  if (max_bytes > 0 && data.size() > static_cast<std::size_t>(max_bytes)) data.resize(static_cast<std::size_t>(max_bytes));
+  const Bytes context = read_inputs(contexts);
+  const Bytes data = read_data(data_path, max_bytes);
 
   PredictorOptions popts;
   popts.threads = static_cast<int>(threads);
