@@ -1,6 +1,8 @@
 // The arithmetic coder and the quantiser: round trips, the stream's end, overhead, invariants.
 #include <doctest/doctest.h>
 
+#include "tests/fixtures.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -24,11 +26,7 @@ using zgen::ArithmeticEncoder;
 using zgen::Bytes;
 using zgen::CumulativeTable;
 
-zgen::Bytes read_fixture(const char* name) {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using zgen::test::read_fixture;
 
 CumulativeTable table_from(const std::vector<std::uint32_t>& freq, unsigned bits) {
   CumulativeTable t;

@@ -12,6 +12,7 @@
 #include "samplers/generate.hpp"
 #include "samplers/horizon.hpp"
 #include "src/code_length_predictor.hpp"
+#include "tests/fixtures.hpp"
 #include "zgen/registry.hpp"
 
 using namespace zgen;
@@ -19,9 +20,7 @@ using namespace zgen;
 namespace {
 
 Bytes fixture(std::size_t n) {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt", std::ios::binary);
-  REQUIRE(in);
-  Bytes all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Bytes all = test::read_fixture("sotu-valid-70k.txt");
   REQUIRE(all.size() >= n);
   all.resize(n);
   return all;

@@ -3,6 +3,8 @@
 // code-length state equal to compressing c·x from scratch, and the cmd: family's failures,
 // timeouts and threads.
 #include <doctest/doctest.h>
+
+#include "tests/fixtures.hpp"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,9 +25,7 @@ namespace {
 
 // 20 kB of real prose: enough for every compressor to find structure, small enough to be quick.
 Bytes text_fixture() {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt", std::ios::binary);
-  REQUIRE(in);
-  Bytes all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Bytes all = zgen::test::read_fixture("sotu-valid-70k.txt");
   REQUIRE(all.size() >= 20000);
   all.resize(20000);
   return all;

@@ -12,17 +12,14 @@
 #include "src/container.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/coder_test_models.hpp"
+#include "tests/fixtures.hpp"
 
 namespace {
 
 using zgen::Bytes;
 using zgen::ByteView;
 
-Bytes read_fixture(const char* name) {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using zgen::test::read_fixture;
 
 Bytes random_bytes(std::size_t n, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

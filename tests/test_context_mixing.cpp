@@ -2,6 +2,8 @@
 // distribution against the coding path, learning, reset, hostile data.
 #include <doctest/doctest.h>
 
+#include "tests/fixtures.hpp"
+
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -18,11 +20,7 @@ namespace {
 using zgen::Bytes;
 using zgen::Predictor;
 
-Bytes read_fixture(const char* name) {
-  std::ifstream f(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE_MESSAGE(f, "missing fixture " << name);
-  return Bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+using zgen::test::read_fixture;
 
 Bytes random_bytes(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);

@@ -3,6 +3,8 @@
 // from scratch and when split into a committed context and a continuation.
 #include <doctest/doctest.h>
 
+#include "tests/fixtures.hpp"
+
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -18,11 +20,7 @@ namespace {
 constexpr double kFramingBits = 8.0 * 18;
 
 const Bytes& text() {
-  static const Bytes all = [] {
-    std::ifstream in(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt", std::ios::binary);
-    REQUIRE(in);
-    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }();
+  static const Bytes all = zgen::test::read_fixture("sotu-valid-70k.txt");
   return all;
 }
 

@@ -2,6 +2,8 @@
 // recompressing from scratch with zlib, plus the container round trip and bad input.
 #include <doctest/doctest.h>
 
+#include "tests/fixtures.hpp"
+
 #include <fstream>
 #include <iterator>
 #include <random>
@@ -15,11 +17,7 @@ using namespace zgen;
 namespace {
 
 const Bytes& text() {
-  static const Bytes all = [] {
-    std::ifstream in(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt", std::ios::binary);
-    REQUIRE(in);
-    return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  }();
+  static const Bytes all = zgen::test::read_fixture("sotu-valid-70k.txt");
   return all;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "src/arithmetic_compressor.hpp"
+#include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
 
 namespace {
@@ -15,9 +16,7 @@ namespace {
 using zgen::Bytes;
 
 Bytes fixture(const char* name, std::size_t n) {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE(in);
-  Bytes all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Bytes all = zgen::test::read_fixture(name);
   if (all.size() > n) all.resize(n);
   return all;
 }

@@ -3,6 +3,8 @@
 // from a checkpoint continues the run bit for bit.
 #include <doctest/doctest.h>
 
+#include "tests/fixtures.hpp"
+
 #include <omp.h>
 
 #include <cmath>
@@ -19,11 +21,7 @@ using namespace zgen::tf;
 
 namespace {
 
-Bytes fixture() {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt", std::ios::binary);
-  REQUIRE(in);
-  return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+Bytes fixture() { return zgen::test::read_fixture("sotu-valid-70k.txt"); }
 
 TransformerConfig small() {
   TransformerConfig c;
