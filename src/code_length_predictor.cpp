@@ -11,16 +11,21 @@
 namespace zgen {
 
 // Context trimming, the documented rule: the predictor keeps the last `keep_` bytes of
-// everything it was given (keep_ = max_context, by default the compressor's window).
+// everything it was given (keep_ = context_bytes_kept: max_context, by default the
+// compressor's window capped at 64 KiB).
 // To keep the fast path incremental it lets the context grow to 2·keep_ and then drops the
 // oldest bytes down to keep_ in one go; both the fast path and --no-snapshot see exactly the
 // same trimmed context, so their code lengths agree. With a window-sized keep_, the bytes
 // dropped are ones that no match can reach any more.
 
+std::size_t context_bytes_kept(const Compressor& compressor, std::size_t max_context) {
+  return max_context ? max_context : std::min(compressor.window_bytes(), kDefaultContextBytes);
+}
+
 CodeLengthPredictor::CodeLengthPredictor(std::unique_ptr<Compressor> compressor, const PredictorOptions& options)
     : compressor_(std::move(compressor)), options_(options) {
   if (options_.threads < 1) options_.threads = 1;
-  keep_ = options_.max_context ? options_.max_context : compressor_->window_bytes();
+  keep_ = context_bytes_kept(*compressor_, options_.max_context);
   if (options_.alphabet != "all" && options_.alphabet != "printable" && options_.alphabet != "context")
     throw UserError("unknown alphabet '" + options_.alphabet + "' (expected all, printable or context)");
   reset({});

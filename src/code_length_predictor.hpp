@@ -10,6 +10,12 @@
 
 namespace zgen {
 
+// The context a compressor model keeps (see the trimming rule in the .cpp): max_context when
+// given, else the compressor's window capped at kDefaultContextBytes, because every family but
+// gzip recompresses the whole kept context for every candidate.
+inline constexpr std::size_t kDefaultContextBytes = std::size_t{64} << 10;
+std::size_t context_bytes_kept(const Compressor& compressor, std::size_t max_context);
+
 class CodeLengthPredictor final : public Predictor {
  public:
   CodeLengthPredictor(std::unique_ptr<Compressor> compressor, const PredictorOptions& options);

@@ -45,7 +45,7 @@ ScoreResult score_model(const std::string& spec, ByteView context, ByteView data
   if (auto* clp = dynamic_cast<CodeLengthPredictor*>(model.get())) {
     const Compressor& c = clp->compressor();
     // The same trimmed context the model saw: the compressor's window.
-    const std::size_t keep = options.max_context ? options.max_context : c.window_bytes();
+    const std::size_t keep = context_bytes_kept(c, options.max_context);
     const ByteView ctx = context.size() > keep ? context.subspan(context.size() - keep) : context;
     Bytes joined(ctx.begin(), ctx.end());
     joined.insert(joined.end(), data.begin(), data.end());

@@ -175,3 +175,13 @@ TEST_CASE("beam candidates are the cheapest spans, with exact extra bits") {
     if (i) CHECK(spans[i - 1].extra_bits <= spans[i].extra_bits);
   }
 }
+
+TEST_CASE("the default context kept: the compressor's window, at most 64 KiB") {
+  CHECK(context_bytes_kept(*make_compressor("gzip:9"), 0) == 32768);
+  CHECK(context_bytes_kept(*make_compressor("bzip2:9"), 0) == 65536);
+  CHECK(context_bytes_kept(*make_compressor("xz:9"), 0) == 65536);
+  CHECK(context_bytes_kept(*make_compressor("xz:9"), 1000) == 1000);
+  auto m = make("zstd:3", 1, true);
+  m.reset(fixture(69000));
+  CHECK(m.context().size() == 65536);
+}

@@ -40,7 +40,7 @@ int run_sample(int argc, char** argv) {
       ("horizon", po::value(&horizon)->default_value(1), "candidates are H-byte spans from a beam (compressor models)")
       ("beam", po::value(&beam)->default_value(8), "spans kept per beam round when --horizon > 1")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (results do not depend on it)")
-      ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window)")
+      ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window, at most 64 KiB)")
       ("cmd-timeout", po::value(&cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("no-snapshot", "recompress c·x from scratch for every candidate (slow; for verification)")
       ("quiet,q", "no progress or summary on stderr");

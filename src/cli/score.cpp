@@ -22,7 +22,7 @@ int run_score(int argc, char** argv) {
       ("data,d", po::value(&data_path)->required(), "the bytes to score ('-' for stdin)")
       ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data (0: all)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
-      ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window)")
+      ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window, at most 64 KiB)")
       ("no-coder", "skip the arithmetic-coding pass (ideal vs actual coded size)")
       ("json", "print the result as JSON")
       ("quiet,q", "no progress on stderr");
