@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 
 #include "zgen/bytes.hpp"
@@ -14,6 +15,14 @@ inline Bytes read_fixture(const std::string& name) {
   std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
   REQUIRE_MESSAGE(in, "missing fixture tests/data/", name);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// n pseudo-random bytes, the same for the same seed (mt19937_64, low byte of each draw).
+inline Bytes random_bytes(std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Bytes b(n);
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  return b;
 }
 
 }  // namespace zgen::test

@@ -21,12 +21,7 @@ using zgen::ByteView;
 
 using zgen::test::read_fixture;
 
-Bytes random_bytes(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  return b;
-}
+using zgen::test::random_bytes;
 
 Bytes compress(const std::string& spec, ByteView data, std::uint64_t chunk) {
   const auto model = zgen::test::make_test_predictor(spec);

@@ -21,12 +21,7 @@ Bytes fixture(const char* name, std::size_t n) {
   return all;
 }
 
-Bytes random_bytes(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  return b;
-}
+using zgen::test::random_bytes;
 
 std::unique_ptr<zgen::Predictor> make(const std::string& spec) {
   zgen::PredictorOptions o;
