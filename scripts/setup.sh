@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   zlib1g-dev libzstd-dev liblzma-dev libbz2-dev libbrotli-dev   # the compressor families
-  libpng-dev libflac-dev libsndfile1-dev libstb-dev             # images and audio
+  libpng-dev libjpeg-dev libflac-dev libsndfile1-dev            # images and audio
   libeigen3-dev                                                 # the transformer
   libboost-program-options-dev nlohmann-json3-dev doctest-dev   # CLI, JSON, tests
   gzip xz-utils zstd bzip2 brotli                               # command-line peers for cmd: specs and tests
