@@ -1,6 +1,8 @@
 #include "src/transformer_predictor.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "src/transformer_checkpoint.hpp"
 #include "src/transformer_layers.hpp"
@@ -25,6 +27,22 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<tf::Transformer<float
   }
   const auto params = model_->parameters();
   mix(params.data(), params.size_bytes());
+  // The arithmetic's fingerprint: the logits of a fixed probe, through both the batched pass
+  // and the KV-cache step. Floats differ in their last bits between builds (-march flags, FMA
+  // contraction) and between CPUs (Eigen picks its blocking from the cache sizes), and a
+  // decoder whose probabilities differ by one quantum decodes garbage; with the fingerprint in
+  // the hash, such a decoder refuses the file ("model differs") instead. Same build, same
+  // CPU kind: the same fingerprint (the forward pass does not depend on the thread count).
+  const std::string_view probe = "zgen probe: this build's arithmetic, 0123456789.";
+  const std::size_t n = std::min<std::size_t>(probe.size(), static_cast<std::size_t>(model_->config().seq) - 1);
+  const std::vector<std::uint8_t> probe_bytes(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(n));
+  if (n > 0) {
+    cache_.prefill(*model_, probe_bytes, logits_.data());
+    mix(logits_.data(), logits_.size() * sizeof(float));
+    cache_.step(*model_, '!', logits_.data());
+    mix(logits_.data(), logits_.size() * sizeof(float));
+    cache_.clear();
+  }
   parameters_hash_ = h;
 }
 

@@ -32,8 +32,9 @@ class TransformerPredictor final : public Predictor {
   void reset(ByteView context) override;
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
-  // FNV-1a over the config and every weight's bytes: a compressed file records it, so that a
-  // different checkpoint under the same path is refused at decoding instead of garbling it.
+  // FNV-1a over the config, every weight's bytes and the logits of a fixed probe: a compressed
+  // file records it, so that a different checkpoint under the same path, or a build or CPU whose
+  // float arithmetic gives other probabilities, is refused at decoding instead of garbling it.
   std::uint64_t parameters_hash() const override { return parameters_hash_; }
 
   const tf::Transformer<float>& model() const { return *model_; }
