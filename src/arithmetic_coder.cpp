@@ -58,6 +58,11 @@ ArithmeticDecoder::ArithmeticDecoder(ByteView in) : in_(in) {
 }
 
 std::uint32_t ArithmeticDecoder::next_word() {
+  if (in_.size() - pos_ >= 4) {  // the common case: a whole big-endian word in the stream
+    const std::uint8_t* p = in_.data() + pos_;
+    pos_ += 4;
+    return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+  }
   std::uint32_t word = 0;
   for (int i = 0; i < 4; ++i) {
     word <<= 8;
