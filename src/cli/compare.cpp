@@ -1,4 +1,5 @@
-// zgen compare: several models on the same data, one table, then one sample from each.
+// zgen compare: several models on the same data, one table, then one sample from each; with
+// --judge, each sample's bits/byte under a judge model and its copy rate from the context.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "samplers/generate.hpp"
 #include "src/cli/cli_common.hpp"
+#include "src/copy_rate.hpp"
 #include "src/evaluation.hpp"
 
 namespace zgen::cli {
@@ -40,7 +42,7 @@ std::string printable(ByteView b) {
 }  // namespace
 
 int run_compare(int argc, char** argv) {
-  std::string models_list, data_path, prompt;
+  std::string models_list, data_path, prompt, judge;
   std::vector<std::string> contexts;
   long long max_bytes = 0, length = 0, threads = 0;
   double temperature = 1;
@@ -56,11 +58,13 @@ int run_compare(int argc, char** argv) {
       ("temperature,t", po::value(&temperature)->default_value(1.0), "sampling temperature")
       ("seed,s", po::value(&seed), "random seed for the samples (default: fresh, printed)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
+      ("judge", po::value(&judge), "judge the samples: their bits/byte under this model SPEC given the prompt, and "
+                                   "their copy rate (share of 16-byte windows found verbatim in context + prompt)")
       ("json", "print the results as JSON");
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen compare --models gzip,zstd:19,xz,bzip2,brotli --context FILE --data FILE\n"
-                     "                    [--prompt TEXT --length N --seed S] [--json]\n"
+                     "                    [--prompt TEXT --length N --seed S] [--judge SPEC] [--json]\n"
                      "Scores several models on the same data (bits/byte, own-format rate, speed), then samples\n"
                      "from each with the same prompt and seed."))
     return 0;
@@ -70,6 +74,9 @@ int run_compare(int argc, char** argv) {
   require_finite("temperature", temperature);
   if (temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy)");
   const std::vector<std::string> specs = split_models(models_list);
+  const bool judging = vm.count("judge") > 0;
+  if (judging && length == 0) throw UserError("--judge needs samples to judge (--length is 0)");
+  if (judging) make_predictor(judge, PredictorOptions{});  // a bad judge SPEC fails before any work
 
   const Bytes context = read_inputs(contexts);
   const Bytes data = read_data(data_path, max_bytes);
@@ -83,6 +90,11 @@ int run_compare(int argc, char** argv) {
   nlohmann::json results = nlohmann::json::array();
   std::vector<ScoreResult> scores;
   std::vector<Bytes> samples;
+  struct Judged {
+    double bits_per_byte, copy_rate;
+  };
+  std::vector<Judged> judged;
+  constexpr std::size_t kCopyWindow = 16;
   for (const auto& spec : specs) {
     if (!json) std::fprintf(stderr, "  scoring %s ...\n", spec.c_str());
     scores.push_back(score_model(spec, context, data, popts));
@@ -105,6 +117,16 @@ int run_compare(int argc, char** argv) {
     samples.push_back(sample);
     nlohmann::json j = to_json(scores.back());
     j["sample"] = as_string(sample);
+    if (judging) {
+      // The judge reads the prompt, not the context: a copy of the context must not look natural
+      // merely because the judge has just seen it.
+      const ScoreResult verdict = score_model(judge, as_bytes(prompt), sample, popts);
+      Bytes source = context;
+      source.insert(source.end(), prompt.begin(), prompt.end());
+      judged.push_back({verdict.bits_per_byte(), copy_rate(sample, source, kCopyWindow)});
+      j["judge"] = {{"model", judge}, {"bits_per_byte", judged.back().bits_per_byte},
+                    {"copy_rate", judged.back().copy_rate}, {"copy_window", kCopyWindow}};
+    }
     results.push_back(j);
   }
 
@@ -133,6 +155,16 @@ int run_compare(int argc, char** argv) {
                 static_cast<unsigned long long>(seed), temperature);
     for (std::size_t i = 0; i < scores.size(); ++i)
       std::printf("  %-14s %s\n", scores[i].model.c_str(), printable(samples[i]).c_str());
+  }
+  if (judging) {
+    std::printf("\njudged by %s (bits/byte of each sample given the prompt; copy rate: share of its %zu-byte\n"
+                "windows found verbatim in the context and prompt):\n",
+                judge.c_str(), kCopyWindow);
+    std::printf("| %-14s | %15s | %9s |\n", "generator", "judge bits/byte", "copy rate");
+    std::printf("|----------------|-----------------|-----------|\n");
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      std::printf("| %-14s | %15.3f | %8.1f%% |\n", scores[i].model.c_str(), judged[i].bits_per_byte,
+                  100.0 * judged[i].copy_rate);
   }
   return 0;
 }
