@@ -1,6 +1,12 @@
 #include "src/arithmetic_compressor.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <array>
+#include <exception>
+#include <stdexcept>
+#include <vector>
 #include <cmath>
 #include <limits>
 
@@ -113,69 +119,160 @@ std::uint64_t model_parameters_hash(const Predictor& predictor) {
   return h ^ (predictor.parameters_hash() * 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 
+namespace {
+
+// One chunk through a fresh context: its own coded stream, and its ideal bits.
+double encode_chunk(Predictor& predictor, CodingMode coding, ByteView chunk, Bytes& stream) {
+  BinaryPredictor* binary = binary_view(predictor, coding);
+  predictor.reset({});
+  stream.clear();
+  EncodeSide side{ArithmeticEncoder(stream), {}};
+  for (std::uint8_t byte : chunk) code_byte(predictor, binary, side, byte);
+  side.coder.finish();
+  return side.ideal.bits();
+}
+
+// The output grows as it is decoded (a corrupt length claims memory only as fast as the stream
+// yields bytes).
+Bytes decode_chunk(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n) {
+  BinaryPredictor* binary = binary_view(predictor, coding);
+  predictor.reset({});
+  DecodeSide side{ArithmeticDecoder(stream)};
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, std::uint64_t{64} << 20)));
+  for (std::uint64_t i = 0; i < n; ++i) out.push_back(code_byte(predictor, binary, side, 0));
+  side.coder.finish();
+  return out;
+}
+
+// Runs work(chunk, predictor) for every chunk, on one thread per predictor (each thread keeps
+// its own predictor; chunks go to whichever thread is free). Every chunk starts from reset({}),
+// so the result cannot depend on which predictor codes it. progress(bytes done) is called after
+// each chunk, one call at a time. The first exception is rethrown after all threads stop.
+template <class Work>
+void for_each_chunk(std::span<Predictor* const> predictors, std::uint64_t chunks,
+                    const std::function<std::uint64_t(std::uint64_t)>& chunk_bytes, const ChunkProgress& progress,
+                    Work&& work) {
+  const int threads = static_cast<int>(std::min<std::uint64_t>(predictors.size(), std::max<std::uint64_t>(chunks, 1)));
+  std::exception_ptr failure;
+  std::uint64_t done = 0;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::uint64_t c = 0; c < chunks; ++c) {
+    try {
+      work(c, *predictors[static_cast<std::size_t>(omp_get_thread_num())]);
+#pragma omp critical(zgen_chunk_progress)
+      {
+        done += chunk_bytes(c);
+        if (progress) progress(done);
+      }
+    } catch (...) {
+#pragma omp critical(zgen_chunk_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
 EncodedPayload encode_payload(Predictor& predictor, ByteView data, std::uint64_t chunk_size,
                               const ChunkProgress& progress) {
+  Predictor* one[] = {&predictor};
+  return encode_payload(std::span<Predictor* const>(one), data, chunk_size, progress);
+}
+
+EncodedPayload encode_payload(std::span<Predictor* const> predictors, ByteView data, std::uint64_t chunk_size,
+                              const ChunkProgress& progress) {
+  if (predictors.empty()) throw std::logic_error("encode_payload: no predictor");
   EncodedPayload result;
-  result.coding = coding_mode_of(predictor);
-  BinaryPredictor* binary = binary_view(predictor, result.coding);
+  result.coding = coding_mode_of(*predictors[0]);
+  for (Predictor* p : predictors)
+    if (coding_mode_of(*p) != result.coding) throw std::logic_error("encode_payload: predictors code differently");
   const std::uint64_t n = data.size();
   result.chunks = chunk_count(n, chunk_size);
-  double ideal = 0;
-  Bytes stream;
-  for (std::uint64_t c = 0; c < result.chunks; ++c) {
+  auto bounds = [&](std::uint64_t c) {
     const std::uint64_t begin = chunk_size ? c * chunk_size : 0;
-    const std::uint64_t end = chunk_size ? std::min(n, begin + chunk_size) : n;
-    predictor.reset({});
-    stream.clear();
-    EncodeSide side{ArithmeticEncoder(stream), {}};
-    for (std::uint64_t i = begin; i < end; ++i) code_byte(predictor, binary, side, data[i]);
-    side.coder.finish();
-    ideal += side.ideal.bits();
-    put_varint(result.payload, stream.size());
-    result.payload.insert(result.payload.end(), stream.begin(), stream.end());
-    if (progress) progress(end);
+    return std::pair{begin, chunk_size ? std::min(n, begin + chunk_size) : n};
+  };
+  std::vector<Bytes> streams(static_cast<std::size_t>(result.chunks));
+  std::vector<double> ideal(streams.size());
+  for_each_chunk(
+      predictors, result.chunks, [&](std::uint64_t c) { return bounds(c).second - bounds(c).first; }, progress,
+      [&](std::uint64_t c, Predictor& p) {
+        const auto [begin, end] = bounds(c);
+        ideal[c] = encode_chunk(p, result.coding, data.subspan(begin, end - begin), streams[c]);
+      });
+  for (std::size_t c = 0; c < streams.size(); ++c) {  // in chunk order: the same sums on any thread count
+    result.ideal_bits += ideal[c];
+    put_varint(result.payload, streams[c].size());
+    result.payload.insert(result.payload.end(), streams[c].begin(), streams[c].end());
   }
-  result.ideal_bits = ideal;
   return result;
 }
 
 Bytes decode_payload(Predictor& predictor, CodingMode coding, ByteView payload, std::uint64_t length,
                      std::uint64_t chunk_size, const ChunkProgress& progress) {
-  if (coding != coding_mode_of(predictor))
-    throw UserError(std::string("the file codes ") + (coding == CodingMode::bits ? "bits" : "whole bytes") +
-                    " but the model predicts " + (coding == CodingMode::bits ? "whole bytes" : "bits"));
-  BinaryPredictor* binary = binary_view(predictor, coding);
+  Predictor* one[] = {&predictor};
+  return decode_payload(std::span<Predictor* const>(one), coding, payload, length, chunk_size, progress);
+}
+
+Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, ByteView payload,
+                     std::uint64_t length, std::uint64_t chunk_size, const ChunkProgress& progress) {
+  if (predictors.empty()) throw std::logic_error("decode_payload: no predictor");
+  for (Predictor* p : predictors)
+    if (coding != coding_mode_of(*p))
+      throw UserError(std::string("the file codes ") + (coding == CodingMode::bits ? "bits" : "whole bytes") +
+                      " but the model predicts " + (coding == CodingMode::bits ? "whole bytes" : "bits"));
   const std::uint64_t chunks = chunk_count(length, chunk_size);
   // Each chunk has a stream of at least its length prefix: a cheap check before any work.
   if (chunks > payload.size()) throw UserError("corrupt payload: too short for " + std::to_string(chunks) + " chunks");
-  ByteReader reader(payload, "corrupt payload");
-  Bytes out;
-  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(length, std::uint64_t{64} << 20)));
-  for (std::uint64_t c = 0; c < chunks; ++c) {
+  auto bounds = [&](std::uint64_t c) {
     const std::uint64_t begin = chunk_size ? c * chunk_size : 0;
-    const std::uint64_t end = chunk_size ? std::min(length, begin + chunk_size) : length;
-    const ByteView stream = reader.take(reader.varint());
-    if ((end - begin) / kMaxBytesPerStreamByte > stream.size() + 8)
-      throw UserError("corrupt payload: a " + std::to_string(stream.size()) + "-byte stream cannot hold " +
+    return std::pair{begin, chunk_size ? std::min(length, begin + chunk_size) : length};
+  };
+  // The structure first, serially: every chunk's stream, checked before any decoding.
+  ByteReader reader(payload, "corrupt payload");
+  std::vector<ByteView> streams(static_cast<std::size_t>(chunks));
+  for (std::uint64_t c = 0; c < chunks; ++c) {
+    const auto [begin, end] = bounds(c);
+    streams[c] = reader.take(reader.varint());
+    if ((end - begin) / kMaxBytesPerStreamByte > streams[c].size() + 8)
+      throw UserError("corrupt payload: a " + std::to_string(streams[c].size()) + "-byte stream cannot hold " +
                       std::to_string(end - begin) + " bytes");
-    predictor.reset({});
-    DecodeSide side{ArithmeticDecoder(stream)};
-    for (std::uint64_t i = begin; i < end; ++i) out.push_back(code_byte(predictor, binary, side, 0));
-    side.coder.finish();
-    if (progress) progress(end);
   }
   if (reader.remaining() != 0)
     throw UserError("corrupt payload: " + std::to_string(reader.remaining()) + " byte(s) after the last chunk");
+  std::vector<Bytes> decoded(streams.size());
+  for_each_chunk(
+      predictors, chunks, [&](std::uint64_t c) { return bounds(c).second - bounds(c).first; }, progress,
+      [&](std::uint64_t c, Predictor& p) {
+        const auto [begin, end] = bounds(c);
+        decoded[c] = decode_chunk(p, coding, streams[c], end - begin);
+      });
+  if (decoded.size() == 1) return std::move(decoded[0]);
+  Bytes out;
+  out.reserve(static_cast<std::size_t>(length));  // bounded: every chunk decoded to its full length
+  for (const auto& d : decoded) out.insert(out.end(), d.begin(), d.end());
   return out;
 }
 
 CompressResult compress_to_container(Predictor& predictor, const std::string& spec, ByteView data,
                                      std::uint64_t chunk_size, const ChunkProgress& progress) {
+  Predictor* one[] = {&predictor};
+  return compress_to_container(std::span<Predictor* const>(one), spec, data, chunk_size, progress);
+}
+
+CompressResult compress_to_container(std::span<Predictor* const> predictors, const std::string& spec, ByteView data,
+                                     std::uint64_t chunk_size, const ChunkProgress& progress) {
+  if (predictors.empty()) throw std::logic_error("compress_to_container: no predictor");
+  for (Predictor* p : predictors)
+    if (model_parameters_hash(*p) != model_parameters_hash(*predictors[0]))
+      throw std::logic_error("compress_to_container: the predictors are not one model");
   CompressResult r;
-  r.encoded = encode_payload(predictor, data, chunk_size, progress);
+  r.encoded = encode_payload(predictors, data, chunk_size, progress);
   ContainerHeader h;
   h.model_spec = spec;
-  h.parameters_hash = model_parameters_hash(predictor);
+  h.parameters_hash = model_parameters_hash(*predictors[0]);
   h.coding = r.encoded.coding;
   h.original_length = data.size();
   h.chunk_size = chunk_size;
@@ -191,18 +288,25 @@ Bytes decompress_container(ByteView file, const PredictorFactory& make, const De
     throw UserError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
                     std::to_string(options.max_output));
   const std::string spec = options.model_override.empty() ? h.model_spec : options.model_override;
-  std::unique_ptr<Predictor> predictor;
-  try {
-    predictor = make(spec);
-  } catch (const UserError& e) {
-    throw UserError("cannot load the model '" + spec + "' " +
-                    (options.model_override.empty() ? "named in the file" : "given by --model") + ": " + e.what());
+  // One predictor per thread, but no more than there are chunks.
+  const std::uint64_t chunks = chunk_count(h.original_length, h.chunk_size);
+  const int n = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(std::max(1, options.threads))));
+  std::vector<std::unique_ptr<Predictor>> owned;
+  std::vector<Predictor*> predictors;
+  for (int i = 0; i < n; ++i) {
+    try {
+      owned.push_back(make(spec));
+    } catch (const UserError& e) {
+      throw UserError("cannot load the model '" + spec + "' " +
+                      (options.model_override.empty() ? "named in the file" : "given by --model") + ": " + e.what());
+    }
+    if (!owned.back()) throw UserError("cannot load the model '" + spec + "'");
+    if (model_parameters_hash(*owned.back()) != h.parameters_hash)
+      throw UserError("model mismatch: the file was compressed with '" + h.model_spec + "', and '" + spec +
+                      "' is a different model, or the same one computed with other float arithmetic (parameters hash differs)");
+    predictors.push_back(owned.back().get());
   }
-  if (!predictor) throw UserError("cannot load the model '" + spec + "'");
-  if (model_parameters_hash(*predictor) != h.parameters_hash)
-    throw UserError("model mismatch: the file was compressed with '" + h.model_spec + "', and '" + spec +
-                    "' is a different model (parameters hash differs)");
-  Bytes out = decode_payload(*predictor, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
+  Bytes out = decode_payload(predictors, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
   if (crc32_of(out) != h.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
   return out;
 }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "src/container.hpp"
@@ -37,12 +38,20 @@ using ChunkProgress = std::function<void(std::uint64_t bytes_done)>;
 
 EncodedPayload encode_payload(Predictor& predictor, ByteView data, std::uint64_t chunk_size,
                               const ChunkProgress& progress = {});
+// Chunks processed together: one thread per predictor, each coding whole chunks with its own
+// predictor (all of the same model). Every chunk starts from an empty context, so the payload is
+// the same byte for byte whatever the number of predictors (tested).
+EncodedPayload encode_payload(std::span<Predictor* const> predictors, ByteView data, std::uint64_t chunk_size,
+                              const ChunkProgress& progress = {});
 
 // Decodes `length` bytes. Throws UserError when the payload is not what encode_payload
 // wrote for this predictor, length and chunk size (structure, lengths, streams), except
 // that a payload can decode to wrong bytes: the container's CRC catches those.
 Bytes decode_payload(Predictor& predictor, CodingMode coding, ByteView payload, std::uint64_t length,
                      std::uint64_t chunk_size, const ChunkProgress& progress = {});
+// The same with one thread per predictor (the payload's structure is checked first, serially).
+Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, ByteView payload,
+                     std::uint64_t length, std::uint64_t chunk_size, const ChunkProgress& progress = {});
 
 // The hash stored in the container to recognise the model: its canonical spec
 // (Predictor::name()) combined with Predictor::parameters_hash() (weights, primer).
@@ -58,6 +67,9 @@ struct CompressResult {
 };
 CompressResult compress_to_container(Predictor& predictor, const std::string& spec, ByteView data,
                                      std::uint64_t chunk_size, const ChunkProgress& progress = {});
+// Chunks processed together, one thread per predictor (the same file as with one predictor).
+CompressResult compress_to_container(std::span<Predictor* const> predictors, const std::string& spec, ByteView data,
+                                     std::uint64_t chunk_size, const ChunkProgress& progress = {});
 
 // Makes the predictor that a SPEC names (make_predictor in the CLI; test models in tests).
 using PredictorFactory = std::function<std::unique_ptr<Predictor>(const std::string& spec)>;
@@ -66,6 +78,7 @@ struct DecompressOptions {
   std::string model_override;  // non-empty: use this SPEC instead of the stored one (same model)
   std::uint64_t max_output = kMaxOriginalLength;  // refuse files that claim more
   ChunkProgress progress;
+  int threads = 1;  // chunks decoded together, each thread with its own copy of the model
 };
 
 // Parses, loads the model named inside (or the override), checks that it is the same model,

@@ -1,8 +1,12 @@
 // zgen compress / zgen decompress: any model drives the arithmetic coder (.zgen files).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "src/arithmetic_compressor.hpp"
 #include "src/cli/cli_common.hpp"
@@ -39,13 +43,13 @@ int run_compress(int argc, char** argv) {
       ("native", "write the compressor's own format instead (compressor SPECs only; the whole input)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout)")
       ("input", po::value(&input)->default_value("-"), "input file ('-': stdin)")
-      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (compressor models; the output does not depend on it)")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks coded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models); the output does not depend on it")
       ("quiet,q", "no progress or summary on stderr");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [-o OUT] [IN|-]\n"
+                     "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [--threads N] [-o OUT] [IN|-]\n"
                      "Compresses IN with the model's next-byte probabilities and an arithmetic coder into a .zgen\n"
                      "file that `zgen decompress` restores on its own (the model is named inside).",
                      &positional))
@@ -67,12 +71,21 @@ int run_compress(int argc, char** argv) {
     return 0;
   }
 
+  // Several chunks: one copy of the model per thread, each coding whole chunks (better than
+  // splitting one model's candidates). One chunk: one model, its candidates costed in parallel.
+  const std::uint64_t chunks = chunk_size == 0 ? 1 : (data.size() + static_cast<std::uint64_t>(chunk_size) - 1) / static_cast<std::uint64_t>(chunk_size);
+  const int copies = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(threads)));
   PredictorOptions popts;  // alphabet "all": coding needs every byte possible
-  popts.threads = static_cast<int>(threads);
-  const std::unique_ptr<Predictor> predictor = make_predictor(model_spec, popts);
+  popts.threads = copies > 1 ? 1 : static_cast<int>(threads);
+  std::vector<std::unique_ptr<Predictor>> models;
+  std::vector<Predictor*> predictors;
+  for (int i = 0; i < copies; ++i) {
+    models.push_back(make_predictor(model_spec, popts));
+    predictors.push_back(models.back().get());
+  }
   Progress progress("compressed", data.size(), quiet);
-  const CompressResult r = compress_to_container(*predictor, model_spec, data, static_cast<std::uint64_t>(chunk_size),
-                                                 progress_callback(progress));
+  const CompressResult r = compress_to_container(std::span<Predictor* const>(predictors), model_spec, data,
+                                                 static_cast<std::uint64_t>(chunk_size), progress_callback(progress));
   progress.finish();
   write_output(output, r.file);
   if (!quiet) {
@@ -95,7 +108,7 @@ int run_decompress(int argc, char** argv) {
       ("model,m", po::value(&model_override), "use this SPEC instead of the one in the file (it must be the same model, e.g. a moved checkpoint)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout, written only once the whole result is checked)")
       ("input", po::value(&input)->default_value("-"), "a .zgen file ('-': stdin)")
-      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (compressor models)")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks decoded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models)")
       ("quiet,q", "no progress on stderr");
   po::positional_options_description positional;
   positional.add("input", 1);
@@ -108,16 +121,20 @@ int run_decompress(int argc, char** argv) {
     return 0;
   require_at_least("threads", threads, 1);
   const Bytes file = read_input(input);
-  PredictorOptions popts;
-  popts.threads = static_cast<int>(threads);
   DecompressOptions dopts;
   dopts.model_override = model_override;
+  dopts.threads = static_cast<int>(threads);
   std::size_t total = 0;
+  bool one_chunk = true;
   try {
-    total = static_cast<std::size_t>(parse_container(file).header.original_length);
+    const ContainerHeader h = parse_container(file).header;
+    total = static_cast<std::size_t>(h.original_length);
+    one_chunk = h.chunk_size == 0 || h.original_length <= h.chunk_size;
   } catch (const UserError&) {
     // decompress_container below reports it.
   }
+  PredictorOptions popts;
+  popts.threads = one_chunk ? static_cast<int>(threads) : 1;
   Progress progress("decompressed", total, vm.count("quiet") > 0);
   dopts.progress = progress_callback(progress);
   Bytes out;
