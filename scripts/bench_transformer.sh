@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# zgen's transformer against its PyTorch twin, the same config, batch, sequence length and thread
+# count, one after the other in one run: training tokens/s (forward + backward + AdamW step),
+# full-sequence scoring tokens/s (forward with the loss, no gradients), KV-cache generation
+# tokens/s (one stream, greedy), and each process's peak RSS; then the ratios zgen / PyTorch.
+#
+#   scripts/bench_transformer.sh [BUILD_DIR] [--config 800k] [--batch 8] [--seq 2048] [--threads 2]
+#                                [--steps 3] [--generate 512]
+#
+# BUILD_DIR (default: build) holds bench/bench_transformer. PyTorch runs scripts/torch_twin.py
+# with $PYTHON, else the first of python3, /usr/bin/python3 that imports torch; without one, only
+# zgen's figures are printed. Peak RSS comes from /usr/bin/time -v when it exists, else from each
+# program's own getrusage line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build=build
+if [[ $# -gt 0 && $1 != --* ]]; then
+  build=$1
+  shift
+fi
+config=800k batch=8 seq=2048 threads=2 steps=3 generate=512
+while [[ $# -gt 0 ]]; do
+  [[ $# -ge 2 ]] || { echo "bench_transformer.sh: $1 needs a value" >&2; exit 2; }
+  case $1 in
+    --config) config=$2 ;;
+    --batch) batch=$2 ;;
+    --seq) seq=$2 ;;
+    --threads) threads=$2 ;;
+    --steps) steps=$2 ;;
+    --generate) generate=$2 ;;
+    *) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+args=(--config "$config" --batch "$batch" --seq "$seq" --threads "$threads" --steps "$steps" --generate "$generate")
+
+bench=$build/bench/bench_transformer
+[[ -x $bench ]] || { echo "bench_transformer.sh: no $bench (build it: cmake --build $build --target bench_transformer)" >&2; exit 2; }
+
+# OpenBLAS 0.3.21 misdetects some AMD CPUs and runs torch's GEMMs several times slower; its
+# SkylakeX kernels are the right ones only where AVX-512 exists (elsewhere: illegal instruction).
+if [[ -z ${OPENBLAS_CORETYPE:-} ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+  export OPENBLAS_CORETYPE=SkylakeX
+fi
+export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+
+python=
+candidates=(python3 /usr/bin/python3)
+[[ -n ${PYTHON:-} ]] && candidates=("$PYTHON")
+for p in "${candidates[@]}"; do
+  if command -v "$p" >/dev/null && "$p" -c 'import torch, numpy' 2>/dev/null; then python=$p; break; fi
+done
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+have_time=0
+[[ -x /usr/bin/time ]] && have_time=1
+
+# run NAME CMD...: prints the program's output as it comes, keeps it in $tmp/NAME.out and its
+# peak RSS (MB) in $tmp/NAME.rss.
+run() {
+  local name=$1
+  shift
+  if ((have_time)); then
+    /usr/bin/time -v -o "$tmp/$name.time" "$@" | tee "$tmp/$name.out"
+    awk -F': ' '/Maximum resident set size/ { printf "%d\n", $2 / 1024 }' "$tmp/$name.time" >"$tmp/$name.rss"
+  else
+    "$@" | tee "$tmp/$name.out"
+    awk '/^peak RSS/ { print $3 }' "$tmp/$name.out" >"$tmp/$name.rss"
+  fi
+}
+
+# figure NAME ROW: the tokens/s of a row (training, scoring, generation) of a program's output.
+figure() { awk -v row="$2" '$1 == row { print $2; exit }' "$tmp/$1.out"; }
+
+echo "== zgen ($bench)"
+run zgen "$bench" "${args[@]}"
+echo
+if [[ -z $python ]]; then
+  echo "== PyTorch: not installed (none of ${candidates[*]} imports torch and numpy); zgen's figures only."
+  echo "   Debian: apt-get install python3-torch python3-numpy; or set PYTHON=/path/to/python."
+  exit 0
+fi
+echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
+run torch "$python" scripts/torch_twin.py bench "${args[@]}"
+echo
+
+echo "== zgen / PyTorch ($config, batch $batch x $seq, $threads threads)"
+printf '%-12s %14s %14s %8s\n' "" "zgen" "PyTorch" "ratio"
+for row in training scoring generation; do
+  z=$(figure zgen $row) t=$(figure torch $row)
+  printf '%-12s %8s tok/s %8s tok/s %7.2fx\n' "$row" "$z" "$t" "$(awk -v z="$z" -v t="$t" 'BEGIN { print z / t }')"
+done
+zr=$(cat "$tmp/zgen.rss") tr=$(cat "$tmp/torch.rss")
+printf '%-12s %11s MB %11s MB %7.2fx  (%s)\n' "peak RSS" "$zr" "$tr" "$(awk -v z="$zr" -v t="$tr" 'BEGIN { print z / t }')" \
+  "$( ((have_time)) && echo '/usr/bin/time -v' || echo 'getrusage')"
