@@ -1,0 +1,96 @@
+#include "src/cli/image_options.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include "src/bitmap_font.hpp"
+
+namespace zgen::cli {
+
+void add_image_sampling_options(po::options_description& options, ImageSamplingOptions& o) {
+  options.add_options()
+      ("temperature,t", po::value(&o.temperature)->default_value(1.0), "p(x|c) ∝ 2^(−Δℓ/T); 0 = greedy")
+      ("top-k", po::value(&o.top_k), "keep the K most likely pixel values (K ≥ 1)")
+      ("top-p", po::value(&o.top_p)->default_value(1.0), "keep the smallest set with probability ≥ P, P in (0,1]")
+      ("min-p", po::value(&o.min_p)->default_value(0.0), "drop values below P × the best one's probability")
+      ("repeat-penalty", po::value(&o.repeat_penalty)->default_value(1.0), "penalise values among the last --repeat-last-n sampled (1 = off)")
+      ("repeat-last-n", po::value(&o.repeat_last_n)->default_value(64), "window of the repeat penalty")
+      ("samplers", po::value(&o.order)->default_value("penalties,top-k,top-p,min-p,temperature"), "sampler order")
+      ("seed,s", po::value(&o.seed), "random seed (default: a fresh one, printed on stderr)")
+      ("threads,j", po::value(&o.threads)->default_value(default_threads()), "threads that cost candidates (results do not depend on it)")
+      ("alphabet", po::value(&o.alphabet)->default_value("all"), "candidate pixel values of compressor models: all, or context (values seen so far)")
+      ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
+      ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
+}
+
+SamplerParams image_sampler_params(const po::variables_map& vm, ImageSamplingOptions& o) {
+  require_finite("temperature", o.temperature);
+  if (o.temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy), got " + std::to_string(o.temperature));
+  if (vm.count("top-k")) require_at_least("top-k", o.top_k, 1);
+  require_at_least("repeat-last-n", o.repeat_last_n, 0);
+  require_at_least("threads", o.threads, 1);
+  require_finite("cmd-timeout", o.cmd_timeout);
+  if (o.cmd_timeout <= 0) throw UserError("--cmd-timeout must be more than 0 seconds");
+  if (vm.count("scale")) require_range("scale", static_cast<double>(o.scale), 1, 16, "[1, 16]");
+  if (o.alphabet != "all" && o.alphabet != "context")
+    throw UserError("--alphabet must be all or context for images, got '" + o.alphabet + "'");
+  if (!vm.count("seed")) o.seed = fresh_seed();
+  SamplerParams params;
+  params.temperature = o.temperature;
+  params.top_k = static_cast<int>(o.top_k);
+  params.top_p = o.top_p;
+  params.min_p = o.min_p;
+  params.repeat_penalty = o.repeat_penalty;
+  params.repeat_last_n = static_cast<int>(o.repeat_last_n);
+  params.seed = o.seed;
+  params.order = o.order;
+  validate(params);
+  return params;
+}
+
+PredictorOptions image_predictor_options(const ImageSamplingOptions& o) {
+  PredictorOptions p;
+  p.alphabet = o.alphabet;
+  p.threads = static_cast<int>(o.threads);
+  p.command_timeout = o.cmd_timeout;
+  return p;
+}
+
+std::vector<std::string> split_specs(const std::string& option, const std::string& list) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(list);
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) throw UserError("--" + option + " has an empty entry in '" + list + "'");
+    out.push_back(item);
+  }
+  if (out.empty()) throw UserError("--" + option + " is empty");
+  return out;
+}
+
+void require_output_folder(const std::string& option, const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    throw UserError("--" + option + " " + path + ": folder '" + parent.string() + "' does not exist");
+}
+
+void require_folder(const std::string& option, const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw UserError("--" + option + " '" + dir + "' is not a folder");
+}
+
+GridOptions image_grid_options(const ImageSamplingOptions& o, int tile_width, const std::vector<std::string>& labels,
+                               int columns) {
+  GridOptions g;
+  g.columns = columns;
+  g.scale = o.scale > 0 ? static_cast<int>(o.scale) : std::clamp(256 / std::max(tile_width, 1), 1, 8);
+  int widest = 0;
+  for (const auto& label : labels) widest = std::max(widest, text_width(shorten_label(label), 2));
+  g.text_scale = widest <= tile_width * g.scale ? 2 : 1;
+  g.margin = 4 * g.text_scale;
+  return g;
+}
+
+}  // namespace zgen::cli
