@@ -13,6 +13,9 @@ std::unique_ptr<Compressor> make_zstd(int level);     // 1..22
 std::unique_ptr<Compressor> make_xz(int preset);      // 0..9, liblzma, .xz container
 std::unique_ptr<Compressor> make_bzip2(int level);    // 1..9
 std::unique_ptr<Compressor> make_brotli(int quality); // 0..11
+// No level: each is fixed at its format's maximum effort (see the .cpp files).
+std::unique_ptr<Compressor> make_png();   // 8-bit grayscale PNG, 64 wide, libpng/zlib level 9
+std::unique_ptr<Compressor> make_flac();  // 8-bit mono FLAC, libFLAC level 8
 // Any program that reads stdin and writes stdout; run through /bin/sh -c.
 std::unique_ptr<Compressor> make_command(const std::string& command, double timeout_seconds);
 

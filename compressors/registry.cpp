@@ -20,6 +20,12 @@ constexpr Family kFamilies[] = {
     {"gzip", 1, 9, 9, make_gzip},   {"zstd", 1, 22, 19, make_zstd},     {"xz", 0, 9, 9, make_xz},
     {"bzip2", 1, 9, 9, make_bzip2}, {"brotli", 0, 11, 11, make_brotli},
 };
+// Families with one setting only (their maximum effort): the SPEC is the bare name.
+struct FixedFamily {
+  const char* name;
+  std::unique_ptr<Compressor> (*make)();
+};
+constexpr FixedFamily kFixedFamilies[] = {{"png", make_png}, {"flac", make_flac}};
 constexpr const char* kCommandFamily = "cmd";
 constexpr double kDefaultCommandTimeout = 30;
 
@@ -64,6 +70,7 @@ std::string_view strip_quotes(std::string_view s) {
 std::vector<std::string> compressor_families() {
   std::vector<std::string> names;
   for (const auto& f : kFamilies) names.emplace_back(f.name);
+  for (const auto& f : kFixedFamilies) names.emplace_back(f.name);
   names.emplace_back(kCommandFamily);
   return names;
 }
@@ -94,6 +101,12 @@ std::unique_ptr<Compressor> make_compressor(const std::string& spec, double comm
       throw UserError("compressor " + quoted(spec) + ": missing level after ':' (" + f.name + " levels are " +
                       std::to_string(f.min_level) + ".." + std::to_string(f.max_level) + ")");
     return f.make(has_arg ? parse_level(f, arg, spec) : f.default_level);
+  }
+  for (const auto& f : kFixedFamilies) {
+    if (family != f.name) continue;
+    if (has_arg)
+      throw UserError("compressor " + quoted(spec) + ": " + f.name + " takes no level (write just '" + f.name + "')");
+    return f.make();
   }
   throw UserError("unknown compressor family " + quoted(family) + " in spec " + quoted(spec) +
                   " (known: " + known_families() + ")");

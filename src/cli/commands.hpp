@@ -9,5 +9,8 @@ int run_compare(int argc, char** argv);
 int run_compress(int argc, char** argv);
 int run_decompress(int argc, char** argv);
 int run_train(int argc, char** argv);
+int run_bench(int argc, char** argv);
+int run_complete_image(int argc, char** argv);
+int run_sample_patches(int argc, char** argv);
 
 }  // namespace zgen::cli

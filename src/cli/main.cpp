@@ -24,11 +24,14 @@ constexpr Subcommand kSubcommands[] = {
     {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
     {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
     {"train", zgen::cli::run_train, "train the byte-level transformer on text (safetensors checkpoint)"},
+    {"bench", zgen::cli::run_bench, "the paper's Table 1 on your text, images and audio (compression rates)"},
+    {"complete-image", zgen::cli::run_complete_image, "complete a photo's hidden pixels with each model (PNG grid)"},
+    {"sample-patches", zgen::cli::run_sample_patches, "sample 64x32 image patches from a model (PNG grid)"},
 };
 
 void print_usage(std::FILE* out) {
   std::fprintf(out, "usage: zgen <command> [options]   (zgen <command> --help for its options)\n\ncommands:\n");
-  for (const auto& s : kSubcommands) std::fprintf(out, "  %-10s %s\n", s.name, s.summary);
+  for (const auto& s : kSubcommands) std::fprintf(out, "  %-15s %s\n", s.name, s.summary);
   std::fprintf(out, "\nWith no command, `zgen` runs `zgen sample`.\n");
 }
 
