@@ -10,15 +10,17 @@
 
 namespace zgen::tf {
 
-BatchSampler::BatchSampler(ByteView data, int B, int T, std::uint64_t seed) : data_(data), B_(B), T_(T), rng_{seed} {
-  if (B < 1 || T < 1 || data.size() < static_cast<std::size_t>(T) + 1)
-    throw std::logic_error("BatchSampler: need B, T ≥ 1 and at least T+1 bytes of data");
+BatchSampler::BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment)
+    : data_(data), B_(B), T_(T), alignment_(alignment), rng_{seed} {
+  if (B < 1 || T < 1 || alignment < 1 || data.size() < static_cast<std::size_t>(T) + 1)
+    throw std::logic_error("BatchSampler: need B, T, alignment ≥ 1 and at least T+1 bytes of data");
 }
 
 void BatchSampler::next(std::uint8_t* inputs, std::uint8_t* targets) {
-  const std::uint64_t starts = data_.size() - static_cast<std::size_t>(T_);  // offsets 0..size−T−1
+  // Offsets 0..size−T−1 are valid; the aligned ones are 0, a, 2a, ... up to that bound.
+  const std::uint64_t starts = (data_.size() - static_cast<std::size_t>(T_) - 1) / alignment_ + 1;
   for (int b = 0; b < B_; ++b) {
-    const std::size_t s = static_cast<std::size_t>(rng_.below(starts));
+    const std::size_t s = static_cast<std::size_t>(rng_.below(starts)) * alignment_;
     std::memcpy(inputs + static_cast<std::ptrdiff_t>(b) * T_, data_.data() + s, static_cast<std::size_t>(T_));
     std::memcpy(targets + static_cast<std::ptrdiff_t>(b) * T_, data_.data() + s + 1, static_cast<std::size_t>(T_));
   }

@@ -13,11 +13,14 @@
 
 namespace zgen::tf {
 
-// Windows of T+1 consecutive bytes at uniformly random offsets: inputs are the window's first T
-// bytes, targets its last T. The generator's state is one integer, saved for resume.
+// Windows of T+1 consecutive bytes at uniformly random offsets that are multiples of
+// `alignment` (1: any offset; 2048: the starts of image patches or audio chunks): inputs are the
+// window's first T bytes, targets its last T. The generator's state is one integer, saved for
+// resume.
 class BatchSampler {
  public:
-  BatchSampler(ByteView data, int B, int T, std::uint64_t seed);  // data must hold ≥ T+1 bytes
+  // data must hold ≥ T+1 bytes; alignment ≥ 1.
+  BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment = 1);
   void next(std::uint8_t* inputs /*(B,T)*/, std::uint8_t* targets /*(B,T)*/);
   std::uint64_t state() const { return rng_.state; }
   void set_state(std::uint64_t s) { rng_.state = s; }
@@ -25,6 +28,7 @@ class BatchSampler {
  private:
   ByteView data_;
   int B_, T_;
+  std::size_t alignment_;
   SplitMix64 rng_;
 };
 

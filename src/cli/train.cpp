@@ -11,6 +11,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/transformer_checkpoint.hpp"
+#include "src/training_data.hpp"
 #include "src/transformer_training.hpp"
 
 namespace zgen::cli {
@@ -36,7 +37,7 @@ bool file_exists(const std::string& path) {
 
 int run_train(int argc, char** argv) {
   std::vector<std::string> data_paths;
-  std::string valid_path, config_name, out_path, resume_path, positions;
+  std::string valid_path, config_name, out_path, resume_path, positions, data_kind;
   int layers = 0, dim = 0, heads = 0, seq = 0;
   long long steps = 0, batch = 0, warmup = 0, threads = 0, eval_every = 0, checkpoint_every = 0, log_every = 0;
   long long valid_bytes = 0;
@@ -44,8 +45,10 @@ int run_train(int argc, char** argv) {
   std::uint64_t seed = 0;
   po::options_description options("options");
   options.add_options()
-      ("data,d", po::value(&data_paths)->multitoken()->required(), "training text files (concatenated)")
-      ("valid", po::value(&valid_path), "held-out file for validation in bits/byte (none: no validation)")
+      ("data,d", po::value(&data_paths)->multitoken()->required(), "training files (concatenated); for images and audio, directories too")
+      ("data-kind", po::value(&data_kind)->default_value("text"),
+       "text; image-patches (photos as 64x32 grayscale patches, windows at patch starts); audio (8-bit samples in 2048-byte chunks)")
+      ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
       ("dim", po::value(&dim), "override the config's width")
@@ -72,7 +75,8 @@ int run_train(int argc, char** argv) {
       ("quiet,q", "only errors and the final summary");
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen train --data FILE... [--valid FILE] [--config 200k|800k|3.2m] [--layers L --dim D\n"
+                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--valid FILE]\n"
+                     "                  [--config 200k|800k|3.2m] [--layers L --dim D\n"
                      "                  --heads H --seq T] [--steps N --batch B --lr LR ...] --out model.safetensors\n"
                      "                  [--resume model.safetensors] [--seed S] [--threads N]\n"
                      "Trains a decoder-only byte-level transformer (vocabulary 256, pre-LayerNorm, GELU MLP x4) with\n"
@@ -143,16 +147,20 @@ int run_train(int argc, char** argv) {
   const int B = static_cast<int>(batch), T = config.seq;
 
   Bytes data;
-  for (const auto& p : data_paths) {
-    const Bytes b = read_input(p);
-    data.insert(data.end(), b.begin(), b.end());
+  std::size_t alignment = 1;
+  if (data_kind == "text") {
+    data = read_inputs(data_paths);
+  } else {
+    TrainingData media = load_media_training_data(data_kind, data_paths);
+    data = std::move(media.bytes);
+    alignment = media.alignment;
   }
   if (data.size() < static_cast<std::size_t>(T) + 1)
     throw UserError("the training data holds " + std::to_string(data.size()) + " bytes; a window needs --seq + 1 = " +
                     std::to_string(T + 1) + " (use a smaller --seq or more data)");
   Bytes valid;
   if (vm.count("valid")) {
-    valid = read_input(valid_path);
+    valid = data_kind == "text" ? read_input(valid_path) : load_media_training_data(data_kind, {valid_path}).bytes;
     if (valid.size() < 2) throw UserError("'" + valid_path + "' holds fewer than 2 bytes: nothing to validate");
   }
 
@@ -160,7 +168,7 @@ int run_train(int argc, char** argv) {
   aopts.weight_decay = weight_decay;
   aopts.beta2 = beta2;
   tf::AdamW optimizer(model->layout(), aopts);
-  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL);
+  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment);
   if (vm.count("resume")) {
     const std::string state_path = resume_path + ".optimizer";
     if (file_exists(state_path)) {
@@ -232,6 +240,7 @@ int run_train(int argc, char** argv) {
     std::string files;
     for (const auto& p : data_paths) files += (files.empty() ? "" : " ") + p;
     info["train.data"] = files;
+    info["train.data_kind"] = data_kind;
     if (!valid.empty()) info["train.valid"] = valid_path;
     if (std::isfinite(last_valid)) info["train.valid_bits_per_byte"] = std::to_string(last_valid);
     return info;
