@@ -182,14 +182,18 @@ def parameter_layout(c):
     return out
 
 
+SINUSOID_SCALE = 0.02  # zgen's kSinusoidScale (src/transformer_model.hpp says why)
+
+
 def sinusoidal_positions(seq, dim):
-    """zgen's table: row t, columns 2i, 2i+1 = sin(t w_i), cos(t w_i), w_i = 10000^(-2i/C), in double."""
+    """zgen's table: row t, columns 2i, 2i+1 = s sin(t w_i), s cos(t w_i), w_i = 10000^(-2i/C),
+    s = SINUSOID_SCALE, in double."""
     table = np.zeros((seq, dim), dtype=np.float64)
     for i in range(dim // 2):
         omega = math.pow(10000.0, -2.0 * i / dim)
         for t in range(seq):
-            table[t, 2 * i] = math.sin(t * omega)
-            table[t, 2 * i + 1] = math.cos(t * omega)
+            table[t, 2 * i] = SINUSOID_SCALE * math.sin(t * omega)
+            table[t, 2 * i + 1] = SINUSOID_SCALE * math.cos(t * omega)
     return table
 
 

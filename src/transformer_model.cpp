@@ -51,8 +51,8 @@ std::vector<F> sinusoidal_positions(int seq, int dim) {
   for (int t = 0; t < seq; ++t)
     for (int i = 0; i < dim / 2; ++i) {
       const double omega = std::pow(10000.0, -2.0 * i / dim);
-      table[static_cast<std::size_t>(t) * dim + 2 * i] = static_cast<F>(std::sin(t * omega));
-      table[static_cast<std::size_t>(t) * dim + 2 * i + 1] = static_cast<F>(std::cos(t * omega));
+      table[static_cast<std::size_t>(t) * dim + 2 * i] = static_cast<F>(kSinusoidScale * std::sin(t * omega));
+      table[static_cast<std::size_t>(t) * dim + 2 * i + 1] = static_cast<F>(kSinusoidScale * std::cos(t * omega));
     }
   return table;
 }

@@ -53,7 +53,16 @@ struct ParameterTensors {
 };
 
 // The sinusoidal position table (Vaswani et al.): row t, columns 2i and 2i+1 hold
-// sin(t·ω_i) and cos(t·ω_i), ω_i = 10000^(−2i/C). Computed in double, then rounded.
+// s·sin(t·ω_i) and s·cos(t·ω_i), ω_i = 10000^(−2i/C), s = kSinusoidScale. Computed in double,
+// then rounded.
+//
+// Why the scale: token embeddings start at GPT-2's N(0, 0.02²). An unscaled table (entries of
+// size 1, RMS 0.71) outweighs them 35 to 1 in the residual stream, LayerNorm then sees almost
+// nothing but the position, and training crawls: an 800k model spent its first 130 steps at the
+// unigram entropy (4.3 bits/byte) and was still at 3.58 after 5M bytes. At s = 0.02 the table has
+// the size of GPT-2's learned positions at initialisation (RMS 0.014 against 0.01–0.02), and the
+// model learns as fast as with learned positions.
+inline constexpr double kSinusoidScale = 0.02;
 template <typename F>
 std::vector<F> sinusoidal_positions(int seq, int dim);  // (seq, dim)
 
