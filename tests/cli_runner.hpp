@@ -1,5 +1,6 @@
 #pragma once
 // Runs the real zgen binary (ZGEN_BINARY) through the shell and captures what it did.
+#include <doctest/doctest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,17 @@ inline std::size_t count_lines(const std::string& s) {
   std::size_t n = 0;
   for (char c : s) n += c == '\n';
   return n;
+}
+
+// Bad input: a clear one-line error naming the problem, exit code 2, nothing on stdout.
+inline void expect_user_error(const std::string& args, const std::string& mentions) {
+  CAPTURE(args);
+  const auto o = run_zgen(args);
+  CHECK(o.exit_code == 2);
+  CHECK(count_lines(o.err) == 1);
+  CHECK(o.err.rfind("zgen: ", 0) == 0);
+  CHECK_MESSAGE(o.err.find(mentions) != std::string::npos, o.err);
+  CHECK(o.out.empty());
 }
 
 }  // namespace zgen::test

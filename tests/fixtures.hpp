@@ -4,10 +4,12 @@
 
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 
 #include "zgen/bytes.hpp"
+#include "zgen/models.hpp"
 
 namespace zgen::test {
 
@@ -23,6 +25,14 @@ inline Bytes random_bytes(std::size_t n, std::uint64_t seed) {
   Bytes b(n);
   for (auto& x : b) x = static_cast<std::uint8_t>(rng());
   return b;
+}
+
+// A model from its SPEC on one thread: tests run two at a time on two cores, so no thread team
+// per step.
+inline std::unique_ptr<Predictor> make_single_threaded(const std::string& spec) {
+  PredictorOptions o;
+  o.threads = 1;
+  return make_predictor(spec, o);
 }
 
 }  // namespace zgen::test

@@ -7,22 +7,13 @@
 #include "tests/cli_runner.hpp"
 
 using zgen::test::count_lines;
+using zgen::test::expect_user_error;
 using zgen::test::run_zgen;
 
 namespace {
 
 const std::string kText = std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt";
 
-// Bad input: a clear one-line error naming the problem, exit code 2, nothing on stdout.
-void expect_user_error(const std::string& args, const std::string& mentions) {
-  CAPTURE(args);
-  const auto o = run_zgen(args);
-  CHECK(o.exit_code == 2);
-  CHECK(count_lines(o.err) == 1);
-  CHECK(o.err.rfind("zgen: ", 0) == 0);
-  CHECK_MESSAGE(o.err.find(mentions) != std::string::npos, o.err);
-  CHECK(o.out.empty());
-}
 
 std::string write_temp(const std::string& name, const std::string& bytes) {
   const std::string path = "/tmp/zgen-cli-" + std::to_string(::getpid()) + "-" + name;

@@ -19,6 +19,7 @@
 using zgen::Bytes;
 using zgen::GrayImage;
 using zgen::test::count_lines;
+using zgen::test::expect_user_error;
 using zgen::test::run_zgen;
 
 namespace {
@@ -46,15 +47,6 @@ struct RecordingPredictor final : zgen::Predictor {
   }
 };
 
-void expect_user_error(const std::string& args, const std::string& mentions) {
-  CAPTURE(args);
-  const auto o = run_zgen(args);
-  CHECK(o.exit_code == 2);
-  CHECK(count_lines(o.err) == 1);
-  CHECK(o.err.rfind("zgen: ", 0) == 0);
-  CHECK_MESSAGE(o.err.find(mentions) != std::string::npos, o.err);
-  CHECK(o.out.empty());
-}
 
 }  // namespace
 

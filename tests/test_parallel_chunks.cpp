@@ -12,11 +12,7 @@
 
 namespace {
 
-std::unique_ptr<zgen::Predictor> make(const std::string& spec) {
-  zgen::PredictorOptions o;
-  o.threads = 1;
-  return zgen::make_predictor(spec, o);
-}
+const auto make = zgen::test::make_single_threaded;
 
 }  // namespace
 

@@ -13,7 +13,6 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -52,17 +51,6 @@ struct Row {
   std::vector<Cells> per_modality;  // parallel to the modalities
 };
 
-std::vector<std::string> split_models(const std::string& list) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(list);
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) throw UserError("--models has an empty entry in '" + list + "'");
-    out.push_back(item);
-  }
-  if (out.empty()) throw UserError("--models is empty");
-  return out;
-}
 
 std::string lower_extension(const fs::path& p) {
   std::string e = p.extension().string();
@@ -258,7 +246,7 @@ int run_bench(int argc, char** argv) {
 
   // Check every SPEC before reading any data.
   std::vector<Row> rows;
-  for (const auto& spec : split_models(models_list)) rows.push_back({describe_bench_model(spec), {}});
+  for (const auto& spec : split_specs("models", models_list)) rows.push_back({describe_bench_model(spec), {}});
 
   std::vector<Modality> mods;
   if (!text_paths.empty()) mods.push_back(load_text(text_paths));

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <iterator>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace zgen::cli {
@@ -58,6 +59,18 @@ void write_output(const std::string& path, ByteView data) {
     return;
   }
   write_file_atomically(path, data);
+}
+
+std::vector<std::string> split_specs(const std::string& option, const std::string& list) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(list);
+  while (std::getline(in, item, ',')) {
+    if (item.empty()) throw UserError("--" + option + " has an empty entry in '" + list + "'");
+    out.push_back(item);
+  }
+  if (out.empty()) throw UserError("--" + option + " is empty");
+  return out;
 }
 
 Bytes read_inputs(const std::vector<std::string>& paths) {

@@ -19,6 +19,10 @@ bool parse_or_help(int argc, char** argv, const po::options_description& options
 
 // Whole file, or stdin for "-". UserError for a missing, unreadable or non-regular file.
 Bytes read_input(const std::string& path);
+
+// "gzip:9,xz:9,ppm" → its SPECs; UserError naming --option for an empty list or entry. (A SPEC
+// cannot itself contain a comma here.)
+std::vector<std::string> split_specs(const std::string& option, const std::string& list);
 // The files one after the other (the --context files).
 Bytes read_inputs(const std::vector<std::string>& paths);
 // The data to score: not empty, cut to its first max_bytes (0: all).

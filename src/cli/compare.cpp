@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,17 +14,6 @@
 namespace zgen::cli {
 namespace {
 
-std::vector<std::string> split_models(const std::string& list) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(list);
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) throw UserError("--models has an empty entry in '" + list + "'");
-    out.push_back(item);
-  }
-  if (out.empty()) throw UserError("--models is empty");
-  return out;
-}
 
 // Printable rendering of a sample for the table: control bytes shown as escapes.
 std::string printable(ByteView b) {
@@ -73,7 +61,7 @@ int run_compare(int argc, char** argv) {
   require_at_least("threads", threads, 1);
   require_finite("temperature", temperature);
   if (temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy)");
-  const std::vector<std::string> specs = split_models(models_list);
+  const std::vector<std::string> specs = split_specs("models", models_list);
   const bool judging = vm.count("judge") > 0;
   if (judging && length == 0) throw UserError("--judge needs samples to judge (--length is 0)");
   if (judging) make_predictor(judge, PredictorOptions{});  // a bad judge SPEC fails before any work

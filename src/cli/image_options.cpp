@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <sstream>
 
 #include "src/bitmap_font.hpp"
 
@@ -55,18 +54,6 @@ PredictorOptions image_predictor_options(const ImageSamplingOptions& o) {
   p.threads = static_cast<int>(o.threads);
   p.command_timeout = o.cmd_timeout;
   return p;
-}
-
-std::vector<std::string> split_specs(const std::string& option, const std::string& list) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(list);
-  while (std::getline(in, item, ',')) {
-    if (item.empty()) throw UserError("--" + option + " has an empty entry in '" + list + "'");
-    out.push_back(item);
-  }
-  if (out.empty()) throw UserError("--" + option + " is empty");
-  return out;
 }
 
 void require_output_folder(const std::string& option, const std::string& path) {

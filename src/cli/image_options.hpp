@@ -30,10 +30,6 @@ SamplerParams image_sampler_params(const po::variables_map& vm, ImageSamplingOpt
 
 PredictorOptions image_predictor_options(const ImageSamplingOptions& o);
 
-// "gzip:9,xz:9,ppm" → its SPECs; UserError for an empty list or entry. (A SPEC cannot itself
-// contain a comma here.)
-std::vector<std::string> split_specs(const std::string& option, const std::string& list);
-
 // Refuses, before any long sampling, an output whose folder does not exist (UserError naming it).
 void require_output_folder(const std::string& option, const std::string& path);
 // The same for a folder that must itself exist.
