@@ -35,4 +35,15 @@ inline std::unique_ptr<Predictor> make_single_threaded(const std::string& spec) 
   return make_predictor(spec, o);
 }
 
+// The message of the UserError that f throws, or "<no UserError>".
+template <class F>
+std::string user_error_of(F&& f) {
+  try {
+    f();
+  } catch (const UserError& e) {
+    return e.what();
+  }
+  return "<no UserError>";
+}
+
 }  // namespace zgen::test

@@ -63,15 +63,7 @@ std::vector<Sample> samples() {
 const std::vector<std::string> kLibrarySpecs = {"gzip:9",  "gzip:1",   "zstd:19", "zstd:1", "xz:9",     "xz:0",
                                                 "bzip2:9", "bzip2:1", "brotli:11", "brotli:0", "brotli:5"};
 
-template <class F>
-std::string user_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "<no UserError>";
-}
+using zgen::test::user_error_of;
 
 }  // namespace
 

@@ -36,15 +36,7 @@ Bytes speech_bytes() { return read_audio_bytes(std::string(ZGEN_TEST_DATA) + "/a
 
 std::string tmp(const std::string& name) { return "/tmp/zgen-test-pngflac-" + std::to_string(::getpid()) + "-" + name; }
 
-template <class F>
-std::string user_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  return "<no UserError>";
-}
+using zgen::test::user_error_of;
 
 std::size_t chunked_size(const Compressor& c, const std::vector<Bytes>& chunks) {
   std::size_t total = 0;

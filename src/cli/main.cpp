@@ -23,7 +23,7 @@ constexpr Subcommand kSubcommands[] = {
     {"compare", zgen::cli::run_compare, "score several models on the same data and sample from each"},
     {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
     {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
-    {"train", zgen::cli::run_train, "train the byte-level transformer on text (safetensors checkpoint)"},
+    {"train", zgen::cli::run_train, "train the byte-level transformer on text, image patches or audio (safetensors)"},
     {"bench", zgen::cli::run_bench, "the paper's Table 1 on your text, images and audio (compression rates)"},
     {"complete-image", zgen::cli::run_complete_image, "complete a photo's hidden pixels with each model (PNG grid)"},
     {"sample-patches", zgen::cli::run_sample_patches, "sample 64x32 image patches from a model (PNG grid)"},
