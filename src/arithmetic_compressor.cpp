@@ -95,10 +95,6 @@ BinaryPredictor* binary_view(Predictor& predictor, CodingMode coding) {
   return coding == CodingMode::bits ? predictor.as_binary() : nullptr;
 }
 
-std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size) {
-  if (length == 0) return 0;
-  return chunk_size == 0 ? 1 : (length - 1) / chunk_size + 1;
-}
 
 // A stream of n bytes codes at most (n + 8) · 2^19 bytes: the cheapest byte costs more than
 // 2^-16 bits (the most likely symbol of a 2^24 table has at most 2^24 − 255 counts:
@@ -108,6 +104,11 @@ std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size) {
 constexpr std::uint64_t kMaxBytesPerStreamByte = std::uint64_t{1} << 19;
 
 }  // namespace
+
+std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size) {
+  if (length == 0) return 0;
+  return chunk_size == 0 ? 1 : (length - 1) / chunk_size + 1;
+}
 
 CodingMode coding_mode_of(Predictor& predictor) {
   return predictor.as_binary() ? CodingMode::bits : CodingMode::bytes;

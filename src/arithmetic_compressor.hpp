@@ -57,6 +57,9 @@ Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, 
 // (Predictor::name()) combined with Predictor::parameters_hash() (weights, primer).
 std::uint64_t model_parameters_hash(const Predictor& predictor);
 
+// How many chunks `length` bytes make (0 bytes: none; chunk_size 0: one).
+std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size);
+
 // The coding mode a predictor uses (bits when it has a BinaryPredictor view).
 CodingMode coding_mode_of(Predictor& predictor);
 

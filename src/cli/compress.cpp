@@ -73,7 +73,7 @@ int run_compress(int argc, char** argv) {
 
   // Several chunks: one copy of the model per thread, each coding whole chunks (better than
   // splitting one model's candidates). One chunk: one model, its candidates costed in parallel.
-  const std::uint64_t chunks = chunk_size == 0 ? 1 : (data.size() + static_cast<std::uint64_t>(chunk_size) - 1) / static_cast<std::uint64_t>(chunk_size);
+  const std::uint64_t chunks = chunk_count(data.size(), static_cast<std::uint64_t>(chunk_size));
   const int copies = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(threads)));
   PredictorOptions popts;  // alphabet "all": coding needs every byte possible
   popts.threads = copies > 1 ? 1 : static_cast<int>(threads);
@@ -129,7 +129,7 @@ int run_decompress(int argc, char** argv) {
   try {
     const ContainerHeader h = parse_container(file).header;
     total = static_cast<std::size_t>(h.original_length);
-    one_chunk = h.chunk_size == 0 || h.original_length <= h.chunk_size;
+    one_chunk = chunk_count(h.original_length, h.chunk_size) <= 1;
   } catch (const UserError&) {
     // decompress_container below reports it.
   }
