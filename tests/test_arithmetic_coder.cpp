@@ -17,6 +17,7 @@
 #include "src/arithmetic_coder.hpp"
 #include "src/arithmetic_compressor.hpp"
 #include "src/quantize.hpp"
+#include "src/symbol_index.hpp"
 #include "tests/coder_test_models.hpp"
 
 namespace {
@@ -73,6 +74,15 @@ void round_trip(const std::vector<Event>& events, const std::vector<CumulativeTa
     REQUIRE(got == e.value);
   }
   CHECK_NOTHROW(dec.finish());
+
+  // The same stream through each table's lookup index: the same symbols, the same states.
+  std::vector<zgen::SymbolIndex> indexes(tables.begin(), tables.end());
+  ArithmeticDecoder indexed(stream);
+  for (const Event& e : events) {
+    const int got = e.binary ? indexed.decode_bit(e.p1) : zgen::decode_symbol(indexed, tables[e.table], indexes[e.table]);
+    REQUIRE(got == e.value);
+  }
+  CHECK_NOTHROW(indexed.finish());
 }
 
 }  // namespace
@@ -104,6 +114,32 @@ TEST_CASE("fixed distribution round trip, and the size is near the entropy") {
   for (const Event& e : events) zgen::encode_symbol(enc, t, static_cast<std::uint8_t>(e.value));
   enc.finish();
   CHECK(stream.size() * 8.0 <= ideal * 1.0001 + 64);
+}
+
+TEST_CASE("the lookup index finds every position's symbol, for tables of 8 to 28 bits") {
+  std::mt19937_64 rng(7);
+  for (unsigned bits = 8; bits <= zgen::kMaxFrequencyBits; ++bits) {
+    for (double skew : {0.0, 1.0, 20.0}) {
+      const CumulativeTable t = table_from(random_frequencies(rng, bits, skew), bits);
+      const zgen::SymbolIndex index(t);
+      // Every symbol's first and last position, and random ones.
+      for (int s = 0; s < 256; ++s) {
+        REQUIRE(index.find(t, t.cum[s]) == s);
+        REQUIRE(index.find(t, t.cum[s + 1] - 1) == s);
+      }
+      for (int i = 0; i < 2000; ++i) {
+        const auto target = static_cast<std::uint32_t>(rng() % t.cum[256]);
+        REQUIRE(index.find(t, target) == t.find(target));
+      }
+    }
+  }
+  // (8 bits is the smallest 256-symbol table, and smaller than the index's 2^12 buckets.)
+  // A crowded bucket: one dominant symbol, 255 of frequency 1, searched rather than walked.
+  std::vector<std::uint32_t> crowded(256, 1);
+  crowded[128] = (1u << 24) - 255;
+  const CumulativeTable t = table_from(crowded, 24);
+  const zgen::SymbolIndex index(t);
+  for (int s = 0; s < 256; ++s) REQUIRE(index.find(t, t.cum[s]) == s);
 }
 
 TEST_CASE("binary decisions at the extreme probabilities 1 and 65535") {
