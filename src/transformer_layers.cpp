@@ -2,6 +2,8 @@
 // (training and inference) and double (gradient checks) at the end.
 #include "src/transformer_layers.hpp"
 
+#include "src/attention_kernels.hpp"
+
 #include <omp.h>
 
 // Eigen's own OpenMP split of a product (on from 50K multiply-adds) is switched off: it makes
@@ -11,6 +13,7 @@
 // Eigen's products, so the macro cannot disagree with another translation unit.
 #define EIGEN_DONT_PARALLELIZE
 #include <Eigen/Dense>
+#include <type_traits>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -81,49 +84,50 @@ void for_chunks(std::ptrdiff_t n, Fn&& fn) {
 // Arguments are clamped to [−87.3, 88.3]: exp(−87.3) ≈ 1e-38 stands in for 0, harmless in a
 // softmax whose largest term is 1.
 float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
-  typedef float v4sf __attribute__((vector_size(16), aligned(4)));  // unaligned-capable
-  typedef std::int32_t v4si __attribute__((vector_size(16)));
-  auto lane_exp = [](auto v, auto splat) {
-    using V = decltype(v);
+  // One register of lanes: 8 with AVX, 4 with SSE2 (an 8-lane vector on SSE2 is split into
+  // pairs and runs slower). Loads and stores go through the vector type itself (may_alias,
+  // aligned(4)): through memcpy GCC spills 32-byte vectors to the stack, 2.5× slower.
+#ifdef __AVX__
+  constexpr std::ptrdiff_t kLanes = 8;
+#else
+  constexpr std::ptrdiff_t kLanes = 4;
+#endif
+  typedef float vf __attribute__((vector_size(4 * kLanes), aligned(4), __may_alias__));
+  typedef std::int32_t vi __attribute__((vector_size(4 * kLanes)));
+  auto splat = [](float c) { return vf{} + c; };
+  auto exp_lanes = [&](vf v) {
+    v = v * scale - shift;
     v = v < splat(88.3f) ? v : splat(88.3f);
     v = v > splat(-87.3f) ? v : splat(-87.3f);
     // n = round(v·log2 e) by the 1.5·2²³ trick (round-to-nearest without SSE4.1's roundps).
-    V k = (v * splat(1.44269504088896341f) + splat(12582912.0f)) - splat(12582912.0f);
-    V r = v - k * splat(0.693359375f) - k * splat(-2.12194440e-4f);
-    V p = splat(1.9875691500e-4f);
+    const vf k = (v * splat(1.44269504088896341f) + splat(12582912.0f)) - splat(12582912.0f);
+    const vf r = v - k * splat(0.693359375f) - k * splat(-2.12194440e-4f);
+    vf p = splat(1.9875691500e-4f);
     p = p * r + splat(1.3981999507e-3f);
     p = p * r + splat(8.3334519073e-3f);
     p = p * r + splat(4.1665795894e-2f);
     p = p * r + splat(1.6666665459e-1f);
     p = p * r + splat(5.0000001201e-1f);
-    V y = p * r * r + r + splat(1.0f);
-    return std::pair<V, V>{y, k};
-  };
-  auto splat = [](float c) { return v4sf{c, c, c, c}; };
-  // exp of four lanes, in place; returns the four values.
-  auto exp4 = [&](v4sf v) {
-    v = v * scale - shift;
-    auto [y, k] = lane_exp(v, splat);
-    const v4si bits = (__builtin_convertvector(k, v4si) + 127) << 23;  // 2^k: k in [−126, 127]
-    v4sf two_k;
+    const vf y = p * r * r + r + splat(1.0f);
+    const vi bits = (__builtin_convertvector(k, vi) + 127) << 23;  // 2^k: k in [−126, 127]
+    vf two_k;
     std::memcpy(&two_k, &bits, sizeof two_k);
     return y * two_k;
   };
-  v4sf acc = {0, 0, 0, 0};
+  vf acc = splat(0.0f);
   std::ptrdiff_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v4sf v;
-    std::memcpy(&v, x + i, sizeof v);
-    const v4sf y = exp4(v);
-    std::memcpy(x + i, &y, sizeof y);
+  for (; i + kLanes <= n; i += kLanes) {
+    const vf y = exp_lanes(*reinterpret_cast<const vf*>(x + i));
+    *reinterpret_cast<vf*>(x + i) = y;
     acc += y;
   }
-  float sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-  if (i < n) {  // the last 1–3 values through the same vector arithmetic, padded
+  float sum = 0;
+  for (std::ptrdiff_t j = 0; j < kLanes; ++j) sum += acc[j];
+  if (i < n) {  // the last values through the same vector arithmetic, padded
     const std::ptrdiff_t rest = n - i;
-    v4sf v = splat(0.0f);
+    vf v = splat(0.0f);
     std::memcpy(&v, x + i, static_cast<std::size_t>(rest) * sizeof(float));
-    const v4sf y = exp4(v);
+    const vf y = exp_lanes(v);
     std::memcpy(x + i, &y, static_cast<std::size_t>(rest) * sizeof(float));
     for (std::ptrdiff_t j = 0; j < rest; ++j) sum += y[j];
   }
@@ -315,6 +319,61 @@ void gelu_backward(F* dinp, const F* inp, const F* dout, std::ptrdiff_t N) {
 // ---------------------------------------------------------------------------------------------
 // Causal self-attention
 
+// The two products attention is made of, on raw row-major blocks: the AVX2 kernels for float
+// where they were built and the head size is whole vectors (src/attention_kernels.hpp), Eigen
+// otherwise (and for double, the gradient checks' type).
+template <typename F>
+bool use_kernels(int hs) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) return hs % 8 == 0;
+  return false;
+}
+
+// The kernels' Bᵀ panel of B (n,k), built once per head; nothing for Eigen.
+template <typename F>
+void prepare_panel(kernels::TransposedPanel& panel, const F* B, std::ptrdiff_t ldb, int n, int k) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(k)) panel.assign(B, ldb, n, k);
+  }
+}
+
+// S = A · Bᵀ; `panel` holds Bᵀ when the kernels are in use.
+template <typename F>
+void product_abt(F* S, std::ptrdiff_t lds,        // (m,n)
+                 const F* A, std::ptrdiff_t lda,  // (m,k)
+                 const F* B, std::ptrdiff_t ldb,  // (n,k)
+                 const kernels::TransposedPanel& panel, int m, int n, int k) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(k)) return kernels::gemm_abt(S, lds, A, lda, panel, m, n);
+  }
+  StridedR<F>(S, m, n, Eigen::OuterStride<>(lds)).noalias() =
+      CStridedR<F>(A, m, k, Eigen::OuterStride<>(lda)) * CStridedR<F>(B, n, k, Eigen::OuterStride<>(ldb)).transpose();
+}
+
+// C (+)= op(A) · B, where op(A) is A (m,n) with row stride lda, or, when `transpose_a`, the
+// transpose of an (n,m) block A with row stride lda.
+template <typename F>
+void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
+                const F* A, std::ptrdiff_t lda,  // (m,n), or (n,m) when transpose_a
+                bool transpose_a,
+                const F* B, std::ptrdiff_t ldb,  // (n,k)
+                int m, int n, int k, bool accumulate) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(k))
+      return kernels::gemm_ab(C, ldc, A, transpose_a ? 1 : lda, transpose_a ? lda : 1, B, ldb, m, n, k, accumulate);
+  }
+  StridedR<F> out(C, m, k, Eigen::OuterStride<>(ldc));
+  CStridedR<F> b(B, n, k, Eigen::OuterStride<>(ldb));
+  if (transpose_a) {
+    CStridedR<F> a(A, n, m, Eigen::OuterStride<>(lda));
+    if (accumulate) out.noalias() += a.transpose() * b;
+    else out.noalias() = a.transpose() * b;
+  } else {
+    CStridedR<F> a(A, m, n, Eigen::OuterStride<>(lda));
+    if (accumulate) out.noalias() += a * b;
+    else out.noalias() = a * b;
+  }
+}
+
 template <typename F>
 void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
   const int hs = C / H;
@@ -323,30 +382,34 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    MatR<F> S(q_block, T);  // (q_block, T) one tile's scores, then probabilities
+    MatR<F> S(q_block, T);  // (q_block, T) one tile's scores, then unnormalised probabilities
+    Eigen::Matrix<F, Eigen::Dynamic, 1> inv_sum(q_block);  // (q_block) 1 / each row's sum
+    kernels::TransposedPanel Kt;                           // (hs,T) this head's Kᵀ, for the kernels
 #pragma omp for schedule(static)
     for (int bh = 0; bh < B * H; ++bh) {
       const int b = bh / H, h = bh % H;
       const F* base = qkv + static_cast<std::ptrdiff_t>(b) * T * C3;  // (T,3C) this sequence
+      const F* K = base + C + h * hs;                                  // (T,hs) row stride 3C
+      const F* V = base + 2 * C + h * hs;                              // (T,hs) row stride 3C
+      prepare_panel(Kt, K, C3, T, hs);
       for (int q0 = 0; q0 < T; q0 += q_block) {
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;  // keys 0..nk−1 reach this tile
-        CStridedR<F> Q(base + q0 * C3 + h * hs, nq, hs, Eigen::OuterStride<>(C3));      // (nq,hs)
-        CStridedR<F> K(base + C + h * hs, nk, hs, Eigen::OuterStride<>(C3));            // (nk,hs)
-        CStridedR<F> V(base + 2 * C + h * hs, nk, hs, Eigen::OuterStride<>(C3));        // (nk,hs)
-        auto P = S.topLeftCorner(nq, nk);                                                // (nq,nk)
-        P.noalias() = Q * K.transpose();
+        const F* Q = base + q0 * C3 + h * hs;                     // (nq,hs) row stride 3C
+        product_abt(S.data(), T, Q, C3, K, C3, Kt, nq, nk, hs);   // S (nq,nk) = Q Kᵀ
         for (int r = 0; r < nq; ++r) {
           const int i = q0 + r, len = i + 1;  // query i sees keys 0..i
-          auto row = P.row(r).head(len).array();
-          const F m = row.maxCoeff() * scale;
-          const F sum = exp_scaled_sum(&P(r, 0), len, scale, m);  // row ← exp(row·scale − m)
-          row /= sum;
-          P.row(r).tail(nk - len).setZero();
+          F* row = S.data() + static_cast<std::ptrdiff_t>(r) * T;  // (len) live, then (nk − len) masked
+          const F m = Eigen::Map<const ArrX<F>>(row, len).maxCoeff() * scale;
+          const F sum = exp_scaled_sum(row, len, scale, m);  // row ← exp(row·scale − m)
+          inv_sum(r) = F(1) / sum;
+          std::fill(row + len, row + nk, F(0));
           lse[static_cast<std::ptrdiff_t>(bh) * T + i] = m + std::log(sum);
         }
-        StridedR<F> O(out + (static_cast<std::ptrdiff_t>(b) * T + q0) * C + h * hs, nq, hs,
-                      Eigen::OuterStride<>(C));  // (nq,hs)
-        O.noalias() = P * V;
+        // O (nq,hs) = P V, normalised after the product: nq·hs divisions, not a pass over P.
+        F* O = out + (static_cast<std::ptrdiff_t>(b) * T + q0) * C + h * hs;  // row stride C
+        product_ab(O, C, S.data(), T, false, V, C3, nq, nk, hs, false);
+        for (int r = 0; r < nq; ++r)
+          for (int d = 0; d < hs; ++d) O[r * C + d] *= inv_sum(r);
       }
     }
   }
@@ -361,9 +424,10 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    MatR<F> Pbuf(q_block, T);   // (q_block, T) recomputed probabilities of one tile
-    MatR<F> dPbuf(q_block, T);  // (q_block, T) their gradient, then the scores' gradient
+    MatR<F> P(q_block, T);   // (q_block, T) recomputed probabilities of one tile
+    MatR<F> dS(q_block, T);  // (q_block, T) their gradient dP, then the scores' gradient × scale
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
+    kernels::TransposedPanel Kt, Vt;           // (hs,T) each: this head's Kᵀ and Vᵀ, for the kernels
 #pragma omp for schedule(static)
     for (int bh = 0; bh < B * H; ++bh) {
       const int b = bh / H, h = bh % H;
@@ -371,37 +435,43 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       const F* base = qkv + row0 * C3;  // (T,3C)
       F* dbase = dqkv + row0 * C3;      // (T,3C)
       const F* lse_bh = lse + static_cast<std::ptrdiff_t>(bh) * T;  // (T)
-      CStridedR<F> Qall(base + h * hs, T, hs, Eigen::OuterStride<>(C3));         // (T,hs)
-      CStridedR<F> Kall(base + C + h * hs, T, hs, Eigen::OuterStride<>(C3));     // (T,hs)
-      CStridedR<F> Vall(base + 2 * C + h * hs, T, hs, Eigen::OuterStride<>(C3)); // (T,hs)
-      StridedR<F> dQall(dbase + h * hs, T, hs, Eigen::OuterStride<>(C3));        // (T,hs)
-      StridedR<F> dKall(dbase + C + h * hs, T, hs, Eigen::OuterStride<>(C3));    // (T,hs)
-      StridedR<F> dVall(dbase + 2 * C + h * hs, T, hs, Eigen::OuterStride<>(C3));// (T,hs)
-      CStridedR<F> Oall(out + row0 * C + h * hs, T, hs, Eigen::OuterStride<>(C));   // (T,hs)
-      CStridedR<F> dOall(dout + row0 * C + h * hs, T, hs, Eigen::OuterStride<>(C)); // (T,hs)
-      dKall.setZero();
-      dVall.setZero();
-      D.noalias() = (dOall.array() * Oall.array()).rowwise().sum().matrix();
+      // This head's blocks, each (T,hs): rows of q, k, v (stride 3C), of O and dO (stride C).
+      const F *Qall = base + h * hs, *Kall = base + C + h * hs, *Vall = base + 2 * C + h * hs;
+      F *dQall = dbase + h * hs, *dKall = dbase + C + h * hs, *dVall = dbase + 2 * C + h * hs;
+      const F* Oall = out + row0 * C + h * hs;
+      const F* dOall = dout + row0 * C + h * hs;
+      prepare_panel(Kt, Kall, C3, T, hs);
+      prepare_panel(Vt, Vall, C3, T, hs);
+      StridedR<F>(dKall, T, hs, Eigen::OuterStride<>(C3)).setZero();
+      StridedR<F>(dVall, T, hs, Eigen::OuterStride<>(C3)).setZero();
+      D.noalias() = (CStridedR<F>(dOall, T, hs, Eigen::OuterStride<>(C)).array() *
+                     CStridedR<F>(Oall, T, hs, Eigen::OuterStride<>(C)).array())
+                        .rowwise()
+                        .sum()
+                        .matrix();
       for (int q0 = 0; q0 < T; q0 += q_block) {
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;
-        auto Q = Qall.middleRows(q0, nq);    // (nq,hs)
-        auto dO = dOall.middleRows(q0, nq);  // (nq,hs)
-        auto K = Kall.topRows(nk);           // (nk,hs)
-        auto V = Vall.topRows(nk);           // (nk,hs)
-        auto P = Pbuf.topLeftCorner(nq, nk);    // (nq,nk)
-        auto dP = dPbuf.topLeftCorner(nq, nk);  // (nq,nk)
-        P.noalias() = Q * K.transpose();
+        const F* Q = Qall + q0 * C3;  // (nq,hs)
+        const F* dO = dOall + q0 * C;  // (nq,hs)
+        product_abt(P.data(), T, Q, C3, Kall, C3, Kt, nq, nk, hs);  // the forward's scores
         for (int r = 0; r < nq; ++r) {
           const int i = q0 + r, len = i + 1;
-          exp_scaled_sum(&P(r, 0), len, scale, lse_bh[i]);  // the forward's probabilities, recomputed
-          P.row(r).tail(nk - len).setZero();
+          F* row = P.data() + static_cast<std::ptrdiff_t>(r) * T;
+          exp_scaled_sum(row, len, scale, lse_bh[i]);  // the forward's probabilities, recomputed
+          std::fill(row + len, row + nk, F(0));
         }
-        dP.noalias() = dO * V.transpose();
-        // dS_ij = P_ij (dP_ij − D_i); masked entries have P = 0 and stay 0.
-        for (int r = 0; r < nq; ++r) dP.row(r).array() = P.row(r).array() * (dP.row(r).array() - D(q0 + r));
-        dQall.middleRows(q0, nq).noalias() = (dP * K) * scale;  // this tile alone writes these rows
-        dKall.topRows(nk).noalias() += (dP.transpose() * Q) * scale;
-        dVall.topRows(nk).noalias() += P.transpose() * dO;
+        product_abt(dS.data(), T, dO, C, Vall, C3, Vt, nq, nk, hs);  // dP (nq,nk) = dO Vᵀ
+        // dS_ij = P_ij (dP_ij − D_i), times the scores' scale for the two products below;
+        // masked entries have P = 0 and stay 0.
+        for (int r = 0; r < nq; ++r) {
+          const F* p = P.data() + static_cast<std::ptrdiff_t>(r) * T;
+          F* ds = dS.data() + static_cast<std::ptrdiff_t>(r) * T;
+          const F d = D(q0 + r);
+          for (int j = 0; j < nk; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
+        }
+        product_ab(dQall + q0 * C3, C3, dS.data(), T, false, Kall, C3, nq, nk, hs, false);  // dQ (nq,hs) = dS K
+        product_ab(dKall, C3, dS.data(), T, true, Q, C3, nk, nq, hs, true);    // dK (nk,hs) += dSᵀ Q
+        product_ab(dVall, C3, P.data(), T, true, dO, C, nk, nq, hs, true);     // dV (nk,hs) += Pᵀ dO
       }
     }
   }
@@ -420,8 +490,9 @@ void attention_decode(F* out, const F* q, const F* keys, const F* values, std::p
     Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>> oh(out + h * hs, hs);      // (hs)
     s.noalias() = K * qh;
     const F m = s.maxCoeff() * scale;
-    s /= exp_scaled_sum(s.data(), n, scale, m);  // the batched pass's arithmetic, row for row
+    const F inv_sum = F(1) / exp_scaled_sum(s.data(), n, scale, m);  // the batched pass's arithmetic
     oh.noalias() = V.transpose() * s;
+    oh *= inv_sum;
   }
 }
 

@@ -1,0 +1,154 @@
+#include "src/attention_kernels.hpp"
+
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cassert>
+
+namespace zgen::tf::kernels {
+
+namespace {
+
+// Columns of Bᵀ (rows of B) per block of gemm_abt, and rows of B per block of gemm_ab: a block
+// of the streamed operand is k · 128 floats (16 KB at k = 32), which stays in L1 while every
+// row of the other operand passes over it.
+constexpr int kBlock = 128;
+
+// S[r][0..16) = Σ_d A[r][d] · Bt[d][0..16) for r < R: 2R accumulators, 2 loads and R broadcasts
+// per d (R = 6 fills 15 of AVX2's 16 registers).
+template <int R>
+inline void abt_tile(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt,
+                     std::ptrdiff_t ldbt, int k) {
+  __m256 acc[R][2];
+  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int d = 0; d < k; ++d) {
+    const __m256 b0 = _mm256_loadu_ps(Bt + d * ldbt), b1 = _mm256_loadu_ps(Bt + d * ldbt + 8);
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + r * lda + d);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    _mm256_storeu_ps(S + r * lds, acc[r][0]);
+    _mm256_storeu_ps(S + r * lds + 8, acc[r][1]);
+  }
+}
+
+template <int R>
+void abt_rows(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt, std::ptrdiff_t ldbt,
+              int j_begin, int j_end, int n, int k) {
+  for (int j0 = j_begin; j0 < j_end; j0 += 16) {
+    if (j0 + 16 <= n) {
+      abt_tile<R>(S + j0, lds, A, lda, Bt + j0, ldbt, k);
+    } else {  // the last, partial 16 columns: through a scratch tile (S may end at column n)
+      alignas(32) float tile[R * 16];
+      abt_tile<R>(tile, 16, A, lda, Bt + j0, ldbt, k);
+      for (int r = 0; r < R; ++r) std::copy(tile + r * 16, tile + r * 16 + (n - j0), S + r * lds + j0);
+    }
+  }
+}
+
+// C[r][0..8·NV) (+)= Σ_j A(r, j) · B[j][0..8·NV) for r < R, j in [j_begin, j_end).
+template <int R, int NV>
+inline void ab_tile(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
+                    const float* B, std::ptrdiff_t ldb, int j_begin, int j_end, bool load) {
+  __m256 acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = load ? _mm256_loadu_ps(C + r * ldc + 8 * v) : _mm256_setzero_ps();
+  for (int j = j_begin; j < j_end; ++j) {
+    __m256 b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + j * ldb + 8 * v);
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(A + r * a_row + j * a_col);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + r * ldc + 8 * v, acc[r][v]);
+}
+
+// Rows [0, m) of one column strip of 8·NV columns (NV <= 2), six rows at a time (12
+// accumulators, 2 loads and 6 broadcasts per j, as in gemm_abt), for j in [j_begin, j_end).
+template <int NV>
+void ab_strip(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
+              const float* B, std::ptrdiff_t ldb, int m, int j_begin, int j_end, bool load) {
+  int i = 0;
+  for (; i + 6 <= m; i += 6)
+    ab_tile<6, NV>(C + i * ldc, ldc, A + i * a_row, a_row, a_col, B, ldb, j_begin, j_end, load);
+  float* c = C + i * ldc;
+  const float* a = A + i * a_row;
+  switch (m - i) {
+    case 5: ab_tile<5, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
+    case 4: ab_tile<4, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
+    case 3: ab_tile<3, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
+    case 2: ab_tile<2, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
+    case 1: ab_tile<1, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
+  assert(n >= 0 && k >= 1);
+  n_ = n;
+  k_ = k;
+  stride_ = (n + 15) / 16 * 16;
+  data_.resize(static_cast<std::size_t>(k) * stride_);
+  for (int d = 0; d < k; ++d) {
+    float* row = data_.data() + d * stride_;
+    for (int j = 0; j < n; ++j) row[j] = B[j * ldb + d];
+    std::fill(row + n, row + stride_, 0.0f);
+  }
+}
+
+void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const TransposedPanel& Bt, int m,
+              int n) {
+  assert(m >= 0 && n >= 0 && n <= Bt.rows());
+  const int k = Bt.depth(), n16 = (n + 15) / 16 * 16;
+  for (int jb = 0; jb < n16; jb += kBlock) {
+    const int je = std::min(n16, jb + kBlock);
+    const float* P = Bt.data();
+    const std::ptrdiff_t ldp = Bt.stride();
+    int i = 0;
+    for (; i + 6 <= m; i += 6) abt_rows<6>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k);
+    switch (m - i) {
+      case 5: abt_rows<5>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
+      case 4: abt_rows<4>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
+      case 3: abt_rows<3>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
+      case 2: abt_rows<2>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
+      case 1: abt_rows<1>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
+      default: break;
+    }
+  }
+}
+
+void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
+             std::ptrdiff_t ldb, int m, int n, int k, bool accumulate) {
+  assert(m >= 0 && n >= 0 && k % 8 == 0);
+  if (n == 0 && !accumulate) {
+    for (int i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + k, 0.0f);
+    return;
+  }
+  // B's rows are head slices of wider rows (stride 3C): read in place, rows a multiple of 4 KB
+  // apart fall into few L1 sets and evict each other, so each block is first copied to a
+  // contiguous (kBlock, 16) buffer.
+  alignas(32) float packed[kBlock * 16];
+  for (int c = 0; c < k; c += 16) {  // column strips of two vectors (one at the end when k % 16 == 8)
+    const int width = std::min(16, k - c);
+    for (int jb = 0; jb < n; jb += kBlock) {
+      const int je = std::min(n, jb + kBlock);
+      for (int j = jb; j < je; ++j) std::copy(B + j * ldb + c, B + j * ldb + c + width, packed + (j - jb) * 16);
+      const float* Ab = A + jb * a_col;  // A's columns jb..je−1, against the packed rows 0..je−jb−1
+      const bool load = accumulate || jb > 0;
+      if (width == 16) ab_strip<2>(C + c, ldc, Ab, a_row, a_col, packed, 16, m, 0, je - jb, load);
+      else ab_strip<1>(C + c, ldc, Ab, a_row, a_col, packed, 16, m, 0, je - jb, load);
+    }
+  }
+}
+
+}  // namespace zgen::tf::kernels
+
+#endif

@@ -1,0 +1,50 @@
+#pragma once
+// The products of causal attention for float on AVX2 + FMA: hand-written register-blocked
+// loops for the shapes attention has (one operand only head-size wide, 16..64 columns), where
+// Eigen's general product spends a third of its time packing operands it uses once.
+// Built only when the compiler targets AVX2 and FMA (ZGEN_NATIVE on such a CPU); elsewhere
+// kAvailable is false and the caller uses Eigen. Callers check k % 8 == 0 (whole vectors).
+//
+// Each output element is summed in a fixed order that depends only on the shapes, so a product
+// gives the same bits whatever the thread count (each call runs on its calling thread).
+#include <cstddef>
+#include <vector>
+
+namespace zgen::tf::kernels {
+
+#if defined(__AVX2__) && defined(__FMA__)
+inline constexpr bool kAvailable = true;
+#else
+inline constexpr bool kAvailable = false;
+#endif
+
+// Bᵀ for gemm_abt, as a (k, n16) panel whose columns are padded with zeros to a multiple of
+// 16 so that every tile reads whole vectors. Built once per head: every query tile of the head
+// reuses a prefix of it.
+class TransposedPanel {
+ public:
+  void assign(const float* B, std::ptrdiff_t ldb, int n, int k);  // B (n,k)
+  const float* data() const { return data_.data(); }
+  std::ptrdiff_t stride() const { return stride_; }  // n16
+  int rows() const { return n_; }                    // n: B's rows available
+  int depth() const { return k_; }                   // k
+
+ private:
+  std::vector<float> data_;  // (k, n16)
+  std::ptrdiff_t stride_ = 0;
+  int n_ = 0, k_ = 0;
+};
+
+// S = A · Bᵀ for B's first n rows (n <= Bt.rows()), k = Bt.depth().
+void gemm_abt(float* S, std::ptrdiff_t lds,        // (m,n)
+              const float* A, std::ptrdiff_t lda,  // (m,k)
+              const TransposedPanel& Bt, int m, int n);
+
+// C = A · B, or C += A · B when `accumulate`. A's element (i, j) is A[i·a_row + j·a_col], so
+// the same loop reads A (a_row = ld, a_col = 1) or a transposed Aᵀ (a_row = 1, a_col = ld).
+void gemm_ab(float* C, std::ptrdiff_t ldc,                            // (m,k)
+             const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,  // (m,n)
+             const float* B, std::ptrdiff_t ldb,                      // (n,k)
+             int m, int n, int k, bool accumulate);
+
+}  // namespace zgen::tf::kernels
