@@ -82,8 +82,16 @@ if [[ -z $python ]]; then
   echo "   Debian: apt-get install python3-torch python3-numpy; or set PYTHON=/path/to/python."
   exit 0
 fi
-echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
-run torch "$python" scripts/torch_twin.py bench "${args[@]}"
+# PyTorch on the CPU has no caching allocator: glibc hands each freed activation (hundreds of MB
+# at this size) back to the kernel and faults it in again on the next step, which halves
+# PyTorch's speed here (830 against 1,705 training tokens/s; most of its time is then system
+# time). For the speed comparison glibc keeps freed memory (no mmap, no trimming), which is what
+# the issue's PyTorch figures correspond to; it raises PyTorch's peak RSS. TORCH_MALLOC=default
+# measures PyTorch with glibc's defaults instead (its memory as users see it).
+torch_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1000000000000)
+[[ ${TORCH_MALLOC:-keep} == default ]] && torch_env=()
+echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, allocator: ${TORCH_MALLOC:-keep})"
+run torch env "${torch_env[@]}" "$python" scripts/torch_twin.py bench "${args[@]}"
 echo
 
 echo "== zgen / PyTorch ($config, batch $batch x $seq, $threads threads)"
@@ -93,5 +101,6 @@ for row in training scoring generation; do
   printf '%-12s %8s tok/s %8s tok/s %7.2fx\n' "$row" "$z" "$t" "$(awk -v z="$z" -v t="$t" 'BEGIN { print z / t }')"
 done
 zr=$(cat "$tmp/zgen.rss") tr=$(cat "$tmp/torch.rss")
-printf '%-12s %11s MB %11s MB %7.2fx  (%s)\n' "peak RSS" "$zr" "$tr" "$(awk -v z="$zr" -v t="$tr" 'BEGIN { print z / t }')" \
-  "$( ((have_time)) && echo '/usr/bin/time -v' || echo 'getrusage')"
+printf '%-12s %11s MB %11s MB %7.2fx  (%s; PyTorch allocator: %s)\n' "peak RSS" "$zr" "$tr" \
+  "$(awk -v z="$zr" -v t="$tr" 'BEGIN { print z / t }')" "$( ((have_time)) && echo '/usr/bin/time -v' || echo 'getrusage')" \
+  "${TORCH_MALLOC:-keep}"

@@ -239,14 +239,28 @@ TEST_CASE("attention: one query against cached keys equals the full pass's last 
   }
 }
 
-TEST_CASE("float and double kernels agree (the float path is the checked code, rounded)") {
+TEST_CASE("float and double attention agree, forward and backward, for head sizes with and without AVX2 kernels") {
+  // Float runs the AVX2 kernels (src/attention_kernels.hpp) where they were built and the head
+  // size is a multiple of 8, Eigen otherwise; double always runs Eigen. Shapes cover partial
+  // 16-column blocks, partial 6-row tiles, more than one query tile and one key block (128).
   std::mt19937_64 rng(8);
-  const int B = 2, T = 70, C = 16, H = 4;  // T > the default tile, so float runs two tiles
-  const auto qkvd = random_vector(B * T * 3 * C, rng);
-  std::vector<float> qkvf(qkvd.begin(), qkvd.end());
-  std::vector<double> outd(B * T * C), lsed(B * H * T);
-  std::vector<float> outf(B * T * C), lsef(B * H * T);
-  attention_forward(outd.data(), lsed.data(), qkvd.data(), B, T, C, H);
-  attention_forward(outf.data(), lsef.data(), qkvf.data(), B, T, C, H);
-  for (std::size_t i = 0; i < outd.size(); ++i) CHECK(outf[i] == doctest::Approx(outd[i]).epsilon(1e-5).scale(1));
+  struct Shape { int B, T, C, H; };
+  for (const Shape sh : {Shape{2, 70, 16, 4}, Shape{1, 1, 32, 4}, Shape{2, 7, 64, 8}, Shape{1, 131, 96, 4},
+                         Shape{2, 70, 128, 4}, Shape{1, 150, 80, 2}, Shape{1, 33, 120, 3}}) {
+    const auto [B, T, C, H] = sh;
+    CAPTURE(T);
+    CAPTURE(C / H);
+    const auto qkvd = random_vector(static_cast<std::size_t>(B) * T * 3 * C, rng);
+    const auto doutd = random_vector(static_cast<std::size_t>(B) * T * C, rng);
+    std::vector<float> qkvf(qkvd.begin(), qkvd.end()), doutf(doutd.begin(), doutd.end());
+    std::vector<double> outd(doutd.size()), lsed(static_cast<std::size_t>(B) * H * T), dqkvd(qkvd.size());
+    std::vector<float> outf(doutd.size()), lsef(lsed.size()), dqkvf(qkvd.size());
+    attention_forward(outd.data(), lsed.data(), qkvd.data(), B, T, C, H);
+    attention_forward(outf.data(), lsef.data(), qkvf.data(), B, T, C, H);
+    for (std::size_t i = 0; i < outd.size(); ++i) REQUIRE(outf[i] == doctest::Approx(outd[i]).epsilon(1e-5).scale(1));
+    for (std::size_t i = 0; i < lsed.size(); ++i) REQUIRE(lsef[i] == doctest::Approx(lsed[i]).epsilon(1e-5).scale(1));
+    attention_backward(dqkvd.data(), doutd.data(), qkvd.data(), outd.data(), lsed.data(), B, T, C, H);
+    attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), B, T, C, H);
+    for (std::size_t i = 0; i < dqkvd.size(); ++i) REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(1e-4).scale(1));
+  }
 }
