@@ -140,7 +140,14 @@ void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row,
     const int width = std::min(16, k - c);
     for (int jb = 0; jb < n; jb += kBlock) {
       const int je = std::min(n, jb + kBlock);
-      for (int j = jb; j < je; ++j) std::copy(B + j * ldb + c, B + j * ldb + c + width, packed + (j - jb) * 16);
+      if (width == 16) {  // two vector copies a row (std::copy here is a libc call per row)
+        for (int j = jb; j < je; ++j) {
+          _mm256_store_ps(packed + (j - jb) * 16, _mm256_loadu_ps(B + j * ldb + c));
+          _mm256_store_ps(packed + (j - jb) * 16 + 8, _mm256_loadu_ps(B + j * ldb + c + 8));
+        }
+      } else {
+        for (int j = jb; j < je; ++j) _mm256_store_ps(packed + (j - jb) * 16, _mm256_loadu_ps(B + j * ldb + c));
+      }
       const float* Ab = A + jb * a_col;  // A's columns jb..je−1, against the packed rows 0..je−jb−1
       const bool load = accumulate || jb > 0;
       if (width == 16) ab_strip<2>(C + c, ldc, Ab, a_row, a_col, packed, 16, m, 0, je - jb, load);
