@@ -1,15 +1,20 @@
-// The model the repository ships (models/sotu-800k.safetensors, see models/README.md): it loads
-// on a fresh clone, predicts held-out text far better than chance, and codes it losslessly.
+// The models the repository ships (models/sotu-800k.safetensors and models/patches-2x64.safetensors,
+// see models/README.md): they load on a fresh clone, predict held-out text and photo patches, and
+// code them losslessly.
 #include <doctest/doctest.h>
 
 #include <array>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "src/arithmetic_compressor.hpp"
+#include "src/gray_image.hpp"
+#include "src/patches.hpp"
 #include "src/transformer_checkpoint.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
+#include "zgen/registry.hpp"
 
 namespace {
 
@@ -55,4 +60,33 @@ TEST_CASE("the shipped model compresses and restores text exactly") {
   const auto r = zgen::compress_to_container(*model, spec, text, 2048);
   CHECK(r.file.size() < text.size() / 2);
   CHECK(zgen::decompress_container(r.file, make) == text);
+}
+
+// The shipped patch model (models/patches-2x64.safetensors): trained on 22 photos of
+// ../shared/data/images; camera.png was one of the 5 held out.
+TEST_CASE("the shipped patch model codes held-out photo patches smaller than png does") {
+  const std::string path = std::string(ZGEN_TEST_DATA) + "/../../models/patches-2x64.safetensors";
+  const zgen::tf::Checkpoint c = zgen::tf::load_checkpoint(path);
+  CHECK(c.config.seq == 2048);
+  CHECK(c.metadata.count("train.command") == 1);
+
+  // 24 patches of camera.png (a 256×192 crop, 4 × 6 patches of 64×32).
+  const zgen::Bytes raw = zgen::test::read_fixture("camera-crop-256x192.gray");
+  REQUIRE(raw.size() == 256u * 192u);
+  const zgen::GrayImage image{256, 192, raw};
+  const std::vector<zgen::Bytes> patches = zgen::image_patches(image, "camera crop");
+  REQUIRE(patches.size() == 24);
+
+  const std::string spec = "transformer:" + path;
+  auto model = make(spec);
+  const auto png = zgen::make_compressor("png");
+  std::size_t model_bytes = 0, png_bytes = 0;
+  for (const zgen::Bytes& patch : patches) {
+    const auto r = zgen::compress_to_container(*model, spec, patch, 2048);
+    model_bytes += r.encoded.payload.size();
+    png_bytes += png->compress(patch).size();
+    CHECK(zgen::decompress_container(r.file, make) == patch);
+  }
+  MESSAGE("24 held-out camera patches: patch model " << model_bytes << " bytes, png " << png_bytes << " bytes");
+  CHECK(model_bytes < png_bytes);
 }
