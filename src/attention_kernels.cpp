@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <type_traits>
 
 namespace zgen::tf::kernels {
 
@@ -14,6 +15,22 @@ namespace {
 // of the streamed operand is k · 128 floats (16 KB at k = 32), which stays in L1 while every
 // row of the other operand passes over it.
 constexpr int kBlock = 128;
+
+// Calls tile(i, rows) for rows i .. i + R − 1 of [0, m): R = 6 while six rows remain, then once
+// with the 1–5 left over (rows is std::integral_constant<int, R>, so each R is its own loop).
+template <typename Tile>
+void for_row_tiles(int m, Tile&& tile) {
+  int i = 0;
+  for (; i + 6 <= m; i += 6) tile(i, std::integral_constant<int, 6>{});
+  switch (m - i) {
+    case 5: tile(i, std::integral_constant<int, 5>{}); break;
+    case 4: tile(i, std::integral_constant<int, 4>{}); break;
+    case 3: tile(i, std::integral_constant<int, 3>{}); break;
+    case 2: tile(i, std::integral_constant<int, 2>{}); break;
+    case 1: tile(i, std::integral_constant<int, 1>{}); break;
+    default: break;
+  }
+}
 
 // S[r][0..16) = Σ_d A[r][d] · Bt[d][0..16) for r < R: 2R accumulators, 2 loads and R broadcasts
 // per d (R = 6 fills 15 of AVX2's 16 registers).
@@ -50,14 +67,15 @@ void abt_rows(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, 
   }
 }
 
-// C[r][0..8·NV) (+)= Σ_j A(r, j) · B[j][0..8·NV) for r < R, j in [j_begin, j_end).
+// C[r][0..8·NV) (+)= Σ_{j<n} A(r, j) · B[j][0..8·NV) for r < R: 2R accumulators at NV = 2, 2 loads
+// and R broadcasts per j, as in abt_tile.
 template <int R, int NV>
 inline void ab_tile(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
-                    const float* B, std::ptrdiff_t ldb, int j_begin, int j_end, bool load) {
+                    const float* B, std::ptrdiff_t ldb, int n, bool load) {
   __m256 acc[R][NV];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v) acc[r][v] = load ? _mm256_loadu_ps(C + r * ldc + 8 * v) : _mm256_setzero_ps();
-  for (int j = j_begin; j < j_end; ++j) {
+  for (int j = 0; j < n; ++j) {
     __m256 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + j * ldb + 8 * v);
     for (int r = 0; r < R; ++r) {
@@ -67,26 +85,6 @@ inline void ab_tile(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t
   }
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + r * ldc + 8 * v, acc[r][v]);
-}
-
-// Rows [0, m) of one column strip of 8·NV columns (NV <= 2), six rows at a time (12
-// accumulators, 2 loads and 6 broadcasts per j, as in gemm_abt), for j in [j_begin, j_end).
-template <int NV>
-void ab_strip(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
-              const float* B, std::ptrdiff_t ldb, int m, int j_begin, int j_end, bool load) {
-  int i = 0;
-  for (; i + 6 <= m; i += 6)
-    ab_tile<6, NV>(C + i * ldc, ldc, A + i * a_row, a_row, a_col, B, ldb, j_begin, j_end, load);
-  float* c = C + i * ldc;
-  const float* a = A + i * a_row;
-  switch (m - i) {
-    case 5: ab_tile<5, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
-    case 4: ab_tile<4, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
-    case 3: ab_tile<3, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
-    case 2: ab_tile<2, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
-    case 1: ab_tile<1, NV>(c, ldc, a, a_row, a_col, B, ldb, j_begin, j_end, load); break;
-    default: break;
-  }
 }
 
 }  // namespace
@@ -108,20 +106,13 @@ void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, 
               int n) {
   assert(m >= 0 && n >= 0 && n <= Bt.rows());
   const int k = Bt.depth(), n16 = (n + 15) / 16 * 16;
+  const float* P = Bt.data();
+  const std::ptrdiff_t ldp = Bt.stride();
   for (int jb = 0; jb < n16; jb += kBlock) {
     const int je = std::min(n16, jb + kBlock);
-    const float* P = Bt.data();
-    const std::ptrdiff_t ldp = Bt.stride();
-    int i = 0;
-    for (; i + 6 <= m; i += 6) abt_rows<6>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k);
-    switch (m - i) {
-      case 5: abt_rows<5>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
-      case 4: abt_rows<4>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
-      case 3: abt_rows<3>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
-      case 2: abt_rows<2>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
-      case 1: abt_rows<1>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k); break;
-      default: break;
-    }
+    for_row_tiles(m, [&](int i, auto rows) {
+      abt_rows<decltype(rows)::value>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k);
+    });
   }
 }
 
@@ -132,8 +123,8 @@ void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row,
     for (int i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + k, 0.0f);
     return;
   }
-  // B's rows are head slices of wider rows (stride 3C): read in place, rows a multiple of 4 KB
-  // apart fall into few L1 sets and evict each other, so each block is first copied to a
+  // B's rows are head slices of wider rows (stride 3C, 1,536 bytes at C = 128): read in place,
+  // they fall into few L1 sets and evict each other, so each block of B is first copied to a
   // contiguous (kBlock, 16) buffer.
   alignas(32) float packed[kBlock * 16];
   for (int c = 0; c < k; c += 16) {  // column strips of two vectors (one at the end when k % 16 == 8)
@@ -150,8 +141,13 @@ void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row,
       }
       const float* Ab = A + jb * a_col;  // A's columns jb..je−1, against the packed rows 0..je−jb−1
       const bool load = accumulate || jb > 0;
-      if (width == 16) ab_strip<2>(C + c, ldc, Ab, a_row, a_col, packed, 16, m, 0, je - jb, load);
-      else ab_strip<1>(C + c, ldc, Ab, a_row, a_col, packed, 16, m, 0, je - jb, load);
+      for_row_tiles(m, [&](int i, auto rows) {
+        constexpr int R = decltype(rows)::value;
+        float* Ci = C + i * ldc + c;
+        const float* Ai = Ab + i * a_row;
+        if (width == 16) ab_tile<R, 2>(Ci, ldc, Ai, a_row, a_col, packed, 16, je - jb, load);
+        else ab_tile<R, 1>(Ci, ldc, Ai, a_row, a_col, packed, 16, je - jb, load);
+      });
     }
   }
 }
