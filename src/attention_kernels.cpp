@@ -152,6 +152,68 @@ void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row,
   }
 }
 
+namespace {
+
+// The eight lanes' sums of eight vectors: result[r] = Σ lanes of a[r].
+inline __m256 sum_lanes8(const __m256 a[8]) {
+  const __m256 s01 = _mm256_hadd_ps(a[0], a[1]), s23 = _mm256_hadd_ps(a[2], a[3]);
+  const __m256 s45 = _mm256_hadd_ps(a[4], a[5]), s67 = _mm256_hadd_ps(a[6], a[7]);
+  const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+  // s0123 = [r0 r1 r2 r3 | r0 r1 r2 r3] (low and high halves' partial sums), likewise s4567.
+  const __m256 lo = _mm256_permute2f128_ps(s0123, s4567, 0x20), hi = _mm256_permute2f128_ps(s0123, s4567, 0x31);
+  return _mm256_add_ps(lo, hi);
+}
+
+// Σ_d q[d] · row[d] as eight lane partial sums (k % 8 == 0).
+inline __m256 dot_lanes(const float* q, const float* row, int k) {
+  __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(q), _mm256_loadu_ps(row));
+  for (int d = 8; d < k; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(row + d), acc);
+  return acc;
+}
+
+}  // namespace
+
+void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
+  assert(k % 8 == 0 && n >= 0);
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {  // eight rows' dot products, reduced together
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = dot_lanes(q, K + (j + r) * ldk, k);
+    _mm256_storeu_ps(s + j, sum_lanes8(acc));
+  }
+  if (j < n) {  // the last 1–7 rows: the same arithmetic, unused lanes on zero rows
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = j + r < n ? dot_lanes(q, K + (j + r) * ldk, k) : _mm256_setzero_ps();
+    alignas(32) float tail[8];
+    _mm256_store_ps(tail, sum_lanes8(acc));
+    std::copy(tail, tail + (n - j), s + j);
+  }
+}
+
+void decode_weighted_sum(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, int k) {
+  assert(k % 8 == 0 && n >= 0);
+  for (int c = 0; c < k; c += 32) {  // strips of up to four vectors; even and odd rows apart
+    const int nv = std::min(4, (k - c) / 8);
+    __m256 even[4], odd[4];
+    for (int v = 0; v < 4; ++v) even[v] = odd[v] = _mm256_setzero_ps();
+    int j = 0;
+    for (; j + 2 <= n; j += 2) {
+      const __m256 p0 = _mm256_broadcast_ss(p + j), p1 = _mm256_broadcast_ss(p + j + 1);
+      const float* v0 = V + j * ldv + c;
+      const float* v1 = v0 + ldv;
+      for (int v = 0; v < nv; ++v) {
+        even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * v), even[v]);
+        odd[v] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * v), odd[v]);
+      }
+    }
+    if (j < n) {
+      const __m256 p0 = _mm256_broadcast_ss(p + j);
+      for (int v = 0; v < nv; ++v) even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(V + j * ldv + c + 8 * v), even[v]);
+    }
+    for (int v = 0; v < nv; ++v) _mm256_storeu_ps(out + c + 8 * v, _mm256_add_ps(even[v], odd[v]));
+  }
+}
+
 }  // namespace zgen::tf::kernels
 
 #endif

@@ -47,4 +47,10 @@ void gemm_ab(float* C, std::ptrdiff_t ldc,                            // (m,k)
              const float* B, std::ptrdiff_t ldb,                      // (n,k)
              int m, int n, int k, bool accumulate);
 
+// Incremental decoding, one query against n cached rows of one head (k = head size, k % 8 == 0):
+// s[j] = q · K[j] for j < n (K (n,k) with row stride ldk), summed per row in a fixed order.
+void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k);
+// out = Σ_{j<n} p[j] · V[j] (V (n,k) with row stride ldv).
+void decode_weighted_sum(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, int k);
+
 }  // namespace zgen::tf::kernels

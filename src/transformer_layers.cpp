@@ -488,10 +488,17 @@ void attention_decode(F* out, const F* q, const F* keys, const F* values, std::p
     CStridedR<F> V(values + h * head_stride, n, hs, Eigen::OuterStride<>(ldk));  // (n,hs)
     Eigen::Map<const Eigen::Matrix<F, Eigen::Dynamic, 1>> qh(q + h * hs, hs);  // (hs)
     Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>> oh(out + h * hs, hs);      // (hs)
-    s.noalias() = K * qh;
+    const bool fast = use_kernels<F>(hs);
+    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+      if (fast) kernels::decode_scores(s.data(), q + h * hs, keys + h * head_stride, ldk, n, hs);
+    }
+    if (!fast) s.noalias() = K * qh;
     const F m = s.maxCoeff() * scale;
     const F inv_sum = F(1) / exp_scaled_sum(s.data(), n, scale, m);  // the batched pass's arithmetic
-    oh.noalias() = V.transpose() * s;
+    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+      if (fast) kernels::decode_weighted_sum(out + h * hs, s.data(), values + h * head_stride, ldk, n, hs);
+    }
+    if (!fast) oh.noalias() = V.transpose() * s;
     oh *= inv_sum;
   }
 }

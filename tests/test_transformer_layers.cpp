@@ -239,6 +239,28 @@ TEST_CASE("attention: one query against cached keys equals the full pass's last 
   }
 }
 
+TEST_CASE("float and double decoding agree: one query against cached keys, with and without AVX2 kernels") {
+  // Float decodes through the AVX2 kernels where they were built and the head size is a
+  // multiple of 8 (rows in groups of 8, a partial group at the end; values in strips of up to
+  // 32 columns, rows in pairs); double runs Eigen.
+  std::mt19937_64 rng(9);
+  struct Shape { int n, C, H; };
+  for (const Shape sh : {Shape{1, 32, 4}, Shape{7, 64, 2}, Shape{8, 16, 2}, Shape{9, 96, 2}, Shape{150, 128, 4},
+                         Shape{33, 120, 3}, Shape{17, 80, 1}}) {
+    const auto [n, C, H] = sh;
+    CAPTURE(n);
+    CAPTURE(C / H);
+    const auto qkvd = random_vector(static_cast<std::size_t>(n) * 3 * C, rng);
+    const std::vector<float> qkvf(qkvd.begin(), qkvd.end());
+    std::vector<double> rowd(C);
+    std::vector<float> rowf(C);
+    const std::ptrdiff_t last = static_cast<std::ptrdiff_t>(n - 1) * 3 * C;
+    attention_decode(rowd.data(), qkvd.data() + last, qkvd.data() + C, qkvd.data() + 2 * C, 3 * C, C / H, n, C, H);
+    attention_decode(rowf.data(), qkvf.data() + last, qkvf.data() + C, qkvf.data() + 2 * C, 3 * C, C / H, n, C, H);
+    for (int k = 0; k < C; ++k) REQUIRE(rowf[k] == doctest::Approx(rowd[k]).epsilon(1e-5).scale(1));
+  }
+}
+
 TEST_CASE("float and double attention agree, forward and backward, for head sizes with and without AVX2 kernels") {
   // Float runs the AVX2 kernels (src/attention_kernels.hpp) where they were built and the head
   // size is a multiple of 8, Eigen otherwise; double always runs Eigen. Shapes cover partial
