@@ -164,54 +164,96 @@ inline __m256 sum_lanes8(const __m256 a[8]) {
   return _mm256_add_ps(lo, hi);
 }
 
-// Σ_d q[d] · row[d] as eight lane partial sums (k % 8 == 0).
-inline __m256 dot_lanes(const float* q, const float* row, int k) {
-  __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(q), _mm256_loadu_ps(row));
-  for (int d = 8; d < k; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(row + d), acc);
-  return acc;
-}
-
-}  // namespace
-
-void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
-  assert(k % 8 == 0 && n >= 0);
+// decode_scores for a head of NV vectors (k = 8·NV), q held in registers. Rows come in groups
+// of eight, each row's dot product as eight lane partial sums, the group reduced together; the
+// last 1–7 rows run the same arithmetic with zero rows in the unused lanes.
+template <int NV>
+void scores_nv(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n) {
+  __m256 qv[NV];
+  for (int v = 0; v < NV; ++v) qv[v] = _mm256_loadu_ps(q + 8 * v);
+  auto dot = [&](const float* row) {
+    __m256 acc = _mm256_mul_ps(qv[0], _mm256_loadu_ps(row));
+    for (int v = 1; v < NV; ++v) acc = _mm256_fmadd_ps(qv[v], _mm256_loadu_ps(row + 8 * v), acc);
+    return acc;
+  };
   int j = 0;
-  for (; j + 8 <= n; j += 8) {  // eight rows' dot products, reduced together
+  for (; j + 8 <= n; j += 8) {
     __m256 acc[8];
-    for (int r = 0; r < 8; ++r) acc[r] = dot_lanes(q, K + (j + r) * ldk, k);
+    for (int r = 0; r < 8; ++r) acc[r] = dot(K + (j + r) * ldk);
     _mm256_storeu_ps(s + j, sum_lanes8(acc));
   }
-  if (j < n) {  // the last 1–7 rows: the same arithmetic, unused lanes on zero rows
+  if (j < n) {
     __m256 acc[8];
-    for (int r = 0; r < 8; ++r) acc[r] = j + r < n ? dot_lanes(q, K + (j + r) * ldk, k) : _mm256_setzero_ps();
+    for (int r = 0; r < 8; ++r) acc[r] = j + r < n ? dot(K + (j + r) * ldk) : _mm256_setzero_ps();
     alignas(32) float tail[8];
     _mm256_store_ps(tail, sum_lanes8(acc));
     std::copy(tail, tail + (n - j), s + j);
   }
 }
 
+// out[0..8·NV) = Σ_j p[j] · V[j][0..8·NV): even and odd rows in separate accumulators (two
+// independent FMA chains per vector), added at the end.
+template <int NV>
+void weighted_sum_nv(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n) {
+  __m256 even[NV], odd[NV];
+  for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const __m256 p0 = _mm256_broadcast_ss(p + j), p1 = _mm256_broadcast_ss(p + j + 1);
+    const float* v0 = V + j * ldv;
+    const float* v1 = v0 + ldv;
+    for (int v = 0; v < NV; ++v) {
+      even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * v), even[v]);
+      odd[v] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * v), odd[v]);
+    }
+  }
+  if (j < n) {
+    const __m256 p0 = _mm256_broadcast_ss(p + j);
+    for (int v = 0; v < NV; ++v) even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(V + j * ldv + 8 * v), even[v]);
+  }
+  for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + 8 * v, _mm256_add_ps(even[v], odd[v]));
+}
+
+// Calls fn(integral_constant<NV>, column) for strips of the k columns: four vectors at a time,
+// then the 1–3 left over.
+template <typename Fn>
+void for_column_strips(int k, Fn&& fn) {
+  int c = 0;
+  for (; c + 32 <= k; c += 32) fn(std::integral_constant<int, 4>{}, c);
+  switch ((k - c) / 8) {
+    case 3: fn(std::integral_constant<int, 3>{}, c); break;
+    case 2: fn(std::integral_constant<int, 2>{}, c); break;
+    case 1: fn(std::integral_constant<int, 1>{}, c); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
+  assert(k % 8 == 0 && n >= 0);
+  switch (k / 8) {  // one pass over the rows for head sizes up to 64; wider heads sum their strips
+    case 1: return scores_nv<1>(s, q, K, ldk, n);
+    case 2: return scores_nv<2>(s, q, K, ldk, n);
+    case 3: return scores_nv<3>(s, q, K, ldk, n);
+    case 4: return scores_nv<4>(s, q, K, ldk, n);
+    case 5: return scores_nv<5>(s, q, K, ldk, n);
+    case 6: return scores_nv<6>(s, q, K, ldk, n);
+    case 7: return scores_nv<7>(s, q, K, ldk, n);
+    case 8: return scores_nv<8>(s, q, K, ldk, n);
+    default: break;
+  }
+  std::vector<float> part(static_cast<std::size_t>(n));
+  std::fill(s, s + n, 0.0f);
+  for_column_strips(k, [&](auto nv, int c) {
+    scores_nv<decltype(nv)::value>(part.data(), q + c, K + c, ldk, n);
+    for (int j = 0; j < n; ++j) s[j] += part[static_cast<std::size_t>(j)];
+  });
+}
+
 void decode_weighted_sum(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, int k) {
   assert(k % 8 == 0 && n >= 0);
-  for (int c = 0; c < k; c += 32) {  // strips of up to four vectors; even and odd rows apart
-    const int nv = std::min(4, (k - c) / 8);
-    __m256 even[4], odd[4];
-    for (int v = 0; v < 4; ++v) even[v] = odd[v] = _mm256_setzero_ps();
-    int j = 0;
-    for (; j + 2 <= n; j += 2) {
-      const __m256 p0 = _mm256_broadcast_ss(p + j), p1 = _mm256_broadcast_ss(p + j + 1);
-      const float* v0 = V + j * ldv + c;
-      const float* v1 = v0 + ldv;
-      for (int v = 0; v < nv; ++v) {
-        even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * v), even[v]);
-        odd[v] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * v), odd[v]);
-      }
-    }
-    if (j < n) {
-      const __m256 p0 = _mm256_broadcast_ss(p + j);
-      for (int v = 0; v < nv; ++v) even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(V + j * ldv + c + 8 * v), even[v]);
-    }
-    for (int v = 0; v < nv; ++v) _mm256_storeu_ps(out + c + 8 * v, _mm256_add_ps(even[v], odd[v]));
-  }
+  for_column_strips(k, [&](auto nv, int c) { weighted_sum_nv<decltype(nv)::value>(out + c, p, V + c, ldv, n); });
 }
 
 }  // namespace zgen::tf::kernels
