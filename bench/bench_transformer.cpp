@@ -108,20 +108,25 @@ int main(int argc, char** argv) {
 
   // Incremental generation: `generate` bytes through the KV cache from an empty context, one
   // stream (single-threaded work: one row per layer).
+  // A run takes tens of milliseconds: the best of 5 (the first also faults the cache's pages in).
   KVCache cache(config);
   std::vector<float> logits(256);
   const int n = std::min(generate, T);
-  t0 = std::chrono::steady_clock::now();
-  std::uint8_t byte = 'a';
-  for (int i = 0; i < n; ++i) {
-    cache.step(model, byte, logits.data());
-    int best = 0;
-    for (int v = 1; v < 256; ++v)
-      if (logits[v] > logits[best]) best = v;
-    byte = static_cast<std::uint8_t>(best);
+  double gen_s = 1e300;
+  for (int run = 0; run < 5; ++run) {
+    cache.clear();
+    t0 = std::chrono::steady_clock::now();
+    std::uint8_t byte = 'a';
+    for (int i = 0; i < n; ++i) {
+      cache.step(model, byte, logits.data());
+      int best = 0;
+      for (int v = 1; v < 256; ++v)
+        if (logits[v] > logits[best]) best = v;
+      byte = static_cast<std::uint8_t>(best);
+    }
+    gen_s = std::min(gen_s, seconds_since(t0));
   }
-  const double gen_s = seconds_since(t0);
-  std::printf("generation   %9.0f tokens/s  (positions 0..%d, greedy; PyTorch quoted: 1,140 tokens/s)\n", n / gen_s,
+  std::printf("generation   %9.0f tokens/s  (positions 0..%d, greedy, best of 5; PyTorch quoted: 1,140 tokens/s)\n", n / gen_s,
               n - 1);
   std::printf("\npeak RSS %ld MB\n", peak_rss_mb());
   return 0;

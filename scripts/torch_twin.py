@@ -500,15 +500,20 @@ def cmd_bench(args):
     print(f"scoring      {B * T / score_s:9.0f} tokens/s  {B * forward_flops(c, T) / score_s / 1e9:6.1f} GFLOP/s")
 
     n = min(args.generate, T)
-    t0 = time.perf_counter()
-    model.generate(ord("a"), n)
-    gen_s = time.perf_counter() - t0
-    print(f"generation   {n / gen_s:9.0f} tokens/s  (positions 0..{n - 1}, greedy, KV cache)")
+
+    def best_generation_seconds(runs=3):  # as zgen's bench: the best of a few runs
+        best = float("inf")
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            model.generate(ord("a"), n)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    gen_s = best_generation_seconds()
+    print(f"generation   {n / gen_s:9.0f} tokens/s  (positions 0..{n - 1}, greedy, KV cache, best of 3)")
     if args.threads > 1:  # one row per layer: thread hand-offs cost more than they bring
         set_threads(1)
-        t0 = time.perf_counter()
-        model.generate(ord("a"), n)
-        gen1_s = time.perf_counter() - t0
+        gen1_s = best_generation_seconds()
         set_threads(args.threads)
         print(f"             {n / gen1_s:9.0f} tokens/s  with 1 thread")
     print(f"\npeak RSS {peak_rss_mb()} MB")
