@@ -166,9 +166,10 @@ inline __m256 sum_lanes8(const __m256 a[8]) {
 
 // decode_scores for a head of NV vectors (k = 8·NV), q held in registers. Rows come in groups
 // of eight, each row's dot product as eight lane partial sums, the group reduced together; the
-// last 1–7 rows run the same arithmetic with zero rows in the unused lanes.
+// last 1–7 rows run the same arithmetic with zero rows in the unused lanes. With `accumulate`
+// the sums are added to s (one strip of a head wider than 64).
 template <int NV>
-void scores_nv(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n) {
+void scores_nv(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, bool accumulate) {
   __m256 qv[NV];
   for (int v = 0; v < NV; ++v) qv[v] = _mm256_loadu_ps(q + 8 * v);
   auto dot = [&](const float* row) {
@@ -180,14 +181,15 @@ void scores_nv(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int
   for (; j + 8 <= n; j += 8) {
     __m256 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = dot(K + (j + r) * ldk);
-    _mm256_storeu_ps(s + j, sum_lanes8(acc));
+    const __m256 sums = sum_lanes8(acc);
+    _mm256_storeu_ps(s + j, accumulate ? _mm256_add_ps(_mm256_loadu_ps(s + j), sums) : sums);
   }
   if (j < n) {
     __m256 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = j + r < n ? dot(K + (j + r) * ldk) : _mm256_setzero_ps();
     alignas(32) float tail[8];
     _mm256_store_ps(tail, sum_lanes8(acc));
-    std::copy(tail, tail + (n - j), s + j);
+    for (int r = 0; r < n - j; ++r) s[j + r] = accumulate ? s[j + r] + tail[r] : tail[r];
   }
 }
 
@@ -232,23 +234,19 @@ void for_column_strips(int k, Fn&& fn) {
 
 void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
   assert(k % 8 == 0 && n >= 0);
-  switch (k / 8) {  // one pass over the rows for head sizes up to 64; wider heads sum their strips
-    case 1: return scores_nv<1>(s, q, K, ldk, n);
-    case 2: return scores_nv<2>(s, q, K, ldk, n);
-    case 3: return scores_nv<3>(s, q, K, ldk, n);
-    case 4: return scores_nv<4>(s, q, K, ldk, n);
-    case 5: return scores_nv<5>(s, q, K, ldk, n);
-    case 6: return scores_nv<6>(s, q, K, ldk, n);
-    case 7: return scores_nv<7>(s, q, K, ldk, n);
-    case 8: return scores_nv<8>(s, q, K, ldk, n);
+  // One pass over the rows for head sizes up to 64 (strips of 4 vectors, then the rest, would
+  // split them); a wider head adds its strips' sums, one pass each.
+  auto pass = [&](auto nv, int c, bool accumulate) {
+    scores_nv<decltype(nv)::value>(s, q + c, K + c, ldk, n, accumulate);
+  };
+  switch (k / 8) {
+    case 5: return pass(std::integral_constant<int, 5>{}, 0, false);
+    case 6: return pass(std::integral_constant<int, 6>{}, 0, false);
+    case 7: return pass(std::integral_constant<int, 7>{}, 0, false);
+    case 8: return pass(std::integral_constant<int, 8>{}, 0, false);
     default: break;
   }
-  std::vector<float> part(static_cast<std::size_t>(n));
-  std::fill(s, s + n, 0.0f);
-  for_column_strips(k, [&](auto nv, int c) {
-    scores_nv<decltype(nv)::value>(part.data(), q + c, K + c, ldk, n);
-    for (int j = 0; j < n; ++j) s[j] += part[static_cast<std::size_t>(j)];
-  });
+  for_column_strips(k, [&](auto nv, int c) { pass(nv, c, c > 0); });
 }
 
 void decode_weighted_sum(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, int k) {

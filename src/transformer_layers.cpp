@@ -477,29 +477,40 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
   }
 }
 
+// One query's products against n cached rows of one head, dispatched like the two above:
+// s (n) = K q, and out (hs) = Vᵀ p, K and V (n,hs) with row stride ldk.
+template <typename F>
+void query_scores(F* s, const F* q, const F* K, std::ptrdiff_t ldk, int n, int hs) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(hs)) return kernels::decode_scores(s, q, K, ldk, n, hs);
+  }
+  Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>>(s, n).noalias() =
+      CStridedR<F>(K, n, hs, Eigen::OuterStride<>(ldk)) * Eigen::Map<const Eigen::Matrix<F, Eigen::Dynamic, 1>>(q, hs);
+}
+
+template <typename F>
+void weighted_rows(F* out, const F* p, const F* V, std::ptrdiff_t ldk, int n, int hs) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(hs)) return kernels::decode_weighted_sum(out, p, V, ldk, n, hs);
+  }
+  Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>>(out, hs).noalias() =
+      CStridedR<F>(V, n, hs, Eigen::OuterStride<>(ldk)).transpose() *
+      Eigen::Map<const Eigen::Matrix<F, Eigen::Dynamic, 1>>(p, n);
+}
+
 template <typename F>
 void attention_decode(F* out, const F* q, const F* keys, const F* values, std::ptrdiff_t ldk,
                       std::ptrdiff_t head_stride, int n, int C, int H) {
   const int hs = C / H;
   const F scale = F(1) / std::sqrt(static_cast<F>(hs));
-  Eigen::Matrix<F, Eigen::Dynamic, 1> s(n);  // (n) one head's scores, then probabilities
+  Eigen::Matrix<F, Eigen::Dynamic, 1> s(n);  // (n) one head's scores, then unnormalised probabilities
   for (int h = 0; h < H; ++h) {
-    CStridedR<F> K(keys + h * head_stride, n, hs, Eigen::OuterStride<>(ldk));    // (n,hs)
-    CStridedR<F> V(values + h * head_stride, n, hs, Eigen::OuterStride<>(ldk));  // (n,hs)
-    Eigen::Map<const Eigen::Matrix<F, Eigen::Dynamic, 1>> qh(q + h * hs, hs);  // (hs)
-    Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>> oh(out + h * hs, hs);      // (hs)
-    const bool fast = use_kernels<F>(hs);
-    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-      if (fast) kernels::decode_scores(s.data(), q + h * hs, keys + h * head_stride, ldk, n, hs);
-    }
-    if (!fast) s.noalias() = K * qh;
+    F* oh = out + h * hs;  // (hs)
+    query_scores(s.data(), q + h * hs, keys + h * head_stride, ldk, n, hs);
     const F m = s.maxCoeff() * scale;
     const F inv_sum = F(1) / exp_scaled_sum(s.data(), n, scale, m);  // the batched pass's arithmetic
-    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-      if (fast) kernels::decode_weighted_sum(out + h * hs, s.data(), values + h * head_stride, ldk, n, hs);
-    }
-    if (!fast) oh.noalias() = V.transpose() * s;
-    oh *= inv_sum;
+    weighted_rows(oh, s.data(), values + h * head_stride, ldk, n, hs);
+    for (int d = 0; d < hs; ++d) oh[d] *= inv_sum;
   }
 }
 
