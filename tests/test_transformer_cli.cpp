@@ -2,6 +2,8 @@
 // (exit 2) for bad input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -46,6 +48,41 @@ TEST_CASE("zgen train writes a loadable checkpoint with its training metadata, a
   CHECK(r.exit_code == 2);
   std::remove(out.c_str());
   std::remove((out + ".optimizer").c_str());
+}
+
+TEST_CASE("zgen train: a sinusoidal model resumes on longer windows, a learned-position one refuses") {
+  // Without --seq and --batch in the flags: each command names its own.
+  const std::string tiny = " --layers 1 --dim 16 --heads 2 --threads 1 --seed 3 --warmup 2 --quiet";
+  const std::string out = tmp("grow.safetensors"), grown = tmp("grown.safetensors");
+  auto r = run_zgen("train --data '" + kData + "' --seq 32 --batch 4 --steps 6 --out '" + out + "'" + tiny);
+  REQUIRE(r.exit_code == 0);
+  const auto before = tf::load_checkpoint(out);
+
+  // A small learning rate, so that the weights barely move from phase 1's: a fresh start (the
+  // same seed gives phase 1's initial weights) would sit 6 steps of lr 1e-3 away.
+  r = run_zgen("train --data '" + kData + "' --seq 64 --batch 2 --lr 1e-5 --steps 8 --resume '" + out + "' --out '" +
+               grown + "'" + tiny);
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto after = tf::load_checkpoint(grown);
+  CHECK(after.config.seq == 64);
+  CHECK(after.metadata.at("train.step") == "8");
+  CHECK(after.metadata.at("train.earlier_commands").find("--seq 32") != std::string::npos);
+  const auto p0 = before.model->parameters(), p1 = after.model->parameters();
+  REQUIRE(p0.size() == p1.size());
+  float moved = 0;
+  for (std::size_t i = 0; i < p0.size(); ++i) moved = std::max(moved, std::abs(p1[i] - p0[i]));
+  CHECK(moved < 1e-3f);
+
+  r = run_zgen("train --data '" + kData + "' --seq 32 --positions learned --steps 6 --out '" + out + "'" + tiny);
+  REQUIRE(r.exit_code == 0);
+  r = run_zgen("train --data '" + kData + "' --seq 64 --steps 8 --resume '" + out + "' --out '" + grown + "'" + tiny);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("learned") != std::string::npos);
+  for (const auto& f : {out, grown}) {
+    std::remove(f.c_str());
+    std::remove((f + ".optimizer").c_str());
+  }
 }
 
 TEST_CASE("zgen train: bad input is a one-line error and exit code 2") {

@@ -1,6 +1,7 @@
 // zgen train: train the byte-level transformer on the CPU, with validation, checkpoints, resume.
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -53,7 +54,7 @@ int run_train(int argc, char** argv) {
       ("layers", po::value(&layers), "override the config's layers")
       ("dim", po::value(&dim), "override the config's width")
       ("heads", po::value(&heads), "override the config's heads")
-      ("seq", po::value(&seq), "override the config's context length (bytes)")
+      ("seq", po::value(&seq), "override the config's context length (bytes); with --resume, a sinusoidal model may change it (train on short windows, finish on long ones)")
       ("positions", po::value(&positions)->default_value("sinusoidal"), "position encoding: sinusoidal or learned")
       ("tied-head", "use the token embedding as the output matrix")
       ("steps", po::value(&steps)->default_value(1000), "optimisation steps in the whole run (the schedule's length)")
@@ -122,7 +123,21 @@ int run_train(int argc, char** argv) {
     clash("layers", layers, config.layers);
     clash("dim", dim, config.dim);
     clash("heads", heads, config.heads);
-    clash("seq", seq, config.seq);
+    if (vm.count("seq") && seq != config.seq) {
+      // No weight depends on the context length of a model with sinusoidal positions, so a run
+      // may start on short windows (cheaper steps) and finish on long ones.
+      if (config.learned_positions)
+        throw UserError("--seq " + std::to_string(seq) + " contradicts the checkpoint's " + std::to_string(config.seq) +
+                        " (its positions are learned; only a sinusoidal model's context can change on --resume)");
+      TransformerConfig resized_config = config;
+      resized_config.seq = seq;
+      resized_config.validate();
+      auto resized = std::make_unique<tf::Transformer<float>>(resized_config);
+      const auto from = model->parameters();
+      std::copy(from.begin(), from.end(), resized->parameters().begin());
+      config = resized_config;
+      model = std::move(resized);
+    }
     resumed_info = ck.metadata;
     if (!seed_given) {  // the run keeps its seed (it names the initial weights in the metadata)
       if (const auto it = resumed_info.find("train.seed"); it != resumed_info.end()) {
@@ -211,6 +226,11 @@ int run_train(int argc, char** argv) {
 
   std::string command = "zgen";
   for (int i = 0; i < argc; ++i) command += std::string(" ") + argv[i];
+  // A resumed run keeps the commands that led to its checkpoint, oldest first, one per line.
+  std::string earlier_commands;
+  for (const char* key : {"train.earlier_commands", "train.command"})
+    if (const auto it = resumed_info.find(key); it != resumed_info.end() && !it->second.empty())
+      earlier_commands += (earlier_commands.empty() ? "" : "\n") + it->second;
   double last_valid = NAN;
   std::size_t tokens_seen = 0;
   if (const auto it = resumed_info.find("train.tokens_seen"); it != resumed_info.end()) {
@@ -241,6 +261,7 @@ int run_train(int argc, char** argv) {
     for (const auto& p : data_paths) files += (files.empty() ? "" : " ") + p;
     info["train.data"] = files;
     info["train.data_kind"] = data_kind;
+    if (!earlier_commands.empty()) info["train.earlier_commands"] = earlier_commands;
     if (!valid.empty()) info["train.valid"] = valid_path;
     if (std::isfinite(last_valid)) info["train.valid_bits_per_byte"] = std::to_string(last_valid);
     return info;
