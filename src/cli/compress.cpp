@@ -1,4 +1,5 @@
 // zgen compress / zgen decompress: any model drives the arithmetic coder (.zgen files).
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,6 +57,7 @@ int run_compress(int argc, char** argv) {
     return 0;
   require_at_least("chunk-size", chunk_size, 0);
   require_at_least("threads", threads, 1);
+  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
   const bool quiet = vm.count("quiet") > 0;
   refuse_terminal(output);
   const Bytes data = read_input(input);
@@ -120,6 +122,7 @@ int run_decompress(int argc, char** argv) {
                      &positional))
     return 0;
   require_at_least("threads", threads, 1);
+  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
   const Bytes file = read_input(input);
   DecompressOptions dopts;
   dopts.model_override = model_override;

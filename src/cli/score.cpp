@@ -1,4 +1,6 @@
 // zgen score: bits per byte of a model's normalised distribution on data.
+#include <omp.h>
+
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -34,6 +36,7 @@ int run_score(int argc, char** argv) {
     return 0;
   require_at_least("max-bytes", max_bytes, 0);
   require_at_least("threads", threads, 1);
+  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
   require_at_least("max-context", max_context, 0);
 
   const Bytes context = read_inputs(contexts);
