@@ -2,6 +2,7 @@
 
 #include "src/file_io.hpp"
 
+#include <omp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,11 @@ void require_at_least(const char* option, long long value, long long lo) {
   if (value < lo)
     throw UserError(std::string("--") + option + " must be at least " + std::to_string(lo) + ", got " +
                     std::to_string(value));
+}
+
+void use_threads(long long threads) {
+  require_at_least("threads", threads, 1);
+  omp_set_num_threads(static_cast<int>(threads));
 }
 
 int default_threads() {

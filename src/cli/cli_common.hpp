@@ -34,6 +34,9 @@ void write_output(const std::string& path, ByteView data);
 void require_finite(const char* option, double value);
 void require_range(const char* option, double value, double lo, double hi, const char* range_text);
 void require_at_least(const char* option, long long value, long long lo);
+// Checks --threads (at least 1) and makes it the OpenMP thread count, so that a model's own
+// teams (a transformer's matrix products) stay within it too.
+void use_threads(long long threads);
 
 // All threads the machine has (at least 1).
 int default_threads();

@@ -1,5 +1,4 @@
 // zgen compress / zgen decompress: any model drives the arithmetic coder (.zgen files).
-#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,8 +55,7 @@ int run_compress(int argc, char** argv) {
                      &positional))
     return 0;
   require_at_least("chunk-size", chunk_size, 0);
-  require_at_least("threads", threads, 1);
-  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
+  use_threads(threads);
   const bool quiet = vm.count("quiet") > 0;
   refuse_terminal(output);
   const Bytes data = read_input(input);
@@ -121,8 +119,7 @@ int run_decompress(int argc, char** argv) {
                      "temporary file and renamed after the CRC-32 check; stdout is written after it.",
                      &positional))
     return 0;
-  require_at_least("threads", threads, 1);
-  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
+  use_threads(threads);
   const Bytes file = read_input(input);
   DecompressOptions dopts;
   dopts.model_override = model_override;

@@ -1,6 +1,4 @@
 // zgen sample: bytes generated from a compressor (or any model) conditioned on a context.
-#include <omp.h>
-
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -59,8 +57,7 @@ int run_sample(int argc, char** argv) {
   require_at_least("repeat-last-n", repeat_last_n, 0);
   require_at_least("horizon", horizon, 1);
   require_at_least("beam", beam, 1);
-  require_at_least("threads", threads, 1);
-  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
+  use_threads(threads);
   require_at_least("max-context", max_context, 0);
   require_finite("cmd-timeout", cmd_timeout);
   if (cmd_timeout <= 0) throw UserError("--cmd-timeout must be more than 0 seconds");

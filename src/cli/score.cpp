@@ -1,6 +1,4 @@
 // zgen score: bits per byte of a model's normalised distribution on data.
-#include <omp.h>
-
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -35,8 +33,7 @@ int run_score(int argc, char** argv) {
                      "beside the compressor's own compressed size of the same bytes."))
     return 0;
   require_at_least("max-bytes", max_bytes, 0);
-  require_at_least("threads", threads, 1);
-  omp_set_num_threads(static_cast<int>(threads));  // also a transformer's own teams (prefill)
+  use_threads(threads);
   require_at_least("max-context", max_context, 0);
 
   const Bytes context = read_inputs(contexts);

@@ -1,5 +1,4 @@
 // zgen train: train the byte-level transformer on the CPU, with validation, checkpoints, resume.
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -89,7 +88,7 @@ int run_train(int argc, char** argv) {
   require_at_least("batch", batch, 1);
   require_range("batch", static_cast<double>(batch), 1, 4096, "1..4096");
   require_at_least("warmup", warmup, 0);
-  require_at_least("threads", threads, 1);
+  use_threads(threads);
   require_at_least("eval-every", eval_every, 0);
   require_at_least("checkpoint-every", checkpoint_every, 0);
   require_at_least("log-every", log_every, 1);
@@ -104,7 +103,6 @@ int run_train(int argc, char** argv) {
   const bool quiet = vm.count("quiet") > 0;
   const bool seed_given = vm.count("seed") > 0;
   if (!seed_given) seed = fresh_seed();
-  omp_set_num_threads(static_cast<int>(threads));
 
   // The model: a fresh config, or the checkpoint's (whose shape flags must not contradict it).
   std::unique_ptr<tf::Transformer<float>> model;
