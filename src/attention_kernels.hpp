@@ -19,13 +19,13 @@ inline constexpr bool kAvailable = false;
 #endif
 
 // Bᵀ for gemm_abt, as a (k, n16) panel whose columns are padded with zeros to a multiple of
-// 16 so that every tile reads whole vectors. Built once per head: every query tile of the head
+// 16 so that every tile reads whole vectors (rows a little longer still, see stride()). Built once per head: every query tile of the head
 // reuses a prefix of it.
 class TransposedPanel {
  public:
   void assign(const float* B, std::ptrdiff_t ldb, int n, int k);  // B (n,k)
   const float* data() const { return data_.data(); }
-  std::ptrdiff_t stride() const { return stride_; }  // n16
+  std::ptrdiff_t stride() const { return stride_; }  // n16, or n16 + 16: an odd number of cache lines
   int rows() const { return n_; }                    // n: B's rows available
   int depth() const { return k_; }                   // k
 

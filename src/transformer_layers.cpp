@@ -3,6 +3,7 @@
 #include "src/transformer_layers.hpp"
 
 #include "src/attention_kernels.hpp"
+#include "src/gemm_kernels.hpp"
 
 #include <omp.h>
 
@@ -247,10 +248,29 @@ void layernorm_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* i
 // ---------------------------------------------------------------------------------------------
 // Linear layers
 
+// The linear layers' products go through the packed AVX2 GEMM (src/gemm_kernels.hpp) for float
+// where it was built, from kGemmKernelMinRows rows up; Eigen otherwise: for double (the gradient
+// checks), and for the one-row products of incremental decoding, where packing the weights would
+// cost as much as the product. The choice depends on the row count only, never on the threads.
+constexpr std::ptrdiff_t kGemmKernelMinRows = 16;
+
+template <typename F>
+bool use_gemm_kernel(std::ptrdiff_t rows) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) return rows >= kGemmKernelMinRows;
+  return false;
+}
+
 template <typename F>
 void matmul_forward(F* out, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N, int C, int OC) {
   CMapR<F> w(weight, OC, C);  // (OC,C)
+  const bool kernel = use_gemm_kernel<F>(N);
   split_rows(N, static_cast<double>(N) * C * OC, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+      if (kernel) {  // out (n,OC) = inp (n,C) · weightᵀ (C,OC) + bias
+        return kernels::gemm(out + r0 * OC, OC, inp + r0 * C, C, 1, weight, 1, C, bias, static_cast<int>(n), OC, C,
+                             false);
+      }
+    }
     MapR<F> o(out + r0 * OC, n, OC);   // (n,OC) this thread's rows
     CMapR<F> x(inp + r0 * C, n, C);    // (n,C)
     if (bias) {
@@ -269,9 +289,16 @@ template <typename F>
 void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp, const F* weight, std::ptrdiff_t N,
                      int C, int OC) {
   const double work = static_cast<double>(N) * C * OC;
+  const bool kernel = use_gemm_kernel<F>(N);
   if (dinp) {
     CMapR<F> w(weight, OC, C);  // (OC,C)
     split_rows(N, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+      if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+        if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
+          return kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C,
+                               OC, false);
+        }
+      }
       MapR<F> dx(dinp + r0 * C, n, C);      // (n,C)
       CMapR<F> dy(dout + r0 * OC, n, OC);   // (n,OC)
       dx.noalias() = dy * w;
@@ -282,8 +309,18 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
   split_rows(OC, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
-    MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
-    dw.noalias() += dy.middleCols(o0, n).transpose() * x;
+    bool done = false;
+    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+      if (kernel) {  // dweight (n,C) += doutᵀ (n,N), read in place, · inp (N,C)
+        kernels::gemm(dweight + o0 * C, C, dout + o0, 1, OC, inp, C, 1, nullptr, static_cast<int>(n), C,
+                      static_cast<int>(N), true);
+        done = true;
+      }
+    }
+    if (!done) {
+      MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
+      dw.noalias() += dy.middleCols(o0, n).transpose() * x;
+    }
     if (dbias) {
       Eigen::Map<Eigen::Matrix<F, 1, Eigen::Dynamic>> db(dbias + o0, n);  // (n)
       db += dy.middleCols(o0, n).colwise().sum();
@@ -374,6 +411,16 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
   }
 }
 
+// The row stride of a tile's (q_block, T) scores: T rounded up to whole 64-byte lines, made an
+// odd number of lines. At T = 2048 an unpadded row is 8 KB, so a column of the tile (what the
+// products that read it transposed walk down) falls into a single L1 set.
+namespace {
+int score_stride(int T) {
+  const int ld = (T + 15) / 16 * 16;
+  return ld / 16 % 2 == 0 ? ld + 16 : ld;
+}
+}  // namespace
+
 template <typename F>
 void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
   const int hs = C / H;
@@ -382,7 +429,8 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    MatR<F> S(q_block, T);  // (q_block, T) one tile's scores, then unnormalised probabilities
+    const int ld = score_stride(T);
+    MatR<F> S(q_block, ld);  // (q_block, T) one tile's scores, then unnormalised probabilities; row stride ld
     Eigen::Matrix<F, Eigen::Dynamic, 1> inv_sum(q_block);  // (q_block) 1 / each row's sum
     kernels::TransposedPanel Kt;                           // (hs,T) this head's Kᵀ, for the kernels
 #pragma omp for schedule(static)
@@ -395,10 +443,10 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
       for (int q0 = 0; q0 < T; q0 += q_block) {
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;  // keys 0..nk−1 reach this tile
         const F* Q = base + q0 * C3 + h * hs;                     // (nq,hs) row stride 3C
-        product_abt(S.data(), T, Q, C3, K, C3, Kt, nq, nk, hs);   // S (nq,nk) = Q Kᵀ
+        product_abt(S.data(), ld, Q, C3, K, C3, Kt, nq, nk, hs);  // S (nq,nk) = Q Kᵀ
         for (int r = 0; r < nq; ++r) {
           const int i = q0 + r, len = i + 1;  // query i sees keys 0..i
-          F* row = S.data() + static_cast<std::ptrdiff_t>(r) * T;  // (len) live, then (nk − len) masked
+          F* row = S.data() + static_cast<std::ptrdiff_t>(r) * ld;  // (len) live, then (nk − len) masked
           const F m = Eigen::Map<const ArrX<F>>(row, len).maxCoeff() * scale;
           const F sum = exp_scaled_sum(row, len, scale, m);  // row ← exp(row·scale − m)
           inv_sum(r) = F(1) / sum;
@@ -407,7 +455,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
         }
         // O (nq,hs) = P V, normalised after the product: nq·hs divisions, not a pass over P.
         F* O = out + (static_cast<std::ptrdiff_t>(b) * T + q0) * C + h * hs;  // row stride C
-        product_ab(O, C, S.data(), T, false, V, C3, nq, nk, hs, false);
+        product_ab(O, C, S.data(), ld, false, V, C3, nq, nk, hs, false);
         for (int r = 0; r < nq; ++r)
           for (int d = 0; d < hs; ++d) O[r * C + d] *= inv_sum(r);
       }
@@ -424,8 +472,9 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    MatR<F> P(q_block, T);   // (q_block, T) recomputed probabilities of one tile
-    MatR<F> dS(q_block, T);  // (q_block, T) their gradient dP, then the scores' gradient × scale
+    const int ld = score_stride(T);
+    MatR<F> P(q_block, ld);   // (q_block, T) recomputed probabilities of one tile; row stride ld
+    MatR<F> dS(q_block, ld);  // (q_block, T) their gradient dP, then the scores' gradient × scale
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
     kernels::TransposedPanel Kt, Vt;           // (hs,T) each: this head's Kᵀ and Vᵀ, for the kernels
 #pragma omp for schedule(static)
@@ -453,25 +502,25 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;
         const F* Q = Qall + q0 * C3;  // (nq,hs)
         const F* dO = dOall + q0 * C;  // (nq,hs)
-        product_abt(P.data(), T, Q, C3, Kall, C3, Kt, nq, nk, hs);  // the forward's scores
+        product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nk, hs);  // the forward's scores
         for (int r = 0; r < nq; ++r) {
           const int i = q0 + r, len = i + 1;
-          F* row = P.data() + static_cast<std::ptrdiff_t>(r) * T;
+          F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
           exp_scaled_sum(row, len, scale, lse_bh[i]);  // the forward's probabilities, recomputed
           std::fill(row + len, row + nk, F(0));
         }
-        product_abt(dS.data(), T, dO, C, Vall, C3, Vt, nq, nk, hs);  // dP (nq,nk) = dO Vᵀ
+        product_abt(dS.data(), ld, dO, C, Vall, C3, Vt, nq, nk, hs);  // dP (nq,nk) = dO Vᵀ
         // dS_ij = P_ij (dP_ij − D_i), times the scores' scale for the two products below;
         // masked entries have P = 0 and stay 0.
         for (int r = 0; r < nq; ++r) {
-          const F* p = P.data() + static_cast<std::ptrdiff_t>(r) * T;
-          F* ds = dS.data() + static_cast<std::ptrdiff_t>(r) * T;
+          const F* p = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
+          F* ds = dS.data() + static_cast<std::ptrdiff_t>(r) * ld;
           const F d = D(q0 + r);
           for (int j = 0; j < nk; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
         }
-        product_ab(dQall + q0 * C3, C3, dS.data(), T, false, Kall, C3, nq, nk, hs, false);  // dQ (nq,hs) = dS K
-        product_ab(dKall, C3, dS.data(), T, true, Q, C3, nk, nq, hs, true);    // dK (nk,hs) += dSᵀ Q
-        product_ab(dVall, C3, P.data(), T, true, dO, C, nk, nq, hs, true);     // dV (nk,hs) += Pᵀ dO
+        product_ab(dQall + q0 * C3, C3, dS.data(), ld, false, Kall, C3, nq, nk, hs, false);  // dQ (nq,hs) = dS K
+        product_ab(dKall, C3, dS.data(), ld, true, Q, C3, nk, nq, hs, true);    // dK (nk,hs) += dSᵀ Q
+        product_ab(dVall, C3, P.data(), ld, true, dO, C, nk, nq, hs, true);     // dV (nk,hs) += Pᵀ dO
       }
     }
   }

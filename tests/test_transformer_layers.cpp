@@ -15,6 +15,8 @@
 
 #include "src/transformer_layers.hpp"
 
+#include <omp.h>
+
 using namespace zgen::tf;
 
 namespace {
@@ -285,4 +287,62 @@ TEST_CASE("float and double attention agree, forward and backward, for head size
     attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), B, T, C, H);
     for (std::size_t i = 0; i < dqkvd.size(); ++i) REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(1e-4).scale(1));
   }
+}
+
+TEST_CASE("float and double linear layers agree through the packed GEMM, on every kind of edge, on any thread count") {
+  // Float products of 16 rows and more run the packed AVX2 GEMM (src/gemm_kernels.hpp) where it
+  // was built, fewer rows and double run Eigen. Shapes cover partial 6-row tiles, partial
+  // 16-column panels, more than one depth block (256) and more than one column block (256), in
+  // the forward product, in the input gradient and in the weight gradient (whose depth is N).
+  // Tolerance: 1e-6 × the depth K of the sum, against float's rounding of K products of
+  // unit-variance terms (about 6e-8 × K at worst); an index or a block out of place is O(1).
+  std::mt19937_64 rng(10);
+  struct Shape { int N, C, OC; };
+  for (const Shape sh : {Shape{5, 24, 40}, Shape{16, 8, 16}, Shape{43, 300, 270}, Shape{600, 131, 37},
+                         Shape{97, 520, 129}}) {
+    const auto [N, C, OC] = sh;
+    CAPTURE(N);
+    CAPTURE(C);
+    CAPTURE(OC);
+    const auto xd = random_vector(static_cast<std::size_t>(N) * C, rng);
+    const auto wd = random_vector(static_cast<std::size_t>(OC) * C, rng);
+    const auto bd = random_vector(static_cast<std::size_t>(OC), rng);
+    const auto dyd = random_vector(static_cast<std::size_t>(N) * OC, rng);
+    const auto gd = random_vector(static_cast<std::size_t>(OC) * C, rng);  // gradients accumulated before
+    const std::vector<float> xf(xd.begin(), xd.end()), wf(wd.begin(), wd.end()), bf(bd.begin(), bd.end()),
+        dyf(dyd.begin(), dyd.end());
+    for (const bool with_bias : {true, false}) {
+      std::vector<double> outd(static_cast<std::size_t>(N) * OC);
+      std::vector<float> outf(outd.size());
+      matmul_forward(outd.data(), xd.data(), wd.data(), with_bias ? bd.data() : nullptr, N, C, OC);
+      matmul_forward(outf.data(), xf.data(), wf.data(), with_bias ? bf.data() : nullptr, N, C, OC);
+      for (std::size_t i = 0; i < outd.size(); ++i) REQUIRE(outf[i] == doctest::Approx(outd[i]).epsilon(1e-6).scale(C));
+    }
+    std::vector<double> dxd(xd.size()), dwd(gd), dbd(OC, 0.5);
+    std::vector<float> dxf(xf.size()), dwf(gd.begin(), gd.end()), dbf(OC, 0.5f);
+    matmul_backward(dxd.data(), dwd.data(), dbd.data(), dyd.data(), xd.data(), wd.data(), N, C, OC);
+    matmul_backward(dxf.data(), dwf.data(), dbf.data(), dyf.data(), xf.data(), wf.data(), N, C, OC);
+    for (std::size_t i = 0; i < dxd.size(); ++i) REQUIRE(dxf[i] == doctest::Approx(dxd[i]).epsilon(1e-6).scale(OC));
+    for (std::size_t i = 0; i < dwd.size(); ++i) REQUIRE(dwf[i] == doctest::Approx(dwd[i]).epsilon(1e-6).scale(N));
+    for (int o = 0; o < OC; ++o) REQUIRE(dbf[o] == doctest::Approx(dbd[o]).epsilon(1e-6).scale(N));
+  }
+  // The split of rows across threads does not change a bit (600·131·270 multiply-adds: a team).
+  const int N = 600, C = 131, OC = 270;
+  const auto xd = random_vector(static_cast<std::size_t>(N) * C, rng);
+  const auto wd = random_vector(static_cast<std::size_t>(OC) * C, rng);
+  const auto dyd = random_vector(static_cast<std::size_t>(N) * OC, rng);
+  const std::vector<float> x(xd.begin(), xd.end()), w(wd.begin(), wd.end()), dy(dyd.begin(), dyd.end());
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    std::vector<float> out(static_cast<std::size_t>(N) * OC), dx(x.size()), dw(w.size(), 0.0f);
+    matmul_forward(out.data(), x.data(), w.data(), static_cast<const float*>(nullptr), N, C, OC);
+    matmul_backward(dx.data(), dw.data(), static_cast<float*>(nullptr), dy.data(), x.data(), w.data(), N, C, OC);
+    out.insert(out.end(), dx.begin(), dx.end());
+    out.insert(out.end(), dw.begin(), dw.end());
+    return out;
+  };
+  const int before = omp_get_max_threads();
+  const auto one = run(1), two = run(2);
+  omp_set_num_threads(before);
+  CHECK(one == two);
 }
