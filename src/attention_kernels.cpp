@@ -235,6 +235,53 @@ void for_column_strips(int k, Fn&& fn) {
 
 }  // namespace
 
+namespace {
+
+// exp(v) for v·log2 e in float's exponent range, 8 lanes: v = k·ln 2 + r with k = round(v·log2 e)
+// (ln 2 in two parts, so that r is exact), exp(r) by Cephes' degree-6 polynomial, 2^k built in
+// the exponent bits. Arguments are clamped to [−87.3, 88.3] (exp(−87.3) ≈ 1e-38 stands in for 0).
+inline __m256 exp8(__m256 v) {
+  v = _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), v);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+}
+
+}  // namespace
+
+float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
+  const __m256 vscale = _mm256_set1_ps(scale), vshift = _mm256_set1_ps(shift);
+  __m256 acc = _mm256_setzero_ps();
+  std::ptrdiff_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 y = exp8(_mm256_fmsub_ps(_mm256_loadu_ps(x + i), vscale, vshift));
+    _mm256_storeu_ps(x + i, y);
+    acc = _mm256_add_ps(acc, y);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, acc);
+  float sum = 0;
+  for (float lane : lanes) sum += lane;
+  if (i < n) {  // the last values through the same arithmetic, padded
+    const int rest = static_cast<int>(n - i);
+    alignas(32) float tail[8] = {};
+    std::copy(x + i, x + n, tail);
+    _mm256_store_ps(tail, exp8(_mm256_fmsub_ps(_mm256_load_ps(tail), vscale, vshift)));
+    for (int j = 0; j < rest; ++j) sum += (x[i + j] = tail[j]);
+  }
+  return sum;
+}
+
 void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
   assert(k % 8 == 0 && n >= 0);
   // One pass over the rows for head sizes up to 64 (strips of 4 vectors, then the rest, would

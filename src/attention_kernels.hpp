@@ -47,6 +47,11 @@ void gemm_ab(float* C, std::ptrdiff_t ldc,                            // (m,k)
              const float* B, std::ptrdiff_t ldb,                      // (n,k)
              int m, int n, int k, bool accumulate);
 
+// The softmax's exponentials: x[i] ← exp(x[i]·scale − shift) for i < n; returns Σ x[i] (eight
+// lane sums, added in a fixed order, then the last n % 8). Cephes' expf as in the portable
+// version in transformer_layers.cpp, with its polynomial in fused multiply-adds.
+float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift);
+
 // Incremental decoding, one query against n cached rows of one head (k = head size, k % 8 == 0):
 // s[j] = q · K[j] for j < n (K (n,k) with row stride ldk), summed per row in a fixed order.
 void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k);
