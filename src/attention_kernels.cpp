@@ -106,10 +106,10 @@ void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
 }
 
 void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const TransposedPanel& Bt, int m,
-              int n) {
-  assert(m >= 0 && n >= 0 && n <= Bt.rows());
+              int n, int col0) {
+  assert(m >= 0 && n >= 0 && col0 >= 0 && col0 % 16 == 0 && col0 + n <= Bt.rows());
   const int k = Bt.depth(), n16 = (n + 15) / 16 * 16;
-  const float* P = Bt.data();
+  const float* P = Bt.data() + col0;  // columns past col0 + n are B's later rows or zeros: read, never stored
   const std::ptrdiff_t ldp = Bt.stride();
   for (int jb = 0; jb < n16; jb += kBlock) {
     const int je = std::min(n16, jb + kBlock);

@@ -35,10 +35,11 @@ class TransposedPanel {
   int n_ = 0, k_ = 0;
 };
 
-// S = A · Bᵀ for B's first n rows (n <= Bt.rows()), k = Bt.depth().
+// S = A · Bᵀ for B's rows col0 .. col0 + n − 1 (col0 a multiple of 16, col0 + n <= Bt.rows()),
+// k = Bt.depth().
 void gemm_abt(float* S, std::ptrdiff_t lds,        // (m,n)
               const float* A, std::ptrdiff_t lda,  // (m,k)
-              const TransposedPanel& Bt, int m, int n);
+              const TransposedPanel& Bt, int m, int n, int col0 = 0);
 
 // C = A · B, or C += A · B when `accumulate`. A's element (i, j) is A[i·a_row + j·a_col], so
 // the same loop reads A (a_row = ld, a_col = 1) or a transposed Aᵀ (a_row = 1, a_col = ld).

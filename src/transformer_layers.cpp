@@ -374,17 +374,19 @@ void prepare_panel(kernels::TransposedPanel& panel, const F* B, std::ptrdiff_t l
   }
 }
 
-// S = A · Bᵀ; `panel` holds Bᵀ when the kernels are in use.
+// S = A · Bᵀ for B's rows row0 .. row0 + n − 1 (row0 a multiple of 16); `panel` holds the whole
+// Bᵀ when the kernels are in use.
 template <typename F>
 void product_abt(F* S, std::ptrdiff_t lds,        // (m,n)
                  const F* A, std::ptrdiff_t lda,  // (m,k)
-                 const F* B, std::ptrdiff_t ldb,  // (n,k)
-                 const kernels::TransposedPanel& panel, int m, int n, int k) {
+                 const F* B, std::ptrdiff_t ldb,  // (row0 + n, k)
+                 const kernels::TransposedPanel& panel, int m, int n, int k, int row0 = 0) {
   if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-    if (use_kernels<F>(k)) return kernels::gemm_abt(S, lds, A, lda, panel, m, n);
+    if (use_kernels<F>(k)) return kernels::gemm_abt(S, lds, A, lda, panel, m, n, row0);
   }
   StridedR<F>(S, m, n, Eigen::OuterStride<>(lds)).noalias() =
-      CStridedR<F>(A, m, k, Eigen::OuterStride<>(lda)) * CStridedR<F>(B, n, k, Eigen::OuterStride<>(ldb)).transpose();
+      CStridedR<F>(A, m, k, Eigen::OuterStride<>(lda)) *
+      CStridedR<F>(B + row0 * ldb, n, k, Eigen::OuterStride<>(ldb)).transpose();
 }
 
 // C (+)= op(A) · B, where op(A) is A (m,n) with row stride lda, or, when `transpose_a`, the
@@ -466,16 +468,22 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
 
 template <typename F>
 void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, const F* lse, int B, int T, int C, int H,
-                        int q_block) {
+                        int q_block, int key_block) {
   const int hs = C / H;
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C);
   const F scale = F(1) / std::sqrt(static_cast<F>(hs));
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    const int ld = score_stride(T);
-    MatR<F> P(q_block, ld);   // (q_block, T) recomputed probabilities of one tile; row stride ld
-    MatR<F> dS(q_block, ld);  // (q_block, T) their gradient dP, then the scores' gradient × scale
+    // The tile's keys go in blocks of kb (kAttentionKeyBlock by default), so that its
+    // probabilities and their gradient ((q_block, kb) each, 68 KB at 64 × 256) stay in L2
+    // through the five products and the elementwise passes instead of streaming (q_block, T)
+    // from L3 (512 KB each at T = 2048). Each sum keeps its order: dQ adds the blocks in order,
+    // 128 keys at a time inside as before when kb is a multiple of the kernels' 128; dK and dV
+    // add query tiles.
+    const int kb = std::min((std::max(key_block, 1) + 15) / 16 * 16, T), ld = score_stride(kb);
+    MatR<F> P(q_block, ld);   // (q_block, kb) recomputed probabilities of one block; row stride ld
+    MatR<F> dS(q_block, ld);  // (q_block, kb) their gradient dP, then the scores' gradient × scale
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
     kernels::TransposedPanel Kt, Vt;           // (hs,T) each: this head's Kᵀ and Vᵀ, for the kernels
 #pragma omp for schedule(static)
@@ -503,25 +511,30 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;
         const F* Q = Qall + q0 * C3;  // (nq,hs)
         const F* dO = dOall + q0 * C;  // (nq,hs)
-        product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nk, hs);  // the forward's scores
-        for (int r = 0; r < nq; ++r) {
-          const int i = q0 + r, len = i + 1;
-          F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
-          exp_scaled_sum(row, len, scale, lse_bh[i]);  // the forward's probabilities, recomputed
-          std::fill(row + len, row + nk, F(0));
+        F* dQ = dQall + q0 * C3;       // (nq,hs)
+        for (int k0 = 0; k0 < nk; k0 += kb) {
+          const int nb = std::min(kb, nk - k0);  // keys k0 .. k0 + nb − 1
+          product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nb, hs, k0);  // the forward's scores
+          for (int r = 0; r < nq; ++r) {
+            const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
+            F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
+            exp_scaled_sum(row, live, scale, lse_bh[i]);  // the forward's probabilities, recomputed
+            std::fill(row + live, row + nb, F(0));
+          }
+          product_abt(dS.data(), ld, dO, C, Vall, C3, Vt, nq, nb, hs, k0);  // dP (nq,nb) = dO Vᵀ
+          // dS_ij = P_ij (dP_ij − D_i), times the scores' scale for the two products below;
+          // masked entries have P = 0 and stay 0.
+          for (int r = 0; r < nq; ++r) {
+            const F* p = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
+            F* ds = dS.data() + static_cast<std::ptrdiff_t>(r) * ld;
+            const F d = D(q0 + r);
+            for (int j = 0; j < nb; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
+          }
+          const F* Kb = Kall + k0 * C3;  // (nb,hs)
+          product_ab(dQ, C3, dS.data(), ld, false, Kb, C3, nq, nb, hs, k0 > 0);  // dQ (nq,hs) (+)= dS K
+          product_ab(dKall + k0 * C3, C3, dS.data(), ld, true, Q, C3, nb, nq, hs, true);  // dK (nb,hs) += dSᵀ Q
+          product_ab(dVall + k0 * C3, C3, P.data(), ld, true, dO, C, nb, nq, hs, true);   // dV (nb,hs) += Pᵀ dO
         }
-        product_abt(dS.data(), ld, dO, C, Vall, C3, Vt, nq, nk, hs);  // dP (nq,nk) = dO Vᵀ
-        // dS_ij = P_ij (dP_ij − D_i), times the scores' scale for the two products below;
-        // masked entries have P = 0 and stay 0.
-        for (int r = 0; r < nq; ++r) {
-          const F* p = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
-          F* ds = dS.data() + static_cast<std::ptrdiff_t>(r) * ld;
-          const F d = D(q0 + r);
-          for (int j = 0; j < nk; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
-        }
-        product_ab(dQall + q0 * C3, C3, dS.data(), ld, false, Kall, C3, nq, nk, hs, false);  // dQ (nq,hs) = dS K
-        product_ab(dKall, C3, dS.data(), ld, true, Q, C3, nk, nq, hs, true);    // dK (nk,hs) += dSᵀ Q
-        product_ab(dVall, C3, P.data(), ld, true, dO, C, nk, nq, hs, true);     // dV (nk,hs) += Pᵀ dO
       }
     }
   }
@@ -622,7 +635,7 @@ void log_softmax(double* out, const F* logits, int V) {
   template void gelu_forward<F>(F*, const F*, std::ptrdiff_t);                                             \
   template void gelu_backward<F>(F*, const F*, const F*, std::ptrdiff_t);                                  \
   template void attention_forward<F>(F*, F*, const F*, int, int, int, int, int);                          \
-  template void attention_backward<F>(F*, const F*, const F*, const F*, const F*, int, int, int, int, int); \
+  template void attention_backward<F>(F*, const F*, const F*, const F*, const F*, int, int, int, int, int, int); \
   template void attention_decode<F>(F*, const F*, const F*, const F*, std::ptrdiff_t, std::ptrdiff_t, int,  \
                                      int, int);                                                            \
   template double crossentropy_forward<F>(F*, F*, const F*, const std::uint8_t*, std::ptrdiff_t, int);     \

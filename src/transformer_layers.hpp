@@ -26,6 +26,9 @@ inline constexpr double kLayerNormEps = 1e-5;
 // Queries per tile in attention: the scores of one tile are (kAttentionQueryBlock, T) floats
 // per thread, the only attention memory beyond the (B,H,T) log-sum-exps kept for backward.
 inline constexpr int kAttentionQueryBlock = 64;
+// Keys per block in attention's backward pass (a multiple of 128, the AVX2 kernels' block):
+// its (kAttentionQueryBlock, kAttentionKeyBlock) probabilities and their gradient stay in L2.
+inline constexpr int kAttentionKeyBlock = 256;
 
 // out[b,t,:] = wte[tokens[b,t], :] + pos[t, :]
 template <typename F>
@@ -110,7 +113,8 @@ void attention_backward(F* dqkv,       // (B,T,3C)  overwritten
                         const F* qkv,   // (B,T,3C)
                         const F* out,   // (B,T,C)   the forward's output
                         const F* lse,   // (B,H,T)   the forward's log-sum-exps
-                        int B, int T, int C, int H, int q_block = kAttentionQueryBlock);
+                        int B, int T, int C, int H, int q_block = kAttentionQueryBlock,
+                        int key_block = kAttentionKeyBlock);  // rounded up to a multiple of 16
 
 // One query against the first n cached keys and values (incremental decoding):
 // out[h·hs..] = softmax(q_h · K_hᵀ/√hs) · V_h over the n positions. Head h's key for position

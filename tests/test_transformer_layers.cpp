@@ -207,13 +207,18 @@ void naive_attention(std::vector<double>& out, const std::vector<double>& qkv, i
 
 TEST_CASE("attention: matches the naive reference for every tile size, and its gradient checks") {
   std::mt19937_64 rng(6);
-  const int B = 2, T = 8, C = 16, H = 2;
+  const int B = 2, T = 40, C = 16, H = 2;
   auto qkv = random_vector(B * T * 3 * C, rng, 1.5);
   const auto R = random_vector(B * T * C, rng);
   std::vector<double> ref;
   naive_attention(ref, qkv, B, T, C, H);
-  for (int q_block : {1, 3, 8, 64}) {
+  // Query tiles of 1 row up to all of them; the backward's key blocks of 16 (three blocks, the
+  // last partial) and of all 40 keys.
+  struct Tiles { int q_block, key_block; };
+  for (const Tiles tiles : {Tiles{1, 16}, Tiles{3, 40}, Tiles{8, 16}, Tiles{64, 16}, Tiles{64, 256}}) {
+    const auto [q_block, key_block] = tiles;
     CAPTURE(q_block);
+    CAPTURE(key_block);
     std::vector<double> out(B * T * C), lse(B * H * T);
     attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H, q_block);
     for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == doctest::Approx(ref[i]).epsilon(1e-12));
@@ -223,7 +228,7 @@ TEST_CASE("attention: matches the naive reference for every tile size, and its g
     };
     loss();
     std::vector<double> dqkv(B * T * 3 * C);
-    attention_backward(dqkv.data(), R.data(), qkv.data(), out.data(), lse.data(), B, T, C, H, q_block);
+    attention_backward(dqkv.data(), R.data(), qkv.data(), out.data(), lse.data(), B, T, C, H, q_block, key_block);
     check_gradient("attention dqkv", qkv, dqkv, loss);
   }
 }
@@ -267,11 +272,13 @@ TEST_CASE("float and double decoding agree: one query against cached keys, with 
 TEST_CASE("float and double attention agree, forward and backward, for head sizes with and without AVX2 kernels") {
   // Float runs the AVX2 kernels (src/attention_kernels.hpp) where they were built and the head
   // size is a multiple of 8, Eigen otherwise; double always runs Eigen. Shapes cover partial
-  // 16-column blocks, partial 6-row tiles, more than one query tile and one key block (128).
+  // 16-column blocks, partial 6-row tiles, more than one query tile, more than one of the
+  // kernels' key blocks (128) and more than one of the backward pass's (kAttentionKeyBlock).
   std::mt19937_64 rng(8);
   struct Shape { int B, T, C, H; };
   for (const Shape sh : {Shape{2, 70, 16, 4}, Shape{1, 1, 32, 4}, Shape{2, 7, 64, 8}, Shape{1, 131, 96, 4},
-                         Shape{2, 70, 128, 4}, Shape{1, 150, 80, 2}, Shape{1, 33, 120, 3}}) {
+                         Shape{2, 70, 128, 4}, Shape{1, 150, 80, 2}, Shape{1, 33, 120, 3}, Shape{1, 300, 64, 2},
+                         Shape{1, 530, 60, 3}}) {
     const auto [B, T, C, H] = sh;
     CAPTURE(T);
     CAPTURE(C / H);
@@ -285,8 +292,13 @@ TEST_CASE("float and double attention agree, forward and backward, for head size
     for (std::size_t i = 0; i < outd.size(); ++i) REQUIRE(outf[i] == doctest::Approx(outd[i]).epsilon(1e-5).scale(1));
     for (std::size_t i = 0; i < lsed.size(); ++i) REQUIRE(lsef[i] == doctest::Approx(lsed[i]).epsilon(1e-5).scale(1));
     attention_backward(dqkvd.data(), doutd.data(), qkvd.data(), outd.data(), lsed.data(), B, T, C, H);
-    attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), B, T, C, H);
-    for (std::size_t i = 0; i < dqkvd.size(); ++i) REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(1e-4).scale(1));
+    for (const int key_block : {kAttentionKeyBlock, 48}) {  // 48: blocks that split the kernels' 128
+      CAPTURE(key_block);
+      attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), B, T, C, H,
+                         kAttentionQueryBlock, key_block);
+      for (std::size_t i = 0; i < dqkvd.size(); ++i)
+        REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(1e-4).scale(1));
+    }
   }
 }
 
