@@ -39,6 +39,7 @@ inline void abt_tile(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_
                      std::ptrdiff_t ldbt, int k) {
   __m256 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4  // as in gemm_kernels.cpp: the loop's own instructions slow a rolled loop
   for (int d = 0; d < k; ++d) {
     const __m256 b0 = _mm256_loadu_ps(Bt + d * ldbt), b1 = _mm256_loadu_ps(Bt + d * ldbt + 8);
     for (int r = 0; r < R; ++r) {
@@ -75,6 +76,7 @@ inline void ab_tile(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t
   __m256 acc[R][NV];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < NV; ++v) acc[r][v] = load ? _mm256_loadu_ps(C + r * ldc + 8 * v) : _mm256_setzero_ps();
+#pragma GCC unroll 4
   for (int j = 0; j < n; ++j) {
     __m256 b[NV];
     for (int v = 0; v < NV; ++v) b[v] = _mm256_loadu_ps(B + j * ldb + 8 * v);
