@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "src/huge_page_allocator.hpp"
 #include "src/transformer_config.hpp"
 
 namespace zgen::tf {
@@ -138,7 +139,7 @@ class Transformer {
   std::vector<F> params_, grads_;
   ParameterTensors<F> w_, g_;
   std::vector<F> sinusoid_;  // (T_max,C) when positions are not learned
-  std::vector<F> act_buf_, grad_scratch_;
+  std::vector<F, HugePageAllocator<F>> act_buf_, grad_scratch_;
   Activations acts_;
   GradScratch gs_;
   std::vector<std::uint8_t> inputs_, targets_;  // (B,T) of the last forward
