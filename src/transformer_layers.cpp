@@ -47,6 +47,21 @@ void split_rows(std::ptrdiff_t n, double work, Fn&& fn) {
   }
 }
 
+// Runs fn(begin, count) over [0, n) in pieces of `piece` (the last one shorter), the pieces
+// shared among a team when `work` justifies one. Eigen's products choose their blocking from
+// their shape, so a thread's share of rows, if it depended on the thread count, could change
+// the bits; pieces fixed by n alone do not.
+template <typename Fn>
+void split_pieces(std::ptrdiff_t n, std::ptrdiff_t piece, double work, Fn&& fn) {
+  const std::ptrdiff_t pieces = (n + piece - 1) / piece;
+  const int threads = work >= kGemmParallelMin && pieces > 1 ? std::max(1, omp_get_max_threads()) : 1;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (std::ptrdiff_t p = 0; p < pieces; ++p) fn(p * piece, std::min(piece, n - p * piece));
+}
+
+// Rows of an Eigen product per piece (split_pieces): large enough for Eigen's blocking.
+constexpr std::ptrdiff_t kEigenPieceRows = 256;
+
 template <typename F>
 using MatR = Eigen::Matrix<F, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <typename F>
@@ -264,15 +279,16 @@ bool use_gemm_kernel(std::ptrdiff_t rows) {
 template <typename F>
 void matmul_forward(F* out, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N, int C, int OC) {
   CMapR<F> w(weight, OC, C);  // (OC,C)
-  const bool kernel = use_gemm_kernel<F>(N);
-  split_rows(N, static_cast<double>(N) * C * OC, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
-    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-      if (kernel) {  // out (n,OC) = inp (n,C) · weightᵀ (C,OC) + bias
-        return kernels::gemm(out + r0 * OC, OC, inp + r0 * C, C, 1, weight, 1, C, bias, static_cast<int>(n), OC, C,
-                             false);
-      }
+  const double work = static_cast<double>(N) * C * OC;
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_gemm_kernel<F>(N)) {  // out (n,OC) = inp (n,C) · weightᵀ (C,OC) + bias, per thread
+      return split_rows(N, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+        kernels::gemm(out + r0 * OC, OC, inp + r0 * C, C, 1, weight, 1, C, bias, static_cast<int>(n), OC, C, false);
+      });
     }
-    MapR<F> o(out + r0 * OC, n, OC);   // (n,OC) this thread's rows
+  }
+  split_pieces(N, kEigenPieceRows, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+    MapR<F> o(out + r0 * OC, n, OC);   // (n,OC) this piece's rows
     CMapR<F> x(inp + r0 * C, n, C);    // (n,C)
     if (bias) {
       // The GEMM accumulates into its destination anyway; starting from the bias costs what
@@ -291,9 +307,15 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
                      int C, int OC) {
   const double work = static_cast<double>(N) * C * OC;
   const bool kernel = use_gemm_kernel<F>(N);
+  // The packed GEMM gives every row the same bits however the rows are split: one part per
+  // thread. Eigen's products go in pieces fixed by the shape (split_pieces).
+  auto split = [&](std::ptrdiff_t n, std::ptrdiff_t piece, auto&& fn) {
+    if (kernel) split_rows(n, work, fn);
+    else split_pieces(n, piece, work, fn);
+  };
   if (dinp) {
     CMapR<F> w(weight, OC, C);  // (OC,C)
-    split_rows(N, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+    split(N, kEigenPieceRows, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
       if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
         if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
           return kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C,
@@ -309,7 +331,7 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
   // each sum on one thread, in one order.
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
-  split_rows(OC, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
+  split(OC, 32, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
     bool done = false;
     if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
       if (kernel) {  // dweight (n,C) += doutᵀ (n,N), read in place, · inp (N,C)
