@@ -95,10 +95,7 @@ void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
   assert(n >= 0 && k >= 1);
   n_ = n;
   k_ = k;
-  // An odd number of 64-byte lines a row: with T = 2048 an unpadded row is 8 KB, so the k rows
-  // that one tile reads all fall into the same L1 set, which holds 8 of them.
-  stride_ = (n + 15) / 16 * 16;
-  if (stride_ / 16 % 2 == 0) stride_ += 16;
+  stride_ = padded_stride(n);  // an odd number of cache lines a row
   data_.resize(static_cast<std::size_t>(k) * stride_);
   for (int d = 0; d < k; ++d) {
     float* row = data_.data() + d * stride_;

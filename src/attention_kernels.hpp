@@ -18,6 +18,14 @@ inline constexpr bool kAvailable = true;
 inline constexpr bool kAvailable = false;
 #endif
 
+// A row stride for n floats: n rounded up to whole 64-byte lines, made an odd number of lines.
+// At T = 2048 an unpadded row is 8 KB, so the rows that one tile walks down (a Kᵀ panel's, or a
+// column of a score tile) would all fall into the same L1 set, which holds 8 of them.
+inline int padded_stride(int n) {
+  const int ld = (n + 15) / 16 * 16;
+  return ld / 16 % 2 == 0 ? ld + 16 : ld;
+}
+
 // Bᵀ for gemm_abt, as a (k, n16) panel whose columns are padded with zeros to a multiple of
 // 16 so that every tile reads whole vectors (rows a little longer still, see stride()). Built once per head: every query tile of the head
 // reuses a prefix of it.

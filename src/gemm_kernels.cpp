@@ -119,14 +119,14 @@ void tile(int kc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, co
     else kernel_6x16<false>(kc, a, ar, ac, Bp, out, ldo, init0, init1);
   };
   if (mr == kMR && nr == kNR) return kernel(A, a_row, a_col, C, ldc);
-  std::vector<float> rows;  // (kc,6) A's mr rows, then zeros: A(r,p) at [p·6 + r]
+  alignas(32) float rows[kKC * kMR];  // (kc,6) A's mr rows, then zeros: A(r,p) at [p·6 + r]
   const float* a = A;
   std::ptrdiff_t ar = a_row, ac = a_col;
   if (mr < kMR) {
-    rows.assign(static_cast<std::size_t>(kc) * kMR, 0.0f);
+    std::fill(rows, rows + kc * kMR, 0.0f);
     for (int r = 0; r < mr; ++r)
       for (int p = 0; p < kc; ++p) rows[p * kMR + r] = A[r * a_row + p * a_col];
-    a = rows.data(), ar = 1, ac = kMR;
+    a = rows, ar = 1, ac = kMR;
   }
   alignas(32) float scratch[kMR * kNR] = {};
   if (load)

@@ -436,15 +436,6 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
   }
 }
 
-// The row stride of a tile's (q_block, T) scores: T rounded up to whole 64-byte lines, made an
-// odd number of lines. At T = 2048 an unpadded row is 8 KB, so a column of the tile (what the
-// products that read it transposed walk down) falls into a single L1 set.
-namespace {
-int score_stride(int T) {
-  const int ld = (T + 15) / 16 * 16;
-  return ld / 16 % 2 == 0 ? ld + 16 : ld;
-}
-}  // namespace
 
 template <typename F>
 void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
@@ -454,7 +445,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    const int ld = score_stride(T);
+    const int ld = kernels::padded_stride(T);
     MatR<F> S(q_block, ld);  // (q_block, T) one tile's scores, then unnormalised probabilities; row stride ld
     Eigen::Matrix<F, Eigen::Dynamic, 1> inv_sum(q_block);  // (q_block) 1 / each row's sum
     kernels::TransposedPanel Kt;                           // (hs,T) this head's Kᵀ, for the kernels
@@ -503,7 +494,7 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
     // from L3 (512 KB each at T = 2048). Each sum keeps its order: dQ adds the blocks in order,
     // 128 keys at a time inside as before when kb is a multiple of the kernels' 128; dK and dV
     // add query tiles.
-    const int kb = std::min((std::max(key_block, 1) + 15) / 16 * 16, T), ld = score_stride(kb);
+    const int kb = std::min((std::max(key_block, 1) + 15) / 16 * 16, T), ld = kernels::padded_stride(kb);
     MatR<F> P(q_block, ld);   // (q_block, kb) recomputed probabilities of one block; row stride ld
     MatR<F> dS(q_block, ld);  // (q_block, kb) their gradient dP, then the scores' gradient × scale
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
