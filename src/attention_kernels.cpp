@@ -89,6 +89,26 @@ inline void ab_tile(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t
     for (int v = 0; v < NV; ++v) _mm256_storeu_ps(C + r * ldc + 8 * v, acc[r][v]);
 }
 
+// out[c][r] = in[r][c] for an 8 × 8 block: unpack pairs, then quads, then swap 128-bit halves.
+inline void transpose8x8(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * ldi);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);      // a0 b0 c0 d0 | a4 b4 c4 d4
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);  // a1 b1 c1 d1 | a5 ...
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {  // column i from rows 0–3 (r[i]) and rows 4–7 (r[i + 4])
+    _mm256_storeu_ps(out + i * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(out + (i + 4) * ldo, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+
 }  // namespace
 
 void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
@@ -97,9 +117,13 @@ void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
   k_ = k;
   stride_ = padded_stride(n);  // an odd number of cache lines a row
   data_.resize(static_cast<std::size_t>(k) * stride_);
+  float* out = data_.data();
+  const int n8 = k % 8 == 0 ? n / 8 * 8 : 0;  // whole 8 × 8 blocks, transposed in registers
+  for (int j = 0; j < n8; j += 8)
+    for (int d = 0; d < k; d += 8) transpose8x8(out + d * stride_ + j, stride_, B + j * ldb + d, ldb);
   for (int d = 0; d < k; ++d) {
-    float* row = data_.data() + d * stride_;
-    for (int j = 0; j < n; ++j) row[j] = B[j * ldb + d];
+    float* row = out + d * stride_;
+    for (int j = n8; j < n; ++j) row[j] = B[j * ldb + d];
     std::fill(row + n, row + stride_, 0.0f);
   }
 }
@@ -118,37 +142,46 @@ void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, 
   }
 }
 
-void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
-             std::ptrdiff_t ldb, int m, int n, int k, bool accumulate) {
-  assert(m >= 0 && n >= 0 && k % 8 == 0);
+void StripPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
+  assert(n >= 0 && k >= 8 && k % 8 == 0);
+  n_ = n;
+  k_ = k;
+  data_.resize(static_cast<std::size_t>(n) * k);
+  for (int c0 = 0; c0 < k; c0 += 16) {
+    float* strip = data_.data() + static_cast<std::ptrdiff_t>(c0) * n;
+    if (k - c0 >= 16) {
+      for (int j = 0; j < n; ++j) {
+        _mm256_storeu_ps(strip + j * 16, _mm256_loadu_ps(B + j * ldb + c0));
+        _mm256_storeu_ps(strip + j * 16 + 8, _mm256_loadu_ps(B + j * ldb + c0 + 8));
+      }
+    } else {
+      for (int j = 0; j < n; ++j) _mm256_storeu_ps(strip + j * 8, _mm256_loadu_ps(B + j * ldb + c0));
+    }
+  }
+}
+
+void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
+             const StripPanel& B, int m, int n, bool accumulate, int row0) {
+  const int k = B.depth(), rows = B.rows();
+  assert(m >= 0 && n >= 0 && row0 >= 0 && row0 + n <= rows && k % 8 == 0);
   if (n == 0 && !accumulate) {
     for (int i = 0; i < m; ++i) std::fill(C + i * ldc, C + i * ldc + k, 0.0f);
     return;
   }
-  // B's rows are head slices of wider rows (stride 3C, 1,536 bytes at C = 128): read in place,
-  // they fall into few L1 sets and evict each other, so each block of B is first copied to a
-  // contiguous (kBlock, 16) buffer.
-  alignas(32) float packed[kBlock * 16];
   for (int c = 0; c < k; c += 16) {  // column strips of two vectors (one at the end when k % 16 == 8)
     const int width = std::min(16, k - c);
-    for (int jb = 0; jb < n; jb += kBlock) {
+    const float* strip = B.data() + static_cast<std::ptrdiff_t>(c) * rows + static_cast<std::ptrdiff_t>(row0) * width;
+    for (int jb = 0; jb < n; jb += kBlock) {  // kBlock rows of the strip (8 KB) stay in L1 while A's rows pass
       const int je = std::min(n, jb + kBlock);
-      if (width == 16) {  // two vector copies a row (std::copy here is a libc call per row)
-        for (int j = jb; j < je; ++j) {
-          _mm256_store_ps(packed + (j - jb) * 16, _mm256_loadu_ps(B + j * ldb + c));
-          _mm256_store_ps(packed + (j - jb) * 16 + 8, _mm256_loadu_ps(B + j * ldb + c + 8));
-        }
-      } else {
-        for (int j = jb; j < je; ++j) _mm256_store_ps(packed + (j - jb) * 16, _mm256_loadu_ps(B + j * ldb + c));
-      }
-      const float* Ab = A + jb * a_col;  // A's columns jb..je−1, against the packed rows 0..je−jb−1
+      const float* Bb = strip + static_cast<std::ptrdiff_t>(jb) * width;
+      const float* Ab = A + jb * a_col;  // A's columns jb..je−1, against the strip's rows jb..je−1
       const bool load = accumulate || jb > 0;
-      for_row_tiles(m, [&](int i, auto rows) {
-        constexpr int R = decltype(rows)::value;
+      for_row_tiles(m, [&](int i, auto tile_rows) {
+        constexpr int R = decltype(tile_rows)::value;
         float* Ci = C + i * ldc + c;
         const float* Ai = Ab + i * a_row;
-        if (width == 16) ab_tile<R, 2>(Ci, ldc, Ai, a_row, a_col, packed, 16, je - jb, load);
-        else ab_tile<R, 1>(Ci, ldc, Ai, a_row, a_col, packed, 16, je - jb, load);
+        if (width == 16) ab_tile<R, 2>(Ci, ldc, Ai, a_row, a_col, Bb, 16, je - jb, load);
+        else ab_tile<R, 1>(Ci, ldc, Ai, a_row, a_col, Bb, 8, je - jb, load);
       });
     }
   }

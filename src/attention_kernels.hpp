@@ -49,12 +49,28 @@ void gemm_abt(float* S, std::ptrdiff_t lds,        // (m,n)
               const float* A, std::ptrdiff_t lda,  // (m,k)
               const TransposedPanel& Bt, int m, int n, int col0 = 0);
 
-// C = A · B, or C += A · B when `accumulate`. A's element (i, j) is A[i·a_row + j·a_col], so
-// the same loop reads A (a_row = ld, a_col = 1) or a transposed Aᵀ (a_row = 1, a_col = ld).
-void gemm_ab(float* C, std::ptrdiff_t ldc,                            // (m,k)
+// B for gemm_ab, in column strips of 16 (the last one 8 wide when k % 16 == 8), each strip all n
+// rows one after another: B(j, c0 + c) at [c0·n + j·w + c] for the strip at column c0 of width
+// w. Built once per head, so that the products read whole contiguous rows of B instead of
+// copying a block of a head slice (row stride 3C) per call.
+class StripPanel {
+ public:
+  void assign(const float* B, std::ptrdiff_t ldb, int n, int k);  // B (n,k), k % 8 == 0
+  const float* data() const { return data_.data(); }
+  int rows() const { return n_; }   // n
+  int depth() const { return k_; }  // k
+
+ private:
+  std::vector<float> data_;  // (n,k) in strips
+  int n_ = 0, k_ = 0;
+};
+
+// C = A · B, or C += A · B when `accumulate`, for B's rows row0 .. row0 + n − 1 (row0 + n <=
+// B.rows()), k = B.depth(). A's element (i, j) is A[i·a_row + j·a_col], so the same loop reads
+// A (a_row = ld, a_col = 1) or a transposed Aᵀ (a_row = 1, a_col = ld).
+void gemm_ab(float* C, std::ptrdiff_t ldc,                                // (m,k)
              const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,  // (m,n)
-             const float* B, std::ptrdiff_t ldb,                      // (n,k)
-             int m, int n, int k, bool accumulate);
+             const StripPanel& B, int m, int n, bool accumulate, int row0 = 0);
 
 // The softmax's exponentials: x[i] ← exp(x[i]·scale − shift) for i < n; returns Σ x[i] (eight
 // lane sums, added in a fixed order, then the last n % 8). Cephes' expf as in the portable

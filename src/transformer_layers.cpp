@@ -388,11 +388,18 @@ bool use_kernels(int hs) {
   return false;
 }
 
-// The kernels' Bᵀ panel of B (n,k), built once per head; nothing for Eigen.
+// The kernels' copies of a head's B (n,k), built once per head: Bᵀ as a panel for product_abt,
+// B in column strips for product_ab. Nothing for Eigen, which reads B in place.
 template <typename F>
 void prepare_panel(kernels::TransposedPanel& panel, const F* B, std::ptrdiff_t ldb, int n, int k) {
   if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
     if (use_kernels<F>(k)) panel.assign(B, ldb, n, k);
+  }
+}
+template <typename F>
+void prepare_strips(kernels::StripPanel& strips, const F* B, std::ptrdiff_t ldb, int n, int k) {
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (use_kernels<F>(k)) strips.assign(B, ldb, n, k);
   }
 }
 
@@ -411,20 +418,21 @@ void product_abt(F* S, std::ptrdiff_t lds,        // (m,n)
       CStridedR<F>(B + row0 * ldb, n, k, Eigen::OuterStride<>(ldb)).transpose();
 }
 
-// C (+)= op(A) · B, where op(A) is A (m,n) with row stride lda, or, when `transpose_a`, the
-// transpose of an (n,m) block A with row stride lda.
+// C (+)= op(A) · B for B's rows row0 .. row0 + n − 1, where op(A) is A (m,n) with row stride
+// lda, or, when `transpose_a`, the transpose of an (n,m) block A with row stride lda; `strips`
+// holds the whole B when the kernels are in use.
 template <typename F>
 void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
                 const F* A, std::ptrdiff_t lda,  // (m,n), or (n,m) when transpose_a
                 bool transpose_a,
-                const F* B, std::ptrdiff_t ldb,  // (n,k)
-                int m, int n, int k, bool accumulate) {
+                const F* B, std::ptrdiff_t ldb,  // (row0 + n, k)
+                const kernels::StripPanel& strips, int m, int n, int k, bool accumulate, int row0 = 0) {
   if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
     if (use_kernels<F>(k))
-      return kernels::gemm_ab(C, ldc, A, transpose_a ? 1 : lda, transpose_a ? lda : 1, B, ldb, m, n, k, accumulate);
+      return kernels::gemm_ab(C, ldc, A, transpose_a ? 1 : lda, transpose_a ? lda : 1, strips, m, n, accumulate, row0);
   }
   StridedR<F> out(C, m, k, Eigen::OuterStride<>(ldc));
-  CStridedR<F> b(B, n, k, Eigen::OuterStride<>(ldb));
+  CStridedR<F> b(B + row0 * ldb, n, k, Eigen::OuterStride<>(ldb));
   if (transpose_a) {
     CStridedR<F> a(A, n, m, Eigen::OuterStride<>(lda));
     if (accumulate) out.noalias() += a.transpose() * b;
@@ -435,7 +443,6 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
     else out.noalias() = a * b;
   }
 }
-
 
 template <typename F>
 void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
@@ -449,6 +456,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
     MatR<F> S(q_block, ld);  // (q_block, T) one tile's scores, then unnormalised probabilities; row stride ld
     Eigen::Matrix<F, Eigen::Dynamic, 1> inv_sum(q_block);  // (q_block) 1 / each row's sum
     kernels::TransposedPanel Kt;                           // (hs,T) this head's Kᵀ, for the kernels
+    kernels::StripPanel Vs;                                // (T,hs) this head's V in strips, for the kernels
 #pragma omp for schedule(static)
     for (int bh = 0; bh < B * H; ++bh) {
       const int b = bh / H, h = bh % H;
@@ -456,6 +464,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
       const F* K = base + C + h * hs;                                  // (T,hs) row stride 3C
       const F* V = base + 2 * C + h * hs;                              // (T,hs) row stride 3C
       prepare_panel(Kt, K, C3, T, hs);
+      prepare_strips(Vs, V, C3, T, hs);
       for (int q0 = 0; q0 < T; q0 += q_block) {
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;  // keys 0..nk−1 reach this tile
         const F* Q = base + q0 * C3 + h * hs;                     // (nq,hs) row stride 3C
@@ -471,7 +480,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
         }
         // O (nq,hs) = P V, normalised after the product: nq·hs divisions, not a pass over P.
         F* O = out + (static_cast<std::ptrdiff_t>(b) * T + q0) * C + h * hs;  // row stride C
-        product_ab(O, C, S.data(), ld, false, V, C3, nq, nk, hs, false);
+        product_ab(O, C, S.data(), ld, false, V, C3, Vs, nq, nk, hs, false);
         for (int r = 0; r < nq; ++r)
           for (int d = 0; d < hs; ++d) O[r * C + d] *= inv_sum(r);
       }
@@ -499,6 +508,7 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
     MatR<F> dS(q_block, ld);  // (q_block, kb) their gradient dP, then the scores' gradient × scale
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
     kernels::TransposedPanel Kt, Vt;           // (hs,T) each: this head's Kᵀ and Vᵀ, for the kernels
+    kernels::StripPanel Qs, Ks, dOs;           // (T,hs) each: this head's Q, K and dO in strips, for the kernels
 #pragma omp for schedule(static)
     for (int bh = 0; bh < B * H; ++bh) {
       const int b = bh / H, h = bh % H;
@@ -513,6 +523,9 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       const F* dOall = dout + row0 * C + h * hs;
       prepare_panel(Kt, Kall, C3, T, hs);
       prepare_panel(Vt, Vall, C3, T, hs);
+      prepare_strips(Qs, Qall, C3, T, hs);
+      prepare_strips(Ks, Kall, C3, T, hs);
+      prepare_strips(dOs, dOall, C, T, hs);
       StridedR<F>(dKall, T, hs, Eigen::OuterStride<>(C3)).setZero();
       StridedR<F>(dVall, T, hs, Eigen::OuterStride<>(C3)).setZero();
       D.noalias() = (CStridedR<F>(dOall, T, hs, Eigen::OuterStride<>(C)).array() *
@@ -543,10 +556,10 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
             const F d = D(q0 + r);
             for (int j = 0; j < nb; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
           }
-          const F* Kb = Kall + k0 * C3;  // (nb,hs)
-          product_ab(dQ, C3, dS.data(), ld, false, Kb, C3, nq, nb, hs, k0 > 0);  // dQ (nq,hs) (+)= dS K
-          product_ab(dKall + k0 * C3, C3, dS.data(), ld, true, Q, C3, nb, nq, hs, true);  // dK (nb,hs) += dSᵀ Q
-          product_ab(dVall + k0 * C3, C3, P.data(), ld, true, dO, C, nb, nq, hs, true);   // dV (nb,hs) += Pᵀ dO
+          // dQ (nq,hs) (+)= dS K[k0..], dK[k0..] (nb,hs) += dSᵀ Q, dV[k0..] (nb,hs) += Pᵀ dO
+          product_ab(dQ, C3, dS.data(), ld, false, Kall, C3, Ks, nq, nb, hs, k0 > 0, k0);
+          product_ab(dKall + k0 * C3, C3, dS.data(), ld, true, Qall, C3, Qs, nb, nq, hs, true, q0);
+          product_ab(dVall + k0 * C3, C3, P.data(), ld, true, dOall, C, dOs, nb, nq, hs, true, q0);
         }
       }
     }
