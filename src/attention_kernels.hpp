@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "src/cache_line_allocator.hpp"
+
 namespace zgen::tf::kernels {
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -38,7 +40,7 @@ class TransposedPanel {
   int depth() const { return k_; }                   // k
 
  private:
-  std::vector<float> data_;  // (k, n16)
+  std::vector<float, CacheLineAllocator<float>> data_;  // (k, n16)
   std::ptrdiff_t stride_ = 0;
   int n_ = 0, k_ = 0;
 };
@@ -61,7 +63,7 @@ class StripPanel {
   int depth() const { return k_; }  // k
 
  private:
-  std::vector<float> data_;  // (n,k) in strips
+  std::vector<float, CacheLineAllocator<float>> data_;  // (n,k) in strips
   int n_ = 0, k_ = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "src/gemm_kernels.hpp"
 
+#include "src/cache_line_allocator.hpp"
+
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
@@ -17,9 +19,9 @@ constexpr int kKC = 256;  // depth of a packed block: a B panel is kKC·16 float
 constexpr int kNC = 256;  // columns of a packed B block: kNC·kKC floats (256 KB, L2)
 
 // The packed B block, one per thread (a team calls gemm on its own rows), kept between calls so
-// that its pages are faulted in once.
-std::vector<float>& b_buffer() {
-  thread_local std::vector<float> buffer(static_cast<std::size_t>(kNC) * kKC);
+// that its pages are faulted in once; a panel row (16 floats) is one cache line.
+std::vector<float, CacheLineAllocator<float>>& b_buffer() {
+  thread_local std::vector<float, CacheLineAllocator<float>> buffer(static_cast<std::size_t>(kNC) * kKC);
   return buffer;
 }
 
