@@ -3,9 +3,12 @@
 # count, one after the other in one run: training tokens/s (forward + backward + AdamW step),
 # full-sequence scoring tokens/s (forward with the loss, no gradients), KV-cache generation
 # tokens/s (one stream, greedy), and each process's peak RSS; then the ratios zgen / PyTorch.
+# With --rounds N the pair runs N times in turn (zgen, PyTorch, zgen, ...), and each ratio is
+# the median of the rounds' ratios: a shared machine's speed drifts by 15% and more between
+# minutes, and a round's two runs are close in time.
 #
 #   scripts/bench_transformer.sh [BUILD_DIR] [--config 800k] [--batch 8] [--seq 2048] [--threads 2]
-#                                [--steps 3] [--generate 512]
+#                                [--steps 3] [--generate 512] [--rounds 1]
 #
 # BUILD_DIR (default: build) holds bench/bench_transformer. PyTorch runs scripts/torch_twin.py
 # with $PYTHON, else the first of python3, /usr/bin/python3 that imports torch; without one, only
@@ -19,7 +22,7 @@ if [[ $# -gt 0 && $1 != --* ]]; then
   build=$1
   shift
 fi
-config=800k batch=8 seq=2048 threads=2 steps=3 generate=512
+config=800k batch=8 seq=2048 threads=2 steps=3 generate=512 rounds=1
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || { echo "bench_transformer.sh: $1 needs a value" >&2; exit 2; }
   case $1 in
@@ -29,10 +32,12 @@ while [[ $# -gt 0 ]]; do
     --threads) threads=$2 ;;
     --steps) steps=$2 ;;
     --generate) generate=$2 ;;
+    --rounds) rounds=$2 ;;
     *) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench_transformer.sh: --rounds needs a positive count" >&2; exit 2; }
 args=(--config "$config" --batch "$batch" --seq "$seq" --threads "$threads" --steps "$steps" --generate "$generate")
 
 bench=$build/bench/bench_transformer
@@ -74,13 +79,9 @@ run() {
 # figure NAME ROW: the tokens/s of a row (training, scoring, generation) of a program's output.
 figure() { awk -v row="$2" '$1 == row { print $2; exit }' "$tmp/$1.out"; }
 
-echo "== zgen ($bench)"
-run zgen "$bench" "${args[@]}"
-echo
 if [[ -z $python ]]; then
   echo "== PyTorch: not installed (none of ${candidates[*]} imports torch and numpy); zgen's figures only."
   echo "   Debian: apt-get install python3-torch python3-numpy; or set PYTHON=/path/to/python."
-  exit 0
 fi
 # PyTorch on the CPU has no caching allocator: glibc hands each freed activation (hundreds of MB
 # at this size) back to the kernel and faults it in again on the next step, which halves
@@ -90,17 +91,35 @@ fi
 # measures PyTorch with glibc's defaults instead (its memory as users see it).
 torch_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1000000000000)
 [[ ${TORCH_MALLOC:-keep} == default ]] && torch_env=()
-echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, allocator: ${TORCH_MALLOC:-keep})"
-run torch env "${torch_env[@]}" "$python" scripts/torch_twin.py bench "${args[@]}"
-echo
+for ((r = 1; r <= rounds; ++r)); do
+  ((rounds > 1)) && echo "==== round $r of $rounds"
+  echo "== zgen ($bench)"
+  run zgen$r "$bench" "${args[@]}"
+  echo
+  if [[ -n $python ]]; then
+    echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, allocator: ${TORCH_MALLOC:-keep})"
+    run torch$r env "${torch_env[@]}" "$python" scripts/torch_twin.py bench "${args[@]}"
+    echo
+  fi
+done
+[[ -n $python ]] || exit 0
 
-echo "== zgen / PyTorch ($config, batch $batch x $seq, $threads threads)"
+# median VALUES...: the middle value (the mean of the two middle ones for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+echo "== zgen / PyTorch ($config, batch $batch x $seq, $threads threads$( ((rounds > 1)) && echo ", median of $rounds rounds"))"
 printf '%-12s %14s %14s %8s\n' "" "zgen" "PyTorch" "ratio"
 for row in training scoring generation; do
-  z=$(figure zgen $row) t=$(figure torch $row)
-  printf '%-12s %8s tok/s %8s tok/s %7.2fx\n' "$row" "$z" "$t" "$(awk -v z="$z" -v t="$t" 'BEGIN { print z / t }')"
+  zs=() ts=() ratios=()
+  for ((r = 1; r <= rounds; ++r)); do
+    z=$(figure zgen$r $row) t=$(figure torch$r $row)
+    zs+=("$z") ts+=("$t") ratios+=("$(awk -v z="$z" -v t="$t" 'BEGIN { printf "%.2f", z / t }')")
+  done
+  printf '%-12s %8s tok/s %8s tok/s %7.2fx' "$row" "$(median "${zs[@]}")" "$(median "${ts[@]}")" "$(median "${ratios[@]}")"
+  ((rounds > 1)) && printf '  (rounds: %s)' "$(IFS=' '; echo "${ratios[*]/%/x}")"
+  echo
 done
-zr=$(cat "$tmp/zgen.rss") tr=$(cat "$tmp/torch.rss")
-printf '%-12s %11s MB %11s MB %7.2fx  (%s; PyTorch allocator: %s)\n' "peak RSS" "$zr" "$tr" \
+zr=$(cat "$tmp"/zgen*.rss | sort -n | tail -1) tr=$(cat "$tmp"/torch*.rss | sort -n | tail -1)
+printf '%-12s %11s MB %11s MB %7.2fx  (%s%s; PyTorch allocator: %s)\n' "peak RSS" "$zr" "$tr" \
   "$(awk -v z="$zr" -v t="$tr" 'BEGIN { print z / t }')" "$( ((have_time)) && echo '/usr/bin/time -v' || echo 'getrusage')" \
-  "${TORCH_MALLOC:-keep}"
+  "$( ((rounds > 1)) && echo ', largest of the rounds')" "${TORCH_MALLOC:-keep}"
