@@ -302,57 +302,80 @@ void matmul_forward(F* out, const F* inp, const F* weight, const F* bias, std::p
   });
 }
 
+// Rows of dout per piece of the input gradient when the packed GEMM runs it: a multiple of its
+// six-row tile, and at most 384 KB of dout (OC = 512), so that the piece is still in L2 when its
+// bias-gradient sums read it again.
+constexpr std::ptrdiff_t kKernelPieceRows = 192;
+
+// sums[o] += Σ_{p<n} rows[p·ld + o] for o < OC, row after row, in double.
+template <typename F>
+void add_column_sums(double* sums, const F* rows, std::ptrdiff_t ld, std::ptrdiff_t n, int OC) {
+  for (std::ptrdiff_t p = 0; p < n; ++p)
+    for (int o = 0; o < OC; ++o) sums[o] += rows[p * ld + o];
+}
+
 template <typename F>
 void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp, const F* weight, std::ptrdiff_t N,
                      int C, int OC) {
   const double work = static_cast<double>(N) * C * OC;
   const bool kernel = use_gemm_kernel<F>(N);
-  // The packed GEMM gives every row the same bits however the rows are split: one part per
-  // thread. Eigen's products go in pieces fixed by the shape (split_pieces).
+  if (dinp) {
+    // The input gradient goes in pieces of rows fixed by the shape (Eigen chooses its blocking
+    // from a product's shape; the packed GEMM gives every row the same bits however the rows
+    // are split). Each piece also sums its rows of dout for the bias gradient while they are in
+    // cache, into its own row of `partial`; the pieces are then added in order, so that the
+    // sum does not depend on the thread count either.
+    CMapR<F> w(weight, OC, C);  // (OC,C)
+    const std::ptrdiff_t piece = kernel ? kKernelPieceRows : kEigenPieceRows;
+    std::vector<double> partial(dbias ? static_cast<std::size_t>((N + piece - 1) / piece) * OC : 0);  // (pieces,OC)
+    split_pieces(N, piece, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
+      bool done = false;
+      if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+        if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
+          kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C, OC,
+                        false);
+          done = true;
+        }
+      }
+      if (!done) {
+        MapR<F> dx(dinp + r0 * C, n, C);     // (n,C)
+        CMapR<F> dy(dout + r0 * OC, n, OC);  // (n,OC)
+        dx.noalias() = dy * w;
+      }
+      if (dbias) add_column_sums(partial.data() + r0 / piece * OC, dout + r0 * OC, OC, n, OC);
+    });
+    if (dbias) {
+      for (int o = 0; o < OC; ++o) {
+        double sum = 0;
+        for (std::size_t q = 0; q < partial.size() / OC; ++q) sum += partial[q * OC + o];
+        dbias[o] += static_cast<F>(sum);
+      }
+      dbias = nullptr;  // done
+    }
+  }
+  if (dbias) {  // without an input gradient: the sums in one pass
+    std::vector<double> sum(static_cast<std::size_t>(OC), 0.0);  // (OC)
+    add_column_sums(sum.data(), dout, OC, N, OC);
+    for (int o = 0; o < OC; ++o) dbias[o] += static_cast<F>(sum[o]);
+  }
+  // The weight gradient sums over all N rows; splitting its OUTPUT rows instead keeps each sum
+  // on one thread, in one order: for the packed GEMM one part per thread (each part re-reads all
+  // of inp), for Eigen pieces of 32 rows.
   auto split = [&](std::ptrdiff_t n, std::ptrdiff_t piece, auto&& fn) {
     if (kernel) split_rows(n, work, fn);
     else split_pieces(n, piece, work, fn);
   };
-  if (dinp) {
-    CMapR<F> w(weight, OC, C);  // (OC,C)
-    split(N, kEigenPieceRows, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
-      if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-        if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
-          return kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C,
-                               OC, false);
-        }
-      }
-      MapR<F> dx(dinp + r0 * C, n, C);      // (n,C)
-      CMapR<F> dy(dout + r0 * OC, n, OC);   // (n,OC)
-      dx.noalias() = dy * w;
-    });
-  }
-  // Weight and bias gradients sum over all N rows; splitting their OUTPUT rows instead keeps
-  // each sum on one thread, in one order.
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
   split(OC, 32, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
-    bool done = false;
     if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
       if (kernel) {  // dweight (n,C) += doutᵀ (n,N), read in place, · inp (N,C)
-        kernels::gemm(dweight + o0 * C, C, dout + o0, 1, OC, inp, C, 1, nullptr, static_cast<int>(n), C,
-                      static_cast<int>(N), true);
-        done = true;
+        return kernels::gemm(dweight + o0 * C, C, dout + o0, 1, OC, inp, C, 1, nullptr, static_cast<int>(n), C,
+                             static_cast<int>(N), true);
       }
     }
-    if (!done) {
-      MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
-      dw.noalias() += dy.middleCols(o0, n).transpose() * x;
-    }
-    if (dbias) {  // db (n) += the column sums of dout's columns o0.., row after row, in double
-      // (Eigen's colwise().sum() of these strided columns took a fifth of the weight gradient's time)
-      std::vector<double> sum(static_cast<std::size_t>(n), 0.0);  // (n)
-      for (std::ptrdiff_t p = 0; p < N; ++p) {
-        const F* row = dout + p * OC + o0;
-        for (std::ptrdiff_t j = 0; j < n; ++j) sum[j] += row[j];
-      }
-      for (std::ptrdiff_t j = 0; j < n; ++j) dbias[o0 + j] += static_cast<F>(sum[j]);
-    }
+    MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
+    dw.noalias() += dy.middleCols(o0, n).transpose() * x;
   });
 }
 
