@@ -34,20 +34,33 @@ std::vector<std::string> expand(const std::vector<std::string>& paths) {
   return files;
 }
 
+// The image with each row reversed.
+GrayImage mirrored(GrayImage image) {
+  for (int y = 0; y < image.height; ++y) {
+    const auto row = image.pixels.begin() + static_cast<std::ptrdiff_t>(y) * image.width;
+    std::reverse(row, row + image.width);
+  }
+  return image;
+}
+
 void append(Bytes& out, const std::vector<Bytes>& pieces) {
   for (const auto& piece : pieces) out.insert(out.end(), piece.begin(), piece.end());
 }
 
 }  // namespace
 
-TrainingData load_media_training_data(const std::string& kind, const std::vector<std::string>& paths) {
+TrainingData load_media_training_data(const std::string& kind, const std::vector<std::string>& paths, bool mirror) {
   TrainingData d;
   d.alignment = kChunkBytes;
   if (kind == "image-patches") {
     for (const auto& f : expand(paths)) {
-      append(d.bytes, image_patches(read_gray_image(f), f));
+      const GrayImage image = read_gray_image(f);
+      append(d.bytes, image_patches(image, f));
+      if (mirror) append(d.bytes, image_patches(mirrored(image), f));
       ++d.files;
     }
+  } else if (mirror) {
+    throw UserError("mirroring is for --data-kind image-patches, not '" + kind + "'");
   } else if (kind == "audio") {
     for (const auto& f : expand(paths)) {
       append(d.bytes, whole_chunks(read_audio_bytes(f).samples));

@@ -23,8 +23,12 @@ struct TrainingData {
   std::size_t files = 0;      // files read
 };
 
-// kind is "image-patches" or "audio". UserError for another kind, an unreadable or corrupt file,
-// a photo smaller than a patch, or an empty directory.
-TrainingData load_media_training_data(const std::string& kind, const std::vector<std::string>& paths);
+// kind is "image-patches" or "audio". With `mirror` (image-patches only), each photo's patches
+// are followed by those of its left-right mirror image: twice the patches, all of them photos
+// as a camera could have taken them (the standard augmentation for natural images; top-bottom
+// flips are not, skies being above). UserError for another kind, mirror with audio, an
+// unreadable or corrupt file, a photo smaller than a patch, or an empty directory.
+TrainingData load_media_training_data(const std::string& kind, const std::vector<std::string>& paths,
+                                      bool mirror = false);
 
 }  // namespace zgen

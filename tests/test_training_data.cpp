@@ -67,6 +67,36 @@ TEST_CASE("image-patches: every photo's whole patches, in order, windows at patc
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("image-patches with mirror: each photo's patches, then its mirror image's") {
+  const std::string png = kData + "/camera-crop-64x48.png", jpg = kData + "/nagasaki-boats-96x64.jpg";
+  const zgen::TrainingData plain = zgen::load_media_training_data("image-patches", {png, jpg});
+  const zgen::TrainingData d = zgen::load_media_training_data("image-patches", {png, jpg}, true);
+  CHECK(d.files == 2);
+  REQUIRE(d.bytes.size() == 2 * plain.bytes.size());
+  const std::ptrdiff_t T = static_cast<std::ptrdiff_t>(zgen::kChunkBytes), W = zgen::kPatchWidth;
+  // The camera crop is one patch wide: its mirror patch is its patch with every row reversed.
+  const auto patch = plain.bytes.begin(), mirror = d.bytes.begin() + T;
+  CHECK(std::equal(patch, patch + T, d.bytes.begin()));
+  for (int y = 0; y < zgen::kPatchHeight; ++y)
+    CHECK(std::equal(patch + y * W, patch + (y + 1) * W, std::make_reverse_iterator(mirror + (y + 1) * W)));
+  // The 96-wide JPEG's patches cover columns 0..63; its mirror's cover the original's 32..95, reversed.
+  const zgen::GrayImage boats = zgen::read_gray_image(jpg);
+  const auto mirror_boats = d.bytes.begin() + 4 * T;  // after the crop, its mirror and the JPEG's two patches
+  for (int y = 0; y < zgen::kPatchHeight; ++y) {
+    const auto row = boats.pixels.begin() + static_cast<std::ptrdiff_t>(y) * boats.width;
+    CHECK(std::equal(row + 32, row + 96, std::make_reverse_iterator(mirror_boats + (y + 1) * W)));
+  }
+  CHECK_THROWS_AS(zgen::load_media_training_data("audio", {kData + "/asterisk-to-extension.wav"}, true),
+                  zgen::UserError);
+  for (const char* flags : {"--augment flip", "--augment mirror --data-kind text"}) {
+    CAPTURE(flags);
+    const auto o = zgen::test::run_zgen(std::string("train ") + flags + " --data '" + png +
+                                        "' --config 200k --steps 1 --out /tmp/never.safetensors");
+    CHECK(o.exit_code == 2);
+    CHECK(zgen::test::count_lines(o.err) == 1);
+  }
+}
+
 TEST_CASE("audio: each recording's whole 2048-byte chunks") {
   const std::string wav = kData + "/asterisk-to-extension.wav";
   const zgen::TrainingData d = zgen::load_media_training_data("audio", {wav});

@@ -37,7 +37,7 @@ bool file_exists(const std::string& path) {
 
 int run_train(int argc, char** argv) {
   std::vector<std::string> data_paths;
-  std::string valid_path, config_name, out_path, resume_path, positions, data_kind;
+  std::string valid_path, config_name, out_path, resume_path, positions, data_kind, augment;
   int layers = 0, dim = 0, heads = 0, seq = 0;
   long long steps = 0, batch = 0, warmup = 0, threads = 0, eval_every = 0, checkpoint_every = 0, log_every = 0;
   long long valid_bytes = 0;
@@ -48,6 +48,8 @@ int run_train(int argc, char** argv) {
       ("data,d", po::value(&data_paths)->multitoken()->required(), "training files (concatenated); for images and audio, directories too")
       ("data-kind", po::value(&data_kind)->default_value("text"),
        "text; image-patches (photos as 64x32 grayscale patches, windows at patch starts); audio (8-bit samples in 2048-byte chunks)")
+      ("augment", po::value(&augment)->default_value("none"),
+       "none; mirror (image-patches: each photo also as its left-right mirror image, twice the patches; validation unchanged)")
       ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
@@ -75,8 +77,8 @@ int run_train(int argc, char** argv) {
       ("quiet,q", "only errors and the final summary");
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--valid FILE]\n"
-                     "                  [--config 200k|800k|3.2m] [--layers L --dim D\n"
+                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--augment mirror]\n"
+                     "                  [--valid FILE] [--config 200k|800k|3.2m] [--layers L --dim D\n"
                      "                  --heads H --seq T] [--steps N --batch B --lr LR ...] --out model.safetensors\n"
                      "                  [--resume model.safetensors] [--seed S] [--threads N]\n"
                      "Trains a decoder-only byte-level transformer (vocabulary 256, pre-LayerNorm, GELU MLP x4) with\n"
@@ -100,6 +102,9 @@ int run_train(int argc, char** argv) {
   require_range("grad-clip", grad_clip, 0.0, 1e6, "[0, 1e6]");
   if (positions != "sinusoidal" && positions != "learned")
     throw UserError("--positions must be sinusoidal or learned, not '" + positions + "'");
+  if (augment != "none" && augment != "mirror") throw UserError("--augment must be none or mirror, not '" + augment + "'");
+  if (augment == "mirror" && data_kind != "image-patches")
+    throw UserError("--augment mirror is for --data-kind image-patches, not '" + data_kind + "'");
   const bool quiet = vm.count("quiet") > 0;
   const bool seed_given = vm.count("seed") > 0;
   if (!seed_given) seed = fresh_seed();
@@ -164,7 +169,7 @@ int run_train(int argc, char** argv) {
   if (data_kind == "text") {
     data = read_inputs(data_paths);
   } else {
-    TrainingData media = load_media_training_data(data_kind, data_paths);
+    TrainingData media = load_media_training_data(data_kind, data_paths, augment == "mirror");
     data = std::move(media.bytes);
     alignment = media.alignment;
   }
@@ -259,6 +264,7 @@ int run_train(int argc, char** argv) {
     for (const auto& p : data_paths) files += (files.empty() ? "" : " ") + p;
     info["train.data"] = files;
     info["train.data_kind"] = data_kind;
+    if (augment != "none") info["train.augment"] = augment;
     if (!earlier_commands.empty()) info["train.earlier_commands"] = earlier_commands;
     if (!valid.empty()) info["train.valid"] = valid_path;
     if (std::isfinite(last_valid)) info["train.valid_bits_per_byte"] = std::to_string(last_valid);
