@@ -319,44 +319,40 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
                      int C, int OC) {
   const double work = static_cast<double>(N) * C * OC;
   const bool kernel = use_gemm_kernel<F>(N);
-  if (dinp) {
-    // The input gradient goes in pieces of rows fixed by the shape (Eigen chooses its blocking
-    // from a product's shape; the packed GEMM gives every row the same bits however the rows
-    // are split). Each piece also sums its rows of dout for the bias gradient while they are in
-    // cache, into its own row of `partial`; the pieces are then added in order, so that the
-    // sum does not depend on the thread count either.
-    CMapR<F> w(weight, OC, C);  // (OC,C)
-    const std::ptrdiff_t piece = kernel ? kKernelPieceRows : kEigenPieceRows;
-    std::vector<double> partial(dbias ? static_cast<std::size_t>((N + piece - 1) / piece) * OC : 0);  // (pieces,OC)
+  // The input gradient goes in pieces of rows fixed by the shape (Eigen chooses its blocking
+  // from a product's shape; the packed GEMM gives every row the same bits however the rows are
+  // split). Each piece also sums its rows of dout for the bias gradient while they are in cache,
+  // into its own row of `partial`; the rows are then added in order, so that the sum does not
+  // depend on the thread count either.
+  CMapR<F> w(weight, OC, C);  // (OC,C)
+  const std::ptrdiff_t piece = kernel ? kKernelPieceRows : kEigenPieceRows;
+  std::vector<double> partial(dbias ? static_cast<std::size_t>((N + piece - 1) / piece) * OC : 0);  // (pieces,OC)
+  if (dinp || dbias) {
     split_pieces(N, piece, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
-      bool done = false;
-      if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-        if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
-          kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C, OC,
-                        false);
-          done = true;
+      if (dinp) {
+        bool done = false;
+        if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+          if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
+            kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C, OC,
+                          false);
+            done = true;
+          }
         }
-      }
-      if (!done) {
-        MapR<F> dx(dinp + r0 * C, n, C);     // (n,C)
-        CMapR<F> dy(dout + r0 * OC, n, OC);  // (n,OC)
-        dx.noalias() = dy * w;
+        if (!done) {
+          MapR<F> dx(dinp + r0 * C, n, C);     // (n,C)
+          CMapR<F> dy(dout + r0 * OC, n, OC);  // (n,OC)
+          dx.noalias() = dy * w;
+        }
       }
       if (dbias) add_column_sums(partial.data() + r0 / piece * OC, dout + r0 * OC, OC, n, OC);
     });
-    if (dbias) {
-      for (int o = 0; o < OC; ++o) {
-        double sum = 0;
-        for (std::size_t q = 0; q < partial.size() / OC; ++q) sum += partial[q * OC + o];
-        dbias[o] += static_cast<F>(sum);
-      }
-      dbias = nullptr;  // done
-    }
   }
-  if (dbias) {  // without an input gradient: the sums in one pass
-    std::vector<double> sum(static_cast<std::size_t>(OC), 0.0);  // (OC)
-    add_column_sums(sum.data(), dout, OC, N, OC);
-    for (int o = 0; o < OC; ++o) dbias[o] += static_cast<F>(sum[o]);
+  if (dbias) {
+    for (int o = 0; o < OC; ++o) {
+      double sum = 0;
+      for (std::size_t q = 0; q < partial.size() / OC; ++q) sum += partial[q * OC + o];
+      dbias[o] += static_cast<F>(sum);
+    }
   }
   // The weight gradient sums over all N rows; splitting its OUTPUT rows instead keeps each sum
   // on one thread, in one order: for the packed GEMM one part per thread (each part re-reads all
@@ -416,18 +412,13 @@ bool use_kernels(int hs) {
   return false;
 }
 
-// The kernels' copies of a head's B (n,k), built once per head: Bᵀ as a panel for product_abt,
-// B in column strips for product_ab. Nothing for Eigen, which reads B in place.
-template <typename F>
-void prepare_panel(kernels::TransposedPanel& panel, const F* B, std::ptrdiff_t ldb, int n, int k) {
+// The kernels' copy of a head's B (n,k), built once per head: a TransposedPanel (Bᵀ, for
+// product_abt) or a StripPanel (B in column strips, for product_ab). Nothing for Eigen, which
+// reads B in place.
+template <typename F, typename Panel>
+void prepare_panel(Panel& panel, const F* B, std::ptrdiff_t ldb, int n, int k) {
   if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
     if (use_kernels<F>(k)) panel.assign(B, ldb, n, k);
-  }
-}
-template <typename F>
-void prepare_strips(kernels::StripPanel& strips, const F* B, std::ptrdiff_t ldb, int n, int k) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-    if (use_kernels<F>(k)) strips.assign(B, ldb, n, k);
   }
 }
 
@@ -492,7 +483,7 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
       const F* K = base + C + h * hs;                                  // (T,hs) row stride 3C
       const F* V = base + 2 * C + h * hs;                              // (T,hs) row stride 3C
       prepare_panel(Kt, K, C3, T, hs);
-      prepare_strips(Vs, V, C3, T, hs);
+      prepare_panel(Vs, V, C3, T, hs);
       for (int q0 = 0; q0 < T; q0 += q_block) {
         const int nq = std::min(q_block, T - q0), nk = q0 + nq;  // keys 0..nk−1 reach this tile
         const F* Q = base + q0 * C3 + h * hs;                     // (nq,hs) row stride 3C
@@ -551,9 +542,9 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       const F* dOall = dout + row0 * C + h * hs;
       prepare_panel(Kt, Kall, C3, T, hs);
       prepare_panel(Vt, Vall, C3, T, hs);
-      prepare_strips(Qs, Qall, C3, T, hs);
-      prepare_strips(Ks, Kall, C3, T, hs);
-      prepare_strips(dOs, dOall, C, T, hs);
+      prepare_panel(Qs, Qall, C3, T, hs);
+      prepare_panel(Ks, Kall, C3, T, hs);
+      prepare_panel(dOs, dOall, C, T, hs);
       StridedR<F>(dKall, T, hs, Eigen::OuterStride<>(C3)).setZero();
       StridedR<F>(dVall, T, hs, Eigen::OuterStride<>(C3)).setZero();
       D.noalias() = (CStridedR<F>(dOall, T, hs, Eigen::OuterStride<>(C)).array() *
