@@ -516,15 +516,22 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
   q_block = std::max(1, std::min(q_block, T));
 #pragma omp parallel if (static_cast<double>(B) * H * T * T * hs >= kGemmParallelMin)
   {
-    // The tile's keys go in blocks of kb (kAttentionKeyBlock by default), so that its
-    // probabilities and their gradient ((q_block, kb) each, 68 KB at 64 × 256) stay in L2
-    // through the five products and the elementwise passes instead of streaming (q_block, T)
-    // from L3 (512 KB each at T = 2048). Each sum keeps its order: dQ adds the blocks in order,
-    // 128 keys at a time inside as before when kb is a multiple of the kernels' 128; dK and dV
-    // add query tiles.
+    // Keys go in blocks of kb (kAttentionKeyBlock by default), the outer loop, and query tiles
+    // of q_block the inner one (FlashAttention-2's order): a key block's panels and its dK and
+    // dV sums (kb·hs floats each, 32 KB at 256 × 32) stay in L2 while the query tiles stream
+    // past, and a tile's probabilities and their gradient ((q_block, kb) each, 68 KB at 64 ×
+    // 256) stay there through its five products. With the queries outer, every tile streamed
+    // the head's keys and its dK and dV sums from L3: 7–10% slower (bench/bench_attention).
+    //
+    // A (query tile, key block) pair covers keys k0 .. min(k0 + kb, q0 + nq) − 1, the keys the
+    // tile's last query sees. Each sum keeps its order, and the order does not depend on which
+    // loop is outer: dQ adds the key blocks in order (128 keys at a time inside when kb is a
+    // multiple of the kernels' 128), dK and dV add the query tiles in order.
     const int kb = std::min((std::max(key_block, 1) + 15) / 16 * 16, T), ld = kernels::padded_stride(kb);
-    MatR<F> P(q_block, ld);   // (q_block, kb) recomputed probabilities of one block; row stride ld
+    MatR<F> P(q_block, ld);   // (q_block, kb) recomputed probabilities of one pair; row stride ld
     MatR<F> dS(q_block, ld);  // (q_block, kb) their gradient dP, then the scores' gradient × scale
+    MatR<F> dQ(T, hs);        // (T,hs) this head's dQ sums, contiguous; copied out at the end
+    MatR<F> dKb(kb, hs), dVb(kb, hs);          // (kb,hs) each: one key block's dK and dV sums
     Eigen::Matrix<F, Eigen::Dynamic, 1> D(T);  // (T) D_i = dO_i · O_i = Σ_j P_ij dP_ij
     kernels::TransposedPanel Kt, Vt;           // (hs,T) each: this head's Kᵀ and Vᵀ, for the kernels
     kernels::StripPanel Qs, Ks, dOs;           // (T,hs) each: this head's Q, K and dO in strips, for the kernels
@@ -545,20 +552,18 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       prepare_panel(Qs, Qall, C3, T, hs);
       prepare_panel(Ks, Kall, C3, T, hs);
       prepare_panel(dOs, dOall, C, T, hs);
-      StridedR<F>(dKall, T, hs, Eigen::OuterStride<>(C3)).setZero();
-      StridedR<F>(dVall, T, hs, Eigen::OuterStride<>(C3)).setZero();
       D.noalias() = (CStridedR<F>(dOall, T, hs, Eigen::OuterStride<>(C)).array() *
                      CStridedR<F>(Oall, T, hs, Eigen::OuterStride<>(C)).array())
                         .rowwise()
                         .sum()
                         .matrix();
-      for (int q0 = 0; q0 < T; q0 += q_block) {
-        const int nq = std::min(q_block, T - q0), nk = q0 + nq;
-        const F* Q = Qall + q0 * C3;  // (nq,hs)
-        const F* dO = dOall + q0 * C;  // (nq,hs)
-        F* dQ = dQall + q0 * C3;       // (nq,hs)
-        for (int k0 = 0; k0 < nk; k0 += kb) {
-          const int nb = std::min(kb, nk - k0);  // keys k0 .. k0 + nb − 1
+      for (int k0 = 0; k0 < T; k0 += kb) {
+        dKb.setZero();
+        dVb.setZero();
+        for (int q0 = k0 / q_block * q_block; q0 < T; q0 += q_block) {  // from the tile holding query k0
+          const int nq = std::min(q_block, T - q0), nb = std::min(kb, q0 + nq - k0);  // keys k0 .. k0 + nb − 1
+          const F* Q = Qall + q0 * C3;   // (nq,hs)
+          const F* dO = dOall + q0 * C;  // (nq,hs)
           product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nb, hs, k0);  // the forward's scores
           for (int r = 0; r < nq; ++r) {
             const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
@@ -576,11 +581,15 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
             for (int j = 0; j < nb; ++j) ds[j] = p[j] * (ds[j] - d) * scale;
           }
           // dQ (nq,hs) (+)= dS K[k0..], dK[k0..] (nb,hs) += dSᵀ Q, dV[k0..] (nb,hs) += Pᵀ dO
-          product_ab(dQ, C3, dS.data(), ld, false, Kall, C3, Ks, nq, nb, hs, k0 > 0, k0);
-          product_ab(dKall + k0 * C3, C3, dS.data(), ld, true, Qall, C3, Qs, nb, nq, hs, true, q0);
-          product_ab(dVall + k0 * C3, C3, P.data(), ld, true, dOall, C, dOs, nb, nq, hs, true, q0);
+          product_ab(dQ.data() + q0 * hs, hs, dS.data(), ld, false, Kall, C3, Ks, nq, nb, hs, k0 > 0, k0);
+          product_ab(dKb.data(), hs, dS.data(), ld, true, Qall, C3, Qs, nb, nq, hs, true, q0);
+          product_ab(dVb.data(), hs, P.data(), ld, true, dOall, C, dOs, nb, nq, hs, true, q0);
         }
+        const int nb = std::min(kb, T - k0);
+        StridedR<F>(dKall + k0 * C3, nb, hs, Eigen::OuterStride<>(C3)) = dKb.topRows(nb);
+        StridedR<F>(dVall + k0 * C3, nb, hs, Eigen::OuterStride<>(C3)) = dVb.topRows(nb);
       }
+      StridedR<F>(dQall, T, hs, Eigen::OuterStride<>(C3)) = dQ;
     }
   }
 }
