@@ -354,22 +354,32 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
       dbias[o] += static_cast<F>(sum);
     }
   }
-  // The weight gradient sums over all N rows; splitting its OUTPUT rows instead keeps each sum
-  // on one thread, in one order: for the packed GEMM one part per thread (each part re-reads all
-  // of inp), for Eigen pieces of 32 rows.
-  auto split = [&](std::ptrdiff_t n, std::ptrdiff_t piece, auto&& fn) {
-    if (kernel) split_rows(n, work, fn);
-    else split_pieces(n, piece, work, fn);
-  };
+  // The weight gradient sums over all N rows; splitting its OUTPUT instead keeps each sum on one
+  // thread, in one order. Eigen: pieces of 32 rows. The packed GEMM: one part per thread, across
+  // dweight's longer side. In rows (OC), each part reads all of inp; in columns (C), all of dout,
+  // and packs only its columns of inp. Where OC <= C (the attention and MLP projections), the
+  // column split ran 10–20% faster (one process, 2 threads, 16,384 rows); the bits are the same,
+  // since each element's sum runs over k in the same order wherever it sits.
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
-  split(OC, 32, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
-    if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
-      if (kernel) {  // dweight (n,C) += doutᵀ (n,N), read in place, · inp (N,C)
-        return kernels::gemm(dweight + o0 * C, C, dout + o0, 1, OC, inp, C, 1, nullptr, static_cast<int>(n), C,
-                             static_cast<int>(N), true);
+  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+    if (kernel) {
+      if (OC > C) {
+        return split_rows(OC, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
+          // dweight (n,C) += doutᵀ (n,N), read in place, · inp (N,C)
+          kernels::gemm(dweight + o0 * C, C, dout + o0, 1, OC, inp, C, 1, nullptr, static_cast<int>(n), C,
+                        static_cast<int>(N), true);
+        });
       }
+      return split_rows((C + 15) / 16, work, [&](std::ptrdiff_t p0, std::ptrdiff_t panels) {  // whole 16-column panels
+        const std::ptrdiff_t c0 = 16 * p0, n = std::min<std::ptrdiff_t>(16 * panels, C - c0);
+        // dweight (OC,n) += doutᵀ (OC,N), read in place, · inp (N,n)
+        kernels::gemm(dweight + c0, C, dout, 1, OC, inp + c0, C, 1, nullptr, OC, static_cast<int>(n),
+                      static_cast<int>(N), true);
+      });
     }
+  }
+  split_pieces(OC, 32, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
     MapR<F> dw(dweight + o0 * C, n, C);  // (n,C) rows o0.. of dweight
     dw.noalias() += dy.middleCols(o0, n).transpose() * x;
   });

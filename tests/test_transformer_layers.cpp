@@ -340,30 +340,36 @@ TEST_CASE("float and double linear layers agree through the packed GEMM, on ever
     for (int o = 0; o < OC; ++o) REQUIRE(dbf[o] == doctest::Approx(dbd[o]).epsilon(1e-6).scale(N));
   }
   // The split of rows across threads does not change a bit (600·131·270 multiply-adds: a team),
-  // in the products nor in the bias gradient's sums (four pieces of rows).
-  const int N = 600, C = 131, OC = 270;
-  const auto xd = random_vector(static_cast<std::size_t>(N) * C, rng);
-  const auto wd = random_vector(static_cast<std::size_t>(OC) * C, rng);
-  const auto dyd = random_vector(static_cast<std::size_t>(N) * OC, rng);
-  const std::vector<float> x(xd.begin(), xd.end()), w(wd.begin(), wd.end()), dy(dyd.begin(), dyd.end());
-  auto run = [&](int threads) {
-    omp_set_num_threads(threads);
-    std::vector<float> out(static_cast<std::size_t>(N) * OC), dx(x.size()), dw(w.size(), 0.0f), db(OC, 0.0f),
-        db_alone(OC, 0.0f);
-    matmul_forward(out.data(), x.data(), w.data(), static_cast<const float*>(nullptr), N, C, OC);
-    matmul_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), N, C, OC);
-    std::vector<float> dw_again(w.size(), 0.0f);  // the bias gradient without an input gradient
-    matmul_backward(static_cast<float*>(nullptr), dw_again.data(), db_alone.data(), dy.data(), x.data(), w.data(), N,
-                    C, OC);
-    CHECK(dw_again == dw);
-    for (int o = 0; o < OC; ++o) CHECK(db_alone[o] == doctest::Approx(db[o]).epsilon(1e-6).scale(N));
-    for (const auto* part : {&dx, &dw, &db}) out.insert(out.end(), part->begin(), part->end());
-    return out;
-  };
-  const int before = omp_get_max_threads();
-  const auto one = run(1), two = run(2);
-  omp_set_num_threads(before);
-  CHECK(one == two);
+  // in the products nor in the bias gradient's sums (four pieces of rows). The weight gradient
+  // splits its output across threads by rows where OC > C and by columns where OC <= C: both.
+  for (const Shape sh : {Shape{600, 131, 270}, Shape{600, 270, 131}}) {
+    const auto [N, C, OC] = sh;
+    CAPTURE(C);
+    CAPTURE(OC);
+    const auto xd = random_vector(static_cast<std::size_t>(N) * C, rng);
+    const auto wd = random_vector(static_cast<std::size_t>(OC) * C, rng);
+    const auto dyd = random_vector(static_cast<std::size_t>(N) * OC, rng);
+    const std::vector<float> x(xd.begin(), xd.end()), w(wd.begin(), wd.end()), dy(dyd.begin(), dyd.end());
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<float> out(static_cast<std::size_t>(N) * OC), dx(x.size()), dw(w.size(), 0.0f), db(OC, 0.0f),
+          db_alone(OC, 0.0f);
+      matmul_forward(out.data(), x.data(), w.data(), static_cast<const float*>(nullptr), N, C, OC);
+      matmul_backward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), w.data(), N, C, OC);
+      std::vector<float> dw_again(w.size(), 0.0f);  // the bias gradient without an input gradient
+      matmul_backward(static_cast<float*>(nullptr), dw_again.data(), db_alone.data(), dy.data(), x.data(), w.data(), N,
+                      C, OC);
+      CHECK(dw_again == dw);
+      for (int o = 0; o < OC; ++o) CHECK(db_alone[o] == doctest::Approx(db[o]).epsilon(1e-6).scale(N));
+      for (const auto* part : {&dx, &dw, &db}) out.insert(out.end(), part->begin(), part->end());
+      return out;
+    };
+    const int before = omp_get_max_threads();
+    const auto one = run(1), two = run(2), three = run(3);
+    omp_set_num_threads(before);
+    CHECK(one == two);
+    CHECK(one == three);
+  }
 }
 
 TEST_CASE("the AVX2 softmax exponentials match std::exp, lane by lane and in the tail, and sum what they wrote") {
