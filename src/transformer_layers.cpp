@@ -531,7 +531,8 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
     // dV sums (kb·hs floats each, 32 KB at 256 × 32) stay in L2 while the query tiles stream
     // past, and a tile's probabilities and their gradient ((q_block, kb) each, 68 KB at 64 ×
     // 256) stay there through its five products. With the queries outer, every tile streamed
-    // the head's keys and its dK and dV sums from L3: 7–10% slower (bench/bench_attention).
+    // the head's keys and its dK and dV sums from L3: 7–10% slower (one process, the two orders
+    // called in turn).
     //
     // A (query tile, key block) pair covers keys k0 .. min(k0 + kb, q0 + nq) − 1, the keys the
     // tile's last query sees. Each sum keeps its order, and the order does not depend on which

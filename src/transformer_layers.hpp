@@ -99,9 +99,12 @@ void gelu_backward(F* dinp,        // (N)
 //
 // Memory: no (B,H,T,T) map is kept. Forward keeps only lse = log Σ_j exp(s_tj) per (b,h,t);
 // backward recomputes each tile's probabilities from q, k and lse (exactly the forward's
-// values up to rounding), as FlashAttention does, but tiles only over queries: a tile is
-// q_block queries against all keys up to its last query, done with Eigen GEMMs. The work is
-// split over (b,h) pairs, which never write to the same place.
+// values up to rounding), as FlashAttention does. The forward tiles only over queries: a tile
+// is q_block queries against all keys up to its last query. The backward pairs each block of
+// key_block keys (outer loop) with the query tiles that see it (inner loop), and keeps per
+// thread a pair's probabilities and their gradient, the head's dQ sums (T,hs) and the key
+// block's dK and dV sums. Products run on the AVX2 kernels or Eigen. The work is split over
+// (b,h) pairs, which never write to the same place.
 template <typename F>
 void attention_forward(F* out,        // (B,T,C)
                        F* lse,        // (B,H,T)
