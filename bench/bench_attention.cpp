@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -26,18 +28,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-template <typename Fn>
-double median_seconds(int runs, Fn&& fn) {
-  std::vector<double> t;
-  for (int r = 0; r < runs; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(seconds_since(t0));
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
 }
 
 // One core's FMA rate with every operand in registers: 12 independent chains of 8-lane FMAs
@@ -108,11 +98,37 @@ int main(int argc, char** argv) {
 
   using zgen::tf::attention_backward;
   using zgen::tf::attention_forward;
-  attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H);  // warm: pages, panels
-  const double fwd = median_seconds(runs, [&] { attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H); });
-  attention_backward(dqkv.data(), dout.data(), qkv.data(), out.data(), lse.data(), B, T, C, H);
-  const double bwd = median_seconds(
-      runs, [&] { attention_backward(dqkv.data(), dout.data(), qkv.data(), out.data(), lse.data(), B, T, C, H); });
+  // Two variants, called in turn so that a busy neighbour slows both alike: the backward
+  // recomputing the probabilities (the baseline), and keeping them in half precision.
+  const bool keep = zgen::tf::attention_keeps_probs<float>(C / H);
+  std::vector<std::uint16_t> probs(keep ? static_cast<std::size_t>(B) * H * zgen::tf::attention_probs_per_head(T) : 0);
+  std::vector<float> dqkv_kept(dqkv.size());
+  auto forward = [&](std::uint16_t* p) { attention_forward(out.data(), lse.data(), p, qkv.data(), B, T, C, H); };
+  auto backward = [&](std::vector<float>& d, const std::uint16_t* p) {
+    attention_backward(d.data(), dout.data(), qkv.data(), out.data(), lse.data(), p, B, T, C, H);
+  };
+  forward(probs.data());  // warm: pages, panels
+  backward(dqkv, nullptr);
+  backward(dqkv_kept, probs.data());
+  std::vector<double> t[4];  // forward, forward keeping, backward, backward from kept
+  for (int r = 0; r < runs; ++r) {
+    auto time = [&](std::vector<double>& into, auto&& fn) {
+      const auto t0 = std::chrono::steady_clock::now();
+      fn();
+      into.push_back(seconds_since(t0));
+    };
+    time(t[0], [&] { forward(nullptr); });
+    time(t[2], [&] { backward(dqkv, nullptr); });
+    if (keep) {
+      time(t[1], [&] { forward(probs.data()); });
+      time(t[3], [&] { backward(dqkv_kept, probs.data()); });
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  const double fwd = median(t[0]), fwd_keep = median(t[1]), bwd = median(t[2]), bwd_kept = median(t[3]);
   const double peak = fma_peak_gflops(threads);
 
   const double fwd_flops = static_cast<double>(B) * H * 2 * 2.0 * (C / H) * (static_cast<double>(T) * (T + 1) / 2);
@@ -120,6 +136,21 @@ int main(int argc, char** argv) {
   std::printf("attention B=%d T=%d dim %d, %d heads, %d thread(s), median of %d\n", B, T, C, H, threads, runs);
   std::printf("forward   %8.2f ms  %6.1f GFLOP/s\n", fwd * 1e3, fwd_flops / fwd / 1e9);
   std::printf("backward  %8.2f ms  %6.1f GFLOP/s\n", bwd * 1e3, bwd_flops / bwd / 1e9);
+  if (keep) {
+    double worst = 0, scale = 0;  // the kept path's largest difference, against the largest gradient
+    for (std::size_t i = 0; i < dqkv.size(); ++i) {
+      worst = std::max(worst, static_cast<double>(std::abs(dqkv[i] - dqkv_kept[i])));
+      scale = std::max(scale, static_cast<double>(std::abs(dqkv[i])));
+    }
+    std::printf("keeping the probabilities in half precision (%.0f MB):\n",
+                static_cast<double>(probs.size()) * 2 / 1e6);
+    std::printf("forward   %8.2f ms  %6.1f GFLOP/s  %.2f× the time of the forward above\n", fwd_keep * 1e3,
+                fwd_flops / fwd_keep / 1e9, fwd_keep / fwd);
+    std::printf("backward  %8.2f ms  %6.1f GFLOP/s  %.2f× the time of the backward above\n", bwd_kept * 1e3,
+                bwd_flops / bwd_kept / 1e9, bwd_kept / bwd);
+    std::printf("both      %.2f× the time of the two recomputing; dqkv max |difference| %.2e (largest |dqkv| %.2e)\n",
+                (fwd_keep + bwd_kept) / (fwd + bwd), worst, scale);
+  }
   if (peak > 0)
     std::printf("FMA peak  %8s     %6.1f GFLOP/s (registers only, same run): forward %.2f×, backward %.2f× of it\n", "",
                 peak, fwd_flops / fwd / 1e9 / peak, bwd_flops / bwd / 1e9 / peak);

@@ -80,24 +80,33 @@ int main(int argc, char** argv) {
   std::printf("transformer %s: %s\n", config_name.c_str(), config.describe().c_str());
   std::printf("batch %d x %d, %d threads\n\n", B, T, threads);
 
-  // Training: one warm-up step (allocations), then `steps` timed.
-  sampler.next(inputs.data(), targets.data());
-  train_step(model, optimizer, inputs.data(), targets.data(), B, T, 1e-3, 1.0);
-  auto t0 = std::chrono::steady_clock::now();
-  for (int s = 0; s < steps; ++s) {
-    sampler.next(inputs.data(), targets.data());
-    train_step(model, optimizer, inputs.data(), targets.data(), B, T, 1e-3, 1.0);
+  // Training as `zgen train` runs it (attention's probabilities kept in half precision), and
+  // the baseline recomputing them in the backward: one warm-up step each (allocations), then
+  // `steps` timed steps each, taken in turn.
+  double train_s = 0, recompute_s = 0;
+  for (int s = -1; s < steps; ++s) {
+    for (const bool keep : {false, true}) {
+      model.keep_attention_probs(keep);
+      sampler.next(inputs.data(), targets.data());
+      const auto t0 = std::chrono::steady_clock::now();
+      train_step(model, optimizer, inputs.data(), targets.data(), B, T, 1e-3, 1.0);
+      if (s >= 0) (keep ? train_s : recompute_s) += seconds_since(t0) / steps;
+    }
   }
-  const double train_s = seconds_since(t0) / steps;
   const double train_tps = B * T / train_s;
   const double train_gflops = 3.0 * B * forward_flops(config, T) / train_s / 1e9;
   std::printf("training     %9.0f tokens/s  %6.1f GFLOP/s  (%.2f s/step; PyTorch quoted: 1,740 tokens/s)\n", train_tps,
               train_gflops, train_s);
+  std::printf("recomputing  %9.0f tokens/s  %6.1f GFLOP/s  (%.2f s/step: attention's probabilities recomputed in the\n"
+              "                                                backward, not kept; training is %.2fx this, same run)\n",
+              B * T / recompute_s, 3.0 * B * forward_flops(config, T) / recompute_s / 1e9, recompute_s,
+              recompute_s / train_s);
   std::printf("             activations %.0f MB, peak RSS so far %ld MB (PyTorch quoted: 4.7 GB)\n",
               model.activation_bytes() / 1e6, peak_rss_mb());
+  model.keep_attention_probs(false);
 
   // Full-sequence scoring: forward with targets (the loss), no backward.
-  t0 = std::chrono::steady_clock::now();
+  auto t0 = std::chrono::steady_clock::now();
   for (int s = 0; s < steps; ++s) {
     sampler.next(inputs.data(), targets.data());
     model.forward(inputs.data(), targets.data(), B, T);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <type_traits>
 
 namespace zgen::tf::kernels {
@@ -313,6 +314,48 @@ float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
   }
   return sum;
 }
+
+#if defined(__F16C__)
+void store_half(std::uint16_t* dst, const float* src, int n, int n_padded, float mul) {
+  assert(0 <= n && n <= n_padded && n_padded % 8 == 0 && reinterpret_cast<std::uintptr_t>(dst) % 16 == 0);
+  // Streaming stores: the values are read again only in the backward pass, after the rest of
+  // the network, so they bypass the caches (and the read a normal store makes of each line).
+  const __m256 vmul = _mm256_set1_ps(mul);
+  auto put = [&](int j, __m256 v) {
+    _mm_stream_si128(reinterpret_cast<__m128i*>(dst + j), _mm256_cvtps_ph(_mm256_mul_ps(v, vmul), _MM_FROUND_TO_NEAREST_INT));
+  };
+  int j = 0;
+  for (; j + 8 <= n; j += 8) put(j, _mm256_loadu_ps(src + j));
+  if (j < n) {  // the last values, padded with zeros
+    alignas(32) float tail[8] = {};
+    std::copy(src + j, src + n, tail);
+    put(j, _mm256_load_ps(tail));
+    j += 8;
+  }
+  for (; j < n_padded; j += 8) _mm_stream_si128(reinterpret_cast<__m128i*>(dst + j), _mm_setzero_si128());
+}
+
+void finish_half_stores() { _mm_sfence(); }
+
+void prefetch_half(const std::uint16_t* src, int n) {
+  const char* p = reinterpret_cast<const char*>(src);
+  for (int b = 0; b < 2 * n; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
+}
+
+void load_half(float* dst, const std::uint16_t* src, int n) {
+  assert(n >= 0);
+  int j = 0;
+  for (; j + 8 <= n; j += 8)
+    _mm256_storeu_ps(dst + j, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j))));
+  if (j < n) {
+    alignas(16) std::uint16_t half[8] = {};
+    std::copy(src + j, src + n, half);
+    alignas(32) float tail[8];
+    _mm256_store_ps(tail, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(half))));
+    std::copy(tail, tail + (n - j), dst + j);
+  }
+}
+#endif
 
 void decode_scores(float* s, const float* q, const float* K, std::ptrdiff_t ldk, int n, int k) {
   assert(k % 8 == 0 && n >= 0);

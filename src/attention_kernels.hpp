@@ -8,6 +8,7 @@
 // Each output element is summed in a fixed order that depends only on the shapes, so a product
 // gives the same bits whatever the thread count (each call runs on its calling thread).
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "src/cache_line_allocator.hpp"
@@ -18,6 +19,12 @@ namespace zgen::tf::kernels {
 inline constexpr bool kAvailable = true;
 #else
 inline constexpr bool kAvailable = false;
+#endif
+// Half-precision stores of attention's probabilities also need F16C's conversions.
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+inline constexpr bool kHalfAvailable = true;
+#else
+inline constexpr bool kHalfAvailable = false;
 #endif
 
 // A row stride for n floats: n rounded up to whole 64-byte lines, made an odd number of lines.
@@ -78,6 +85,17 @@ void gemm_ab(float* C, std::ptrdiff_t ldc,                                // (m,
 // lane sums, added in a fixed order, then the last n % 8). Cephes' expf as in the portable
 // version in transformer_layers.cpp, with its polynomial in fused multiply-adds.
 float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift);
+
+// Probabilities to and from IEEE half precision (round to nearest even): dst[j] = half(src[j] ·
+// mul) for j < n, then zeros up to n_padded (a multiple of 8; dst 16-byte aligned); and dst[j] = float(src[j]) for j < n. Only where
+// kHalfAvailable.
+void store_half(std::uint16_t* dst, const float* src, int n, int n_padded, float mul);
+void load_half(float* dst, const std::uint16_t* src, int n);
+// store_half's stores bypass the caches: each thread calls this after its last one, so that
+// they are visible to every thread past the next barrier.
+void finish_half_stores();
+// Asks for src[0..n)'s cache lines in L2 ahead of a load_half.
+void prefetch_half(const std::uint16_t* src, int n);
 
 // Incremental decoding, one query against n cached rows of one head (k = head size, k % 8 == 0):
 // s[j] = q · K[j] for j < n (K (n,k) with row stride ldk), summed per row in a fixed order.

@@ -474,8 +474,15 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
 }
 
 template <typename F>
-void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H, int q_block) {
+bool attention_keeps_probs(int hs) {
+  return kernels::kHalfAvailable && use_kernels<F>(hs);
+}
+
+template <typename F>
+void attention_forward(F* out, F* lse, std::uint16_t* probs, const F* qkv, int B, int T, int C, int H, int q_block) {
   const int hs = C / H;
+  if (!attention_keeps_probs<F>(hs)) probs = nullptr;
+  const std::ptrdiff_t per_head = attention_probs_per_head(T);
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C);
   const F scale = F(1) / std::sqrt(static_cast<F>(hs));
   q_block = std::max(1, std::min(q_block, T));
@@ -504,6 +511,11 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
           const F m = Eigen::Map<const ArrX<F>>(row, len).maxCoeff() * scale;
           const F sum = exp_scaled_sum(row, len, scale, m);  // row ← exp(row·scale − m)
           inv_sum(r) = F(1) / sum;
+          if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
+            if (probs)
+              kernels::store_half(probs + bh * per_head + attention_prob_row(i), row, len, (len + 15) / 16 * 16,
+                                  inv_sum(r));
+          }
           std::fill(row + len, row + nk, F(0));
           lse[static_cast<std::ptrdiff_t>(bh) * T + i] = m + std::log(sum);
         }
@@ -514,13 +526,18 @@ void attention_forward(F* out, F* lse, const F* qkv, int B, int T, int C, int H,
           for (int d = 0; d < hs; ++d) O[r * C + d] *= inv_sum(r);
       }
     }
+    if constexpr (kernels::kHalfAvailable) {
+      if (probs) kernels::finish_half_stores();
+    }
   }
 }
 
 template <typename F>
-void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, const F* lse, int B, int T, int C, int H,
-                        int q_block, int key_block) {
+void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, const F* lse, const std::uint16_t* probs,
+                        int B, int T, int C, int H, int q_block, int key_block) {
   const int hs = C / H;
+  if (!attention_keeps_probs<F>(hs)) probs = nullptr;
+  const std::ptrdiff_t per_head = attention_probs_per_head(T);
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C);
   const F scale = F(1) / std::sqrt(static_cast<F>(hs));
   q_block = std::max(1, std::min(q_block, T));
@@ -575,12 +592,26 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
           const int nq = std::min(q_block, T - q0), nb = std::min(kb, q0 + nq - k0);  // keys k0 .. k0 + nb − 1
           const F* Q = Qall + q0 * C3;   // (nq,hs)
           const F* dO = dOall + q0 * C;  // (nq,hs)
-          product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nb, hs, k0);  // the forward's scores
-          for (int r = 0; r < nq; ++r) {
-            const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
-            F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
-            exp_scaled_sum(row, live, scale, lse_bh[i]);  // the forward's probabilities, recomputed
-            std::fill(row + live, row + nb, F(0));
+          if (probs) {  // the forward's probabilities, kept
+            if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
+              for (int r = 0; r < nq; ++r) {
+                const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
+                F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
+                kernels::load_half(row, probs + bh * per_head + attention_prob_row(i) + k0, live);
+                std::fill(row + live, row + nb, F(0));
+                if (const int next = i + q_block; next < T)  // the same row of the next tile, same keys
+                  kernels::prefetch_half(probs + bh * per_head + attention_prob_row(next) + k0,
+                                         std::min(next + 1 - k0, kb));
+              }
+            }
+          } else {
+            product_abt(P.data(), ld, Q, C3, Kall, C3, Kt, nq, nb, hs, k0);  // the forward's scores
+            for (int r = 0; r < nq; ++r) {
+              const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
+              F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
+              exp_scaled_sum(row, live, scale, lse_bh[i]);  // the forward's probabilities, recomputed
+              std::fill(row + live, row + nb, F(0));
+            }
           }
           product_abt(dS.data(), ld, dO, C, Vall, C3, Vt, nq, nb, hs, k0);  // dP (nq,nb) = dO Vᵀ
           // dS_ij = P_ij (dP_ij − D_i), times the scores' scale for the two products below;
@@ -699,8 +730,10 @@ void log_softmax(double* out, const F* logits, int V) {
   template void matmul_backward<F>(F*, F*, F*, const F*, const F*, const F*, std::ptrdiff_t, int, int);    \
   template void gelu_forward<F>(F*, const F*, std::ptrdiff_t);                                             \
   template void gelu_backward<F>(F*, const F*, const F*, std::ptrdiff_t);                                  \
-  template void attention_forward<F>(F*, F*, const F*, int, int, int, int, int);                          \
-  template void attention_backward<F>(F*, const F*, const F*, const F*, const F*, int, int, int, int, int, int); \
+  template bool attention_keeps_probs<F>(int);                                                          \
+  template void attention_forward<F>(F*, F*, std::uint16_t*, const F*, int, int, int, int, int);            \
+  template void attention_backward<F>(F*, const F*, const F*, const F*, const F*, const std::uint16_t*, int, int, \
+                                      int, int, int, int);                                                  \
   template void attention_decode<F>(F*, const F*, const F*, const F*, std::ptrdiff_t, std::ptrdiff_t, int,  \
                                      int, int);                                                            \
   template double crossentropy_forward<F>(F*, F*, const F*, const std::uint8_t*, std::ptrdiff_t, int);     \

@@ -220,15 +220,15 @@ TEST_CASE("attention: matches the naive reference for every tile size, and its g
     CAPTURE(q_block);
     CAPTURE(key_block);
     std::vector<double> out(B * T * C), lse(B * H * T);
-    attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H, q_block);
+    attention_forward(out.data(), lse.data(), nullptr, qkv.data(), B, T, C, H, q_block);
     for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == doctest::Approx(ref[i]).epsilon(1e-12));
     auto loss = [&] {
-      attention_forward(out.data(), lse.data(), qkv.data(), B, T, C, H, q_block);
+      attention_forward(out.data(), lse.data(), nullptr, qkv.data(), B, T, C, H, q_block);
       return dot(out, R);
     };
     loss();
     std::vector<double> dqkv(B * T * 3 * C);
-    attention_backward(dqkv.data(), R.data(), qkv.data(), out.data(), lse.data(), B, T, C, H, q_block, key_block);
+    attention_backward(dqkv.data(), R.data(), qkv.data(), out.data(), lse.data(), nullptr, B, T, C, H, q_block, key_block);
     check_gradient("attention dqkv", qkv, dqkv, loss);
   }
 }
@@ -238,7 +238,7 @@ TEST_CASE("attention: one query against cached keys equals the full pass's last 
   const int T = 9, C = 12, H = 3;
   auto qkv = random_vector(T * 3 * C, rng);
   std::vector<double> out(T * C), lse(H * T);
-  attention_forward(out.data(), lse.data(), qkv.data(), 1, T, C, H, 4);
+  attention_forward(out.data(), lse.data(), nullptr, qkv.data(), 1, T, C, H, 4);
   for (int n = 1; n <= T; ++n) {
     std::vector<double> row(C);
     attention_decode(row.data(), qkv.data() + (n - 1) * 3 * C, qkv.data() + C, qkv.data() + 2 * C, 3 * C, C / H, n,
@@ -287,17 +287,42 @@ TEST_CASE("float and double attention agree, forward and backward, for head size
     std::vector<float> qkvf(qkvd.begin(), qkvd.end()), doutf(doutd.begin(), doutd.end());
     std::vector<double> outd(doutd.size()), lsed(static_cast<std::size_t>(B) * H * T), dqkvd(qkvd.size());
     std::vector<float> outf(doutd.size()), lsef(lsed.size()), dqkvf(qkvd.size());
-    attention_forward(outd.data(), lsed.data(), qkvd.data(), B, T, C, H);
-    attention_forward(outf.data(), lsef.data(), qkvf.data(), B, T, C, H);
+    attention_forward(outd.data(), lsed.data(), nullptr, qkvd.data(), B, T, C, H);
+    attention_forward(outf.data(), lsef.data(), nullptr, qkvf.data(), B, T, C, H);
     for (std::size_t i = 0; i < outd.size(); ++i) REQUIRE(outf[i] == doctest::Approx(outd[i]).epsilon(1e-5).scale(1));
     for (std::size_t i = 0; i < lsed.size(); ++i) REQUIRE(lsef[i] == doctest::Approx(lsed[i]).epsilon(1e-5).scale(1));
-    attention_backward(dqkvd.data(), doutd.data(), qkvd.data(), outd.data(), lsed.data(), B, T, C, H);
+    attention_backward(dqkvd.data(), doutd.data(), qkvd.data(), outd.data(), lsed.data(), nullptr, B, T, C, H);
     for (const int key_block : {kAttentionKeyBlock, 48}) {  // 48: blocks that split the kernels' 128
       CAPTURE(key_block);
-      attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), B, T, C, H,
+      attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outf.data(), lsef.data(), nullptr, B, T, C, H,
                          kAttentionQueryBlock, key_block);
       for (std::size_t i = 0; i < dqkvd.size(); ++i)
         REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(1e-4).scale(1));
+    }
+    // Training's path: the forward keeps the probabilities in half precision (same output, same
+    // bits), the backward reads them. Tolerance: each probability is rounded to 11 bits
+    // (relative error up to 2⁻¹²), which moved a gradient by up to 2.6e-4 here (scores of size
+    // 1 to 5 give probabilities near 1); 2e-3 is 8 times that, and a row or a block out of
+    // place is O(1).
+    if (attention_keeps_probs<float>(C / H)) {
+      std::vector<std::uint16_t> probs(static_cast<std::size_t>(B) * H * attention_probs_per_head(T));
+      std::vector<float> outk(outf.size()), lsek(lsef.size());
+      for (const int q_block : {kAttentionQueryBlock, 5}) {
+        CAPTURE(q_block);
+        attention_forward(outk.data(), lsek.data(), probs.data(), qkvf.data(), B, T, C, H, q_block);
+        std::vector<float> outq(outf.size()), lseq(lsef.size());  // the same tiles, not keeping
+        attention_forward(outq.data(), lseq.data(), nullptr, qkvf.data(), B, T, C, H, q_block);
+        REQUIRE(outk == outq);
+        REQUIRE(lsek == lseq);
+        for (const int key_block : {kAttentionKeyBlock, 48}) {
+          CAPTURE(key_block);
+          std::fill(dqkvf.begin(), dqkvf.end(), 0.0f);
+          attention_backward(dqkvf.data(), doutf.data(), qkvf.data(), outk.data(), lsek.data(), probs.data(), B, T, C,
+                             H, q_block, key_block);
+          for (std::size_t i = 0; i < dqkvd.size(); ++i)
+            REQUIRE(dqkvf[i] == doctest::Approx(dqkvd[i]).epsilon(2e-3).scale(1));
+        }
+      }
     }
   }
 }

@@ -13,6 +13,7 @@
 #include <set>
 #include <vector>
 
+#include "src/transformer_layers.hpp"
 #include "src/transformer_model.hpp"
 
 using namespace zgen;
@@ -166,6 +167,37 @@ TEST_CASE("the float model equals the double model up to float rounding") {
   }
   CAPTURE(max_grad);
   CHECK(max_diff <= 1e-4 * max_grad);
+}
+
+TEST_CASE("keeping attention's probabilities: the same loss, the gradients within half precision") {
+  auto config = tiny(false, false);
+  config.seq = 80;  // more than one query tile (64) and five 16-row groups of the kept rows
+  Transformer<float> m(config);
+  if (!attention_keeps_probs<float>(config.dim / config.heads)) {
+    MESSAGE("this build cannot keep attention's probabilities (no F16C kernels): nothing to compare");
+    return;
+  }
+  randomise(m, 21, 0.2);
+  const int B = 3, T = 80;
+  const auto inputs = random_bytes(B * T, 10), targets = random_bytes(B * T, 11);
+  std::vector<std::vector<float>> grads;
+  std::vector<double> losses;
+  for (const bool keep : {false, true}) {
+    m.keep_attention_probs(keep);
+    m.zero_grad();
+    losses.push_back(m.forward(inputs.data(), targets.data(), B, T));
+    m.backward();
+    grads.emplace_back(m.gradients().begin(), m.gradients().end());
+  }
+  CHECK(losses[1] == losses[0]);  // the forward computes the same; it only also stores
+  double max_diff = 0, max_grad = 0;
+  for (std::size_t i = 0; i < grads[0].size(); ++i) {
+    max_diff = std::max(max_diff, static_cast<double>(std::abs(grads[1][i] - grads[0][i])));
+    max_grad = std::max(max_grad, static_cast<double>(std::abs(grads[0][i])));
+  }
+  CAPTURE(max_grad);
+  CHECK(max_diff > 0);                   // the backward did read the kept values
+  CHECK(max_diff <= 2e-3 * max_grad);    // half precision's rounding, not a misplaced row
 }
 
 TEST_CASE("sequences in a batch do not see each other, and no position sees the future") {
