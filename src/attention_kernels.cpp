@@ -33,16 +33,15 @@ void for_row_tiles(int m, Tile&& tile) {
   }
 }
 
-// S[r][0..16) = Σ_d A[r][d] · Bt[d][0..16) for r < R: 2R accumulators, 2 loads and R broadcasts
-// per d (R = 6 fills 15 of AVX2's 16 registers).
+// S[r][0..16) = Σ_d A[r][d] · Bt[d][0..16) for r < R, Bt one (k,16) panel: 2R accumulators,
+// 2 loads and R broadcasts per d (R = 6 fills 15 of AVX2's 16 registers).
 template <int R>
-inline void abt_tile(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt,
-                     std::ptrdiff_t ldbt, int k) {
+inline void abt_tile(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt, int k) {
   __m256 acc[R][2];
   for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
 #pragma GCC unroll 4  // as in gemm_kernels.cpp: the loop's own instructions slow a rolled loop
   for (int d = 0; d < k; ++d) {
-    const __m256 b0 = _mm256_loadu_ps(Bt + d * ldbt), b1 = _mm256_loadu_ps(Bt + d * ldbt + 8);
+    const __m256 b0 = _mm256_loadu_ps(Bt + d * 16), b1 = _mm256_loadu_ps(Bt + d * 16 + 8);
     for (int r = 0; r < R; ++r) {
       const __m256 a = _mm256_broadcast_ss(A + r * lda + d);
       acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
@@ -55,15 +54,17 @@ inline void abt_tile(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_
   }
 }
 
+// Columns j_begin .. j_end − 1 (multiples of 16) of R rows of S, from the panels at Bt.
 template <int R>
-void abt_rows(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt, std::ptrdiff_t ldbt,
-              int j_begin, int j_end, int n, int k) {
+void abt_rows(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* Bt, int j_begin,
+              int j_end, int n, int k) {
   for (int j0 = j_begin; j0 < j_end; j0 += 16) {
+    const float* panel = Bt + static_cast<std::ptrdiff_t>(j0) * k;  // (k,16)
     if (j0 + 16 <= n) {
-      abt_tile<R>(S + j0, lds, A, lda, Bt + j0, ldbt, k);
+      abt_tile<R>(S + j0, lds, A, lda, panel, k);
     } else {  // the last, partial 16 columns: through a scratch tile (S may end at column n)
       alignas(32) float tile[R * 16];
-      abt_tile<R>(tile, 16, A, lda, Bt + j0, ldbt, k);
+      abt_tile<R>(tile, 16, A, lda, panel, k);
       for (int r = 0; r < R; ++r) std::copy(tile + r * 16, tile + r * 16 + (n - j0), S + r * lds + j0);
     }
   }
@@ -116,16 +117,17 @@ void TransposedPanel::assign(const float* B, std::ptrdiff_t ldb, int n, int k) {
   assert(n >= 0 && k >= 1);
   n_ = n;
   k_ = k;
-  stride_ = padded_stride(n);  // an odd number of cache lines a row
-  data_.resize(static_cast<std::size_t>(k) * stride_);
+  const int n16 = (n + 15) / 16 * 16;
+  data_.assign(static_cast<std::size_t>(k) * n16, 0.0f);  // columns n .. n16 − 1 stay zero
   float* out = data_.data();
   const int n8 = k % 8 == 0 ? n / 8 * 8 : 0;  // whole 8 × 8 blocks, transposed in registers
-  for (int j = 0; j < n8; j += 8)
-    for (int d = 0; d < k; d += 8) transpose8x8(out + d * stride_ + j, stride_, B + j * ldb + d, ldb);
-  for (int d = 0; d < k; ++d) {
-    float* row = out + d * stride_;
-    for (int j = n8; j < n; ++j) row[j] = B[j * ldb + d];
-    std::fill(row + n, row + stride_, 0.0f);
+  for (int j = 0; j < n8; j += 8) {
+    float* panel = out + static_cast<std::ptrdiff_t>(j / 16) * k * 16 + j % 16;  // (k,16), row stride 16
+    for (int d = 0; d < k; d += 8) transpose8x8(panel + d * 16, 16, B + j * ldb + d, ldb);
+  }
+  for (int j = n8; j < n; ++j) {
+    float* panel = out + static_cast<std::ptrdiff_t>(j / 16) * k * 16 + j % 16;
+    for (int d = 0; d < k; ++d) panel[d * 16] = B[j * ldb + d];
   }
 }
 
@@ -133,12 +135,12 @@ void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, 
               int n, int col0) {
   assert(m >= 0 && n >= 0 && col0 >= 0 && col0 % 16 == 0 && col0 + n <= Bt.rows());
   const int k = Bt.depth(), n16 = (n + 15) / 16 * 16;
-  const float* P = Bt.data() + col0;  // columns past col0 + n are B's later rows or zeros: read, never stored
-  const std::ptrdiff_t ldp = Bt.stride();
+  // Panels from col0 on; columns past col0 + n are B's later rows or zeros: read, never stored.
+  const float* P = Bt.data() + static_cast<std::ptrdiff_t>(col0) * k;
   for (int jb = 0; jb < n16; jb += kBlock) {
     const int je = std::min(n16, jb + kBlock);
     for_row_tiles(m, [&](int i, auto rows) {
-      abt_rows<decltype(rows)::value>(S + i * lds, lds, A + i * lda, lda, P, ldp, jb, je, n, k);
+      abt_rows<decltype(rows)::value>(S + i * lds, lds, A + i * lda, lda, P, jb, je, n, k);
     });
   }
 }

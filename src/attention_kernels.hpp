@@ -35,20 +35,19 @@ inline int padded_stride(int n) {
   return ld / 16 % 2 == 0 ? ld + 16 : ld;
 }
 
-// Bᵀ for gemm_abt, as a (k, n16) panel whose columns are padded with zeros to a multiple of
-// 16 so that every tile reads whole vectors (rows a little longer still, see stride()). Built once per head: every query tile of the head
-// reuses a prefix of it.
+// Bᵀ for gemm_abt, in panels of 16 columns (B's rows), each panel (k,16) contiguous: Bᵀ(d, j)
+// at [(j/16)·16k + 16d + j%16], so that a tile reads one contiguous 2 KB block (k = 32) instead
+// of k rows of a long panel. Columns past n up to a multiple of 16 are zeros. Built once per
+// head: every query tile of the head reuses a prefix of it.
 class TransposedPanel {
  public:
   void assign(const float* B, std::ptrdiff_t ldb, int n, int k);  // B (n,k)
   const float* data() const { return data_.data(); }
-  std::ptrdiff_t stride() const { return stride_; }  // n16, or n16 + 16: an odd number of cache lines
-  int rows() const { return n_; }                    // n: B's rows available
-  int depth() const { return k_; }                   // k
+  int rows() const { return n_; }   // n: B's rows available
+  int depth() const { return k_; }  // k
 
  private:
-  std::vector<float, CacheLineAllocator<float>> data_;  // (k, n16)
-  std::ptrdiff_t stride_ = 0;
+  std::vector<float, CacheLineAllocator<float>> data_;  // (n16/16, k, 16)
   int n_ = 0, k_ = 0;
 };
 
