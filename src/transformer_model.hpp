@@ -119,7 +119,7 @@ class Transformer {
     F* ln1_rstd = nullptr;   // (L,B,T)
     F* qkv = nullptr;        // (L,B,T,3C)
     F* atty = nullptr;       // (L,B,T,C)  attention output before its projection
-    F* att_lse = nullptr;    // (L,B,H,T)  softmax log-normalisers (no (T,T) maps are kept)
+    F* att_lse = nullptr;    // (L,B,H,T)  softmax log-normalisers (the probabilities, when kept: probs_buf_)
     F* residual2 = nullptr;  // (L,B,T,C)  residual after the attention branch
     F* ln2 = nullptr;        // (L,B,T,C)
     F* ln2_mean = nullptr;   // (L,B,T)
