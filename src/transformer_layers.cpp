@@ -196,18 +196,30 @@ void encoder_backward(F* dwte, F* dpos, const F* dout, const std::uint8_t* token
 // ---------------------------------------------------------------------------------------------
 // LayerNorm
 
+// Σ_{i<n} term(i) in a fixed order: eight partial sums, term i into sum i % 8, then the eight
+// added pairwise. The compiler keeps a plain loop's float sum as one chain of dependent adds
+// (it may not reorder them); the eight sums are independent, so it vectorises them, and the
+// order, hence the bits, do not depend on the instruction set or on where the data lie (Eigen's
+// sum() starts its vectors at the first aligned element, which would).
+template <typename Term>
+auto lane_sum(int n, Term&& term) {
+  decltype(term(0)) acc[8] = {};
+  int i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += term(i + l);
+  for (int l = 0; i < n; ++i, ++l) acc[l] += term(i);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 template <typename F>
 void layernorm_forward(F* out, F* mean, F* rstd, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N,
                        int C) {
 #pragma omp parallel for schedule(static) if (N * C > kParallelMin)
   for (std::ptrdiff_t n = 0; n < N; ++n) {
     const F* x = inp + n * C;  // (C)
-    F m = 0;
-    for (int i = 0; i < C; ++i) m += x[i];
-    m /= static_cast<F>(C);
-    F v = 0;  // two passes: the variance of centred values, stable for large means
-    for (int i = 0; i < C; ++i) v += (x[i] - m) * (x[i] - m);
-    v /= static_cast<F>(C);
+    const F m = lane_sum(C, [&](int i) { return x[i]; }) / static_cast<F>(C);
+    // Two passes: the variance of centred values, stable for large means.
+    const F v = lane_sum(C, [&](int i) { return (x[i] - m) * (x[i] - m); }) / static_cast<F>(C);
     const F s = F(1) / std::sqrt(v + static_cast<F>(kLayerNormEps));
     F* o = out + n * C;  // (C)
     for (int i = 0; i < C; ++i) o[i] = (x[i] - m) * s * weight[i] + bias[i];
@@ -227,28 +239,27 @@ void layernorm_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* i
   {
     F* pw = partial.data() + static_cast<std::size_t>(omp_get_thread_num()) * 2 * C;  // (C)
     F* pb = pw + C;                                                                    // (C)
+    std::vector<F> row(2 * static_cast<std::size_t>(C));
+    F* norm = row.data();   // (C) this row's normalised input
+    F* dnorm = norm + C;    // (C) weight·dy
 #pragma omp for schedule(static)
     for (std::ptrdiff_t n = 0; n < N; ++n) {
       const F* x = inp + n * C;    // (C)
       const F* dy = dout + n * C;  // (C)
       F* dx = dinp + n * C;        // (C)
       const F m = mean[n], s = rstd[n];
-      // dnorm = weight·dy; dx = s·(dnorm − mean(dnorm) − norm·mean(dnorm·norm))
-      F dnorm_mean = 0, dnorm_norm_mean = 0;
+      // dx = s·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)). The row's two vectors first, so
+      // that every loop below is a plain one over arrays, which the compiler vectorises.
       for (int i = 0; i < C; ++i) {
-        const F norm = (x[i] - m) * s;
-        const F dnorm = weight[i] * dy[i];
-        dnorm_mean += dnorm;
-        dnorm_norm_mean += dnorm * norm;
+        norm[i] = (x[i] - m) * s;
+        dnorm[i] = weight[i] * dy[i];
       }
-      dnorm_mean /= static_cast<F>(C);
-      dnorm_norm_mean /= static_cast<F>(C);
+      const F dnorm_mean = lane_sum(C, [&](int i) { return dnorm[i]; }) / static_cast<F>(C);
+      const F dnorm_norm_mean = lane_sum(C, [&](int i) { return dnorm[i] * norm[i]; }) / static_cast<F>(C);
       for (int i = 0; i < C; ++i) {
-        const F norm = (x[i] - m) * s;
-        const F dnorm = weight[i] * dy[i];
         pb[i] += dy[i];
-        pw[i] += norm * dy[i];
-        dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * s;
+        pw[i] += norm[i] * dy[i];
+        dx[i] += (dnorm[i] - dnorm_mean - norm[i] * dnorm_norm_mean) * s;
       }
     }
   }
