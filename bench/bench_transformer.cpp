@@ -1,12 +1,14 @@
-// Transformer speed on this CPU: training tokens/s, full-sequence scoring tokens/s, incremental
-// generation tokens/s with the KV cache, achieved GFLOP/s and peak resident memory.
+// Transformer speed on this CPU: training tokens/s (as `zgen train` runs it, attention's
+// probabilities kept in half precision for the backward, and beside it, in the same run, the
+// baseline that recomputes them), full-sequence scoring tokens/s, incremental generation
+// tokens/s with the KV cache, achieved GFLOP/s and peak resident memory.
 //
 //   bench_transformer [--config 800k] [--batch 8] [--seq 2048] [--steps 3] [--threads 2] [--generate 512]
 //
 // GFLOP/s counts the model's algorithmic FLOPs (the usual MFU convention): per token, 2 per
 // weight of every matrix product (embedding lookups excluded) plus causal attention's
 // 2·2·C·(t+1) at position t, times 3 for a training step (forward + backward), without the
-// attention recomputation our backward does. Reference figures measured by the author
+// attention recomputation of the baseline's backward. Reference figures measured by the author
 // for PyTorch on this machine kind (800K, batch 8×2048, 2 threads): training ≈1,740 tokens/s,
 // scoring ≈4,480 tokens/s, KV-cache generation ≈1,140 tokens/s; fp32 GEMM limit ≈230–270
 // GFLOP/s. The PyTorch run itself is for a later bench script; these are only quoted.

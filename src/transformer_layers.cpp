@@ -586,7 +586,7 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       F *dQall = dbase + h * hs, *dKall = dbase + C + h * hs, *dVall = dbase + 2 * C + h * hs;
       const F* Oall = out + row0 * C + h * hs;
       const F* dOall = dout + row0 * C + h * hs;
-      prepare_panel(Kt, Kall, C3, T, hs);
+      if (!probs) prepare_panel(Kt, Kall, C3, T, hs);  // for the scores, recomputed
       prepare_panel(Vt, Vall, C3, T, hs);
       prepare_panel(Qs, Qall, C3, T, hs);
       prepare_panel(Ks, Kall, C3, T, hs);
