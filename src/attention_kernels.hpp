@@ -28,8 +28,8 @@ inline constexpr bool kHalfAvailable = false;
 #endif
 
 // A row stride for n floats: n rounded up to whole 64-byte lines, made an odd number of lines.
-// At T = 2048 an unpadded row is 8 KB, so the rows that one tile walks down (a Kᵀ panel's, or a
-// column of a score tile) would all fall into the same L1 set, which holds 8 of them.
+// At T = 2048 an unpadded row is 8 KB, so the rows that one tile walks down (a column of a
+// score tile) would all fall into the same L1 set, which holds 8 of them.
 inline int padded_stride(int n) {
   const int ld = (n + 15) / 16 * 16;
   return ld / 16 % 2 == 0 ? ld + 16 : ld;
@@ -85,9 +85,9 @@ void gemm_ab(float* C, std::ptrdiff_t ldc,                                // (m,
 // version in transformer_layers.cpp, with its polynomial in fused multiply-adds.
 float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift);
 
-// Probabilities to and from IEEE half precision (round to nearest even): dst[j] = half(src[j] ·
-// mul) for j < n, then zeros up to n_padded (a multiple of 8; dst 16-byte aligned); and dst[j] = float(src[j]) for j < n. Only where
-// kHalfAvailable.
+// Probabilities to and from IEEE half precision (round to nearest even): store_half writes
+// dst[j] = half(src[j] · mul) for j < n, then zeros up to n_padded (a multiple of 8; dst 16-byte
+// aligned); load_half writes dst[j] = float(src[j]) for j < n. Only where kHalfAvailable.
 void store_half(std::uint16_t* dst, const float* src, int n, int n_padded, float mul);
 void load_half(float* dst, const std::uint16_t* src, int n);
 // store_half's stores bypass the caches: each thread calls this after its last one, so that

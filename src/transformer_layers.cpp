@@ -510,6 +510,7 @@ void attention_forward(F* out, F* lse, std::uint16_t* probs, const F* qkv, int B
       const F* base = qkv + static_cast<std::ptrdiff_t>(b) * T * C3;  // (T,3C) this sequence
       const F* K = base + C + h * hs;                                  // (T,hs) row stride 3C
       const F* V = base + 2 * C + h * hs;                              // (T,hs) row stride 3C
+      std::uint16_t* probs_bh = probs ? probs + bh * per_head : nullptr;  // this head's kept rows, or null
       prepare_panel(Kt, K, C3, T, hs);
       prepare_panel(Vs, V, C3, T, hs);
       for (int q0 = 0; q0 < T; q0 += q_block) {
@@ -523,9 +524,8 @@ void attention_forward(F* out, F* lse, std::uint16_t* probs, const F* qkv, int B
           const F sum = exp_scaled_sum(row, len, scale, m);  // row ← exp(row·scale − m)
           inv_sum(r) = F(1) / sum;
           if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
-            if (probs)
-              kernels::store_half(probs + bh * per_head + attention_prob_row(i), row, len, (len + 15) / 16 * 16,
-                                  inv_sum(r));
+            if (probs_bh)
+              kernels::store_half(probs_bh + attention_prob_row(i), row, len, (len + 15) / 16 * 16, inv_sum(r));
           }
           std::fill(row + len, row + nk, F(0));
           lse[static_cast<std::ptrdiff_t>(bh) * T + i] = m + std::log(sum);
@@ -581,12 +581,13 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
       const F* base = qkv + row0 * C3;  // (T,3C)
       F* dbase = dqkv + row0 * C3;      // (T,3C)
       const F* lse_bh = lse + static_cast<std::ptrdiff_t>(bh) * T;  // (T)
+      const std::uint16_t* probs_bh = probs ? probs + bh * per_head : nullptr;  // this head's kept rows, or null
       // This head's blocks, each (T,hs): rows of q, k, v (stride 3C), of O and dO (stride C).
       const F *Qall = base + h * hs, *Kall = base + C + h * hs, *Vall = base + 2 * C + h * hs;
       F *dQall = dbase + h * hs, *dKall = dbase + C + h * hs, *dVall = dbase + 2 * C + h * hs;
       const F* Oall = out + row0 * C + h * hs;
       const F* dOall = dout + row0 * C + h * hs;
-      if (!probs) prepare_panel(Kt, Kall, C3, T, hs);  // for the scores, recomputed
+      if (!probs_bh) prepare_panel(Kt, Kall, C3, T, hs);  // for the scores, recomputed
       prepare_panel(Vt, Vall, C3, T, hs);
       prepare_panel(Qs, Qall, C3, T, hs);
       prepare_panel(Ks, Kall, C3, T, hs);
@@ -603,16 +604,15 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
           const int nq = std::min(q_block, T - q0), nb = std::min(kb, q0 + nq - k0);  // keys k0 .. k0 + nb − 1
           const F* Q = Qall + q0 * C3;   // (nq,hs)
           const F* dO = dOall + q0 * C;  // (nq,hs)
-          if (probs) {  // the forward's probabilities, kept
+          if (probs_bh) {  // the forward's probabilities, kept
             if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
               for (int r = 0; r < nq; ++r) {
                 const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
                 F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
-                kernels::load_half(row, probs + bh * per_head + attention_prob_row(i) + k0, live);
+                kernels::load_half(row, probs_bh + attention_prob_row(i) + k0, live);
                 std::fill(row + live, row + nb, F(0));
                 if (const int next = i + q_block; next < T)  // the same row of the next tile, same keys
-                  kernels::prefetch_half(probs + bh * per_head + attention_prob_row(next) + k0,
-                                         std::min(next + 1 - k0, kb));
+                  kernels::prefetch_half(probs_bh + attention_prob_row(next) + k0, std::min(next + 1 - k0, kb));
               }
             }
           } else {

@@ -146,6 +146,13 @@ F* Transformer<F>::residual_in(int layer) const {
 }
 
 template <typename F>
+std::uint16_t* Transformer<F>::kept_probs(int layer) {
+  if (!probs_kept_) return nullptr;
+  const std::size_t per_layer = static_cast<std::size_t>(B_) * config_.heads * attention_probs_per_head(T_);
+  return probs_buf_.data() + static_cast<std::size_t>(layer) * per_layer;  // (B,H,per head)
+}
+
+template <typename F>
 void Transformer<F>::ensure_activations(int B, int T) {
   if (B == B_ && T == T_ && !act_buf_.empty()) return;
   const std::size_t L = config_.layers, C = config_.dim, V = config_.vocab, H = config_.heads;
@@ -203,8 +210,8 @@ double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* t
   have_targets_ = targets != nullptr;
   if (have_targets_) targets_.assign(targets, targets + BT);
   probs_kept_ = have_targets_ && keep_probs_ && attention_keeps_probs<F>(C / H);
-  const std::ptrdiff_t probs_per_layer = static_cast<std::ptrdiff_t>(B) * H * attention_probs_per_head(T);
-  if (probs_kept_ && probs_buf_.empty()) probs_buf_.resize(static_cast<std::size_t>(L * probs_per_layer));
+  if (probs_kept_ && probs_buf_.empty())
+    probs_buf_.resize(static_cast<std::size_t>(L) * B * H * static_cast<std::size_t>(attention_probs_per_head(T)));
 
   encoder_forward(acts_.encoded, inputs, w_.wte, position_table(), B, T, C);  // (B,T,C)
   for (int l = 0; l < L; ++l) {
@@ -225,8 +232,7 @@ double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* t
 
     layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, w_.ln1w + lC, w_.ln1b + lC, BT, C);
     matmul_forward(qkv, ln1, w_.qkvw + lC * 3 * C, w_.qkvb + 3 * lC, BT, C, 3 * C);
-    std::uint16_t* probs = probs_kept_ ? probs_buf_.data() + l * probs_per_layer : nullptr;  // (B,H,per head)
-    attention_forward(atty, lse, probs, qkv, B, T, C, H);
+    attention_forward(atty, lse, kept_probs(l), qkv, B, T, C, H);
     matmul_forward(residual2, atty, w_.attprojw + lC * C, w_.attprojb + lC, BT, C, C);
 #pragma omp parallel for schedule(static) if (BT * C > (1 << 18))
     for (std::ptrdiff_t i = 0; i < BT * C; ++i) residual2[i] += residual[i];
@@ -248,7 +254,6 @@ void Transformer<F>::backward() {
   if (!have_targets_) throw std::logic_error("Transformer::backward needs a forward with targets first");
   const int B = B_, T = T_, C = config_.dim, H = config_.heads, V = config_.vocab, L = config_.layers;
   const std::ptrdiff_t BT = static_cast<std::ptrdiff_t>(B) * T;
-  const std::ptrdiff_t probs_per_layer = static_cast<std::ptrdiff_t>(B) * H * attention_probs_per_head(T);
   if (grad_scratch_.empty()) {
     grad_scratch_.assign(static_cast<std::size_t>(BT) * 9 * C, F(0));
     gs_.dresidual = grad_scratch_.data();    // (B,T,C)
@@ -285,8 +290,7 @@ void Transformer<F>::backward() {
     // gs_.dresidual now holds d loss / d residual2.
     matmul_backward(gs_.dbuf, g_.attprojw + lC * C, g_.attprojb + lC, gs_.dresidual, atty, w_.attprojw + lC * C, BT,
                     C, C);
-    const std::uint16_t* probs = probs_kept_ ? probs_buf_.data() + l * probs_per_layer : nullptr;  // the forward's, or recomputed
-    attention_backward(gs_.dqkv, gs_.dbuf, qkv, atty, lse, probs, B, T, C, H);
+    attention_backward(gs_.dqkv, gs_.dbuf, qkv, atty, lse, kept_probs(l), B, T, C, H);  // null: recomputed
     matmul_backward(gs_.dbuf, g_.qkvw + lC * 3 * C, g_.qkvb + 3 * lC, gs_.dqkv, ln1, w_.qkvw + lC * 3 * C, BT, C,
                     3 * C);
     layernorm_backward(gs_.dresidual, g_.ln1w + lC, g_.ln1b + lC, gs_.dbuf, residual, w_.ln1w + lC,

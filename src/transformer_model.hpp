@@ -141,6 +141,7 @@ class Transformer {
   };
   void ensure_activations(int B, int T);
   F* residual_in(int layer) const;  // (B,T,C) the residual stream entering `layer`
+  std::uint16_t* kept_probs(int layer);  // layer's part of probs_buf_ when the last forward kept them, else null
 
   TransformerConfig config_;
   std::vector<ParameterSlot> layout_;
