@@ -70,7 +70,7 @@ TEST_CASE("image-patches: every photo's whole patches, in order, windows at patc
 TEST_CASE("image-patches with mirror: each photo's patches, then its mirror image's") {
   const std::string png = kData + "/camera-crop-64x48.png", jpg = kData + "/nagasaki-boats-96x64.jpg";
   const zgen::TrainingData plain = zgen::load_media_training_data("image-patches", {png, jpg});
-  const zgen::TrainingData d = zgen::load_media_training_data("image-patches", {png, jpg}, true);
+  const zgen::TrainingData d = zgen::load_media_training_data("image-patches", {png, jpg}, {.mirror = true});
   CHECK(d.files == 2);
   REQUIRE(d.bytes.size() == 2 * plain.bytes.size());
   const std::ptrdiff_t T = static_cast<std::ptrdiff_t>(zgen::kChunkBytes), W = zgen::kPatchWidth;
@@ -86,15 +86,53 @@ TEST_CASE("image-patches with mirror: each photo's patches, then its mirror imag
     const auto row = boats.pixels.begin() + static_cast<std::ptrdiff_t>(y) * boats.width;
     CHECK(std::equal(row + 32, row + 96, std::make_reverse_iterator(mirror_boats + (y + 1) * W)));
   }
-  CHECK_THROWS_AS(zgen::load_media_training_data("audio", {kData + "/asterisk-to-extension.wav"}, true),
+  CHECK_THROWS_AS(zgen::load_media_training_data("audio", {kData + "/asterisk-to-extension.wav"}, {.mirror = true}),
                   zgen::UserError);
-  for (const char* flags : {"--augment flip", "--augment mirror --data-kind text"}) {
+  for (const char* flags : {"--augment flip", "--augment mirror --data-kind text", "--augment mirror,mirror",
+                            "--augment shift, --data-kind image-patches"}) {
     CAPTURE(flags);
     const auto o = zgen::test::run_zgen(std::string("train ") + flags + " --data '" + png +
                                         "' --config 200k --steps 1 --out /tmp/never.safetensors");
     CHECK(o.exit_code == 2);
     CHECK(zgen::test::count_lines(o.err) == 1);
   }
+}
+
+TEST_CASE("image-patches with shift: the grid moved half a patch right, down and both") {
+  const std::string png = kData + "/camera-crop-64x48.png", jpg = kData + "/nagasaki-boats-96x64.jpg";
+  const zgen::TrainingData d = zgen::load_media_training_data("image-patches", {png, jpg}, {.shift = true});
+  CHECK(d.files == 2);
+  const std::ptrdiff_t T = static_cast<std::ptrdiff_t>(zgen::kChunkBytes), W = zgen::kPatchWidth;
+  // 64x48: the plain patch and the one 16 rows down (32 columns right leaves 32 < 64).
+  // 96x64: plain 1x2; right 1x2 (64 wide after the shift); down 1x1 (48 high); both 1x1. 8 in all.
+  REQUIRE(d.bytes.size() == 8 * zgen::kChunkBytes);
+  // Patch (i, j) of the grid shifted by (dx, dy) starts at pixel (dx + 64·j, dy + 32·i).
+  const auto patch_at = [&](const zgen::GrayImage& image, int x0, int y0, std::ptrdiff_t index) {
+    for (int y = 0; y < zgen::kPatchHeight; ++y) {
+      const auto row = image.pixels.begin() + static_cast<std::ptrdiff_t>(y0 + y) * image.width + x0;
+      if (!std::equal(row, row + W, d.bytes.begin() + index * T + y * W)) return false;
+    }
+    return true;
+  };
+  const zgen::GrayImage camera = zgen::read_gray_image(png), boats = zgen::read_gray_image(jpg);
+  CHECK(patch_at(camera, 0, 0, 0));
+  CHECK(patch_at(camera, 0, 16, 1));
+  CHECK(patch_at(boats, 0, 0, 2));
+  CHECK(patch_at(boats, 0, 32, 3));
+  CHECK(patch_at(boats, 32, 0, 4));
+  CHECK(patch_at(boats, 32, 32, 5));
+  CHECK(patch_at(boats, 0, 16, 6));
+  CHECK(patch_at(boats, 32, 16, 7));
+
+  // With mirror too: each photo's grids, then its mirror image's (2 + 2 for the crop, 6 + 6 for the JPEG).
+  const zgen::TrainingData both = zgen::load_media_training_data("image-patches", {png, jpg}, {.mirror = true, .shift = true});
+  REQUIRE(both.bytes.size() == 16 * zgen::kChunkBytes);
+  CHECK(std::equal(both.bytes.begin(), both.bytes.begin() + 2 * T, d.bytes.begin()));
+  CHECK(std::equal(both.bytes.begin() + 4 * T, both.bytes.begin() + 10 * T, d.bytes.begin() + 2 * T));
+  CHECK(zgen::parse_image_augment("shift,mirror").mirror);
+  CHECK_THROWS_AS(zgen::parse_image_augment("mirror,"), zgen::UserError);
+  CHECK_THROWS_AS(zgen::load_media_training_data("audio", {kData + "/asterisk-to-extension.wav"}, {.shift = true}),
+                  zgen::UserError);
 }
 
 TEST_CASE("audio: each recording's whole 2048-byte chunks") {

@@ -49,7 +49,7 @@ int run_train(int argc, char** argv) {
       ("data-kind", po::value(&data_kind)->default_value("text"),
        "text; image-patches (photos as 64x32 grayscale patches, windows at patch starts); audio (8-bit samples in 2048-byte chunks)")
       ("augment", po::value(&augment)->default_value("none"),
-       "none; mirror (image-patches: each photo also as its left-right mirror image, twice the patches; validation unchanged)")
+       "image-patches only, validation unchanged: none; mirror (each photo also as its left-right mirror image); shift (each photo also on the patch grid moved half a patch right, down and both); mirror,shift (8 grids)")
       ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
@@ -78,7 +78,7 @@ int run_train(int argc, char** argv) {
       ("quiet,q", "only errors and the final summary");
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--augment mirror]\n"
+                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--augment mirror,shift]\n"
                      "                  [--valid FILE] [--config 200k|800k|3.2m] [--layers L --dim D\n"
                      "                  --heads H --seq T] [--steps N --batch B --lr LR ...] --out model.safetensors\n"
                      "                  [--resume model.safetensors] [--seed S] [--threads N]\n"
@@ -103,9 +103,9 @@ int run_train(int argc, char** argv) {
   require_range("grad-clip", grad_clip, 0.0, 1e6, "[0, 1e6]");
   if (positions != "sinusoidal" && positions != "learned")
     throw UserError("--positions must be sinusoidal or learned, not '" + positions + "'");
-  if (augment != "none" && augment != "mirror") throw UserError("--augment must be none or mirror, not '" + augment + "'");
-  if (augment == "mirror" && data_kind != "image-patches")
-    throw UserError("--augment mirror is for --data-kind image-patches, not '" + data_kind + "'");
+  const ImageAugment image_augment = parse_image_augment(augment);
+  if (augment != "none" && data_kind != "image-patches")
+    throw UserError("--augment " + augment + " is for --data-kind image-patches, not '" + data_kind + "'");
   const bool quiet = vm.count("quiet") > 0;
   const bool seed_given = vm.count("seed") > 0;
   if (!seed_given) seed = fresh_seed();
@@ -170,7 +170,7 @@ int run_train(int argc, char** argv) {
   if (data_kind == "text") {
     data = read_inputs(data_paths);
   } else {
-    TrainingData media = load_media_training_data(data_kind, data_paths, augment == "mirror");
+    TrainingData media = load_media_training_data(data_kind, data_paths, image_augment);
     data = std::move(media.bytes);
     alignment = media.alignment;
   }
