@@ -47,6 +47,10 @@ void TransformerConfig::validate() const {
   if (dim % heads != 0) fail("dim " + std::to_string(dim) + " is not a multiple of heads " + std::to_string(heads));
   if (!learned_positions && dim % 2 != 0) fail("sinusoidal positions need an even dim, not " + std::to_string(dim));
   if (seq < 1 || seq > 65536) fail("seq must be in 1..65536, not " + std::to_string(seq));
+  if (raster_width < 0 || raster_width > 32767) fail("raster width must be in 0..32767, not " + std::to_string(raster_width));
+  if (raster_width > 0 && seq < 2 * raster_width + 2)
+    fail("a raster " + std::to_string(raster_width) + " wide needs seq ≥ " + std::to_string(2 * raster_width + 2) +
+         " (the window must hold the row above), not " + std::to_string(seq));
 }
 
 std::size_t TransformerConfig::num_parameters() const {
@@ -65,7 +69,8 @@ std::string TransformerConfig::describe() const {
                   ", final norm " + with_commas(2 * C) + ", head " +
                   (tied_head ? std::string("tied") : with_commas(V * C)) + "; layers " + std::to_string(layers) +
                   ", dim " + std::to_string(dim) + ", heads " + std::to_string(heads) + ", seq " +
-                  std::to_string(seq) + ")";
+                  std::to_string(seq) + (raster_width > 0 ? ", raster " + std::to_string(raster_width) : std::string()) +
+                  ")";
   return s;
 }
 
@@ -86,7 +91,7 @@ TransformerConfig TransformerConfig::named(const std::string& name) {
 std::vector<std::string> TransformerConfig::names() { return {"200k", "800k", "3.2m"}; }
 
 std::map<std::string, std::string> TransformerConfig::to_metadata() const {
-  return {{"zgen.format", "zgen-transformer-1"},
+  std::map<std::string, std::string> m = {{"zgen.format", "zgen-transformer-1"},
           {"zgen.vocab", std::to_string(vocab)},
           {"zgen.layers", std::to_string(layers)},
           {"zgen.dim", std::to_string(dim)},
@@ -96,6 +101,8 @@ std::map<std::string, std::string> TransformerConfig::to_metadata() const {
           {"zgen.tied_head", tied_head ? "true" : "false"},
           {"zgen.activation", "gelu_tanh"},
           {"zgen.norm", "layernorm_pre_eps1e-5"}};
+  if (raster_width > 0) m["zgen.raster_width"] = std::to_string(raster_width);
+  return m;
 }
 
 TransformerConfig TransformerConfig::from_metadata(const std::map<std::string, std::string>& m) {
@@ -115,6 +122,7 @@ TransformerConfig TransformerConfig::from_metadata(const std::map<std::string, s
   else if (pos->second == "sinusoidal") c.learned_positions = false;
   else throw UserError("checkpoint metadata 'zgen.positions' must be learned or sinusoidal");
   c.tied_head = parse_bool_field(m, "zgen.tied_head");
+  if (m.count("zgen.raster_width")) c.raster_width = parse_int_field(m, "zgen.raster_width");
   for (const char* key : {"zgen.activation", "zgen.norm"}) {
     const auto it = m.find(key);
     const std::string want = c.to_metadata().at(key);

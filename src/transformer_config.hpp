@@ -30,6 +30,10 @@ struct TransformerConfig {
   int seq = 2048;    // T_max, the most positions the model sees at once
   bool learned_positions = false;  // false: fixed sinusoidal table
   bool tied_head = false;          // true: logits use wte as the output matrix
+  // 0: the logits are over the next byte. W > 0: over the next byte's residual from the median
+  // edge detector on a raster W bytes wide (src/raster_prediction.hpp), for image patches; the
+  // predictor rolls them back. Needs seq ≥ 2W + 2, so that the window always holds the row above.
+  int raster_width = 0;
 
   int head_size() const { return dim / heads; }
   int mlp_dim() const { return 4 * dim; }
@@ -47,7 +51,9 @@ struct TransformerConfig {
   static std::vector<std::string> names();
 
   // As safetensors __metadata__ strings ("zgen.layers" → "4", ...), and back; from_metadata is
-  // strict: a missing, malformed or out-of-range field is a UserError naming it.
+  // strict: a missing, malformed or out-of-range field is a UserError naming it. The one
+  // optional field is "zgen.raster_width", written only when set (absent: 0), so checkpoints
+  // from before it read, and hash, as they did.
   std::map<std::string, std::string> to_metadata() const;
   static TransformerConfig from_metadata(const std::map<std::string, std::string>& metadata);
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "src/raster_prediction.hpp"
 #include "src/transformer_checkpoint.hpp"
 #include "src/transformer_layers.hpp"
 
@@ -55,6 +56,7 @@ std::size_t TransformerPredictor::window_length(std::size_t n, int seq) {
 void TransformerPredictor::reset(ByteView context) {
   const std::size_t w = window_length(context.size(), model_->config().seq);
   window_.assign(context.end() - static_cast<std::ptrdiff_t>(w), context.end());
+  seen_ = context.size();
   if (window_.empty()) {
     cache_.clear();
     return;
@@ -64,6 +66,7 @@ void TransformerPredictor::reset(ByteView context) {
 
 void TransformerPredictor::observe(std::uint8_t byte) {
   const int T = model_->config().seq;
+  ++seen_;
   if (static_cast<int>(window_.size()) == T) {
     const int keep = keep_after_slide(T);
     window_.erase(window_.begin(), window_.end() - keep);
@@ -80,7 +83,17 @@ void TransformerPredictor::log_probs(std::span<double, 256> out) {
     for (auto& v : out) v = -std::log(256.0);
     return;
   }
-  tf::log_softmax(out.data(), logits_.data(), 256);
+  const int W = model_->config().raster_width;
+  if (W == 0) {
+    tf::log_softmax(out.data(), logits_.data(), 256);
+    return;
+  }
+  // The window holds the last min(seen_, seq/2 or more) bytes, and seq/2 ≥ W + 1 (validated),
+  // so the left, above and above-left pixels are in it.
+  const std::uint8_t p = raster_prediction(window_.data() + window_.size(), seen_, W);
+  double residual[256];
+  tf::log_softmax(residual, logits_.data(), 256);
+  for (int v = 0; v < 256; ++v) out[static_cast<std::size_t>(v)] = residual[(v - p) & 255];
 }
 
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path) {

@@ -10,6 +10,12 @@
 // With an empty window (no bytes yet) the distribution is uniform: the model has no
 // beginning-of-text symbol, and the first byte of a text costs 8 bits.
 //
+// A model with raster_width W gives the distribution of the next byte's residual from the
+// median edge detector (src/raster_prediction.hpp); log_probs rolls it back by the prediction,
+// read from the window, for pixel n of a raster W wide that starts at the first byte of the
+// history (the context given to reset, then the observed bytes): a 2048-byte chunk of a
+// 64-wide patch is coded as the patch it is.
+//
 // Both reset and the slide use the batched pass and observe uses the KV cache; the two agree
 // within float rounding (≈1e-6 in log-probability), and the same sequence of calls always
 // gives bit-identical results, whatever the thread count, which is what lossless coding needs
@@ -48,6 +54,7 @@ class TransformerPredictor final : public Predictor {
   std::string name_;
   tf::KVCache cache_;
   std::vector<std::uint8_t> window_;
+  std::size_t seen_ = 0;  // bytes of history: the next byte is pixel seen_ of the raster
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;
 };

@@ -10,10 +10,12 @@
 
 namespace zgen::tf {
 
-BatchSampler::BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment)
-    : data_(data), B_(B), T_(T), alignment_(alignment), rng_{seed} {
+BatchSampler::BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment,
+                           ByteView target_stream)
+    : data_(data), targets_(target_stream.empty() ? data : target_stream), B_(B), T_(T), alignment_(alignment), rng_{seed} {
   if (B < 1 || T < 1 || alignment < 1 || data.size() < static_cast<std::size_t>(T) + 1)
     throw std::logic_error("BatchSampler: need B, T, alignment ≥ 1 and at least T+1 bytes of data");
+  if (targets_.size() != data_.size()) throw std::logic_error("BatchSampler: the target stream must be as long as the data");
 }
 
 void BatchSampler::next(std::uint8_t* inputs, std::uint8_t* targets) {
@@ -22,7 +24,7 @@ void BatchSampler::next(std::uint8_t* inputs, std::uint8_t* targets) {
   for (int b = 0; b < B_; ++b) {
     const std::size_t s = static_cast<std::size_t>(rng_.below(starts)) * alignment_;
     std::memcpy(inputs + static_cast<std::ptrdiff_t>(b) * T_, data_.data() + s, static_cast<std::size_t>(T_));
-    std::memcpy(targets + static_cast<std::ptrdiff_t>(b) * T_, data_.data() + s + 1, static_cast<std::size_t>(T_));
+    std::memcpy(targets + static_cast<std::ptrdiff_t>(b) * T_, targets_.data() + s + 1, static_cast<std::size_t>(T_));
   }
 }
 
@@ -37,7 +39,10 @@ StepResult train_step(Transformer<float>& model, AdamW& optimizer, const std::ui
   return r;
 }
 
-EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes) {
+EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes,
+                    ByteView target_stream) {
+  if (target_stream.empty()) target_stream = data;
+  if (target_stream.size() != data.size()) throw std::logic_error("evaluate: the target stream must be as long as the data");
   if (max_bytes > 0 && data.size() > max_bytes) data = data.first(max_bytes);
   EvalResult r;
   if (data.size() < 2) return r;
@@ -50,7 +55,7 @@ EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std:
     for (int b = 0; b < nb; ++b) {
       const std::size_t s = (w + static_cast<std::size_t>(b)) * step;
       std::memcpy(inputs.data() + static_cast<std::size_t>(b) * step, data.data() + s, step);
-      std::memcpy(targets.data() + static_cast<std::size_t>(b) * step, data.data() + s + 1, step);
+      std::memcpy(targets.data() + static_cast<std::size_t>(b) * step, target_stream.data() + s + 1, step);
     }
     nats += model.forward(inputs.data(), targets.data(), nb, T) * nb * T;
     r.predicted += static_cast<std::size_t>(nb) * step;
@@ -58,7 +63,7 @@ EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std:
   const std::size_t s = full * step;
   if (s + 1 < n) {  // the ragged last window
     const int len = static_cast<int>(n - 1 - s);
-    nats += model.forward(data.data() + s, data.data() + s + 1, 1, len) * len;
+    nats += model.forward(data.data() + s, target_stream.data() + s + 1, 1, len) * len;
     r.predicted += static_cast<std::size_t>(len);
   }
   r.bits_per_byte = nats / std::numbers::ln2 / static_cast<double>(r.predicted);

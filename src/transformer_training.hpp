@@ -15,18 +15,19 @@ namespace zgen::tf {
 
 // Windows of T+1 consecutive bytes at uniformly random offsets that are multiples of
 // `alignment` (1: any offset; 2048: the starts of image patches or audio chunks): inputs are the
-// window's first T bytes, targets its last T. The generator's state is one integer, saved for
-// resume.
+// window's first T bytes, targets its last T, read from `target_stream` when it is given (a
+// stream as long as data, e.g. its raster residuals: src/raster_prediction.hpp) instead of from
+// data. The generator's state is one integer, saved for resume.
 class BatchSampler {
  public:
-  // data must hold ≥ T+1 bytes; alignment ≥ 1.
-  BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment = 1);
+  // data must hold ≥ T+1 bytes; alignment ≥ 1; target_stream empty or data.size() bytes.
+  BatchSampler(ByteView data, int B, int T, std::uint64_t seed, std::size_t alignment = 1, ByteView target_stream = {});
   void next(std::uint8_t* inputs /*(B,T)*/, std::uint8_t* targets /*(B,T)*/);
   std::uint64_t state() const { return rng_.state; }
   void set_state(std::uint64_t s) { rng_.state = s; }
 
  private:
-  ByteView data_;
+  ByteView data_, targets_;
   int B_, T_;
   std::size_t alignment_;
   SplitMix64 rng_;
@@ -44,12 +45,14 @@ StepResult train_step(Transformer<float>& model, AdamW& optimizer, const std::ui
 // Bits per byte on `data` (at most its first max_bytes; 0: all): consecutive windows of T+1
 // bytes overlapping by one, so every byte but the first is predicted exactly once, from the
 // bytes before it in its window (the model's context restarts every T bytes, like the paper's
-// fixed-size chunks). Windows go B at a time through the batched forward pass.
+// fixed-size chunks). Windows go B at a time through the batched forward pass. The targets are
+// read from `target_stream` when it is given (as long as data), like BatchSampler's.
 struct EvalResult {
   double bits_per_byte = 0;
   std::size_t predicted = 0;  // bytes predicted
 };
-EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes = 0);
+EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes = 0,
+                    ByteView target_stream = {});
 
 // The optimiser's moments and step count, as a safetensors file beside the checkpoint
 // ("adamw.m", "adamw.v"; metadata "zgen.adamw.step" plus `info`). Loading is strict: the sizes

@@ -95,6 +95,21 @@ TEST_CASE("config validation is one-line UserErrors") {
   md = c.to_metadata();
   md.erase("zgen.dim");
   CHECK_THROWS_AS(TransformerConfig::from_metadata(md), UserError);
+
+  // The raster width: written only when set (a checkpoint without it reads as 0), and the
+  // window must hold the row above (seq ≥ 2W + 2).
+  CHECK(c.to_metadata().count("zgen.raster_width") == 0);
+  c.raster_width = 3;  // tiny's seq is 8 = 2·3 + 2
+  c.validate();
+  CHECK(c.to_metadata().at("zgen.raster_width") == "3");
+  CHECK(TransformerConfig::from_metadata(c.to_metadata()) == c);
+  c.raster_width = 4;
+  CHECK_THROWS_AS(c.validate(), UserError);
+  c.raster_width = -1;
+  CHECK_THROWS_AS(c.validate(), UserError);
+  md = tiny(false, false).to_metadata();
+  md["zgen.raster_width"] = "wide";
+  CHECK_THROWS_AS(TransformerConfig::from_metadata(md), UserError);
 }
 
 TEST_CASE("whole-model gradients match finite differences for every parameter tensor") {

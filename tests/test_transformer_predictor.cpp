@@ -1,5 +1,6 @@
 // The transformer as a Predictor: the KV-cache path against the full-sequence pass (within
-// 1e-5 in log-probability), the sliding-window rule, normalisation, and loading a checkpoint.
+// 1e-5 in log-probability), the sliding-window rule, normalisation, a raster model's roll, and
+// loading a checkpoint.
 #include <doctest/doctest.h>
 
 #include <array>
@@ -8,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "src/raster_prediction.hpp"
 #include "src/transformer_checkpoint.hpp"
 #include "src/transformer_kv_cache.hpp"
 #include "src/transformer_layers.hpp"
@@ -159,4 +161,34 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   std::remove(path.c_str());
   CHECK_THROWS_AS(make_transformer_predictor("/nonexistent/model.safetensors"), UserError);
   CHECK_THROWS_AS(make_transformer_predictor("/tmp"), UserError);
+}
+
+TEST_CASE("a raster model's predictor rolls the residual distribution by the median prediction") {
+  // Raster 7 wide, seq 16 = 2·7 + 2: the window slides (keeping 8 ≥ the 7 + 1 bytes the
+  // prediction reads) four times over 60 bytes, so the prediction is read from slid windows too.
+  auto c = config(16, true);
+  c.raster_width = 7;
+  auto model = sharp_model(c, 6);
+  Transformer<float> reference(c);
+  std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
+  TransformerPredictor p(std::move(model), "transformer:raster");
+  const auto bytes = text(60, 8);
+  p.reset({});
+  std::array<double, 256> lp{};
+  double worst = 0;
+  for (std::size_t n = 1; n < bytes.size(); ++n) {
+    p.observe(bytes[n - 1]);
+    p.log_probs(lp);
+    const std::size_t w = TransformerPredictor::window_length(n, c.seq);
+    const auto residual = full_pass(reference, ByteView(bytes.data() + n - w, w));
+    // The prediction from the whole history, which the predictor must get from its window.
+    const std::uint8_t pred = raster_prediction(bytes.data() + n, n, c.raster_width);
+    double sum = 0;
+    for (int v = 0; v < 256; ++v) {
+      worst = std::max(worst, std::abs(lp[static_cast<std::size_t>(v)] - residual[static_cast<std::size_t>((v - pred) & 255)]));
+      sum += std::exp(lp[static_cast<std::size_t>(v)]);
+    }
+    CHECK(std::abs(sum - 1.0) < 1e-9);
+  }
+  CHECK(worst <= 1e-5);
 }

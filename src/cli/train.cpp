@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/patches.hpp"
+#include "src/raster_prediction.hpp"
 #include "src/transformer_checkpoint.hpp"
 #include "src/training_data.hpp"
 #include "src/transformer_training.hpp"
@@ -38,7 +40,7 @@ bool file_exists(const std::string& path) {
 int run_train(int argc, char** argv) {
   std::vector<std::string> data_paths;
   std::string valid_path, config_name, out_path, resume_path, positions, data_kind, augment;
-  int layers = 0, dim = 0, heads = 0, seq = 0;
+  int layers = 0, dim = 0, heads = 0, seq = 0, raster_width = 0;
   long long steps = 0, batch = 0, warmup = 0, threads = 0, eval_every = 0, checkpoint_every = 0, log_every = 0;
   long long valid_bytes = 0;
   double lr = 0, min_lr_ratio = 0, weight_decay = 0, grad_clip = 0, beta2 = 0;
@@ -50,6 +52,8 @@ int run_train(int argc, char** argv) {
        "text; image-patches (photos as 64x32 grayscale patches, windows at patch starts); audio (8-bit samples in 2048-byte chunks)")
       ("augment", po::value(&augment)->default_value("none"),
        "image-patches only, validation unchanged: none; mirror (each photo also as its left-right mirror image); shift (each photo also on the patch grid moved half a patch right, down and both); mirror,shift (8 grids)")
+      ("raster-width", po::value(&raster_width),
+       "image-patches only: the model predicts each pixel's residual from the JPEG-LS median predictor (left, above, above-left) on rows this wide; 0: the pixels themselves (default for image-patches: 64, a patch's width)")
       ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
@@ -127,6 +131,7 @@ int run_train(int argc, char** argv) {
     clash("layers", layers, config.layers);
     clash("dim", dim, config.dim);
     clash("heads", heads, config.heads);
+    clash("raster-width", raster_width, config.raster_width);
     if (vm.count("seq") && seq != config.seq) {
       // No weight depends on the context length of a model with sinusoidal positions, so a run
       // may start on short windows (cheaper steps) and finish on long ones.
@@ -157,6 +162,8 @@ int run_train(int argc, char** argv) {
     if (vm.count("dim")) config.dim = dim;
     if (vm.count("heads")) config.heads = heads;
     if (vm.count("seq")) config.seq = seq;
+    if (vm.count("raster-width")) config.raster_width = raster_width;
+    else if (data_kind == "image-patches") config.raster_width = kPatchWidth;
     config.learned_positions = positions == "learned";
     config.tied_head = vm.count("tied-head") > 0;
     config.validate();
@@ -164,6 +171,9 @@ int run_train(int argc, char** argv) {
     model->init_weights(seed);
   }
   const int B = static_cast<int>(batch), T = config.seq;
+  if (config.raster_width > 0 && data_kind != "image-patches")
+    throw UserError("a model with raster width " + std::to_string(config.raster_width) +
+                    " predicts pixels: train it with --data-kind image-patches, not '" + data_kind + "'");
 
   Bytes data;
   std::size_t alignment = 1;
@@ -183,12 +193,20 @@ int run_train(int argc, char** argv) {
     if (valid.size() < 2) throw UserError("'" + valid_path + "' holds fewer than 2 bytes: nothing to validate");
   }
 
+  // With a raster, the targets are the residuals from the median predictor, on each patch's own
+  // raster (they restart at every window start, as the predictor's raster restarts at every chunk).
+  Bytes train_targets, valid_targets;
+  if (config.raster_width > 0) {
+    train_targets = raster_residuals(data, alignment, config.raster_width);
+    if (!valid.empty()) valid_targets = raster_residuals(valid, alignment, config.raster_width);
+  }
+
   model->keep_attention_probs(vm.count("recompute-attention") == 0);
   tf::AdamWOptions aopts;
   aopts.weight_decay = weight_decay;
   aopts.beta2 = beta2;
   tf::AdamW optimizer(model->layout(), aopts);
-  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment);
+  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment, train_targets);
   if (vm.count("resume")) {
     const std::string state_path = resume_path + ".optimizer";
     if (file_exists(state_path)) {
@@ -280,7 +298,7 @@ int run_train(int argc, char** argv) {
   auto validate = [&](long step) {
     if (valid.empty()) return;
     const auto t0 = std::chrono::steady_clock::now();
-    const tf::EvalResult r = tf::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes));
+    const tf::EvalResult r = tf::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes), valid_targets);
     last_valid = r.bits_per_byte;
     if (!quiet)
       std::fprintf(stderr, "step %ld  valid %.4f bits/byte (%zu bytes, %.1fs)\n", step, r.bits_per_byte, r.predicted,
