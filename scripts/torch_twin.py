@@ -142,6 +142,9 @@ class Config:
         for key, want in (("zgen.activation", "gelu_tanh"), ("zgen.norm", "layernorm_pre_eps1e-5")):
             if key in m and m[key] != want:
                 raise SystemExit(f"{key} is {m[key]}; the twin implements only {want}")
+        for key in ("zgen.raster_width", "zgen.hint_width"):  # image models' rasters: not in the twin
+            if int(m.get(key, "0")) != 0:
+                raise SystemExit(f"{key} is {m[key]}; the twin implements only models without a raster")
         return Config(int(m["zgen.layers"]), int(m["zgen.dim"]), int(m["zgen.heads"]), int(m["zgen.seq"]),
                       m["zgen.positions"] == "learned", m["zgen.tied_head"] == "true")
 

@@ -16,11 +16,16 @@ std::uint8_t raster_prediction(const std::uint8_t* next, std::size_t i, int widt
   return static_cast<std::uint8_t>(a + b - c);  // c strictly between a and b: a + b − c is in [min, max]
 }
 
-Bytes raster_residuals(ByteView data, std::size_t period, int width) {
-  if (period < 1 || width < 1) throw std::logic_error("raster_residuals: period and width must be ≥ 1");
+Bytes raster_predictions(ByteView data, std::size_t period, int width) {
+  if (period < 1 || width < 1) throw std::logic_error("raster_predictions: period and width must be ≥ 1");
   Bytes out(data.size());
-  for (std::size_t k = 0; k < data.size(); ++k)
-    out[k] = static_cast<std::uint8_t>(data[k] - raster_prediction(data.data() + k, k % period, width));
+  for (std::size_t k = 0; k < data.size(); ++k) out[k] = raster_prediction(data.data() + k, k % period, width);
+  return out;
+}
+
+Bytes raster_residuals(ByteView data, std::size_t period, int width) {
+  Bytes out = raster_predictions(data, period, width);
+  for (std::size_t k = 0; k < data.size(); ++k) out[k] = static_cast<std::uint8_t>(data[k] - out[k]);
   return out;
 }
 

@@ -26,6 +26,10 @@ namespace zgen {
 // next[-min(i, width + 1)] .. next[-1] must be readable. width ≥ 1.
 std::uint8_t raster_prediction(const std::uint8_t* next, std::size_t i, int width);
 
+// out[k] = the prediction of data[k] in a raster that restarts every `period` bytes (a patch or
+// a chunk): byte k is pixel k mod period of its piece. period ≥ 1. A model's raster hints.
+Bytes raster_predictions(ByteView data, std::size_t period, int width);
+
 // out[k] = (data[k] − p) mod 256 with p the prediction of data[k] in a raster that restarts every
 // `period` bytes (a patch or a chunk): byte k is pixel k mod period of its piece. period ≥ 1.
 Bytes raster_residuals(ByteView data, std::size_t period, int width);

@@ -47,22 +47,26 @@ void TransformerConfig::validate() const {
   if (dim % heads != 0) fail("dim " + std::to_string(dim) + " is not a multiple of heads " + std::to_string(heads));
   if (!learned_positions && dim % 2 != 0) fail("sinusoidal positions need an even dim, not " + std::to_string(dim));
   if (seq < 1 || seq > 65536) fail("seq must be in 1..65536, not " + std::to_string(seq));
-  if (raster_width < 0 || raster_width > 32767) fail("raster width must be in 0..32767, not " + std::to_string(raster_width));
-  if (raster_width > 0 && seq < 2 * raster_width + 2)
-    fail("a raster " + std::to_string(raster_width) + " wide needs seq ≥ " + std::to_string(2 * raster_width + 2) +
-         " (the window must hold the row above), not " + std::to_string(seq));
+  for (const int width : {raster_width, hint_width}) {
+    if (width < 0 || width > 32767) fail("raster width must be in 0..32767, not " + std::to_string(width));
+    if (width > 0 && seq < 2 * width + 2)
+      fail("a raster " + std::to_string(width) + " wide needs seq ≥ " + std::to_string(2 * width + 2) +
+           " (the window must hold the row above), not " + std::to_string(seq));
+  }
+  if (raster_width > 0 && hint_width > 0) fail("a model takes raster hints or predicts raster residuals, not both");
 }
 
 std::size_t TransformerConfig::num_parameters() const {
   const std::size_t C = static_cast<std::size_t>(dim), V = static_cast<std::size_t>(vocab);
   const std::size_t per_block = 12 * C * C + 13 * C;  // LN 2C+2C, qkv 3C²+3C, proj C²+C, fc 4C²+4C, fcproj 4C²+C
-  return V * C + (learned_positions ? static_cast<std::size_t>(seq) * C : 0) +
+  return V * C + hint_parameters() + (learned_positions ? static_cast<std::size_t>(seq) * C : 0) +
          static_cast<std::size_t>(layers) * per_block + 2 * C + (tied_head ? 0 : V * C);
 }
 
 std::string TransformerConfig::describe() const {
   const std::size_t C = static_cast<std::size_t>(dim), V = static_cast<std::size_t>(vocab);
-  std::string s = with_commas(num_parameters()) + " parameters (embedding " + with_commas(V * C) + ", positions " +
+  std::string s = with_commas(num_parameters()) + " parameters (embedding " + with_commas(V * C) +
+                  (hint_width > 0 ? ", hint embedding " + with_commas(hint_parameters()) : std::string()) + ", positions " +
                   (learned_positions ? with_commas(static_cast<std::size_t>(seq) * C) + " learned"
                                      : std::string("0 (sinusoidal)")) +
                   ", blocks " + with_commas(static_cast<std::size_t>(layers) * (12 * C * C + 13 * C)) +
@@ -70,6 +74,7 @@ std::string TransformerConfig::describe() const {
                   (tied_head ? std::string("tied") : with_commas(V * C)) + "; layers " + std::to_string(layers) +
                   ", dim " + std::to_string(dim) + ", heads " + std::to_string(heads) + ", seq " +
                   std::to_string(seq) + (raster_width > 0 ? ", raster " + std::to_string(raster_width) : std::string()) +
+                  (hint_width > 0 ? ", raster hints " + std::to_string(hint_width) : std::string()) +
                   ")";
   return s;
 }
@@ -102,6 +107,7 @@ std::map<std::string, std::string> TransformerConfig::to_metadata() const {
           {"zgen.activation", "gelu_tanh"},
           {"zgen.norm", "layernorm_pre_eps1e-5"}};
   if (raster_width > 0) m["zgen.raster_width"] = std::to_string(raster_width);
+  if (hint_width > 0) m["zgen.hint_width"] = std::to_string(hint_width);
   return m;
 }
 
@@ -123,6 +129,7 @@ TransformerConfig TransformerConfig::from_metadata(const std::map<std::string, s
   else throw UserError("checkpoint metadata 'zgen.positions' must be learned or sinusoidal");
   c.tied_head = parse_bool_field(m, "zgen.tied_head");
   if (m.count("zgen.raster_width")) c.raster_width = parse_int_field(m, "zgen.raster_width");
+  if (m.count("zgen.hint_width")) c.hint_width = parse_int_field(m, "zgen.hint_width");
   for (const char* key : {"zgen.activation", "zgen.norm"}) {
     const auto it = m.find(key);
     const std::string want = c.to_metadata().at(key);

@@ -34,9 +34,17 @@ struct TransformerConfig {
   // edge detector on a raster W bytes wide (src/raster_prediction.hpp), for image patches; the
   // predictor rolls them back. Needs seq ≥ 2W + 2, so that the window always holds the row above.
   int raster_width = 0;
+  // 0: each position's input is its byte (and position). W > 0: plus a second embedding
+  // (transformer.wme.weight, (V,C)) of the median edge detector's prediction of the NEXT byte on
+  // a raster W bytes wide: the model sees the classical guess as a token and still predicts the
+  // byte. The callers compute the hints (src/raster_prediction.hpp). Needs seq ≥ 2W + 2, like
+  // raster_width, and excludes it.
+  int hint_width = 0;
 
   int head_size() const { return dim / heads; }
   int mlp_dim() const { return 4 * dim; }
+  // The hint table's size in elements: V·C with hints, else 0.
+  std::size_t hint_parameters() const { return hint_width > 0 ? static_cast<std::size_t>(vocab) * dim : 0; }
 
   // UserError (one line) naming the first bad field; limits keep every buffer size in range.
   void validate() const;
@@ -51,9 +59,9 @@ struct TransformerConfig {
   static std::vector<std::string> names();
 
   // As safetensors __metadata__ strings ("zgen.layers" → "4", ...), and back; from_metadata is
-  // strict: a missing, malformed or out-of-range field is a UserError naming it. The one
-  // optional field is "zgen.raster_width", written only when set (absent: 0), so checkpoints
-  // from before it read, and hash, as they did.
+  // strict: a missing, malformed or out-of-range field is a UserError naming it. The optional
+  // fields "zgen.raster_width" and "zgen.hint_width" are written only when set (absent: 0), so
+  // checkpoints from before them read, and hash, as they did.
   std::map<std::string, std::string> to_metadata() const;
   static TransformerConfig from_metadata(const std::map<std::string, std::string>& metadata);
 

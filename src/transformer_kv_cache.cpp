@@ -29,7 +29,7 @@ void KVCache::store_row(float* keys, float* values, const float* qkv, int pos) c
   }
 }
 
-void KVCache::step(const Transformer<float>& model, std::uint8_t byte, float* logits) {
+void KVCache::step(const Transformer<float>& model, std::uint8_t byte, float* logits, std::uint8_t hint) {
   if (!(model.config() == config_)) throw std::logic_error("KVCache::step: model of another config");
   if (length_ >= config_.seq) throw std::logic_error("KVCache::step: cache full; the caller must slide the window");
   const auto& w = model.weights();
@@ -38,6 +38,7 @@ void KVCache::step(const Transformer<float>& model, std::uint8_t byte, float* lo
   float mean = 0, rstd = 0;
   // The same layer functions as the batched pass, on one row (N = 1).
   encoder_forward(x_.data(), &byte, w.wte, model.position_table() + static_cast<std::ptrdiff_t>(pos) * C, 1, 1, C);
+  if (w.wme) embedding_add_forward(x_.data(), &hint, w.wme, 1, C);
   for (int l = 0; l < L; ++l) {
     const std::ptrdiff_t lC = static_cast<std::ptrdiff_t>(l) * C;
     float* keys = keys_.data() + lC * T;      // (H,T_max,hs) this layer's keys
@@ -60,12 +61,14 @@ void KVCache::step(const Transformer<float>& model, std::uint8_t byte, float* lo
   ++length_;
 }
 
-void KVCache::prefill(Transformer<float>& model, ByteView bytes, float* logits) {
+void KVCache::prefill(Transformer<float>& model, ByteView bytes, float* logits, ByteView hints) {
   if (!(model.config() == config_)) throw std::logic_error("KVCache::prefill: model of another config");
   const int n = static_cast<int>(bytes.size());
   if (n < 1 || n > config_.seq) throw std::logic_error("KVCache::prefill: need 1..seq bytes");
   const int C = config_.dim, V = config_.vocab, T = config_.seq;
-  model.forward(bytes.data(), nullptr, 1, n);
+  if (config_.hint_width > 0 && hints.size() != bytes.size())
+    throw std::logic_error("KVCache::prefill: a model with raster hints needs one per byte");
+  model.forward(bytes.data(), nullptr, 1, n, config_.hint_width > 0 ? hints.data() : nullptr);
   for (int l = 0; l < config_.layers; ++l) {
     const float* qkv = model.qkv(l);  // (n,3C)
     float* keys = keys_.data() + static_cast<std::ptrdiff_t>(l) * T * C;

@@ -17,10 +17,12 @@ class KVCache {
   void clear() { length_ = 0; }
   // Feeds `byte` at position length() (which must be < seq) and writes the logits of the byte
   // after it. The result equals the full forward pass's row for that position up to rounding.
-  void step(const Transformer<float>& model, std::uint8_t byte, float* logits /*(V)*/);
+  // `hint`: the raster prediction of the byte after `byte`, for a model with hint_width.
+  void step(const Transformer<float>& model, std::uint8_t byte, float* logits /*(V)*/, std::uint8_t hint = 0);
   // Replaces the cache with one batched forward pass over `bytes` (1 ≤ size ≤ seq): the fast way
-  // to condition on a long context. Writes the logits of the byte after the last one.
-  void prefill(Transformer<float>& model, ByteView bytes, float* logits /*(V)*/);
+  // to condition on a long context. Writes the logits of the byte after the last one. `hints`:
+  // as long as bytes for a model with hint_width (Transformer::forward's), else ignored.
+  void prefill(Transformer<float>& model, ByteView bytes, float* logits /*(V)*/, ByteView hints = {});
 
  private:
   // Copies position pos's key and value (from a (3C) qkv row) into one layer's cache.

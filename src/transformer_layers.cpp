@@ -193,6 +193,25 @@ void encoder_backward(F* dwte, F* dpos, const F* dout, const std::uint8_t* token
   }
 }
 
+template <typename F>
+void embedding_add_forward(F* out, const std::uint8_t* ids, const F* table, std::ptrdiff_t N, int C) {
+#pragma omp parallel for schedule(static) if (N * C > kParallelMin)
+  for (std::ptrdiff_t n = 0; n < N; ++n) {
+    F* o = out + n * C;                             // (C)
+    const F* e = table + std::ptrdiff_t{ids[n]} * C;  // (C)
+    for (int i = 0; i < C; ++i) o[i] += e[i];
+  }
+}
+
+template <typename F>
+void embedding_add_backward(F* dtable, const F* dout, const std::uint8_t* ids, std::ptrdiff_t N, int C) {
+  for (std::ptrdiff_t n = 0; n < N; ++n) {
+    const F* d = dout + n * C;                    // (C)
+    F* e = dtable + std::ptrdiff_t{ids[n]} * C;  // (C)
+    for (int i = 0; i < C; ++i) e[i] += d[i];
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // LayerNorm
 
@@ -734,6 +753,8 @@ void log_softmax(double* out, const F* logits, int V) {
 #define ZGEN_INSTANTIATE_LAYERS(F)                                                                         \
   template void encoder_forward<F>(F*, const std::uint8_t*, const F*, const F*, int, int, int);            \
   template void encoder_backward<F>(F*, F*, const F*, const std::uint8_t*, int, int, int);                 \
+  template void embedding_add_forward<F>(F*, const std::uint8_t*, const F*, std::ptrdiff_t, int);          \
+  template void embedding_add_backward<F>(F*, const F*, const std::uint8_t*, std::ptrdiff_t, int);         \
   template void layernorm_forward<F>(F*, F*, F*, const F*, const F*, const F*, std::ptrdiff_t, int);       \
   template void layernorm_backward<F>(F*, F*, F*, const F*, const F*, const F*, const F*, const F*,        \
                                       std::ptrdiff_t, int);                                                \

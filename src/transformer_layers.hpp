@@ -45,6 +45,19 @@ void encoder_backward(F* dwte,                    // (V,C)
                       const std::uint8_t* tokens,  // (B,T)
                       int B, int T, int C);
 
+// A second embedding added to the encoder's output: out[n] += table[ids[n]] (raster hints).
+template <typename F>
+void embedding_add_forward(F* out,                  // (N,C)  +=
+                           const std::uint8_t* ids,  // (N)
+                           const F* table,           // (V,C)
+                           std::ptrdiff_t N, int C);
+// dtable[ids[n]] += dout[n], serially (a fixed order, like encoder_backward).
+template <typename F>
+void embedding_add_backward(F* dtable,               // (V,C)  +=
+                            const F* dout,            // (N,C)
+                            const std::uint8_t* ids,  // (N)
+                            std::ptrdiff_t N, int C);
+
 // out = (inp − mean) · rstd · weight + bias, per row; mean and rstd kept for backward.
 template <typename F>
 void layernorm_forward(F* out,         // (N,C)

@@ -22,6 +22,7 @@ std::vector<ParameterSlot> parameter_layout(const TransformerConfig& c) {
     offset += size;
   };
   add("transformer.wte.weight", {V, C}, false);
+  if (c.hint_width > 0) add("transformer.wme.weight", {V, C}, false);
   if (c.learned_positions) add("transformer.wpe.weight", {T, C}, false);
   struct Kind {
     const char* suffix;
@@ -71,6 +72,7 @@ ParameterTensors<F> point_into(F* base, const TransformerConfig& c) {
     return r;
   };
   t.wte = take(V * C);
+  if (c.hint_width > 0) t.wme = take(V * C);
   if (c.learned_positions) t.wpe = take(T * C);
   t.ln1w = take(L * C);
   t.ln1b = take(L * C);
@@ -200,9 +202,11 @@ void Transformer<F>::ensure_activations(int B, int T) {
 }
 
 template <typename F>
-double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* targets, int B, int T) {
+double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* targets, int B, int T,
+                               const std::uint8_t* hints) {
   if (B < 1 || T < 1 || T > config_.seq)
     throw std::invalid_argument("Transformer::forward: need B ≥ 1 and 1 ≤ T ≤ seq");
+  if (w_.wme && !hints) throw std::invalid_argument("Transformer::forward: a model with raster hints needs them");
   ensure_activations(B, T);
   const int C = config_.dim, H = config_.heads, V = config_.vocab, L = config_.layers;
   const std::ptrdiff_t BT = static_cast<std::ptrdiff_t>(B) * T;
@@ -214,6 +218,10 @@ double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* t
     probs_buf_.resize(static_cast<std::size_t>(L) * B * H * static_cast<std::size_t>(attention_probs_per_head(T)));
 
   encoder_forward(acts_.encoded, inputs, w_.wte, position_table(), B, T, C);  // (B,T,C)
+  if (w_.wme) {
+    hints_.assign(hints, hints + BT);
+    embedding_add_forward(acts_.encoded, hints, w_.wme, BT, C);  // (B,T,C)
+  }
   for (int l = 0; l < L; ++l) {
     const std::ptrdiff_t lC = static_cast<std::ptrdiff_t>(l) * C;
     const F* residual = residual_in(l);                      // (B,T,C)
@@ -298,6 +306,7 @@ void Transformer<F>::backward() {
     // gs_.dresidual now holds d loss / d residual entering layer l.
   }
   encoder_backward(g_.wte, g_.wpe, gs_.dresidual, inputs_.data(), B, T, C);
+  if (g_.wme) embedding_add_backward(g_.wme, gs_.dresidual, hints_.data(), BT, C);
 }
 
 template std::vector<float> sinusoidal_positions<float>(int, int);

@@ -35,6 +35,7 @@ std::vector<ParameterSlot> parameter_layout(const TransformerConfig& config);
 template <typename F>
 struct ParameterTensors {
   F* wte = nullptr;       // (V,C)
+  F* wme = nullptr;       // (V,C) raster hints' embedding, nullptr without hints
   F* wpe = nullptr;       // (T_max,C), nullptr with sinusoidal positions
   F* ln1w = nullptr;      // (L,C)
   F* ln1b = nullptr;      // (L,C)
@@ -91,8 +92,11 @@ class Transformer {
 
   // B sequences of T ≤ seq bytes; targets[b,t] is the byte that follows inputs[b,t]. With
   // targets, returns the mean cross-entropy in nats per byte and keeps what backward needs;
-  // without (nullptr), returns 0 and logits() holds the (B,T,V) logits.
-  double forward(const std::uint8_t* inputs, const std::uint8_t* targets, int B, int T);
+  // without (nullptr), returns 0 and logits() holds the (B,T,V) logits. A model with
+  // hint_width needs hints (B,T): hints[b,t] is the raster prediction of the byte after
+  // inputs[b,t]; without hint_width they are ignored.
+  double forward(const std::uint8_t* inputs, const std::uint8_t* targets, int B, int T,
+                 const std::uint8_t* hints = nullptr);
   // Training's trade of memory for speed: while on, a forward with targets keeps attention's
   // probabilities in half precision for the backward (src/transformer_layers.hpp), which then
   // skips recomputing them: L·B·H·T²/2 values of 2 bytes, 540 MB for the 800k config at
@@ -152,7 +156,7 @@ class Transformer {
   std::vector<std::uint16_t, HugePageAllocator<std::uint16_t>> probs_buf_;  // (L,B,H,per head) when kept
   Activations acts_;
   GradScratch gs_;
-  std::vector<std::uint8_t> inputs_, targets_;  // (B,T) of the last forward
+  std::vector<std::uint8_t> inputs_, targets_, hints_;  // (B,T) of the last forward
   int B_ = 0, T_ = 0;
   bool have_targets_ = false;
   bool keep_probs_ = false;   // keep_attention_probs

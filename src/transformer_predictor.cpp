@@ -36,13 +36,12 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<tf::Transformer<float
   // CPU kind: the same fingerprint (the forward pass does not depend on the thread count).
   const std::string_view probe = "zgen probe: this build's arithmetic, 0123456789.";
   const std::size_t n = std::min<std::size_t>(probe.size(), static_cast<std::size_t>(model_->config().seq) - 1);
-  const std::vector<std::uint8_t> probe_bytes(probe.begin(), probe.begin() + static_cast<std::ptrdiff_t>(n));
   if (n > 0) {
-    cache_.prefill(*model_, probe_bytes, logits_.data());
+    reset(ByteView(reinterpret_cast<const std::uint8_t*>(probe.data()), n));  // the batched pass
     mix(logits_.data(), logits_.size() * sizeof(float));
-    cache_.step(*model_, '!', logits_.data());
+    observe('!');  // the KV-cache step (n < seq: no slide)
     mix(logits_.data(), logits_.size() * sizeof(float));
-    cache_.clear();
+    reset({});
   }
   parameters_hash_ = h;
 }
@@ -54,28 +53,35 @@ std::size_t TransformerPredictor::window_length(std::size_t n, int seq) {
 }
 
 void TransformerPredictor::reset(ByteView context) {
-  const std::size_t w = window_length(context.size(), model_->config().seq);
+  const std::size_t n = context.size(), w = window_length(n, model_->config().seq);
   window_.assign(context.end() - static_cast<std::ptrdiff_t>(w), context.end());
-  seen_ = context.size();
+  seen_ = n;
+  hints_.clear();
+  if (const int W = model_->config().hint_width; W > 0)
+    for (std::size_t k = n - w; k < n; ++k) hints_.push_back(raster_prediction(context.data() + k + 1, k + 1, W));
   if (window_.empty()) {
     cache_.clear();
     return;
   }
-  cache_.prefill(*model_, window_, logits_.data());
+  cache_.prefill(*model_, window_, logits_.data(), hints_);
 }
 
 void TransformerPredictor::observe(std::uint8_t byte) {
-  const int T = model_->config().seq;
+  const int T = model_->config().seq, W = model_->config().hint_width;
   ++seen_;
-  if (static_cast<int>(window_.size()) == T) {
+  const bool slide = static_cast<int>(window_.size()) == T;
+  if (slide) {
     const int keep = keep_after_slide(T);
     window_.erase(window_.begin(), window_.end() - keep);
-    window_.push_back(byte);
-    cache_.prefill(*model_, window_, logits_.data());
-    return;
+    if (W > 0) hints_.erase(hints_.begin(), hints_.end() - keep);
   }
   window_.push_back(byte);
-  cache_.step(*model_, byte, logits_.data());
+  // The hint of the byte after this one: the window holds min(seen_, seq/2 + 1 or more) bytes
+  // and seq/2 ≥ W + 1 (validated), so the left, above and above-left pixels are in it.
+  std::uint8_t hint = 0;
+  if (W > 0) hints_.push_back(hint = raster_prediction(window_.data() + window_.size(), seen_, W));
+  if (slide) cache_.prefill(*model_, window_, logits_.data(), hints_);
+  else cache_.step(*model_, byte, logits_.data(), hint);
 }
 
 void TransformerPredictor::log_probs(std::span<double, 256> out) {

@@ -14,7 +14,9 @@
 // median edge detector (src/raster_prediction.hpp); log_probs rolls it back by the prediction,
 // read from the window, for pixel n of a raster W wide that starts at the first byte of the
 // history (the context given to reset, then the observed bytes): a 2048-byte chunk of a
-// 64-wide patch is coded as the patch it is.
+// 64-wide patch is coded as the patch it is. A model with hint_width W reads that prediction of
+// each next byte, on the same raster, as an input (kept beside the window); its logits are over
+// the byte itself.
 //
 // Both reset and the slide use the batched pass and observe uses the KV cache; the two agree
 // within float rounding (≈1e-6 in log-probability), and the same sequence of calls always
@@ -54,6 +56,7 @@ class TransformerPredictor final : public Predictor {
   std::string name_;
   tf::KVCache cache_;
   std::vector<std::uint8_t> window_;
+  std::vector<std::uint8_t> hints_;  // with hint_width: hints_[t] is the raster prediction of the byte after window_[t]
   std::size_t seen_ = 0;  // bytes of history: the next byte is pixel seen_ of the raster
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;

@@ -149,6 +149,19 @@ TEST_CASE("embeddings: gradients of the token and position tables") {
   encoder_backward(dwte.data(), dwpe.data(), R.data(), tokens.data(), B, T, C);
   check_gradient("encoder dwte", wte, dwte, loss);
   check_gradient("encoder dwpe", wpe, dwpe, loss);
+
+  // A second table added on top (raster hints), rows repeated too.
+  const std::vector<std::uint8_t> hints = {9, 9, 0, 255, 4, 4, 4, 9, 1, 0};
+  auto wme = random_vector(V * C, rng);
+  auto hinted_loss = [&] {
+    encoder_forward(out.data(), tokens.data(), wte.data(), wpe.data(), B, T, C);
+    embedding_add_forward(out.data(), hints.data(), wme.data(), B * T, C);
+    return dot(out, R);
+  };
+  hinted_loss();
+  std::vector<double> dwme(V * C, 0.0);
+  embedding_add_backward(dwme.data(), R.data(), hints.data(), B * T, C);
+  check_gradient("hint dwme", wme, dwme, hinted_loss);
 }
 
 TEST_CASE("softmax cross-entropy: mean loss and gradient of the logits") {

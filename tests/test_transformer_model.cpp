@@ -110,18 +110,42 @@ TEST_CASE("config validation is one-line UserErrors") {
   md = tiny(false, false).to_metadata();
   md["zgen.raster_width"] = "wide";
   CHECK_THROWS_AS(TransformerConfig::from_metadata(md), UserError);
+
+  // Raster hints: the same rules, one more (V,C) table, and not together with residuals.
+  c = tiny(false, false);
+  const std::size_t plain = c.num_parameters();
+  c.hint_width = 3;
+  c.validate();
+  CHECK(c.num_parameters() == plain + 256 * 16);
+  CHECK(Transformer<float>(c).layout()[1].name == "transformer.wme.weight");
+  CHECK(c.to_metadata().at("zgen.hint_width") == "3");
+  CHECK(TransformerConfig::from_metadata(c.to_metadata()) == c);
+  CHECK(c.describe().find("hint embedding 4,096") != std::string::npos);
+  c.raster_width = 3;
+  CHECK_THROWS_AS(c.validate(), UserError);
+  c.raster_width = 0;
+  c.hint_width = 4;
+  CHECK_THROWS_AS(c.validate(), UserError);
+  c.hint_width = 3;
+  Transformer<float> hinted(c);
+  const std::vector<std::uint8_t> bytes(8, 1);
+  CHECK_THROWS_AS(hinted.forward(bytes.data(), nullptr, 1, 8), std::invalid_argument);  // hints are required
 }
 
 TEST_CASE("whole-model gradients match finite differences for every parameter tensor") {
-  for (bool learned : {true, false}) {
-    const bool tied = learned;  // learned+tied and sinusoidal+untied cover both options of each
-    CAPTURE(learned);
-    const auto config = tiny(learned, tied);
+  // learned+tied and sinusoidal+untied cover both options of each; the third model takes raster
+  // hints (a second embedding table).
+  for (int variant : {0, 1, 2}) {
+    const bool learned = variant == 0, tied = variant == 0;
+    CAPTURE(variant);
+    auto config = tiny(learned, tied);
+    if (variant == 2) config.hint_width = 3;  // tiny's seq is 8 = 2·3 + 2
     Transformer<double> model(config);
     randomise(model, 11, 0.05);
     const int B = 2, T = 8;
     const auto inputs = random_bytes(B * T, 1, 12), targets = random_bytes(B * T, 2, 12);
-    auto loss = [&] { return model.forward(inputs.data(), targets.data(), B, T); };
+    const auto hints = random_bytes(B * T, 4, 12);
+    auto loss = [&] { return model.forward(inputs.data(), targets.data(), B, T, hints.data()); };
     model.zero_grad();
     loss();
     model.backward();
@@ -138,7 +162,7 @@ TEST_CASE("whole-model gradients match finite differences for every parameter te
       } else {
         for (int k = 0; k < 48; ++k) idx.push_back(rng() % slot.size);
         if (slot.shape.size() == 2 && slot.shape[0] == 256)
-          for (std::uint8_t byte : {inputs[0], targets[3]})
+          for (std::uint8_t byte : {inputs[0], targets[3], hints[0]})
             for (int c = 0; c < config.dim; ++c) idx.push_back(static_cast<std::size_t>(byte) * config.dim + c);
       }
       int bad = 0;

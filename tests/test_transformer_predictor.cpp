@@ -192,3 +192,44 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
   }
   CHECK(worst <= 1e-5);
 }
+
+TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction, through reset, steps and slides") {
+  // Raster 7 wide, seq 16: the window slides four times over 60 bytes; the hints must be those
+  // of the whole history (computed here from it), whether the predictor built its window by
+  // reset or by observing, and the logits those of the full pass over the window with them.
+  auto c = config(16, true);
+  c.hint_width = 7;
+  auto model = sharp_model(c, 9);
+  Transformer<float> reference(c);
+  std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
+  TransformerPredictor p(std::move(model), "transformer:hinted");
+  TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted");  // the same weights
+  const auto bytes = text(60, 10);
+  p.reset({});
+  std::array<double, 256> lp{}, lp_reset{};
+  double worst = 0, worst_reset = 0, worst_unhinted = 0;
+  for (std::size_t n = 1; n < bytes.size(); ++n) {
+    p.observe(bytes[n - 1]);
+    p.log_probs(lp);
+    fresh.reset(ByteView(bytes.data(), n));
+    fresh.log_probs(lp_reset);
+    const std::size_t w = TransformerPredictor::window_length(n, c.seq);
+    std::vector<std::uint8_t> hints(w), wrong(w, 0);
+    for (std::size_t t = 0; t < w; ++t) {
+      const std::size_t k = n - w + t + 1;  // the byte after window position t
+      hints[t] = raster_prediction(bytes.data() + k, k, c.hint_width);
+    }
+    reference.forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), hints.data());
+    std::array<double, 256> full{};
+    log_softmax(full.data(), reference.logits() + (w - 1) * 256, 256);
+    reference.forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), wrong.data());
+    std::array<double, 256> unhinted{};
+    log_softmax(unhinted.data(), reference.logits() + (w - 1) * 256, 256);
+    worst = std::max(worst, max_abs_diff(lp, full));
+    worst_reset = std::max(worst_reset, max_abs_diff(lp_reset, full));
+    worst_unhinted = std::max(worst_unhinted, max_abs_diff(lp, unhinted));
+  }
+  CHECK(worst <= 1e-5);
+  CHECK(worst_reset <= 1e-5);
+  CHECK(worst_unhinted > 1e-2);  // the hints matter: the comparison is not vacuous
+}

@@ -40,7 +40,7 @@ bool file_exists(const std::string& path) {
 int run_train(int argc, char** argv) {
   std::vector<std::string> data_paths;
   std::string valid_path, config_name, out_path, resume_path, positions, data_kind, augment;
-  int layers = 0, dim = 0, heads = 0, seq = 0, raster_width = 0;
+  int layers = 0, dim = 0, heads = 0, seq = 0, raster_width = 0, hint_width = 0;
   long long steps = 0, batch = 0, warmup = 0, threads = 0, eval_every = 0, checkpoint_every = 0, log_every = 0;
   long long valid_bytes = 0;
   double lr = 0, min_lr_ratio = 0, weight_decay = 0, grad_clip = 0, beta2 = 0;
@@ -53,7 +53,9 @@ int run_train(int argc, char** argv) {
       ("augment", po::value(&augment)->default_value("none"),
        "image-patches only, validation unchanged: none; mirror (each photo also as its left-right mirror image); shift (each photo also on the patch grid moved half a patch right, down and both); mirror,shift (8 grids)")
       ("raster-width", po::value(&raster_width),
-       "image-patches only: the model predicts each pixel's residual from the JPEG-LS median predictor (left, above, above-left) on rows this wide; 0: the pixels themselves (default for image-patches: 64, a patch's width)")
+       "image-patches only, experimental: the model predicts each pixel's residual from the JPEG-LS median predictor (left, above, above-left) on rows this wide (64: a patch's width) instead of the pixel; learns faster, ends worse (models/README.md); 0 (default): the pixels")
+      ("hint-width", po::value(&hint_width),
+       "image-patches only, experimental: each position's input also carries the JPEG-LS median predictor's guess of the next pixel on rows this wide (64: a patch's width), through a second embedding; the model still predicts the pixel; 0 (default): no hints")
       ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
@@ -132,6 +134,7 @@ int run_train(int argc, char** argv) {
     clash("dim", dim, config.dim);
     clash("heads", heads, config.heads);
     clash("raster-width", raster_width, config.raster_width);
+    clash("hint-width", hint_width, config.hint_width);
     if (vm.count("seq") && seq != config.seq) {
       // No weight depends on the context length of a model with sinusoidal positions, so a run
       // may start on short windows (cheaper steps) and finish on long ones.
@@ -163,7 +166,7 @@ int run_train(int argc, char** argv) {
     if (vm.count("heads")) config.heads = heads;
     if (vm.count("seq")) config.seq = seq;
     if (vm.count("raster-width")) config.raster_width = raster_width;
-    else if (data_kind == "image-patches") config.raster_width = kPatchWidth;
+    if (vm.count("hint-width")) config.hint_width = hint_width;
     config.learned_positions = positions == "learned";
     config.tied_head = vm.count("tied-head") > 0;
     config.validate();
@@ -171,6 +174,9 @@ int run_train(int argc, char** argv) {
     model->init_weights(seed);
   }
   const int B = static_cast<int>(batch), T = config.seq;
+  if (config.hint_width > 0 && data_kind != "image-patches")
+    throw UserError("a model with raster hints " + std::to_string(config.hint_width) +
+                    " wide reads pixels: train it with --data-kind image-patches, not '" + data_kind + "'");
   if (config.raster_width > 0 && data_kind != "image-patches")
     throw UserError("a model with raster width " + std::to_string(config.raster_width) +
                     " predicts pixels: train it with --data-kind image-patches, not '" + data_kind + "'");
@@ -200,13 +206,19 @@ int run_train(int argc, char** argv) {
     train_targets = raster_residuals(data, alignment, config.raster_width);
     if (!valid.empty()) valid_targets = raster_residuals(valid, alignment, config.raster_width);
   }
+  // With hints, the inputs carry the median predictor's guesses on the same rasters.
+  Bytes train_hints, valid_hints;
+  if (config.hint_width > 0) {
+    train_hints = raster_predictions(data, alignment, config.hint_width);
+    if (!valid.empty()) valid_hints = raster_predictions(valid, alignment, config.hint_width);
+  }
 
   model->keep_attention_probs(vm.count("recompute-attention") == 0);
   tf::AdamWOptions aopts;
   aopts.weight_decay = weight_decay;
   aopts.beta2 = beta2;
   tf::AdamW optimizer(model->layout(), aopts);
-  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment, train_targets);
+  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment, train_targets, train_hints);
   if (vm.count("resume")) {
     const std::string state_path = resume_path + ".optimizer";
     if (file_exists(state_path)) {
@@ -298,22 +310,24 @@ int run_train(int argc, char** argv) {
   auto validate = [&](long step) {
     if (valid.empty()) return;
     const auto t0 = std::chrono::steady_clock::now();
-    const tf::EvalResult r = tf::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes), valid_targets);
+    const tf::EvalResult r = tf::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes), valid_targets,
+                                         valid_hints);
     last_valid = r.bits_per_byte;
     if (!quiet)
       std::fprintf(stderr, "step %ld  valid %.4f bits/byte (%zu bytes, %.1fs)\n", step, r.bits_per_byte, r.predicted,
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   };
 
-  std::vector<std::uint8_t> inputs(static_cast<std::size_t>(B) * T), targets(inputs.size());
+  std::vector<std::uint8_t> inputs(static_cast<std::size_t>(B) * T), targets(inputs.size()), hints(inputs.size());
   const auto run_start = std::chrono::steady_clock::now();
   auto window_start = run_start;
   long window_steps = 0;
   double loss_sum = 0;
   for (long step = start_step; step < steps; ++step) {
-    sampler.next(inputs.data(), targets.data());
+    sampler.next(inputs.data(), targets.data(), hints.data());
     const double rate = tf::learning_rate(step, steps, warmup, lr, min_lr_ratio);
-    const tf::StepResult r = tf::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip);
+    const tf::StepResult r = tf::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip,
+                                            config.hint_width > 0 ? hints.data() : nullptr);
     if (!std::isfinite(r.loss)) throw UserError("the loss became " + std::to_string(r.loss) + " at step " +
                                                 std::to_string(step + 1) + "; try a smaller --lr");
     tokens_seen += inputs.size();
