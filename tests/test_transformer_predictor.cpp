@@ -168,10 +168,8 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
   // prediction reads) four times over 60 bytes, so the prediction is read from slid windows too.
   auto c = config(16, true);
   c.raster_width = 7;
-  auto model = sharp_model(c, 6);
-  Transformer<float> reference(c);
-  std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
-  TransformerPredictor p(std::move(model), "transformer:raster");
+  TransformerPredictor p(sharp_model(c, 6), "transformer:raster");
+  auto reference = sharp_model(c, 6);  // the same weights
   const auto bytes = text(60, 8);
   p.reset({});
   std::array<double, 256> lp{};
@@ -180,7 +178,7 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
     p.observe(bytes[n - 1]);
     p.log_probs(lp);
     const std::size_t w = TransformerPredictor::window_length(n, c.seq);
-    const auto residual = full_pass(reference, ByteView(bytes.data() + n - w, w));
+    const auto residual = full_pass(*reference, ByteView(bytes.data() + n - w, w));
     // The prediction from the whole history, which the predictor must get from its window.
     const std::uint8_t pred = raster_prediction(bytes.data() + n, n, c.raster_width);
     double sum = 0;
@@ -199,11 +197,9 @@ TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction,
   // reset or by observing, and the logits those of the full pass over the window with them.
   auto c = config(16, true);
   c.hint_width = 7;
-  auto model = sharp_model(c, 9);
-  Transformer<float> reference(c);
-  std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
-  TransformerPredictor p(std::move(model), "transformer:hinted");
+  TransformerPredictor p(sharp_model(c, 9), "transformer:hinted");
   TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted");  // the same weights
+  auto reference = sharp_model(c, 9);
   const auto bytes = text(60, 10);
   p.reset({});
   std::array<double, 256> lp{}, lp_reset{};
@@ -219,12 +215,12 @@ TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction,
       const std::size_t k = n - w + t + 1;  // the byte after window position t
       hints[t] = raster_prediction(bytes.data() + k, k, c.hint_width);
     }
-    reference.forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), hints.data());
+    reference->forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), hints.data());
     std::array<double, 256> full{};
-    log_softmax(full.data(), reference.logits() + (w - 1) * 256, 256);
-    reference.forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), wrong.data());
+    log_softmax(full.data(), reference->logits() + (w - 1) * 256, 256);
+    reference->forward(bytes.data() + n - w, nullptr, 1, static_cast<int>(w), wrong.data());
     std::array<double, 256> unhinted{};
-    log_softmax(unhinted.data(), reference.logits() + (w - 1) * 256, 256);
+    log_softmax(unhinted.data(), reference->logits() + (w - 1) * 256, 256);
     worst = std::max(worst, max_abs_diff(lp, full));
     worst_reset = std::max(worst_reset, max_abs_diff(lp_reset, full));
     worst_unhinted = std::max(worst_unhinted, max_abs_diff(lp, unhinted));
