@@ -55,7 +55,7 @@ int run_train(int argc, char** argv) {
       ("raster-width", po::value(&raster_width),
        "image-patches only, experimental: the model predicts each pixel's residual from the JPEG-LS median predictor (left, above, above-left) on rows this wide (64: a patch's width) instead of the pixel; learns faster, ends worse (models/README.md); 0 (default): the pixels")
       ("hint-width", po::value(&hint_width),
-       "image-patches only, experimental: each position's input also carries the JPEG-LS median predictor's guess of the next pixel on rows this wide (64: a patch's width), through a second embedding; the model still predicts the pixel; 0 (default): no hints")
+       "image-patches only, experimental: each position's input also carries the JPEG-LS median predictor's guess of the next pixel on rows this wide (64: a patch's width), through a second embedding; the model still predicts the pixel; learns faster, ends worse (models/README.md); 0 (default): no hints")
       ("valid", po::value(&valid_path), "held-out file (or directory, for images and audio) for validation in bits/byte (none: no validation)")
       ("config", po::value(&config_name)->default_value("800k"), "model size: 200k, 800k or 3.2m (the paper's)")
       ("layers", po::value(&layers), "override the config's layers")
