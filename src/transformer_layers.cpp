@@ -179,21 +179,6 @@ void encoder_forward(F* out, const std::uint8_t* tokens, const F* wte, const F* 
 }
 
 template <typename F>
-void encoder_backward(F* dwte, F* dpos, const F* dout, const std::uint8_t* tokens, int B, int T, int C) {
-  // Serial on purpose: rows scatter into shared embedding rows, and a fixed order keeps the sums
-  // reproducible. It is O(B·T·C), negligible beside the matrix products.
-  for (std::ptrdiff_t bt = 0; bt < static_cast<std::ptrdiff_t>(B) * T; ++bt) {
-    const F* d = dout + bt * C;                     // (C)
-    F* e = dwte + std::ptrdiff_t{tokens[bt]} * C;   // (C)
-    for (int i = 0; i < C; ++i) e[i] += d[i];
-    if (dpos) {
-      F* p = dpos + (bt % T) * C;  // (C)
-      for (int i = 0; i < C; ++i) p[i] += d[i];
-    }
-  }
-}
-
-template <typename F>
 void embedding_add_forward(F* out, const std::uint8_t* ids, const F* table, std::ptrdiff_t N, int C) {
 #pragma omp parallel for schedule(static) if (N * C > kParallelMin)
   for (std::ptrdiff_t n = 0; n < N; ++n) {
@@ -205,10 +190,24 @@ void embedding_add_forward(F* out, const std::uint8_t* ids, const F* table, std:
 
 template <typename F>
 void embedding_add_backward(F* dtable, const F* dout, const std::uint8_t* ids, std::ptrdiff_t N, int C) {
+  // Serial on purpose: rows scatter into shared embedding rows, and a fixed order keeps the sums
+  // reproducible. It is O(N·C), negligible beside the matrix products.
   for (std::ptrdiff_t n = 0; n < N; ++n) {
     const F* d = dout + n * C;                    // (C)
     F* e = dtable + std::ptrdiff_t{ids[n]} * C;  // (C)
     for (int i = 0; i < C; ++i) e[i] += d[i];
+  }
+}
+
+template <typename F>
+void encoder_backward(F* dwte, F* dpos, const F* dout, const std::uint8_t* tokens, int B, int T, int C) {
+  // Each table's rows add up in the order of the positions, as in one loop over both.
+  embedding_add_backward(dwte, dout, tokens, static_cast<std::ptrdiff_t>(B) * T, C);
+  if (!dpos) return;
+  for (std::ptrdiff_t bt = 0; bt < static_cast<std::ptrdiff_t>(B) * T; ++bt) {
+    const F* d = dout + bt * C;  // (C)
+    F* p = dpos + (bt % T) * C;  // (C)
+    for (int i = 0; i < C; ++i) p[i] += d[i];
   }
 }
 

@@ -326,8 +326,8 @@ int run_train(int argc, char** argv) {
   for (long step = start_step; step < steps; ++step) {
     sampler.next(inputs.data(), targets.data(), hints.data());
     const double rate = tf::learning_rate(step, steps, warmup, lr, min_lr_ratio);
-    const tf::StepResult r = tf::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip,
-                                            config.hint_width > 0 ? hints.data() : nullptr);
+    const tf::StepResult r =
+        tf::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip, hints.data());
     if (!std::isfinite(r.loss)) throw UserError("the loss became " + std::to_string(r.loss) + " at step " +
                                                 std::to_string(step + 1) + "; try a smaller --lr");
     tokens_seen += inputs.size();
