@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "src/arithmetic_compressor.hpp"
+#include "src/mixed_predictor.hpp"
 #include "src/transformer_predictor.hpp"
 #include "zgen/models.hpp"
 #include "zgen/registry.hpp"
@@ -16,7 +17,17 @@ namespace zgen {
 namespace {
 
 bool is_coded_spec(const std::string& spec) {
-  return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec.rfind("transformer:", 0) == 0;
+  return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec.rfind("transformer:", 0) == 0 ||
+         spec.rfind("mix:", 0) == 0;
+}
+
+// The trained parameters a model carries: a transformer's, summed over a mix's parts.
+std::uint64_t parameters_of(const Predictor& p) {
+  if (const auto* t = dynamic_cast<const TransformerPredictor*>(&p)) return t->model().num_parameters();
+  std::uint64_t n = 0;
+  if (const auto* m = dynamic_cast<const MixedPredictor*>(&p))
+    for (const auto& part : m->parts()) n += parameters_of(*part);
+  return n;
 }
 
 // One worker's instance of a model: a compressor, or a predictor for the arithmetic coder.
@@ -47,7 +58,7 @@ BenchModel describe_bench_model(const std::string& spec) {
   if (m.coded) {
     const auto p = make_predictor(spec);
     m.name = p->name();
-    if (const auto* t = dynamic_cast<const TransformerPredictor*>(p.get())) m.parameters = t->model().num_parameters();
+    m.parameters = parameters_of(*p);
   } else {
     m.name = make_compressor(spec)->name();
   }

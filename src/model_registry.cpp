@@ -1,8 +1,10 @@
 // make_predictor: one SPEC names any model (see include/zgen/models.hpp).
 #include <string>
+#include <vector>
 
 #include "src/code_length_predictor.hpp"
 #include "src/context_mixing.hpp"
+#include "src/mixed_predictor.hpp"
 #include "src/transformer_predictor.hpp"
 #include "zgen/models.hpp"
 #include "zgen/registry.hpp"
@@ -33,6 +35,11 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
   if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
+  if (spec.rfind("mix:", 0) == 0) {
+    std::vector<std::unique_ptr<Predictor>> parts;
+    for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));
+    return std::make_unique<MixedPredictor>(std::move(parts));
+  }
   if (spec.rfind("transformer:", 0) == 0) {
     const std::string path = spec.substr(12);
     if (path.empty()) throw UserError("transformer: missing checkpoint path (transformer:PATH)");
