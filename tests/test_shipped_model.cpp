@@ -59,8 +59,8 @@ TEST_CASE("the shipped model compresses and restores text exactly") {
   CHECK(zgen::decompress_container(r.file, make) == text);
 }
 
-// The shipped patch model (models/patches-2x64.safetensors): trained on 22 photos of
-// ../shared/data/images; camera.png was one of the 5 held out.
+// The shipped patch model (models/patches-2x64.safetensors): trained on 21 photos of
+// ../shared/data/images; camera.png was one of the 6 held out (models/README.md).
 TEST_CASE("the shipped patch model codes held-out photo patches smaller than png does") {
   const std::string path = std::string(ZGEN_TEST_DATA) + "/../../models/patches-2x64.safetensors";
   const zgen::tf::Checkpoint c = zgen::tf::load_checkpoint(path);
