@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "src/container.hpp"
 
@@ -88,6 +89,8 @@ std::vector<std::string> mix_part_specs(const std::string& spec) {
     if (part.empty()) throw UserError("mix: empty model in '" + spec + "' (try mix:transformer:PATH+ppm:6)");
     if (part.rfind("mix:", 0) == 0) throw UserError("mix: a mix cannot hold another mix ('" + spec + "')");
     parts.push_back(part);
+    if (parts.size() > kMixMaxParts)
+      throw UserError("mix: more than " + std::to_string(kMixMaxParts) + " models in '" + spec.substr(0, 60) + "…'");
     if (plus == std::string::npos) return parts;
     start = plus + 1;
   }

@@ -25,6 +25,7 @@ namespace zgen {
 
 inline constexpr double kMixLearningRate = 0.01;
 inline constexpr double kMixMaxWeight = 8.0;
+inline constexpr std::size_t kMixMaxParts = 8;  // a SPEC read from a file cannot ask for a thousand models
 
 class MixedPredictor : public Predictor {
  public:
@@ -50,7 +51,7 @@ class MixedPredictor : public Predictor {
 };
 
 // The parts of "mix:A+B+…" (the text after "mix:", split at '+'). Throws UserError when a part is
-// empty or is itself a mix.
+// empty or is itself a mix, or when there are more than kMixMaxParts.
 std::vector<std::string> mix_part_specs(const std::string& spec);
 
 }  // namespace zgen

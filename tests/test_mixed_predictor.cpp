@@ -49,6 +49,9 @@ TEST_CASE("a mix names its parts and rejects malformed specs") {
   CHECK(zgen::test::user_error_of([] { make("mix:ppm:2++ppm:6"); }).find("empty model") != std::string::npos);
   CHECK(zgen::test::user_error_of([] { make("mix:mix:ppm:2+ppm:6"); }).find("another mix") != std::string::npos);
   CHECK(zgen::test::user_error_of([] { make("mix:ppm:2+nonsense"); }) != "<no UserError>");
+  std::string many = "mix:ppm:1";
+  for (int i = 0; i < 8; ++i) many += "+ppm:1";
+  CHECK(zgen::test::user_error_of([&] { make(many); }).find("more than 8") != std::string::npos);
   // a different part list is a different model: its files are refused, not garbled
   CHECK(zgen::model_parameters_hash(*make("mix:ppm:2+ppm:6")) != zgen::model_parameters_hash(*make("mix:ppm:6+ppm:2")));
 }
