@@ -5,8 +5,6 @@
 #include <limits>
 #include <string>
 
-#include "src/container.hpp"
-
 namespace zgen {
 
 MixedPredictor::MixedPredictor(std::vector<std::unique_ptr<Predictor>> parts)
@@ -74,7 +72,8 @@ void MixedPredictor::observe(std::uint8_t byte) {
 }
 
 std::uint64_t MixedPredictor::parameters_hash() const {
-  std::uint64_t h = fnv1a64(as_bytes(name()));
+  // The parts' fingerprints in order (model_parameters_hash adds the name, which lists the parts).
+  std::uint64_t h = 0xcbf29ce484222325ULL;
   for (const auto& p : parts_) h = (h ^ p->parameters_hash()) * 0x100000001b3ULL;
   return h;
 }

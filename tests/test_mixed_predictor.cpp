@@ -114,7 +114,7 @@ TEST_CASE("mixed models compress and restore exactly, chunked and whole") {
 }
 
 // The shipped patch model never saw camera.png. Mixed with ppm:6 it codes these patches smaller
-// than either part alone (about 3% below the transformer on the held-out photos: BENCHMARKS.md).
+// than either part alone (4.8% below the transformer on the held-out photos: BENCHMARKS.md).
 TEST_CASE("the patch transformer mixed with ppm codes held-out photo patches smaller than either") {
   const zgen::Bytes raw = zgen::test::read_fixture("camera-crop-256x192.gray");
   REQUIRE(raw.size() == 256u * 192u);
