@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "src/transformer_layers.hpp"
+#include "src/transformer/layers.hpp"
 
 namespace {
 
@@ -96,12 +96,12 @@ int main(int argc, char** argv) {
   for (float& x : qkv) x = n(rng);
   for (float& x : dout) x = n(rng) * 1e-3f;
 
-  using zgen::tf::attention_backward;
-  using zgen::tf::attention_forward;
+  using zgen::transformer::attention_backward;
+  using zgen::transformer::attention_forward;
   // Two variants, called in turn so that a busy neighbour slows both alike: the backward
   // recomputing the probabilities (the baseline), and keeping them in half precision.
-  const bool keep = zgen::tf::attention_keeps_probs<float>(C / H);
-  std::vector<std::uint16_t> probs(keep ? static_cast<std::size_t>(B) * H * zgen::tf::attention_probs_per_head(T) : 0);
+  const bool keep = zgen::transformer::attention_keeps_probs<float>(C / H);
+  std::vector<std::uint16_t> probs(keep ? static_cast<std::size_t>(B) * H * zgen::transformer::attention_probs_per_head(T) : 0);
   std::vector<float> dqkv_kept(dqkv.size());
   auto forward = [&](std::uint16_t* p) { attention_forward(out.data(), lse.data(), p, qkv.data(), B, T, C, H); };
   auto backward = [&](std::vector<float>& d, const std::uint16_t* p) {

@@ -1,5 +1,5 @@
 // One KV-cache step's attention products at the 800k config's shape (4 layers × 4 heads, head
-// size 32, cache rows (H,T_max,hs)): the AVX2 decoding kernels (src/attention_kernels.hpp)
+// size 32, cache rows (H,T_max,hs)): the AVX2 decoding kernels (src/transformer/kernels/attention.hpp)
 // against Eigen's matrix-vector products on the same cache, in the same run. Figures are the
 // cache bytes swept per second (one head's keys for the scores, its values for the weighted
 // sum), best of 30 sweeps over all 16 heads.
@@ -12,7 +12,7 @@
 #include <random>
 #include <vector>
 
-#include "src/attention_kernels.hpp"
+#include "src/transformer/kernels/attention.hpp"
 
 namespace {
 
@@ -33,7 +33,7 @@ double best_seconds(Fn&& fn) {
 }  // namespace
 
 int main() {
-  namespace kernels = zgen::tf::kernels;
+  namespace kernels = zgen::transformer::kernels;
   if constexpr (!kernels::kAvailable) {
     std::printf("bench_attention_decode: the AVX2 kernels are not in this build (ZGEN_NATIVE off or no AVX2)\n");
     return 0;

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "src/arithmetic_coder.hpp"
-#include "src/arithmetic_compressor.hpp"
-#include "src/quantize.hpp"
-#include "src/symbol_index.hpp"
+#include "src/coding/arithmetic_coder.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
+#include "src/coding/quantize.hpp"
+#include "src/coding/symbol_index.hpp"
 #include "tests/coder_test_models.hpp"
 #include "zgen/models.hpp"
 #include "zgen/registry.hpp"

@@ -1,5 +1,5 @@
 // The linear layers' products at the 800k config's shapes (8,192 rows: one thread's half of a
-// batch of 8 × 2048; width 128, MLP 512): the packed AVX2 GEMM (src/gemm_kernels.hpp) against
+// batch of 8 × 2048; width 128, MLP 512): the packed AVX2 GEMM (src/transformer/kernels/gemm.hpp) against
 // Eigen's product on the same matrices, in the same run, one thread. For each layer shape, the
 // forward product (out = x·Wᵀ + b), the input gradient (dx = dy·W) and the weight gradient
 // (dW = dyᵀ·x, depth 8,192). Figures are GFLOP/s, best of 25 runs taken in turn (kernel,
@@ -11,8 +11,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "src/attention_kernels.hpp"
-#include "src/gemm_kernels.hpp"
+#include "src/transformer/kernels/attention.hpp"
+#include "src/transformer/kernels/gemm.hpp"
 
 namespace {
 
@@ -28,7 +28,7 @@ double seconds(Fn&& fn) {
 }  // namespace
 
 int main() {
-  namespace kernels = zgen::tf::kernels;
+  namespace kernels = zgen::transformer::kernels;
   if constexpr (!kernels::kAvailable) {
     std::printf("bench_gemm: the AVX2 kernels are not in this build (ZGEN_NATIVE off or no AVX2)\n");
     return 0;

@@ -9,7 +9,7 @@
 // speed; zlib -9, xz -9, zstd -19, bzip2 -9 and brotli -11 through their libraries; and,
 // if `zpaq` is on PATH, zpaq -method 5 unchunked (its archive size includes a few dozen
 // bytes of headers). The ideal length is what an arithmetic coder approaches within a
-// fraction of a percent (see src/arithmetic_coder.*).
+// fraction of a percent (see src/coding/arithmetic_coder.*).
 #include <brotli/encode.h>
 #include <bzlib.h>
 #include <lzma.h>
@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "src/context_mixing.hpp"
+#include "src/models/ppm/ppm.hpp"
 
 namespace {
 

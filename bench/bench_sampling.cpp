@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "samplers/generate.hpp"
-#include "src/evaluation.hpp"
+#include "src/eval/evaluation.hpp"
 #include "zgen/models.hpp"
 
 namespace {

@@ -22,11 +22,11 @@
 #include <string>
 #include <vector>
 
-#include "src/transformer_kv_cache.hpp"
-#include "src/transformer_training.hpp"
+#include "src/transformer/kv_cache.hpp"
+#include "src/transformer/training.hpp"
 
 using namespace zgen;
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 

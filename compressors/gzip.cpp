@@ -6,14 +6,14 @@
 // for every continuation, so they are left out. ℓ(d) = 8·18 + deflate_bits(d).
 //
 // code_length_bits asks zlib itself and is the reference. begin() returns the fast path: the
-// zgen deflate model (compressors/deflate_model.hpp), which takes zlib's decisions one by one and
+// zgen deflate model (compressors/deflate/model.hpp), which takes zlib's decisions one by one and
 // counts bits, so that ℓ(c·x) equals code_length_bits(c·x) exactly.
 #include <zlib.h>
 
 #include <memory>
 #include <string>
 
-#include "compressors/deflate_model.hpp"
+#include "compressors/deflate/model.hpp"
 #include "compressors/families.hpp"
 
 namespace zgen {

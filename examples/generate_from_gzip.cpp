@@ -11,7 +11,7 @@
 #include <string>
 
 #include "samplers/generate.hpp"
-#include "src/default_corpus.hpp"
+#include "src/common/default_corpus.hpp"
 #include "zgen/models.hpp"
 
 int main(int argc, char** argv) {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <cstdio>
 
-#include "src/arithmetic_compressor.hpp"
-#include "src/container.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
+#include "src/coding/container.hpp"
 #include "tests/coder_test_models.hpp"
 
 namespace zgen::fuzz {

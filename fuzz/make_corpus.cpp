@@ -4,7 +4,7 @@
 #include <fstream>
 #include <string>
 
-#include "src/arithmetic_compressor.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/coder_test_models.hpp"
 
 int main(int argc, char** argv) {

@@ -4,7 +4,7 @@
 #include <numbers>
 
 #include "samplers/horizon.hpp"
-#include "src/code_length_predictor.hpp"
+#include "src/models/code_length_predictor.hpp"
 
 namespace zgen {
 namespace {

@@ -2,7 +2,7 @@
 // Multi-byte candidates for --horizon H > 1 (compressor models only).
 #include <vector>
 
-#include "src/code_length_predictor.hpp"
+#include "src/models/code_length_predictor.hpp"
 
 namespace zgen {
 

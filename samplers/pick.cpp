@@ -1,4 +1,4 @@
-#include "samplers/rng.hpp"
+#include "src/common/rng.hpp"
 #include "samplers/sampler.hpp"
 
 namespace zgen {

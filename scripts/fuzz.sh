@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 out=build-fuzz
 mkdir -p "$out"
 cxx="${CXX_FUZZ:-clang++}"
-sources=(src/arithmetic_coder.cpp src/quantize.cpp src/arithmetic_compressor.cpp src/container.cpp
+sources=(src/coding/arithmetic_coder.cpp src/coding/quantize.cpp src/coding/arithmetic_compressor.cpp src/coding/container.cpp
          compressors/recompressing_state.cpp)  # Compressor::begin, for ArithmeticCompressor's vtable
 flags=(-std=c++20 -O1 -g -I. -Iinclude)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """zgen's byte-level transformer, written again in PyTorch (the "twin" of issue 4).
 
-The twin mirrors src/transformer_*.{hpp,cpp} exactly (see transformer_config.hpp):
+The twin mirrors src/transformer/*.{hpp,cpp} exactly (see src/transformer/config.hpp):
   x = wte[byte] + position[t]          positions: fixed sinusoidal table or learned (seq, C) rows
   per block (pre-LN):  x += c_proj(attn(c_attn(LN1(x))));  x += c_proj(GELU_tanh(c_fc(LN2(x))))
   logits = LN_f(x) @ head.T            head = wte when tied, else lm_head.weight (no bias)
@@ -109,7 +109,7 @@ def load_safetensors(path):
 
 
 # ----------------------------------------------------------------------------------------------
-# Config and layout (src/transformer_config.cpp, parameter_layout in src/transformer_model.cpp)
+# Config and layout (src/transformer/config.cpp, parameter_layout in src/transformer/model.cpp)
 
 
 class Config:
@@ -185,7 +185,7 @@ def parameter_layout(c):
     return out
 
 
-SINUSOID_SCALE = 0.02  # zgen's kSinusoidScale (src/transformer_model.hpp says why)
+SINUSOID_SCALE = 0.02  # zgen's kSinusoidScale (src/transformer/model.hpp says why)
 
 
 def sinusoidal_positions(seq, dim):

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "src/file_io.hpp"
-#include "src/gray_image.hpp"
+#include "src/common/file_io.hpp"
+#include "src/media/gray_image.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
 

@@ -11,7 +11,7 @@
 
 #include "samplers/generate.hpp"
 #include "samplers/horizon.hpp"
-#include "src/code_length_predictor.hpp"
+#include "src/models/code_length_predictor.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/registry.hpp"
 

@@ -10,8 +10,8 @@
 #include <string>
 
 #include "samplers/complete_patch.hpp"
-#include "src/gray_image.hpp"
-#include "src/image_region.hpp"
+#include "src/media/gray_image.hpp"
+#include "src/media/image_region.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
@@ -111,7 +111,7 @@ TEST_CASE("complete-image with gzip: a grid PNG of the expected size, known pixe
   CHECK(o.err.find("gzip:9") != std::string::npos);
   CHECK(o.err.find("seed 7") != std::string::npos);
 
-  // Layout (src/image_grid.cpp, src/cli/image_options.cpp): labels at text scale 1 (the widest,
+  // Layout (src/cli/draw/image_grid.cpp, src/cli/image_options.cpp): labels at text scale 1 (the widest,
   // "original x=16 y=8", is 101 px, wider than the 32-px tile), margin 4; cells
   // max(32 + 2, 101) = 101 wide and 16 + 2 + 3 + 7 = 28 high; 3 columns (original, input, gzip:9).
   const GrayImage grid = zgen::read_gray_image(dir + "/a.png");

@@ -8,8 +8,8 @@
 #include <random>
 #include <string>
 
-#include "src/arithmetic_compressor.hpp"
-#include "src/container.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
+#include "src/coding/container.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/coder_test_models.hpp"
 #include "tests/fixtures.hpp"

@@ -1,4 +1,4 @@
-// ppm:N, the context-mixing model (src/context_mixing.hpp): determinism, the 256-way
+// ppm:N, the context-mixing model (src/models/ppm/ppm.hpp): determinism, the 256-way
 // distribution against the coding path, learning, reset, hostile data.
 #include <doctest/doctest.h>
 
@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "src/context_mixing.hpp"
+#include "src/models/ppm/ppm.hpp"
 
 namespace {
 

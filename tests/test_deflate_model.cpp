@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "compressors/deflate_model.hpp"
+#include "compressors/deflate/model.hpp"
 #include "compressors/families.hpp"
 
 using namespace zgen;

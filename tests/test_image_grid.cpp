@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "src/bitmap_font.hpp"
-#include "src/image_grid.hpp"
+#include "src/cli/draw/bitmap_font.hpp"
+#include "src/cli/draw/image_grid.hpp"
 
 using zgen::GrayImage;
 

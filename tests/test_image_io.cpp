@@ -1,4 +1,4 @@
-// Reading photos as 8-bit grayscale and writing grayscale PNGs (src/gray_image.hpp).
+// Reading photos as 8-bit grayscale and writing grayscale PNGs (src/media/gray_image.hpp).
 #include <doctest/doctest.h>
 #include <png.h>
 #include <unistd.h>
@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "src/gray_image.hpp"
+#include "src/media/gray_image.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/bytes.hpp"
 

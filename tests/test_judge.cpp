@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "src/copy_rate.hpp"
+#include "src/eval/copy_rate.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
 

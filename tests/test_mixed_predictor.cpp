@@ -1,4 +1,4 @@
-// mix:A+B+… (src/mixed_predictor.hpp): a normalised distribution at every byte, the part itself
+// mix:A+B+… (src/models/mixed_predictor.hpp): a normalised distribution at every byte, the part itself
 // before it has learned anything, weights that move toward the better part, exact round trips,
 // and a mix that codes held-out photo patches smaller than its best part.
 #include <doctest/doctest.h>
@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "src/arithmetic_compressor.hpp"
-#include "src/bench_rates.hpp"
-#include "src/mixed_predictor.hpp"
-#include "src/patches.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
+#include "src/eval/bench_rates.hpp"
+#include "src/models/mixed_predictor.hpp"
+#include "src/media/patches.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
 

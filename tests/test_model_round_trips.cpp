@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "src/arithmetic_compressor.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/arithmetic_compressor.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "src/audio_io.hpp"
-#include "src/bench_rates.hpp"
-#include "src/file_io.hpp"
-#include "src/patches.hpp"
+#include "src/media/audio_io.hpp"
+#include "src/eval/bench_rates.hpp"
+#include "src/common/file_io.hpp"
+#include "src/media/patches.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/registry.hpp"
 

@@ -1,4 +1,4 @@
-// The median edge detector on a raster (src/raster_prediction.hpp): its cases by hand, the
+// The median edge detector on a raster (src/media/raster_prediction.hpp): its cases by hand, the
 // residual stream's restarts, that residuals decode back to the pixels, and that on a real photo
 // they carry much less order-0 entropy than the pixels (what a raster model is for).
 #include <doctest/doctest.h>
@@ -8,9 +8,9 @@
 #include <array>
 #include <cmath>
 
-#include "src/gray_image.hpp"
-#include "src/patches.hpp"
-#include "src/raster_prediction.hpp"
+#include "src/media/gray_image.hpp"
+#include "src/media/patches.hpp"
+#include "src/media/raster_prediction.hpp"
 
 using namespace zgen;
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "src/safetensors.hpp"
-#include "src/transformer_checkpoint.hpp"
+#include "src/transformer/safetensors.hpp"
+#include "src/transformer/checkpoint.hpp"
 
 using namespace zgen;
 namespace st = zgen::safetensors;
@@ -59,11 +59,11 @@ TEST_CASE("round trip: tensors, shapes, metadata; header padded to 8 bytes; offs
 TEST_CASE("a transformer checkpoint round-trips and refuses a mismatched config") {
   TransformerConfig c;
   c.layers = 1, c.dim = 8, c.heads = 2, c.seq = 16;
-  tf::Transformer<float> m(c);
+  transformer::Transformer<float> m(c);
   m.init_weights(3);
   const std::string path = "/tmp/zgen-test-st-" + std::to_string(::getpid()) + ".safetensors";
-  tf::save_checkpoint(path, m, {{"train.steps", "0"}});
-  const tf::Checkpoint back = tf::load_checkpoint(path);
+  transformer::save_checkpoint(path, m, {{"train.steps", "0"}});
+  const transformer::Checkpoint back = transformer::load_checkpoint(path);
   CHECK(back.config == c);
   CHECK(back.metadata.at("train.steps") == "0");
   for (std::size_t i = 0; i < m.num_parameters(); ++i) REQUIRE(back.model->parameters()[i] == m.parameters()[i]);
@@ -73,17 +73,17 @@ TEST_CASE("a transformer checkpoint round-trips and refuses a mismatched config"
   f.metadata["zgen.dim"] = "16";
   f.metadata["zgen.heads"] = "2";
   try {
-    tf::checkpoint_from(f, "'x'");
+    transformer::checkpoint_from(f, "'x'");
     FAIL("no error");
   } catch (const UserError& e) {
     CHECK(std::string(e.what()).find("transformer.wte.weight") != std::string::npos);
   }
   f = st::load(path);
   f.tensors.erase("transformer.ln_f.bias");
-  CHECK_THROWS_AS(tf::checkpoint_from(f, "'x'"), UserError);
+  CHECK_THROWS_AS(transformer::checkpoint_from(f, "'x'"), UserError);
   f = st::load(path);
   f.metadata.erase("zgen.format");
-  CHECK_THROWS_AS(tf::checkpoint_from(f, "'x'"), UserError);
+  CHECK_THROWS_AS(transformer::checkpoint_from(f, "'x'"), UserError);
   std::remove(path.c_str());
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "samplers/candidates.hpp"
-#include "samplers/rng.hpp"
+#include "src/common/rng.hpp"
 #include "samplers/sampler.hpp"
 #include "samplers/sampler_chain.hpp"
 #include "zgen/bytes.hpp"

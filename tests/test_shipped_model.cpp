@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "src/arithmetic_compressor.hpp"
-#include "src/evaluation.hpp"
-#include "src/gray_image.hpp"
-#include "src/patches.hpp"
-#include "src/transformer_checkpoint.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
+#include "src/eval/evaluation.hpp"
+#include "src/media/gray_image.hpp"
+#include "src/media/patches.hpp"
+#include "src/transformer/checkpoint.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/models.hpp"
 #include "zgen/registry.hpp"
@@ -31,7 +31,7 @@ double bits_per_byte(const std::string& spec, const zgen::Bytes& text) {
 }  // namespace
 
 TEST_CASE("the shipped model is the paper's 800k shape and predicts held-out speeches better than ppm") {
-  const zgen::tf::Checkpoint c = zgen::tf::load_checkpoint(kModel);
+  const zgen::transformer::Checkpoint c = zgen::transformer::load_checkpoint(kModel);
   CHECK(c.config.layers == 4);
   CHECK(c.config.dim == 128);
   CHECK(c.config.heads == 4);
@@ -63,7 +63,7 @@ TEST_CASE("the shipped model compresses and restores text exactly") {
 // ../shared/data/images; camera.png was one of the 6 held out (models/README.md).
 TEST_CASE("the shipped patch model codes held-out photo patches smaller than png does") {
   const std::string path = std::string(ZGEN_TEST_DATA) + "/../../models/patches-2x64.safetensors";
-  const zgen::tf::Checkpoint c = zgen::tf::load_checkpoint(path);
+  const zgen::transformer::Checkpoint c = zgen::transformer::load_checkpoint(path);
   CHECK(c.config.seq == 2048);
   CHECK(c.metadata.count("train.command") == 1);
 

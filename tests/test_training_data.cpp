@@ -6,12 +6,12 @@
 #include <set>
 #include <string>
 
-#include "src/audio_io.hpp"
-#include "src/gray_image.hpp"
-#include "src/patches.hpp"
-#include "src/training_data.hpp"
-#include "src/transformer_checkpoint.hpp"
-#include "src/transformer_training.hpp"
+#include "src/media/audio_io.hpp"
+#include "src/media/gray_image.hpp"
+#include "src/media/patches.hpp"
+#include "src/media/training_data.hpp"
+#include "src/transformer/checkpoint.hpp"
+#include "src/transformer/training.hpp"
 #include "tests/cli_runner.hpp"
 
 namespace {
@@ -49,7 +49,7 @@ TEST_CASE("image-patches: every photo's whole patches, in order, windows at patc
   const int B = 16, T = static_cast<int>(zgen::kChunkBytes);
   zgen::Bytes data = d.bytes;
   data.push_back(0);  // one byte past the last patch, so the last patch can be a window too
-  zgen::tf::BatchSampler sampler(data, B, T, 7, zgen::kChunkBytes);
+  zgen::transformer::BatchSampler sampler(data, B, T, 7, zgen::kChunkBytes);
   zgen::Bytes inputs(static_cast<std::size_t>(B) * T), targets(inputs.size());
   std::set<int> starts_seen;
   for (int round = 0; round < 4; ++round) {
@@ -177,19 +177,19 @@ TEST_CASE("zgen train learns from image patches, at first faster from raster res
   // generalise from): pixels are far from uniform, and 30 steps learn that (6.14 measured; an
   // untrained model scores about 8).
   const double pixels = train("");
-  CHECK(zgen::tf::load_checkpoint(out).config.raster_width == 0);
+  CHECK(zgen::transformer::load_checkpoint(out).config.raster_width == 0);
   CHECK(pixels < 7.0);
   // Residuals from the median predictor are peaked around zero wherever the photo is smooth, a
   // shape the model learns sooner (measured when written: 5.52 against 6.14). Not the default:
   // on 22 photos the residual model led early and plateaued higher (models/README.md).
   const double residuals = train("--raster-width 64");
-  CHECK(zgen::tf::load_checkpoint(out).config.raster_width == zgen::kPatchWidth);
+  CHECK(zgen::transformer::load_checkpoint(out).config.raster_width == zgen::kPatchWidth);
   MESSAGE("bits/byte after 30 steps: pixels " << pixels << ", residuals on a 64-wide raster " << residuals);
   CHECK(residuals < pixels - 0.3);
   // With the median prediction as an input, the model still predicts pixels, but can learn to
   // put its mass near the hint instead of learning where the pixel lies from its neighbours.
   const double hinted = train("--hint-width 64");
-  CHECK(zgen::tf::load_checkpoint(out).config.hint_width == zgen::kPatchWidth);
+  CHECK(zgen::transformer::load_checkpoint(out).config.hint_width == zgen::kPatchWidth);
   MESSAGE("bits/byte after 30 steps: pixels " << pixels << ", pixels with raster hints " << hinted);
   CHECK(hinted < pixels - 0.1);  // measured when written: 5.92 against 6.14
   std::remove(out.c_str());

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "src/transformer_checkpoint.hpp"
+#include "src/transformer/checkpoint.hpp"
 #include "tests/cli_runner.hpp"
 
 using namespace zgen;
@@ -30,7 +30,7 @@ TEST_CASE("zgen train writes a loadable checkpoint with its training metadata, a
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.find("valid") != std::string::npos);
-  auto ck = tf::load_checkpoint(out);
+  auto ck = transformer::load_checkpoint(out);
   CHECK(ck.config.dim == 16);
   CHECK(ck.metadata.at("train.step") == "6");
   CHECK(ck.metadata.at("train.seed") == "3");
@@ -39,7 +39,7 @@ TEST_CASE("zgen train writes a loadable checkpoint with its training metadata, a
   r = run_zgen("train --data '" + kData + "' --steps 9 --resume '" + out + "' --out '" + out + "'" + kTiny);
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(tf::load_checkpoint(out).metadata.at("train.step") == "9");
+  CHECK(transformer::load_checkpoint(out).metadata.at("train.step") == "9");
 
   // Contradicting the checkpoint's shape, or resuming past --steps, is refused.
   r = run_zgen("train --data '" + kData + "' --steps 12 --dim 32 --resume '" + out + "' --out '" + out + "'" + kTiny);
@@ -56,7 +56,7 @@ TEST_CASE("zgen train: a sinusoidal model resumes on longer windows, a learned-p
   const std::string out = tmp("grow.safetensors"), grown = tmp("grown.safetensors");
   auto r = run_zgen("train --data '" + kData + "' --seq 32 --batch 4 --steps 6 --out '" + out + "'" + tiny);
   REQUIRE(r.exit_code == 0);
-  const auto before = tf::load_checkpoint(out);
+  const auto before = transformer::load_checkpoint(out);
 
   // A small learning rate, so that the weights barely move from phase 1's: a fresh start (the
   // same seed gives phase 1's initial weights) would sit 6 steps of lr 1e-3 away.
@@ -64,7 +64,7 @@ TEST_CASE("zgen train: a sinusoidal model resumes on longer windows, a learned-p
                grown + "'" + tiny);
   CAPTURE(r.err);
   REQUIRE(r.exit_code == 0);
-  const auto after = tf::load_checkpoint(grown);
+  const auto after = transformer::load_checkpoint(grown);
   CHECK(after.config.seq == 64);
   CHECK(after.metadata.at("train.step") == "8");
   CHECK(after.metadata.at("train.earlier_commands").find("--seq 32") != std::string::npos);

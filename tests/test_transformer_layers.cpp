@@ -13,12 +13,12 @@
 #include <random>
 #include <vector>
 
-#include "src/attention_kernels.hpp"
-#include "src/transformer_layers.hpp"
+#include "src/transformer/kernels/attention.hpp"
+#include "src/transformer/layers.hpp"
 
 #include <omp.h>
 
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 
@@ -283,7 +283,7 @@ TEST_CASE("float and double decoding agree: one query against cached keys, with 
 }
 
 TEST_CASE("float and double attention agree, forward and backward, for head sizes with and without AVX2 kernels") {
-  // Float runs the AVX2 kernels (src/attention_kernels.hpp) where they were built and the head
+  // Float runs the AVX2 kernels (src/transformer/kernels/attention.hpp) where they were built and the head
   // size is a multiple of 8, Eigen otherwise; double always runs Eigen. Shapes cover partial
   // 16-column blocks, partial 6-row tiles, more than one query tile, more than one of the
   // kernels' key blocks (128) and more than one of the backward pass's (kAttentionKeyBlock).
@@ -341,7 +341,7 @@ TEST_CASE("float and double attention agree, forward and backward, for head size
 }
 
 TEST_CASE("float and double linear layers agree through the packed GEMM, on every kind of edge, on any thread count") {
-  // Float products of 16 rows and more run the packed AVX2 GEMM (src/gemm_kernels.hpp) where it
+  // Float products of 16 rows and more run the packed AVX2 GEMM (src/transformer/kernels/gemm.hpp) where it
   // was built, fewer rows and double run Eigen. Shapes cover partial 6-row tiles, partial
   // 16-column panels, more than one depth block (256) and more than one column block (256), in
   // the forward product, in the input gradient and in the weight gradient (whose depth is N).

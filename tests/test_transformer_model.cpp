@@ -13,11 +13,11 @@
 #include <set>
 #include <vector>
 
-#include "src/transformer_layers.hpp"
-#include "src/transformer_model.hpp"
+#include "src/transformer/layers.hpp"
+#include "src/transformer/model.hpp"
 
 using namespace zgen;
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 

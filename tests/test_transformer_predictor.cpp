@@ -9,14 +9,14 @@
 #include <random>
 #include <vector>
 
-#include "src/raster_prediction.hpp"
-#include "src/transformer_checkpoint.hpp"
-#include "src/transformer_kv_cache.hpp"
-#include "src/transformer_layers.hpp"
-#include "src/transformer_predictor.hpp"
+#include "src/media/raster_prediction.hpp"
+#include "src/transformer/checkpoint.hpp"
+#include "src/transformer/kv_cache.hpp"
+#include "src/transformer/layers.hpp"
+#include "src/transformer/predictor.hpp"
 
 using namespace zgen;
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 

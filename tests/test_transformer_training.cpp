@@ -13,11 +13,11 @@
 #include <iterator>
 #include <vector>
 
-#include "src/transformer_checkpoint.hpp"
-#include "src/transformer_training.hpp"
+#include "src/transformer/checkpoint.hpp"
+#include "src/transformer/training.hpp"
 
 using namespace zgen;
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 

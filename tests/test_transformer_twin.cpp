@@ -33,13 +33,13 @@
 #include <string>
 #include <vector>
 
-#include "src/safetensors.hpp"
-#include "src/transformer_checkpoint.hpp"
-#include "src/transformer_layers.hpp"
-#include "src/transformer_model.hpp"
+#include "src/transformer/safetensors.hpp"
+#include "src/transformer/checkpoint.hpp"
+#include "src/transformer/layers.hpp"
+#include "src/transformer/model.hpp"
 
 using namespace zgen;
-using namespace zgen::tf;
+using namespace zgen::transformer;
 
 namespace {
 

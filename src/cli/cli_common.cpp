@@ -1,6 +1,6 @@
 #include "src/cli/cli_common.hpp"
 
-#include "src/file_io.hpp"
+#include "src/common/file_io.hpp"
 
 #include <omp.h>
 #include <sys/stat.h>

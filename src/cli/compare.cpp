@@ -8,8 +8,8 @@
 
 #include "samplers/generate.hpp"
 #include "src/cli/cli_common.hpp"
-#include "src/copy_rate.hpp"
-#include "src/evaluation.hpp"
+#include "src/eval/copy_rate.hpp"
+#include "src/eval/evaluation.hpp"
 
 namespace zgen::cli {
 namespace {

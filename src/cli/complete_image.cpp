@@ -17,9 +17,9 @@
 #include "src/cli/cli_common.hpp"
 #include "src/cli/image_options.hpp"
 #include "src/cli/progress.hpp"
-#include "src/gray_image.hpp"
-#include "src/image_grid.hpp"
-#include "src/image_region.hpp"
+#include "src/media/gray_image.hpp"
+#include "src/cli/draw/image_grid.hpp"
+#include "src/media/image_region.hpp"
 
 namespace zgen::cli {
 namespace {

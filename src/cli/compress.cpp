@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "src/arithmetic_compressor.hpp"
+#include "src/coding/arithmetic_compressor.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
 #include "zgen/models.hpp"

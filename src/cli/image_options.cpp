@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "src/bitmap_font.hpp"
+#include "src/cli/draw/bitmap_font.hpp"
 
 namespace zgen::cli {
 

@@ -8,7 +8,7 @@
 
 #include "samplers/sampler_chain.hpp"
 #include "src/cli/cli_common.hpp"
-#include "src/image_grid.hpp"
+#include "src/cli/draw/image_grid.hpp"
 #include "zgen/models.hpp"
 
 namespace zgen::cli {

@@ -8,7 +8,7 @@
 #include "samplers/sampler_chain.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
-#include "src/default_corpus.hpp"
+#include "src/common/default_corpus.hpp"
 #include "zgen/models.hpp"
 
 namespace zgen::cli {

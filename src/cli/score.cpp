@@ -7,7 +7,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
-#include "src/evaluation.hpp"
+#include "src/eval/evaluation.hpp"
 
 namespace zgen::cli {
 

@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
-#include "src/patches.hpp"
-#include "src/raster_prediction.hpp"
-#include "src/transformer_checkpoint.hpp"
-#include "src/training_data.hpp"
-#include "src/transformer_training.hpp"
+#include "src/media/patches.hpp"
+#include "src/media/raster_prediction.hpp"
+#include "src/transformer/checkpoint.hpp"
+#include "src/media/training_data.hpp"
+#include "src/transformer/training.hpp"
 
 namespace zgen::cli {
 
@@ -117,12 +117,12 @@ int run_train(int argc, char** argv) {
   if (!seed_given) seed = fresh_seed();
 
   // The model: a fresh config, or the checkpoint's (whose shape flags must not contradict it).
-  std::unique_ptr<tf::Transformer<float>> model;
+  std::unique_ptr<transformer::Transformer<float>> model;
   TransformerConfig config;
   long start_step = 0;
   std::map<std::string, std::string> resumed_info;
   if (vm.count("resume")) {
-    tf::Checkpoint ck = tf::load_checkpoint(resume_path);
+    transformer::Checkpoint ck = transformer::load_checkpoint(resume_path);
     config = ck.config;
     model = std::move(ck.model);
     auto clash = [&](const char* opt, int given, int have) {
@@ -144,7 +144,7 @@ int run_train(int argc, char** argv) {
       TransformerConfig resized_config = config;
       resized_config.seq = seq;
       resized_config.validate();
-      auto resized = std::make_unique<tf::Transformer<float>>(resized_config);
+      auto resized = std::make_unique<transformer::Transformer<float>>(resized_config);
       const auto from = model->parameters();
       std::copy(from.begin(), from.end(), resized->parameters().begin());
       config = resized_config;
@@ -170,7 +170,7 @@ int run_train(int argc, char** argv) {
     config.learned_positions = positions == "learned";
     config.tied_head = vm.count("tied-head") > 0;
     config.validate();
-    model = std::make_unique<tf::Transformer<float>>(config);
+    model = std::make_unique<transformer::Transformer<float>>(config);
     model->init_weights(seed);
   }
   const int B = static_cast<int>(batch), T = config.seq;
@@ -214,15 +214,15 @@ int run_train(int argc, char** argv) {
   }
 
   model->keep_attention_probs(vm.count("recompute-attention") == 0);
-  tf::AdamWOptions aopts;
+  transformer::AdamWOptions aopts;
   aopts.weight_decay = weight_decay;
   aopts.beta2 = beta2;
-  tf::AdamW optimizer(model->layout(), aopts);
-  tf::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment, train_targets, train_hints);
+  transformer::AdamW optimizer(model->layout(), aopts);
+  transformer::BatchSampler sampler(data, B, T, seed ^ 0x5DEECE66DULL, alignment, train_targets, train_hints);
   if (vm.count("resume")) {
     const std::string state_path = resume_path + ".optimizer";
     if (file_exists(state_path)) {
-      const auto info = tf::load_optimizer_state(state_path, optimizer);
+      const auto info = transformer::load_optimizer_state(state_path, optimizer);
       start_step = optimizer.steps();
       // The two files are written one after the other; a crash between them leaves a pair from
       // different steps, which must not be mixed silently.
@@ -303,14 +303,14 @@ int run_train(int argc, char** argv) {
     return info;
   };
   auto write_checkpoint = [&](long step) {
-    tf::save_checkpoint(out_path, *model, info_now(step));
-    tf::save_optimizer_state(out_path + ".optimizer", optimizer,
+    transformer::save_checkpoint(out_path, *model, info_now(step));
+    transformer::save_optimizer_state(out_path + ".optimizer", optimizer,
                              {{"train.sampler_state", std::to_string(sampler.state())}, {"train.step", std::to_string(step)}});
   };
   auto validate = [&](long step) {
     if (valid.empty()) return;
     const auto t0 = std::chrono::steady_clock::now();
-    const tf::EvalResult r = tf::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes), valid_targets,
+    const transformer::EvalResult r = transformer::evaluate(*model, valid, T, B, static_cast<std::size_t>(valid_bytes), valid_targets,
                                          valid_hints);
     last_valid = r.bits_per_byte;
     if (!quiet)
@@ -325,9 +325,9 @@ int run_train(int argc, char** argv) {
   double loss_sum = 0;
   for (long step = start_step; step < steps; ++step) {
     sampler.next(inputs.data(), targets.data(), hints.data());
-    const double rate = tf::learning_rate(step, steps, warmup, lr, min_lr_ratio);
-    const tf::StepResult r =
-        tf::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip, hints.data());
+    const double rate = transformer::learning_rate(step, steps, warmup, lr, min_lr_ratio);
+    const transformer::StepResult r =
+        transformer::train_step(*model, optimizer, inputs.data(), targets.data(), B, T, rate, grad_clip, hints.data());
     if (!std::isfinite(r.loss)) throw UserError("the loss became " + std::to_string(r.loss) + " at step " +
                                                 std::to_string(step + 1) + "; try a smaller --lr");
     tokens_seen += inputs.size();

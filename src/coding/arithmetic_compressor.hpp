@@ -1,0 +1,112 @@
+#pragma once
+// A model as a compressor: a Predictor's next-byte distributions drive the arithmetic coder.
+//
+// The data is cut into chunks (chunk_size bytes; 0 = one chunk with the whole history). Each
+// chunk is coded on its own, as in the paper's protocol: the predictor is reset to an empty
+// context and the chunk gets its own coded stream. Per byte, the encoder and the decoder run
+// the very same steps (code_byte in the .cpp, instantiated once per side):
+//   BinaryPredictor view present: 8 decisions, most significant bit first, with p1();
+//   otherwise: log_probs → quantize → one 256-symbol table → observe.
+// The payload is, per chunk, a varint stream length and the stream.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "src/coding/container.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/predictor.hpp"
+
+namespace zgen {
+
+struct EncodedPayload {
+  Bytes payload;
+  CodingMode coding = CodingMode::bytes;
+  std::size_t chunks = 0;
+  // Σ −log2 p(byte) under the model's own probabilities (the floats before quantisation,
+  // or the 16-bit bit probabilities): the size an ideal coder would reach. +inf when the
+  // model gave a coded byte probability 0.
+  double ideal_bits = 0;
+  double actual_bits() const { return 8.0 * static_cast<double>(payload.size()); }
+};
+
+// Called after each chunk with the number of original bytes coded so far.
+using ChunkProgress = std::function<void(std::uint64_t bytes_done)>;
+
+EncodedPayload encode_payload(Predictor& predictor, ByteView data, std::uint64_t chunk_size,
+                              const ChunkProgress& progress = {});
+// Chunks processed together: one thread per predictor, each coding whole chunks with its own
+// predictor (all of the same model). Every chunk starts from an empty context, so the payload is
+// the same byte for byte whatever the number of predictors (tested).
+EncodedPayload encode_payload(std::span<Predictor* const> predictors, ByteView data, std::uint64_t chunk_size,
+                              const ChunkProgress& progress = {});
+
+// Decodes `length` bytes. Throws UserError when the payload is not what encode_payload
+// wrote for this predictor, length and chunk size (structure, lengths, streams), except
+// that a payload can decode to wrong bytes: the container's CRC catches those.
+Bytes decode_payload(Predictor& predictor, CodingMode coding, ByteView payload, std::uint64_t length,
+                     std::uint64_t chunk_size, const ChunkProgress& progress = {});
+// The same with one thread per predictor (the payload's structure is checked first, serially).
+Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, ByteView payload,
+                     std::uint64_t length, std::uint64_t chunk_size, const ChunkProgress& progress = {});
+
+// The hash stored in the container to recognise the model: its canonical spec
+// (Predictor::name()) combined with Predictor::parameters_hash() (weights, primer).
+std::uint64_t model_parameters_hash(const Predictor& predictor);
+
+// How many chunks `length` bytes make (0 bytes: none; chunk_size 0: one).
+std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size);
+
+// The coding mode a predictor uses (bits when it has a BinaryPredictor view).
+CodingMode coding_mode_of(Predictor& predictor);
+
+// A whole .zgen file. `spec` is stored so that decompress can make the model again.
+struct CompressResult {
+  Bytes file;
+  EncodedPayload encoded;
+};
+CompressResult compress_to_container(Predictor& predictor, const std::string& spec, ByteView data,
+                                     std::uint64_t chunk_size, const ChunkProgress& progress = {});
+// Chunks processed together, one thread per predictor (the same file as with one predictor).
+CompressResult compress_to_container(std::span<Predictor* const> predictors, const std::string& spec, ByteView data,
+                                     std::uint64_t chunk_size, const ChunkProgress& progress = {});
+
+// Makes the predictor that a SPEC names (make_predictor in the CLI; test models in tests).
+using PredictorFactory = std::function<std::unique_ptr<Predictor>(const std::string& spec)>;
+
+struct DecompressOptions {
+  std::string model_override;  // non-empty: use this SPEC instead of the stored one (same model)
+  std::uint64_t max_output = kMaxOriginalLength;  // refuse files that claim more
+  ChunkProgress progress;
+  int threads = 1;  // chunks decoded together, each thread with its own copy of the model
+};
+
+// Parses, loads the model named inside (or the override), checks that it is the same model,
+// decodes and checks the CRC. Every failure is a one-line UserError; nothing partial escapes.
+Bytes decompress_container(ByteView file, const PredictorFactory& make, const DecompressOptions& options = {});
+
+// The Compressor face of a predictor (DESIGN.md: ArithmeticCompressor(Predictor) is a
+// Compressor). compress() writes a whole .zgen file. The predictor is stateful, so calls are
+// serialised by a mutex; use one instance per thread for parallel work.
+class ArithmeticCompressor final : public Compressor {
+ public:
+  ArithmeticCompressor(std::unique_ptr<Predictor> predictor, std::string spec, std::uint64_t chunk_size = 2048);
+  std::string name() const override { return spec_; }
+  Bytes compress(ByteView data) const override;
+  Bytes decompress(ByteView data) const override;
+  double code_length_bits(ByteView data) const override;
+  bool bit_exact() const override { return false; }
+  // Chunks see no earlier chunk; with chunk size 0 the whole history counts (capped here).
+  std::size_t window_bytes() const override { return chunk_size_ ? chunk_size_ : std::size_t{1} << 30; }
+
+ private:
+  std::unique_ptr<Predictor> predictor_;
+  std::string spec_;
+  std::uint64_t chunk_size_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace zgen

@@ -1,0 +1,51 @@
+// make_predictor: one SPEC names any model (see include/zgen/models.hpp).
+#include <string>
+#include <vector>
+
+#include "src/models/code_length_predictor.hpp"
+#include "src/models/ppm/ppm.hpp"
+#include "src/models/mixed_predictor.hpp"
+#include "src/transformer/predictor.hpp"
+#include "zgen/models.hpp"
+#include "zgen/registry.hpp"
+
+namespace zgen {
+namespace {
+
+// "ppm", "ppm:N" or "ppm:N:unprimed" (the context-mixing model without its built-in primer).
+std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
+  std::string rest = spec.size() > 3 ? spec.substr(4) : "";
+  bool primed = true;
+  const std::string suffix = ":unprimed";
+  if (rest.size() > suffix.size() && rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    primed = false;
+    rest.resize(rest.size() - suffix.size());
+  }
+  int order = kContextMixingDefaultOrder;
+  if (spec.size() > 3) {
+    if (rest.empty()) throw UserError("ppm: missing order after ':' in '" + spec + "' (try ppm:6)");
+    if (rest.size() > 2 || rest.find_first_not_of("0123456789") != std::string::npos)
+      throw UserError("ppm: order '" + rest + "' in '" + spec + "' is not a whole number (try ppm:6)");
+    order = std::stoi(rest);
+  }
+  return primed ? make_context_mixing(order) : make_context_mixing(order, {});
+}
+
+}  // namespace
+
+std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
+  if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
+  if (spec.rfind("mix:", 0) == 0) {
+    std::vector<std::unique_ptr<Predictor>> parts;
+    for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));
+    return std::make_unique<MixedPredictor>(std::move(parts));
+  }
+  if (spec.rfind("transformer:", 0) == 0) {
+    const std::string path = spec.substr(12);
+    if (path.empty()) throw UserError("transformer: missing checkpoint path (transformer:PATH)");
+    return make_transformer_predictor(path);
+  }
+  return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);
+}
+
+}  // namespace zgen

@@ -1,0 +1,90 @@
+#pragma once
+// APM (adaptive probability map, a.k.a. secondary symbol estimation): refines a
+// probability given a small context. For each context it keeps a piecewise-linear map
+// from the input logit to an output probability (33 knots over [-8, 8] nats),
+// interpolates between the two nearest knots, and after the bit moves the nearer knot
+// towards it. It corrects what the mixer systematically gets wrong in a given context
+// (e.g. after "q" the mixer may still be under-confident about "u").
+//
+// Reset is O(1): rows carry a generation number and a row from an older generation reads
+// (and is re-initialised on first update) as its base: the primed table if one was
+// installed, else the identity map. So the 380 resets of a chunked run do not rewrite
+// megabytes. The const read path (used by log_probs) sees
+// exactly what the updating path would see.
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "src/models/ppm/squash.hpp"
+
+namespace zgen::ppm {
+
+class Apm {
+ public:
+  Apm(int rows, int rate) : rate_(rate), table_(static_cast<std::size_t>(rows) * 33), gen_(rows, 0) {
+    for (int j = 0; j < 33; ++j) identity_[j] = static_cast<std::uint16_t>(squash16((j - 16) * 128));
+  }
+
+  void reset() {
+    if (++generation_ == 0) {  // wrapped: make every row stale for real
+      std::fill(gen_.begin(), gen_.end(), std::uint16_t{0});
+      generation_ = 1;
+    }
+  }
+
+  // Refined probability of a 1 (16-bit) for input probability p16 in context `row`;
+  // `knot` receives what update() needs.
+  int refine(int p16, int row, int& knot) const {
+    const int x = stretch16(p16) + 2048;  // [1, 4095]
+    const int lo = x >> 7, w = x & 127;
+    knot = lo + (w >> 6);
+    const std::uint16_t* t = row_ptr(row);
+    return (t[lo] * (128 - w) + t[lo + 1] * w) >> 7;
+  }
+
+  template <class Undo>
+  void update(int row, int knot, int bit, Undo& undo) {
+    std::uint16_t* t = &table_[static_cast<std::size_t>(row) * 33];
+    // Restoring the generation makes a freshly initialised row stale again, so saving
+    // the one knot is enough.
+    undo.save(&gen_[row], sizeof gen_[row]);
+    undo.save(&t[knot], sizeof t[knot]);
+    if (gen_[row] != generation_) {
+      const std::uint16_t* base = base_row(row);
+      std::copy(base, base + 33, t);
+      gen_[row] = generation_;
+    }
+    const int target = bit ? 65535 : 0;
+    t[knot] = static_cast<std::uint16_t>(t[knot] + ((target - t[knot]) >> rate_));
+  }
+
+  // Every row as it reads now, for a base.
+  std::vector<std::uint16_t> capture() const {
+    std::vector<std::uint16_t> out(table_.size());
+    for (std::size_t row = 0; row < gen_.size(); ++row) std::copy_n(row_ptr(static_cast<int>(row)), 33, &out[row * 33]);
+    return out;
+  }
+  // Makes `base` (rows × 33) what every row returns to on reset, and resets.
+  void install(std::shared_ptr<const std::vector<std::uint16_t>> base) {
+    base_ = std::move(base);
+    reset();
+  }
+
+ private:
+  const std::uint16_t* base_row(int row) const {
+    return base_ ? &(*base_)[static_cast<std::size_t>(row) * 33] : identity_;
+  }
+  const std::uint16_t* row_ptr(int row) const {
+    return gen_[row] == generation_ ? &table_[static_cast<std::size_t>(row) * 33] : base_row(row);
+  }
+
+  int rate_;
+  std::shared_ptr<const std::vector<std::uint16_t>> base_;
+  std::vector<std::uint16_t> table_;
+  std::vector<std::uint16_t> gen_;
+  std::uint16_t generation_ = 1;
+  std::uint16_t identity_[33]{};
+};
+
+}  // namespace zgen::ppm

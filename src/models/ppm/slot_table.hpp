@@ -1,0 +1,164 @@
+#pragma once
+// SlotTable: hashed storage of bit histories for one context of the model.
+//
+// A slot is 16 bytes: a 1-byte check (never 0; 0 marks an empty slot) and 15 bit-history
+// states, one per node of a 4-bit tree (root, 2, 4, 8 nodes). A context (say "the last 6
+// bytes") claims one slot for the first nibble of the next byte and, after 4 bits, one
+// slot for "context + first nibble" in a second table. Keeping the two nibbles in separate
+// tables (and each context in its own pair) means that within one byte a lookup can only
+// evict slots that the same byte will not read again: that is what lets log_probs() read
+// all 16 second-nibble slots without claiming them and still see exactly what the coding
+// path will see.
+//
+// Slots come in lines of 4 (one 64-byte cache line). A lookup hashes to a line, returns
+// the slot with the matching check, or else claims the slot whose root state has seen the
+// fewest bits (an empty slot first), zeroing it. An 8-bit check lets ~1.5% of new
+// contexts alias an old one; that costs a little compression, never correctness.
+//
+// Reset must be cheap (a chunked run resets ~380 times) and returns the table to its
+// primed image (the slots learned from the built-in primer, shared by all instances):
+// every slot handed out by claim() since the last reset is listed, and reset rewrites
+// just those from the image (or zeroes them); once the list exceeds 1/8 of the table (and
+// 4096 entries, two chunks' worth) it is dropped and reset rewrites the whole table instead.
+#include <cstdint>
+#include <cstdlib>
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "src/models/ppm/state_table.hpp"
+
+namespace zgen::ppm {
+
+// Nonzero slots of a table, sorted by slot index: what reset() returns the table to.
+struct SlotImage {
+  std::vector<std::uint32_t> index;
+  std::vector<std::array<std::uint8_t, 16>> bytes;
+};
+
+class SlotTable {
+ public:
+  static constexpr int kSlotBytes = 16;
+  static constexpr int kSlotsPerLine = 4;
+
+  explicit SlotTable(int line_bits)
+      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1) {
+    // calloc: large zeroed blocks come straight from the OS, untouched pages cost nothing.
+    data_ = static_cast<std::uint8_t*>(std::calloc(lines_, kSlotBytes * kSlotsPerLine));
+    if (!data_) throw std::bad_alloc();
+    dirty_.reserve(1024);
+  }
+  ~SlotTable() { std::free(data_); }
+  SlotTable(const SlotTable&) = delete;
+  SlotTable& operator=(const SlotTable&) = delete;
+
+  // The slot for hash h, claimed if absent. Never null.
+  std::uint8_t* claim(std::uint64_t h) {
+    std::uint8_t* line = line_of(h);
+    const std::uint8_t check = check_of(h);
+    const StateTable& st = StateTable::instance();
+    int victim = 0, victim_count = 1 << 30;
+    for (int i = 0; i < kSlotsPerLine; ++i) {
+      std::uint8_t* slot = line + i * kSlotBytes;
+      if (slot[0] == check) return mark_dirty(slot);
+      const int count = slot[0] == 0 ? -1 : st.count(slot[1]);
+      if (count < victim_count) victim = i, victim_count = count;
+    }
+    std::uint8_t* slot = line + victim * kSlotBytes;
+    std::memset(slot, 0, kSlotBytes);
+    slot[0] = check;
+    return mark_dirty(slot);
+  }
+
+  // Starts fetching the cache line of hash h (claims are cache misses; several in flight
+  // at once overlap).
+  void prefetch(std::uint64_t h) const { __builtin_prefetch(line_of(h), 1); }
+
+  // The slot for hash h if present, else nullptr (reads as all-zero states). Claims
+  // nothing: what claim() would return holds the same states.
+  std::uint8_t* find(std::uint64_t h) const {
+    std::uint8_t* line = line_of(h);
+    const std::uint8_t check = check_of(h);
+    for (int i = 0; i < kSlotsPerLine; ++i)
+      if (line[i * kSlotBytes] == check) return line + i * kSlotBytes;
+    return nullptr;
+  }
+
+  // Back to the image (empty if none was installed).
+  void reset() {
+    if (overflowed_) {
+      std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
+      if (image_)
+        for (std::size_t i = 0; i < image_->index.size(); ++i)
+          std::memcpy(data_ + std::size_t{image_->index[i]} * kSlotBytes, image_->bytes[i].data(), kSlotBytes);
+      overflowed_ = false;
+    } else {
+      for (std::uint32_t s : dirty_) restore_slot(s);
+    }
+    dirty_.clear();
+  }
+
+  // The nonzero slots, for an image.
+  SlotImage capture() const {
+    SlotImage image;
+    const std::size_t slots = lines_ * kSlotsPerLine;
+    for (std::size_t s = 0; s < slots; ++s) {
+      const std::uint8_t* p = data_ + s * kSlotBytes;
+      if (p[0] == 0) continue;
+      image.index.push_back(static_cast<std::uint32_t>(s));
+      image.bytes.emplace_back();
+      std::memcpy(image.bytes.back().data(), p, kSlotBytes);
+    }
+    return image;
+  }
+
+  // Makes `image` the state that reset() returns to, and resets.
+  void install(std::shared_ptr<const SlotImage> image) {
+    image_ = std::move(image);
+    overflowed_ = true;
+    reset();
+  }
+
+ private:
+  std::uint8_t* mark_dirty(std::uint8_t* slot) {
+    if (!overflowed_) {
+      if (dirty_.size() >= std::max<std::size_t>(lines_ * kSlotsPerLine / 8, 4096)) {
+        overflowed_ = true;
+        dirty_.clear();
+        dirty_.shrink_to_fit();
+      } else {
+        dirty_.push_back(static_cast<std::uint32_t>((slot - data_) / kSlotBytes));
+      }
+    }
+    return slot;
+  }
+  void restore_slot(std::uint32_t s) {
+    std::uint8_t* p = data_ + std::size_t{s} * kSlotBytes;
+    if (image_) {
+      const auto it = std::lower_bound(image_->index.begin(), image_->index.end(), s);
+      if (it != image_->index.end() && *it == s) {
+        std::memcpy(p, image_->bytes[it - image_->index.begin()].data(), kSlotBytes);
+        return;
+      }
+    }
+    std::memset(p, 0, kSlotBytes);
+  }
+  std::uint8_t* line_of(std::uint64_t h) const {
+    return data_ + (h & mask_) * (kSlotBytes * kSlotsPerLine);
+  }
+  static std::uint8_t check_of(std::uint64_t h) {
+    const auto c = static_cast<std::uint8_t>(h >> 56);
+    return c ? c : 1;
+  }
+
+  std::size_t lines_, mask_;
+  std::uint8_t* data_ = nullptr;
+  std::vector<std::uint32_t> dirty_;  // slots handed out since the last reset (may repeat)
+  bool overflowed_ = false;           // dirty_ gave up: reset rewrites everything
+  std::shared_ptr<const SlotImage> image_;
+};
+
+}  // namespace zgen::ppm

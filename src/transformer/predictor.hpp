@@ -1,0 +1,68 @@
+#pragma once
+// A trained transformer as a zgen::Predictor (the SPEC "transformer:PATH").
+//
+// The model sees a window of at most seq bytes (its context length). Rule for longer
+// histories: when the window is full and a byte arrives, the window drops its oldest bytes so
+// that keep = seq/2 remain, appends the byte, and the cache is rebuilt with one batched forward
+// pass over those keep+1 bytes (cost: one batched pass per seq/2 bytes, i.e. about one extra
+// row per byte). reset(c) gives exactly the window that observing c byte by byte would: after
+// n bytes the window holds n bytes if n ≤ seq, else keep + ((n − seq − 1) mod (seq − keep)) + 1.
+// With an empty window (no bytes yet) the distribution is uniform: the model has no
+// beginning-of-text symbol, and the first byte of a text costs 8 bits.
+//
+// A model with raster_width W gives the distribution of the next byte's residual from the
+// median edge detector (src/media/raster_prediction.hpp); log_probs rolls it back by the prediction,
+// read from the window, for pixel n of a raster W wide that starts at the first byte of the
+// history (the context given to reset, then the observed bytes): a 2048-byte chunk of a
+// 64-wide patch is coded as the patch it is. A model with hint_width W reads that prediction of
+// each next byte, on the same raster, as an input (kept beside the window); its logits are over
+// the byte itself.
+//
+// Both reset and the slide use the batched pass and observe uses the KV cache; the two agree
+// within float rounding (≈1e-6 in log-probability), and the same sequence of calls always
+// gives bit-identical results, whatever the thread count, which is what lossless coding needs
+// (the encoder and the decoder must make the same calls: reset with the same context, then
+// observe byte by byte).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "src/transformer/kv_cache.hpp"
+#include "src/transformer/model.hpp"
+#include "zgen/predictor.hpp"
+
+namespace zgen {
+
+class TransformerPredictor final : public Predictor {
+ public:
+  TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name);
+  std::string name() const override { return name_; }
+  void reset(ByteView context) override;
+  void observe(std::uint8_t byte) override;
+  void log_probs(std::span<double, 256> out) override;
+  // FNV-1a over the config, every weight's bytes and the logits of a fixed probe: a compressed
+  // file records it, so that a different checkpoint under the same path, or a build or CPU whose
+  // float arithmetic gives other probabilities, is refused at decoding instead of garbling it.
+  std::uint64_t parameters_hash() const override { return parameters_hash_; }
+
+  const transformer::Transformer<float>& model() const { return *model_; }
+  // Bytes the model currently conditions on (see the window rule above).
+  std::size_t window_size() const { return window_.size(); }
+  // The window length after n bytes of history.
+  static std::size_t window_length(std::size_t n, int seq);
+
+ private:
+  std::unique_ptr<transformer::Transformer<float>> model_;
+  std::string name_;
+  transformer::KVCache cache_;
+  std::vector<std::uint8_t> window_;
+  std::vector<std::uint8_t> hints_;  // with hint_width: hints_[t] is the raster prediction of the byte after window_[t]
+  std::size_t seen_ = 0;  // bytes of history: the next byte is pixel seen_ of the raster
+  std::vector<float> logits_;  // (V) of the byte after the window
+  std::uint64_t parameters_hash_ = 0;
+};
+
+// Loads a checkpoint written by `zgen train` (UserError for a missing or malformed file).
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
+
+}  // namespace zgen
