@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "src/coding/arithmetic_coder.hpp"
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/coding/quantize.hpp"
 #include "src/coding/symbol_index.hpp"
 #include "tests/coder_test_models.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
 
 namespace {
 

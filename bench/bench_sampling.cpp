@@ -15,9 +15,9 @@
 #include <string>
 #include <thread>
 
-#include "samplers/generate.hpp"
 #include "src/eval/evaluation.hpp"
 #include "zgen/models.hpp"
+#include "zgen/sampling.hpp"
 
 namespace {
 

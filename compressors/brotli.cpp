@@ -10,6 +10,7 @@
 #include <string>
 
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

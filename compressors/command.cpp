@@ -7,6 +7,7 @@
 
 #include "compressors/families.hpp"
 #include "compressors/subprocess.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

@@ -1,7 +1,7 @@
 // flac — the bytes as 8-bit mono audio, encoded by libFLAC at compression level 8.
 //
 // Samples. Byte b is the unsigned 8-bit sample b, i.e. the signed FLAC sample b − 128 (the
-// WAV convention for 8-bit audio; src/media/audio_io.hpp makes audio bytes the same way). One
+// WAV convention for 8-bit audio; include/zgen/audio.hpp makes audio bytes the same way). One
 // channel, 8 bits per sample, sample rate fixed at 16,000 Hz: the rate only fills a
 // STREAMINFO field (it changes no coding decision) and a Compressor sees bytes, not files;
 // 16 kHz is the paper's LibriSpeech rate. Verification off (it only re-decodes to check).
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

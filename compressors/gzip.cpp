@@ -15,6 +15,7 @@
 
 #include "compressors/deflate/model.hpp"
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

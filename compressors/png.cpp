@@ -2,7 +2,7 @@
 // compression.
 //
 // Shape. Row r holds bytes [64·r, 64·r + 64): a 2048-byte image patch (64 wide, 32 high,
-// row-major, src/media/patches.hpp) becomes exactly its own 64×32 picture, and a run of patches is
+// row-major, include/zgen/images.hpp) becomes exactly its own 64×32 picture, and a run of patches is
 // their 32-row blocks stacked into one 64-wide column, so that the unchunked data of `zgen
 // bench` is a picture too. (The paper's code reshapes 2048 bytes as 32 wide by 64 high, which
 // is not how its patches were cut; we keep the patch's own geometry.)
@@ -34,6 +34,7 @@
 #include <string>
 
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

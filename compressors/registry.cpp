@@ -1,10 +1,11 @@
 // SPEC → compressor: `family[:level]` for the library families, `cmd:COMMAND` for programs.
-#include "zgen/registry.hpp"
+#include "zgen/compressor.hpp"
 
 #include <charconv>
 #include <string_view>
 
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

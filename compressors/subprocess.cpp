@@ -6,6 +6,7 @@
 // for that is sent to the writing thread, so we block it in this thread only (no process-wide
 // state), treat EPIPE as "the child stopped reading", and discard the pending signal.
 #include "compressors/subprocess.hpp"
+#include "zgen/errors.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

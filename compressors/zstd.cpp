@@ -11,6 +11,7 @@
 #include <string>
 
 #include "compressors/families.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

@@ -10,9 +10,7 @@
 #include <iterator>
 #include <string>
 
-#include "samplers/generate.hpp"
-#include "src/common/default_corpus.hpp"
-#include "zgen/models.hpp"
+#include <zgen/zgen.hpp>
 
 int main(int argc, char** argv) {
   zgen::Bytes context;

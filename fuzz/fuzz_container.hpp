@@ -6,9 +6,10 @@
 #include <cstdlib>
 #include <cstdio>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/coding/container.hpp"
 #include "tests/coder_test_models.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::fuzz {
 

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <string>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/coder_test_models.hpp"
+#include "zgen/coding.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;

@@ -1,4 +1,4 @@
-#include "samplers/candidates.hpp"
+#include "zgen/sampler.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "samplers/complete_patch.hpp"
+#include "zgen/images.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,17 +1,17 @@
-#include "samplers/generate.hpp"
+#include "zgen/sampling.hpp"
 
 #include <array>
 #include <numbers>
 
 #include "samplers/horizon.hpp"
-#include "src/models/code_length_predictor.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {
 
 // One step with a horizon: a beam proposes H-byte spans, the chain picks one (ids 256 + index,
 // so the repeat penalty judges a span by its first byte).
-Bytes sample_span(CodeLengthPredictor& model, SamplerChain& chain, int horizon, int beam, std::vector<Bytes>& on_offer) {
+Bytes sample_span(ContinuationCost& model, SamplerChain& chain, int horizon, int beam, std::vector<Bytes>& on_offer) {
   const std::vector<SpanCandidate> spans = beam_candidates(model, horizon, beam);
   CandidateSet set;
   on_offer.clear();
@@ -35,9 +35,9 @@ SamplerChain make_generation_chain(const SamplerParams& params, const Generation
 
 Bytes generate(Predictor& model, SamplerChain& chain, const GenerationOptions& options,
                const std::function<void(ByteView)>& emit) {
-  auto* compressor_model = dynamic_cast<CodeLengthPredictor*>(&model);
+  ContinuationCost* compressor_model = model.as_continuation_cost();
   if (options.horizon > 1 && !compressor_model)
-    throw UserError("--horizon > 1 needs a compressor model (" + model.name() + " predicts one byte at a time)");
+    throw InvalidParameter("horizon", "{} > 1 needs a compressor model (" + InvalidParameter::literal(model.name()) + " predicts one byte at a time)");
 
   Bytes out;
   out.reserve(options.length);

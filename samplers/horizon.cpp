@@ -1,11 +1,12 @@
 #include "samplers/horizon.hpp"
+#include "zgen/errors.hpp"
 
 #include <algorithm>
 #include <numeric>
 
 namespace zgen {
 
-std::vector<SpanCandidate> beam_candidates(CodeLengthPredictor& model, int horizon, int beam) {
+std::vector<SpanCandidate> beam_candidates(ContinuationCost& model, int horizon, int beam) {
   if (horizon < 1) throw UserError("horizon must be at least 1");
   if (beam < 1) throw UserError("beam must be at least 1");
   std::vector<SpanCandidate> kept{{Bytes{}, 0.0}};

@@ -1,8 +1,10 @@
 #pragma once
-// Multi-byte candidates for --horizon H > 1 (compressor models only).
+// Multi-byte candidates for sampling with a horizon H > 1 (models that cost continuations:
+// compressors turned into models).
 #include <vector>
 
-#include "src/models/code_length_predictor.hpp"
+#include "zgen/bytes.hpp"
+#include "zgen/predictor.hpp"
 
 namespace zgen {
 
@@ -18,6 +20,6 @@ struct SpanCandidate {
 //     p(s) = 2^(−Δℓ(s)/T) / Σ_{s' ∈ candidates} 2^(−Δℓ(s')/T),
 // i.e. the per-byte model's formula normalised over the candidate set instead of over bytes.
 // Cost: H · beam · |alphabet| code lengths per H bytes generated.
-std::vector<SpanCandidate> beam_candidates(CodeLengthPredictor& model, int horizon, int beam);
+std::vector<SpanCandidate> beam_candidates(ContinuationCost& model, int horizon, int beam);
 
 }  // namespace zgen

@@ -1,5 +1,5 @@
 #include "src/common/rng.hpp"
-#include "samplers/sampler.hpp"
+#include "zgen/sampler.hpp"
 
 namespace zgen {
 namespace {

@@ -1,10 +1,11 @@
-#include "samplers/sampler_chain.hpp"
+#include "zgen/sampling.hpp"
 
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 
@@ -81,16 +82,16 @@ bool known(const std::string& name) {
 
 void validate(const SamplerParams& p) {
   if (!std::isfinite(p.temperature) || p.temperature < 0.0)
-    throw UserError("--temperature must be a finite number >= 0 (got " + show(p.temperature) + ")");
-  if (p.top_k < 0) throw UserError("--top-k must be >= 1 (got " + std::to_string(p.top_k) + ")");
+    throw InvalidParameter("temperature", "{} must be a finite number >= 0 (got " + show(p.temperature) + ")");
+  if (p.top_k < 0) throw InvalidParameter("top_k", "{} must be >= 1 (got " + std::to_string(p.top_k) + ")");
   if (!(p.top_p > 0.0 && p.top_p <= 1.0))
-    throw UserError("--top-p must be in (0, 1] (got " + show(p.top_p) + ")");
+    throw InvalidParameter("top_p", "{} must be in (0, 1] (got " + show(p.top_p) + ")");
   if (!(p.min_p >= 0.0 && p.min_p <= 1.0))
-    throw UserError("--min-p must be in [0, 1] (got " + show(p.min_p) + ")");
+    throw InvalidParameter("min_p", "{} must be in [0, 1] (got " + show(p.min_p) + ")");
   if (!std::isfinite(p.repeat_penalty) || p.repeat_penalty <= 0.0)
-    throw UserError("--repeat-penalty must be a finite number > 0 (got " + show(p.repeat_penalty) + ")");
+    throw InvalidParameter("repeat_penalty", "{} must be a finite number > 0 (got " + show(p.repeat_penalty) + ")");
   if (p.repeat_last_n < 0)
-    throw UserError("--repeat-last-n must be >= 0 (got " + std::to_string(p.repeat_last_n) + ")");
+    throw InvalidParameter("repeat_last_n", "{} must be >= 0 (got " + std::to_string(p.repeat_last_n) + ")");
 
   const std::vector<std::string> names = split_order(p.order);
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -104,15 +105,15 @@ void validate(const SamplerParams& p) {
     for (const auto& n : names) if (n == name) return true;
     return false;
   };
-  const auto require = [&](bool on, const char* name, const std::string& option) {
+  const auto require = [&](bool on, const char* name, const char* parameter) {
     if (on && !listed(name))
-      throw UserError(option + " is set but '" + name + "' is not in sampler order '" + p.order + "'");
+      throw InvalidParameter(parameter, std::string("{} is set but '") + name + "' is not in sampler order '" + InvalidParameter::literal(p.order) + "'");
   };
-  require(p.repeat_penalty != 1.0 && p.repeat_last_n > 0, "penalties", "--repeat-penalty");
-  require(p.top_k > 0, "top-k", "--top-k");
-  require(p.top_p < 1.0, "top-p", "--top-p");
-  require(p.min_p > 0.0, "min-p", "--min-p");
-  require(p.temperature != 1.0, "temperature", "--temperature");
+  require(p.repeat_penalty != 1.0 && p.repeat_last_n > 0, "penalties", "repeat_penalty");
+  require(p.top_k > 0, "top-k", "top_k");
+  require(p.top_p < 1.0, "top-p", "top_p");
+  require(p.min_p > 0.0, "min-p", "min_p");
+  require(p.temperature != 1.0, "temperature", "temperature");
 }
 
 SamplerChain make_chain(const SamplerParams& p, FirstByte first_byte) {

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "samplers/sampler.hpp"
+#include "zgen/sampler.hpp"
 
 namespace zgen {
 namespace {

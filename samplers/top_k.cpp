@@ -1,6 +1,6 @@
 #include <stdexcept>
 
-#include "samplers/sampler.hpp"
+#include "zgen/sampler.hpp"
 
 namespace zgen {
 namespace {

@@ -2,7 +2,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "samplers/sampler.hpp"
+#include "zgen/sampler.hpp"
 
 namespace zgen {
 namespace {

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
 
 namespace zgen::test {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
 namespace zgen::test {

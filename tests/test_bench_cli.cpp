@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "src/common/file_io.hpp"
-#include "src/media/gray_image.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/images.hpp"
 
 using namespace zgen;
 using zgen::test::count_lines;

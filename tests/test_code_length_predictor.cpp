@@ -9,11 +9,11 @@
 #include <numbers>
 #include <set>
 
-#include "samplers/generate.hpp"
 #include "samplers/horizon.hpp"
 #include "src/models/code_length_predictor.hpp"
 #include "tests/fixtures.hpp"
-#include "zgen/registry.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/sampling.hpp"
 
 using namespace zgen;
 

@@ -9,11 +9,9 @@
 #include <filesystem>
 #include <string>
 
-#include "samplers/complete_patch.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/media/image_region.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/images.hpp"
 #include "zgen/models.hpp"
 
 using zgen::Bytes;

@@ -17,7 +17,8 @@
 #include <thread>
 
 #include "compressors/families.hpp"
-#include "zgen/registry.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/compressor.hpp"
 
 using namespace zgen;
 

@@ -8,11 +8,12 @@
 #include <random>
 #include <string>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/coding/container.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/coder_test_models.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 
 namespace {
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "src/models/ppm/ppm.hpp"
+#include "zgen/errors.hpp"
 
 namespace {
 

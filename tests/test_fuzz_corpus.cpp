@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_container.hpp"
+#include "zgen/errors.hpp"
 
 TEST_CASE("every saved fuzz input ends in a result or a UserError") {
   const std::filesystem::path corpus = std::filesystem::path(ZGEN_TEST_DATA) / ".." / ".." / "fuzz" / "corpus";

@@ -10,7 +10,8 @@
 #include <string>
 
 #include "compressors/families.hpp"
-#include "zgen/registry.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/compressor.hpp"
 
 using namespace zgen;
 

@@ -1,4 +1,4 @@
-// Reading photos as 8-bit grayscale and writing grayscale PNGs (src/media/gray_image.hpp).
+// Reading photos as 8-bit grayscale and writing grayscale PNGs (include/zgen/images.hpp).
 #include <doctest/doctest.h>
 #include <png.h>
 #include <unistd.h>
@@ -15,9 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "src/media/gray_image.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 using zgen::Bytes;
 using zgen::GrayImage;

@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/eval/bench_rates.hpp"
 #include "src/models/mixed_predictor.hpp"
-#include "src/media/patches.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 #include "zgen/models.hpp"
 
 namespace {

@@ -7,8 +7,9 @@
 #include <random>
 #include <string>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
 namespace {

@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
 namespace {

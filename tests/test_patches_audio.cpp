@@ -8,12 +8,13 @@
 #include <cstdio>
 #include <fstream>
 
-#include "src/media/audio_io.hpp"
-#include "src/eval/bench_rates.hpp"
 #include "src/common/file_io.hpp"
-#include "src/media/patches.hpp"
+#include "src/eval/bench_rates.hpp"
 #include "tests/fixtures.hpp"
-#include "zgen/registry.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 using namespace zgen;
 using zgen::test::read_fixture;

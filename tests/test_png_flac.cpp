@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <numeric>
 
-#include "src/media/audio_io.hpp"
 #include "src/common/file_io.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/media/patches.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
 
 using namespace zgen;
 using zgen::test::random_bytes;
@@ -31,7 +31,7 @@ GrayImage camera_crop() {
   return im;
 }
 
-// The fixture's 16-bit samples as 8-bit bytes (src/media/audio_io.hpp).
+// The fixture's 16-bit samples as 8-bit bytes (include/zgen/audio.hpp).
 Bytes speech_bytes() { return read_audio_bytes(std::string(ZGEN_TEST_DATA) + "/asterisk-to-extension.wav").samples; }
 
 std::string tmp(const std::string& name) { return "/tmp/zgen-test-pngflac-" + std::to_string(::getpid()) + "-" + name; }

@@ -8,9 +8,8 @@
 #include <array>
 #include <cmath>
 
-#include "src/media/gray_image.hpp"
-#include "src/media/patches.hpp"
 #include "src/media/raster_prediction.hpp"
+#include "zgen/images.hpp"
 
 using namespace zgen;
 

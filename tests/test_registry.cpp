@@ -2,7 +2,8 @@
 // that names the problem.
 #include <doctest/doctest.h>
 
-#include "zgen/registry.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/compressor.hpp"
 
 using namespace zgen;
 

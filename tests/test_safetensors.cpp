@@ -10,6 +10,7 @@
 
 #include "src/transformer/safetensors.hpp"
 #include "src/transformer/checkpoint.hpp"
+#include "zgen/errors.hpp"
 
 using namespace zgen;
 namespace st = zgen::safetensors;

@@ -10,11 +10,11 @@
 #include <stdexcept>
 #include <vector>
 
-#include "samplers/candidates.hpp"
 #include "src/common/rng.hpp"
-#include "samplers/sampler.hpp"
-#include "samplers/sampler_chain.hpp"
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/sampler.hpp"
+#include "zgen/sampling.hpp"
 
 using namespace zgen;
 
@@ -347,7 +347,7 @@ TEST_CASE("pick: seeded, reproducible, faithful to the distribution") {
   }
 }
 
-TEST_CASE("chain: validation names the bad option") {
+TEST_CASE("chain: validation names the bad parameter (the CLI rewords it as its flag: test_errors)") {
   const auto error_of = [](auto change) -> std::string {
     SamplerParams p;
     change(p);
@@ -360,24 +360,24 @@ TEST_CASE("chain: validation names the bad option") {
   };
   const double nan = std::nan("");
   CHECK(error_of([](SamplerParams&) {}).empty());
-  CHECK(error_of([](SamplerParams& p) { p.temperature = -0.1; }).find("--temperature") == 0);
-  CHECK(error_of([&](SamplerParams& p) { p.temperature = nan; }).find("--temperature") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.temperature = kInf; }).find("--temperature") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.top_k = -1; }).find("--top-k") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.top_p = 0.0; }).find("--top-p") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.top_p = 1.5; }).find("--top-p") == 0);
-  CHECK(error_of([&](SamplerParams& p) { p.top_p = nan; }).find("--top-p") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.min_p = -0.1; }).find("--min-p") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.min_p = 1.1; }).find("--min-p") == 0);
-  CHECK(error_of([&](SamplerParams& p) { p.min_p = nan; }).find("--min-p") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.repeat_penalty = 0.0; }).find("--repeat-penalty") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.repeat_penalty = -1.0; }).find("--repeat-penalty") == 0);
-  CHECK(error_of([&](SamplerParams& p) { p.repeat_penalty = nan; }).find("--repeat-penalty") == 0);
-  CHECK(error_of([](SamplerParams& p) { p.repeat_last_n = -1; }).find("--repeat-last-n") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.temperature = -0.1; }).find("temperature") == 0);
+  CHECK(error_of([&](SamplerParams& p) { p.temperature = nan; }).find("temperature") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.temperature = kInf; }).find("temperature") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.top_k = -1; }).find("top_k") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.top_p = 0.0; }).find("top_p") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.top_p = 1.5; }).find("top_p") == 0);
+  CHECK(error_of([&](SamplerParams& p) { p.top_p = nan; }).find("top_p") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.min_p = -0.1; }).find("min_p") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.min_p = 1.1; }).find("min_p") == 0);
+  CHECK(error_of([&](SamplerParams& p) { p.min_p = nan; }).find("min_p") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.repeat_penalty = 0.0; }).find("repeat_penalty") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.repeat_penalty = -1.0; }).find("repeat_penalty") == 0);
+  CHECK(error_of([&](SamplerParams& p) { p.repeat_penalty = nan; }).find("repeat_penalty") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.repeat_last_n = -1; }).find("repeat_last_n") == 0);
   CHECK(error_of([](SamplerParams& p) { p.order = "top-k,bogus"; }).find("unknown sampler 'bogus'") == 0);
   CHECK(error_of([](SamplerParams& p) { p.order = "top-k,,min-p"; }).find("empty name") != std::string::npos);
   CHECK(error_of([](SamplerParams& p) { p.order = "top-k,top_k"; }).find("twice") != std::string::npos);
-  CHECK(error_of([](SamplerParams& p) { p.top_k = 5; p.order = "temperature"; }).find("--top-k is set") == 0);
+  CHECK(error_of([](SamplerParams& p) { p.top_k = 5; p.order = "temperature"; }).find("top_k is set") == 0);
   CHECK(error_of([](SamplerParams& p) { p.order = ""; }).empty());
   CHECK(error_of([](SamplerParams& p) { p.order = " top_p , temperature "; }).empty());
   for (const std::string& msg : {error_of([](SamplerParams& p) { p.top_p = 2; }),

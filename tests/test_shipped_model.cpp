@@ -8,14 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/eval/evaluation.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/media/patches.hpp"
 #include "src/transformer/checkpoint.hpp"
 #include "tests/fixtures.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/images.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
 
 namespace {
 

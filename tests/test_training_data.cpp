@@ -6,13 +6,13 @@
 #include <set>
 #include <string>
 
-#include "src/media/audio_io.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/media/patches.hpp"
 #include "src/media/training_data.hpp"
 #include "src/transformer/checkpoint.hpp"
 #include "src/transformer/training.hpp"
 #include "tests/cli_runner.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 namespace {
 

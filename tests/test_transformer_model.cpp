@@ -15,6 +15,7 @@
 
 #include "src/transformer/layers.hpp"
 #include "src/transformer/model.hpp"
+#include "zgen/errors.hpp"
 
 using namespace zgen;
 using namespace zgen::transformer;

@@ -14,6 +14,7 @@
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/layers.hpp"
 #include "src/transformer/predictor.hpp"
+#include "zgen/errors.hpp"
 
 using namespace zgen;
 using namespace zgen::transformer;

@@ -1,10 +1,14 @@
 #pragma once
-// A lossless compressor, and the code-length state that turns it into a model.
+// A lossless compressor, the code-length state that turns it into a model, and the SPECs that
+// name the built-in ones: "gzip:9", "zstd:19", "xz:9", "bzip2:9", "brotli:11", "png", "flac",
+// "cmd:xz -9 -c".
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 
@@ -43,5 +47,14 @@ struct Compressor {
 
 // The state that recompresses c·x from scratch: the reference every fast path must equal.
 std::unique_ptr<CodeLengthState> recompressing_state(const Compressor& compressor, ByteView context);
+
+// Parses a compressor SPEC; throws SpecError naming the problem for an unknown family, a
+// malformed or out-of-range level.
+std::unique_ptr<Compressor> make_compressor(const std::string& spec);
+// The same, with the seconds a cmd: compressor may run before it is killed (default 30).
+std::unique_ptr<Compressor> make_compressor(const std::string& spec, double command_timeout_seconds);
+
+// The families that make_compressor knows, for --help and error messages.
+std::vector<std::string> compressor_families();
 
 }  // namespace zgen

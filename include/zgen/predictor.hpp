@@ -4,6 +4,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "zgen/bytes.hpp"
 
@@ -19,6 +20,18 @@ struct BinaryPredictor {
   virtual void update_bit(int bit) = 0;  // after 8 calls the byte is observed
 };
 
+// Models that cost whole continuations at once: a compressor turned into a model, whose extra
+// code length ℓ(c·s) − ℓ(c) prices a multi-byte span s directly. Sampling with a horizon
+// (GenerationOptions::horizon) proposes spans through it.
+struct ContinuationCost {
+  virtual ~ContinuationCost() = default;
+  // ℓ(c·s) − ℓ(c) in bits for each continuation s of everything observed; the result does not
+  // depend on how the work is spread over threads.
+  virtual std::vector<double> extra_bits(std::span<const Bytes> continuations) = 0;
+  // The bytes the model may propose next, ascending.
+  virtual const std::vector<std::uint8_t>& alphabet() const = 0;
+};
+
 struct Predictor {
   virtual ~Predictor() = default;
   virtual std::string name() const = 0;
@@ -31,10 +44,15 @@ struct Predictor {
   // The bitwise view of this model, or nullptr when it only predicts whole bytes.
   // Mixing calls to observe() and to the bitwise view is allowed at byte boundaries.
   virtual BinaryPredictor* as_binary() { return nullptr; }
+  // The span-costing view of this model, or nullptr when it prices one byte at a time.
+  virtual ContinuationCost* as_continuation_cost() { return nullptr; }
   // A fingerprint of everything besides name() that shapes the predictions: weights, a
   // primer. 0 for models that the name alone determines. Compressed files store it (with a
   // hash of the name) so that decoding with a different model is refused, not garbled.
   virtual std::uint64_t parameters_hash() const { return 0; }
+  // Learned parameters (a transformer's weights), counted by `zgen bench` to adjust rates for
+  // model size; 0 for models that learn only as they code.
+  virtual std::uint64_t learned_parameters() const { return 0; }
 };
 
 }  // namespace zgen

@@ -2,8 +2,8 @@
 //
 // Data protocol (../shared/data/README.md): text files and audio files are cut into 2048-byte
 // chunks, each file on its own (a chunk never spans two files; a file's last partial chunk is
-// dropped); photos become grayscale 64-wide × 32-high patches (src/media/patches.hpp); audio becomes
-// 8-bit unsigned mono samples (src/media/audio_io.hpp). --chunks N keeps N chunks per modality, evenly
+// dropped); photos become grayscale 64-wide × 32-high patches (include/zgen/images.hpp); audio becomes
+// 8-bit unsigned mono samples (include/zgen/audio.hpp). --chunks N keeps N chunks per modality, evenly
 // spaced (select_evenly), and the unchunked column compresses those same chunks concatenated.
 #include <algorithm>
 #include <cctype>
@@ -16,15 +16,15 @@
 #include <string>
 #include <vector>
 
-#include "src/media/audio_io.hpp"
-#include "src/cli/draw/bar_chart.hpp"
-#include "src/eval/bench_rates.hpp"
 #include "src/cli/cli_common.hpp"
+#include "src/cli/draw/bar_chart.hpp"
 #include "src/cli/progress.hpp"
-#include "src/eval/evaluation.hpp"
 #include "src/common/file_io.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/media/patches.hpp"
+#include "src/eval/bench_rates.hpp"
+#include "src/eval/evaluation.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen::cli {
 namespace {

@@ -1,6 +1,7 @@
 #include "src/cli/cli_common.hpp"
 
 #include "src/common/file_io.hpp"
+#include "zgen/errors.hpp"
 
 #include <omp.h>
 #include <sys/stat.h>
@@ -118,6 +119,13 @@ int default_threads() {
 std::uint64_t fresh_seed() {
   std::random_device rd;
   return (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000ULL;
+}
+
+std::string flag_for(const std::string& parameter) {
+  std::string flag = "--" + parameter;
+  for (char& c : flag)
+    if (c == '_') c = '-';
+  return flag;
 }
 
 }  // namespace zgen::cli

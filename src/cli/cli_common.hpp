@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::cli {
 
@@ -37,6 +38,10 @@ void require_at_least(const char* option, long long value, long long lo);
 // Checks --threads (at least 1) and makes it the OpenMP thread count, so that a model's own
 // teams (a transformer's matrix products) stay within it too.
 void use_threads(long long threads);
+
+// The flag that sets a library parameter: "top_k" → "--top-k" (InvalidParameter names
+// parameters by their field names; every flag that sets one is that name with '-' for '_').
+std::string flag_for(const std::string& parameter);
 
 // All threads the machine has (at least 1).
 int default_threads();

@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "samplers/generate.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/eval/copy_rate.hpp"
 #include "src/eval/evaluation.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/sampling.hpp"
 
 namespace zgen::cli {
 namespace {

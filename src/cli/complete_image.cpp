@@ -13,13 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "samplers/complete_patch.hpp"
 #include "src/cli/cli_common.hpp"
+#include "src/cli/draw/image_grid.hpp"
 #include "src/cli/image_options.hpp"
 #include "src/cli/progress.hpp"
-#include "src/media/gray_image.hpp"
-#include "src/cli/draw/image_grid.hpp"
-#include "src/media/image_region.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen::cli {
 namespace {

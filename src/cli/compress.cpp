@@ -8,11 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
 
 namespace zgen::cli {
 namespace {

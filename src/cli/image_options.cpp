@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "src/cli/draw/bitmap_font.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::cli {
 

@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "samplers/sampler_chain.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/cli/draw/image_grid.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
+#include "zgen/sampling.hpp"
 
 namespace zgen::cli {
 

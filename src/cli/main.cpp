@@ -6,8 +6,10 @@
 
 #include <boost/program_options/errors.hpp>
 
+#include "src/cli/cli_common.hpp"
 #include "src/cli/commands.hpp"
-#include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/version.hpp"
 
 namespace {
 
@@ -43,11 +45,18 @@ int main(int argc, char** argv) {
       print_usage(stdout);
       return 0;
     }
+    if (argc >= 2 && std::strcmp(argv[1], "--version") == 0) {
+      std::printf("zgen %s\n", ZGEN_VERSION);
+      return 0;
+    }
     if (argc < 2 || argv[1][0] == '-') return zgen::cli::run_sample(argc, argv);
     for (const auto& s : kSubcommands) {
       if (std::strcmp(argv[1], s.name) == 0) return s.run(argc - 1, argv + 1);
     }
     std::fprintf(stderr, "zgen: unknown command '%s' (try zgen --help)\n", argv[1]);
+    return 2;
+  } catch (const zgen::InvalidParameter& e) {  // the library names the parameter; we name the flag
+    std::fprintf(stderr, "zgen: %s\n", e.worded(zgen::cli::flag_for).c_str());
     return 2;
   } catch (const zgen::UserError& e) {
     std::fprintf(stderr, "zgen: %s\n", e.what());

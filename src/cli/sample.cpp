@@ -4,12 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "samplers/generate.hpp"
-#include "samplers/sampler_chain.hpp"
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
-#include "src/common/default_corpus.hpp"
+#include "zgen/corpus.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
+#include "zgen/sampling.hpp"
 
 namespace zgen::cli {
 

@@ -10,11 +10,12 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
-#include "src/media/patches.hpp"
 #include "src/media/raster_prediction.hpp"
-#include "src/transformer/checkpoint.hpp"
 #include "src/media/training_data.hpp"
+#include "src/transformer/checkpoint.hpp"
 #include "src/transformer/training.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen::cli {
 

@@ -1,4 +1,5 @@
 #include "src/coding/arithmetic_coder.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

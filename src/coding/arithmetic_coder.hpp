@@ -33,6 +33,7 @@
 #include <cstdint>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

@@ -1,4 +1,4 @@
-#include "src/coding/arithmetic_compressor.hpp"
+#include "zgen/coding.hpp"
 
 #include <omp.h>
 
@@ -6,12 +6,14 @@
 #include <array>
 #include <exception>
 #include <stdexcept>
-#include <vector>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "src/coding/arithmetic_coder.hpp"
+#include "src/coding/container.hpp"
 #include "src/coding/quantize.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

@@ -1,4 +1,5 @@
 #include "src/coding/container.hpp"
+#include "zgen/errors.hpp"
 
 #include <zlib.h>
 

@@ -1,5 +1,7 @@
 #pragma once
 // The .zgen file: what a model-coded stream needs to be decoded by `zgen decompress FILE`.
+// Its header and parse_container are public (include/zgen/coding.hpp); writing it and the
+// field readers are the library's own.
 //
 //   magic            4 bytes  89 'Z' 'G' 'N'
 //   version          1 byte   kContainerVersion
@@ -19,39 +21,16 @@
 #include <utility>
 
 #include "zgen/bytes.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 
 inline constexpr std::uint8_t kContainerMagic[4] = {0x89, 'Z', 'G', 'N'};
 inline constexpr std::uint8_t kContainerVersion = 1;
 inline constexpr std::size_t kMaxSpecBytes = 4096;
-inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 1 TiB
-
-enum class CodingMode : std::uint8_t {
-  bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
-  bits = 1,   // eight binary decisions per byte, most significant first (BinaryPredictor)
-};
-
-struct ContainerHeader {
-  std::string model_spec;
-  // Identifies the model's parameters so that decompress refuses a different model. For now
-  // the caller stores model_parameters_hash() (a hash of the canonical spec); models with
-  // weights will hash their weights.
-  std::uint64_t parameters_hash = 0;
-  CodingMode coding = CodingMode::bytes;
-  std::uint64_t original_length = 0;
-  std::uint64_t chunk_size = 0;
-  std::uint32_t crc32 = 0;
-};
-
-struct ParsedContainer {
-  ContainerHeader header;
-  ByteView payload;  // points into the parsed file
-};
 
 Bytes write_container(const ContainerHeader& header, ByteView payload);
-// Throws UserError for anything but a well-formed container of this version.
-ParsedContainer parse_container(ByteView file);
 
 // zlib's CRC-32.
 std::uint32_t crc32_of(ByteView data);

@@ -1,6 +1,6 @@
 // The built-in corpus: the first 300 KB of Melville's Moby Dick (public domain),
 // linked into the binary so that `zgen sample` works with no arguments.
-#include "src/common/default_corpus.hpp"
+#include "zgen/corpus.hpp"
 
 asm(".section .rodata\n"
     ".balign 16\n"
@@ -9,8 +9,8 @@ asm(".section .rodata\n"
     "zgen_default_corpus_end:\n"
     ".previous\n");
 
-extern "C" const std::uint8_t zgen_default_corpus_begin[];
-extern "C" const std::uint8_t zgen_default_corpus_end[];
+extern "C" __attribute__((visibility("hidden"))) const std::uint8_t zgen_default_corpus_begin[];
+extern "C" __attribute__((visibility("hidden"))) const std::uint8_t zgen_default_corpus_end[];
 
 namespace zgen {
 ByteView default_corpus() {

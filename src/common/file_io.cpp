@@ -1,4 +1,5 @@
 #include "src/common/file_io.hpp"
+#include "zgen/errors.hpp"
 
 #include <unistd.h>
 

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

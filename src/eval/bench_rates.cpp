@@ -7,11 +7,9 @@
 #include <mutex>
 #include <thread>
 
-#include "src/coding/arithmetic_compressor.hpp"
-#include "src/models/mixed_predictor.hpp"
-#include "src/transformer/predictor.hpp"
+#include "zgen/coding.hpp"
+#include "zgen/compressor.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
 
 namespace zgen {
 namespace {
@@ -19,15 +17,6 @@ namespace {
 bool is_coded_spec(const std::string& spec) {
   return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec.rfind("transformer:", 0) == 0 ||
          spec.rfind("mix:", 0) == 0;
-}
-
-// The trained parameters a model carries: a transformer's, summed over a mix's parts.
-std::uint64_t parameters_of(const Predictor& p) {
-  if (const auto* t = dynamic_cast<const TransformerPredictor*>(&p)) return t->model().num_parameters();
-  std::uint64_t n = 0;
-  if (const auto* m = dynamic_cast<const MixedPredictor*>(&p))
-    for (const auto& part : m->parts()) n += parameters_of(*part);
-  return n;
 }
 
 // One worker's instance of a model: a compressor, or a predictor for the arithmetic coder.
@@ -58,7 +47,7 @@ BenchModel describe_bench_model(const std::string& spec) {
   if (m.coded) {
     const auto p = make_predictor(spec);
     m.name = p->name();
-    m.parameters = parameters_of(*p);
+    m.parameters = p->learned_parameters();
   } else {
     m.name = make_compressor(spec)->name();
   }

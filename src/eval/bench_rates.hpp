@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

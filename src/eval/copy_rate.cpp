@@ -1,4 +1,5 @@
 #include "src/eval/copy_rate.hpp"
+#include "zgen/errors.hpp"
 
 #include <string_view>
 #include <unordered_set>

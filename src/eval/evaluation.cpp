@@ -5,9 +5,9 @@
 #include <cmath>
 #include <numbers>
 
-#include "src/coding/arithmetic_compressor.hpp"
 #include "src/models/code_length_predictor.hpp"
 #include "src/models/conditioned_predictor.hpp"
+#include "zgen/coding.hpp"
 
 namespace zgen {
 

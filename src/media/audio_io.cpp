@@ -1,4 +1,5 @@
-#include "src/media/audio_io.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/errors.hpp"
 
 #include <sndfile.h>
 #include <sys/stat.h>

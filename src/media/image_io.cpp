@@ -1,4 +1,4 @@
-// PNG and JPEG in, 8-bit grayscale PNG out (declared in src/media/gray_image.hpp).
+// PNG and JPEG in, 8-bit grayscale PNG out (declared in include/zgen/images.hpp).
 //
 // libpng and libjpeg report errors by calling a handler that must not return; both handlers here
 // record the library's message and longjmp back to the decode function, which turns it into a
@@ -28,8 +28,9 @@
 #include <jpeglib.h>
 
 #include "src/common/file_io.hpp"
-#include "src/media/gray_image.hpp"
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen {
 namespace {

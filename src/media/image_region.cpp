@@ -1,4 +1,4 @@
-#include "src/media/image_region.hpp"
+#include "zgen/images.hpp"
 
 #include <algorithm>
 #include <stdexcept>

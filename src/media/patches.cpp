@@ -1,4 +1,5 @@
-#include "src/media/patches.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 
 #include <string>
 

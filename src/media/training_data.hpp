@@ -3,17 +3,18 @@
 // alignment at which training windows may start (text, the third kind, is the files' bytes
 // concatenated, read by the CLI like every other input; its windows start anywhere).
 //   image-patches   each photo (PNG or JPEG, or every such file in a directory) as its
-//                   non-overlapping 64×32 grayscale patches (src/media/patches.hpp), concatenated;
+//                   non-overlapping 64×32 grayscale patches (include/zgen/images.hpp), concatenated;
 //                   windows start at patch boundaries, so that a model with --seq 2048 sees one
 //                   whole patch per window, as it will when it compresses 2048-byte chunks.
 //   audio           each recording (WAV, FLAC, OGG, or every such file in a directory) as 8-bit
-//                   unsigned samples (src/media/audio_io.hpp), cut into whole 2048-byte chunks;
+//                   unsigned samples (include/zgen/audio.hpp), cut into whole 2048-byte chunks;
 //                   windows start at chunk boundaries.
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

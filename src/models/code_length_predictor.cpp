@@ -1,4 +1,5 @@
 #include "src/models/code_length_predictor.hpp"
+#include "zgen/errors.hpp"
 
 #include <omp.h>
 

@@ -16,7 +16,7 @@ namespace zgen {
 inline constexpr std::size_t kDefaultContextBytes = std::size_t{64} << 10;
 std::size_t context_bytes_kept(const Compressor& compressor, std::size_t max_context);
 
-class CodeLengthPredictor final : public Predictor {
+class CodeLengthPredictor final : public Predictor, public ContinuationCost {
  public:
   CodeLengthPredictor(std::unique_ptr<Compressor> compressor, const PredictorOptions& options);
 
@@ -24,13 +24,14 @@ class CodeLengthPredictor final : public Predictor {
   void reset(ByteView context) override;
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
+  ContinuationCost* as_continuation_cost() override { return this; }
 
   // ℓ(c·s) − ℓ(c) in bits for each continuation s, costed in parallel on the
   // per-thread states; the result does not depend on the thread count.
-  std::vector<double> extra_bits(std::span<const Bytes> continuations);
+  std::vector<double> extra_bits(std::span<const Bytes> continuations) override;
 
   // The bytes this model may propose next (the alphabet option), ascending.
-  const std::vector<std::uint8_t>& alphabet() const { return alphabet_; }
+  const std::vector<std::uint8_t>& alphabet() const override { return alphabet_; }
   const Compressor& compressor() const { return *compressor_; }
   ByteView context() const { return history_; }
 

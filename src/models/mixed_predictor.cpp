@@ -1,4 +1,5 @@
 #include "src/models/mixed_predictor.hpp"
+#include "zgen/errors.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -69,6 +70,12 @@ void MixedPredictor::observe(std::uint8_t byte) {
   }
   for (auto& p : parts_) p->observe(byte);
   fresh_ = false;
+}
+
+std::uint64_t MixedPredictor::learned_parameters() const {
+  std::uint64_t n = 0;
+  for (const auto& part : parts_) n += part->learned_parameters();
+  return n;
 }
 
 std::uint64_t MixedPredictor::parameters_hash() const {

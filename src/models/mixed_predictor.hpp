@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
 
 namespace zgen {
@@ -36,6 +37,7 @@ class MixedPredictor : public Predictor {
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
   std::uint64_t parameters_hash() const override;
+  std::uint64_t learned_parameters() const override;  // the parts' summed
 
   const std::vector<std::unique_ptr<Predictor>>& parts() const { return parts_; }
   const std::vector<double>& weights() const { return weights_; }

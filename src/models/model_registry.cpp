@@ -6,8 +6,9 @@
 #include "src/models/ppm/ppm.hpp"
 #include "src/models/mixed_predictor.hpp"
 #include "src/transformer/predictor.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
-#include "zgen/registry.hpp"
+#include "zgen/compressor.hpp"
 
 namespace zgen {
 namespace {

@@ -1,4 +1,5 @@
 #include "src/transformer/checkpoint.hpp"
+#include "zgen/errors.hpp"
 
 #include <cmath>
 #include <cstring>

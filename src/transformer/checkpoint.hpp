@@ -8,6 +8,7 @@
 
 #include "src/transformer/safetensors.hpp"
 #include "src/transformer/model.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::transformer {
 

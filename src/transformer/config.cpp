@@ -1,8 +1,9 @@
-#include "src/transformer/config.hpp"
+#include "zgen/transformer.hpp"
 
 #include <charconv>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "src/transformer/huge_page_allocator.hpp"
-#include "src/transformer/config.hpp"
+#include "zgen/transformer.hpp"
 
 namespace zgen::transformer {
 

@@ -29,7 +29,9 @@
 
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/model.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
+#include "zgen/transformer.hpp"
 
 namespace zgen {
 
@@ -44,6 +46,7 @@ class TransformerPredictor final : public Predictor {
   // file records it, so that a different checkpoint under the same path, or a build or CPU whose
   // float arithmetic gives other probabilities, is refused at decoding instead of garbling it.
   std::uint64_t parameters_hash() const override { return parameters_hash_; }
+  std::uint64_t learned_parameters() const override { return model_->num_parameters(); }
 
   const transformer::Transformer<float>& model() const { return *model_; }
   // Bytes the model currently conditions on (see the window rule above).
@@ -61,8 +64,5 @@ class TransformerPredictor final : public Predictor {
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;
 };
-
-// Loads a checkpoint written by `zgen train` (UserError for a missing or malformed file).
-std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
 
 }  // namespace zgen

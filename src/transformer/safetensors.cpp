@@ -1,6 +1,7 @@
 #include "src/transformer/safetensors.hpp"
 
 #include "src/common/file_io.hpp"
+#include "zgen/errors.hpp"
 
 #include <unistd.h>
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::safetensors {
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "src/transformer/safetensors.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::transformer {
 

@@ -10,6 +10,7 @@
 #include "src/transformer/optimizer.hpp"
 #include "src/transformer/rng.hpp"
 #include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::transformer {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "src/media/gray_image.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen {
 

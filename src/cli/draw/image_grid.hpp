@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/media/gray_image.hpp"
+#include "zgen/images.hpp"
 
 namespace zgen {
 

@@ -1,7 +1,7 @@
 // ContextMixingModel: assembly of the ppm:N model. The design and its reasons are in
 // src/models/ppm/ppm.hpp; the parts are in the other cm_* files.
-#include "src/models/ppm/model.hpp"
 #include "src/coding/container.hpp"  // fnv1a64
+#include "src/models/ppm/model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -12,7 +12,8 @@
 #include <stdexcept>
 
 #include "src/models/ppm/ppm.hpp"
-#include "src/common/default_corpus.hpp"
+#include "zgen/corpus.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen::ppm {
 namespace {

@@ -48,6 +48,7 @@
 #include <cstddef>
 #include <memory>
 
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
 
 namespace zgen {

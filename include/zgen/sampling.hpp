@@ -1,4 +1,20 @@
 #pragma once
+// Sampling: the sampler chain built from user parameters, and autoregressive generation
+// (model → log-probs → chain → byte → observe → …).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "zgen/errors.hpp"
+#include "zgen/predictor.hpp"
+#include "zgen/sampler.hpp"
+
+namespace zgen {
+
 // The sampler chain: user-ordered samplers, then a seeded pick.
 //
 //   SamplerChain chain = make_chain(params);        // throws UserError on a bad option
@@ -11,17 +27,6 @@
 //
 // With a horizon, build the CandidateSet yourself (multi-byte ids ≥ 256, see FirstByte),
 // call apply(), then accept() each byte of the chosen string.
-#include <cstdint>
-#include <memory>
-#include <span>
-#include <string>
-#include <vector>
-
-#include "samplers/candidates.hpp"
-#include "samplers/sampler.hpp"
-
-namespace zgen {
-
 struct SamplerParams {
   double temperature = 1.0;     // ≥ 0, finite; 0 = greedy
   int top_k = 0;                // 0 = off (the CLI itself refuses a user-given 0)
@@ -69,5 +74,23 @@ void validate(const SamplerParams& params);
 // left out (they would change nothing). A sampler switched on but missing from the order
 // is an error rather than silently ignored.
 SamplerChain make_chain(const SamplerParams& params, FirstByte first_byte = {});
+
+// Autoregressive generation: model → log-probs → sampler chain → byte → observe → …
+struct GenerationOptions {
+  std::size_t length = 300;  // bytes to generate
+  int horizon = 1;           // > 1: sample H-byte spans from a beam (compressor models only)
+  int beam = 8;              // spans kept per round when horizon > 1
+  // The spans on offer at the current step (ids 256 + index), shared with the chain built by
+  // make_generation_chain so that the repeat penalty can judge a span by its first byte.
+  std::shared_ptr<std::vector<Bytes>> spans = std::make_shared<std::vector<Bytes>>();
+};
+
+// make_chain, with the repeat penalty wired to the spans of `options` (see above).
+SamplerChain make_generation_chain(const SamplerParams& params, const GenerationOptions& options);
+
+// Generates options.length bytes after whatever the model has been conditioned on; `emit`
+// receives each piece as soon as it is chosen (for streaming to stdout).
+Bytes generate(Predictor& model, SamplerChain& chain, const GenerationOptions& options,
+               const std::function<void(ByteView)>& emit = {});
 
 }  // namespace zgen

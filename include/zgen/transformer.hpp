@@ -1,6 +1,6 @@
 #pragma once
-// The shape of a decoder-only byte-level transformer, the paper's named sizes, and the
-// parameter count they imply.
+// zgen's own transformer: the shape of a decoder-only byte-level model, the paper's named sizes
+// and the parameter count they imply, and loading a trained checkpoint as a Predictor.
 //
 // Architecture (GPT-2 style, pre-LayerNorm):
 //   x = wte[byte] + position[t]
@@ -15,10 +15,13 @@
 // model), so it is available (learned_positions) but not the default.
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "zgen/bytes.hpp"  // UserError
+#include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/predictor.hpp"
 
 namespace zgen {
 
@@ -67,5 +70,10 @@ struct TransformerConfig {
 
   bool operator==(const TransformerConfig&) const = default;
 };
+
+// Loads a checkpoint written by `zgen train` (safetensors with the config in its metadata) as a
+// next-byte model, the SPEC "transformer:PATH". Throws FileError for a missing file, FormatError
+// for a malformed one.
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
 
 }  // namespace zgen

@@ -1,5 +1,7 @@
 #pragma once
-// A model as a compressor: a Predictor's next-byte distributions drive the arithmetic coder.
+// Coding: a model as a compressor. A Predictor's next-byte distributions drive the arithmetic
+// coder, and the result is a .zgen file that names its model (src/coding/container.hpp has the
+// layout), so that decompress_container can rebuild the model and decode.
 //
 // The data is cut into chunks (chunk_size bytes; 0 = one chunk with the whole history). Each
 // chunk is coded on its own, as in the paper's protocol: the predictor is reset to an empty
@@ -16,11 +18,39 @@
 #include <span>
 #include <string>
 
-#include "src/coding/container.hpp"
 #include "zgen/compressor.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
 
 namespace zgen {
+
+inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 1 TiB
+
+enum class CodingMode : std::uint8_t {
+  bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
+  bits = 1,   // eight binary decisions per byte, most significant first (BinaryPredictor)
+};
+
+struct ContainerHeader {
+  std::string model_spec;
+  // Identifies the model's parameters so that decompress refuses a different model. For now
+  // the caller stores model_parameters_hash() (a hash of the canonical spec); models with
+  // weights will hash their weights.
+  std::uint64_t parameters_hash = 0;
+  CodingMode coding = CodingMode::bytes;
+  std::uint64_t original_length = 0;
+  std::uint64_t chunk_size = 0;
+  std::uint32_t crc32 = 0;
+};
+
+struct ParsedContainer {
+  ContainerHeader header;
+  ByteView payload;  // points into the parsed file
+};
+
+// Throws UserError for anything but a well-formed container of this version.
+ParsedContainer parse_container(ByteView file);
+
 
 struct EncodedPayload {
   Bytes payload;

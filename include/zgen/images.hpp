@@ -1,0 +1,87 @@
+#pragma once
+// Images as zgen sees them: 8-bit grayscale photos, the paper's 64×32 patches and 2048-byte
+// chunks, rectangles of an image, and completing a patch pixel by pixel from any model.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "zgen/bytes.hpp"
+#include "zgen/errors.hpp"
+#include "zgen/predictor.hpp"
+#include "zgen/sampling.hpp"
+
+namespace zgen {
+
+// 8-bit grayscale images: what zgen's image work (patches, completion, the image column of
+// `zgen bench`) sees of a photo. Colour photos become the mean of their channels (the paper's
+// protocol); alpha is dropped.
+struct GrayImage {
+  int width = 0;
+  int height = 0;
+  std::vector<std::uint8_t> pixels;  // (height, width), row-major; size() == width·height
+};
+
+// Reads a PNG or JPEG (recognised by its signature, not its name) as grayscale: the rounded mean
+// of R, G and B (16-bit PNG samples are scaled to 8 bits first). Throws UserError with a one-line
+// message for a missing, truncated, corrupt or unsupported file.
+GrayImage read_gray_image(const std::string& path);
+
+// Writes an 8-bit grayscale PNG (atomically: a temporary file renamed on success).
+void write_gray_png(const std::string& path, const GrayImage& image);
+
+// Cutting data into the paper's fixed-size pieces: images into 64-wide × 32-high patches,
+// byte streams (text, audio) into 2048-byte chunks. Both give pieces of kChunkBytes bytes.
+inline constexpr int kPatchWidth = 64;
+inline constexpr int kPatchHeight = 32;
+inline constexpr std::size_t kChunkBytes = std::size_t{kPatchWidth} * kPatchHeight;  // 2048
+
+// The image's non-overlapping patches, in row-major order over the image (left to right, then
+// top to bottom); each is (32, 64) row-major, kChunkBytes bytes. The partial patches at the
+// right and bottom edges are dropped: patch (i, j) covers rows 32·i .. 32·i + 31 and columns
+// 64·j .. 64·j + 63, for i < height / 32 and j < width / 64.
+// Throws UserError (naming `what`, e.g. the file) when the image is smaller than one patch.
+std::vector<Bytes> image_patches(const GrayImage& image, const std::string& what);
+
+// Consecutive `size`-byte pieces of `data`; a final piece shorter than `size` is dropped
+// (every chunk has exactly `size` bytes). size > 0.
+std::vector<Bytes> whole_chunks(ByteView data, std::size_t size = kChunkBytes);
+
+// Rectangles of a grayscale image: crops, and where the protocol's patches lie (image_patches
+// cuts the same patches out as bytes: 64 wide × 32 high, in raster order over the image, the
+// partial ones at the right and bottom edges dropped).
+struct Region {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+
+// True when the region is non-empty and lies wholly inside the image.
+bool region_inside(const GrayImage& image, const Region& region);
+
+// The region's pixels, row-major (region_inside must hold; std::invalid_argument otherwise).
+GrayImage crop(const GrayImage& image, const Region& region);
+
+// Every whole patch of the image, in the order of image_patches (none when the image is smaller
+// than a patch).
+std::vector<Region> patch_grid(const GrayImage& image, int patch_width = kPatchWidth, int patch_height = kPatchHeight);
+
+// Image-patch completion (the paper's Figure 3): a patch's pixels in raster order, some known
+// and kept, the others sampled one by one from a model conditioned on everything before them
+// (the prior context, then every earlier pixel of the patch, known or already sampled).
+// known[i] != 0: pixel i (raster order, row-major) is given; 0: it is sampled.
+using KnownMask = std::vector<std::uint8_t>;
+
+// Each row's first known_columns pixels are known (known_columns in [0, width]).
+KnownMask known_left_columns(int width, int height, int known_columns);
+// The first known_rows rows are known (known_rows in [0, height]).
+KnownMask known_top_rows(int width, int height, int known_rows);
+
+// Resets `model` to `prior`, then walks the patch in raster order: a known pixel is observed as
+// it is, an unknown one is drawn from model.log_probs() through `chain` (which accepts it) and
+// observed. Returns the completed patch; invariant: result[i] == patch[i] wherever known[i].
+// `on_sampled` is called after each sampled pixel (progress).
+// Throws std::invalid_argument when patch and known differ in size.
+Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, ByteView patch, const KnownMask& known,
+                     const std::function<void()>& on_sampled = {});
+
+}  // namespace zgen
