@@ -27,6 +27,9 @@
 
 namespace zgen::deflate {
 
+// The zlib release whose choices the model takes; compressors/gzip_guard.cpp checks the linked one.
+inline constexpr const char* kModelZlibVersion = "1.2.13";
+
 class DeflateModel {
  public:
   explicit DeflateModel(int level);  // 1..9
