@@ -35,6 +35,11 @@ struct Predictor {
   // primer. 0 for models that the name alone determines. Compressed files store it (with a
   // hash of the name) so that decoding with a different model is refused, not garbled.
   virtual std::uint64_t parameters_hash() const { return 0; }
+  // What names this model in a compressed file, beside parameters_hash(): name() without
+  // anything that says where the model was loaded from (a checkpoint's path), so that a moved
+  // or copied checkpoint is the same model. The default, name(), suits models that their name
+  // alone determines (gzip:9, ppm:6).
+  virtual std::string identity() const { return name(); }
 };
 
 }  // namespace zgen
