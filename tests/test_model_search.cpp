@@ -262,3 +262,68 @@ TEST_CASE("split_model_path: colon-separated, empty entries skipped") {
   CHECK(split_model_path("/a") == std::vector<std::string>{"/a"});
   CHECK(split_model_path("/a::b/c:") == std::vector<std::string>{"/a", "b/c"});
 }
+
+TEST_CASE("zgen decompress finds a moved checkpoint: the file's directory, --model, --model-dir, ZGEN_MODEL_PATH") {
+  Scratch s;
+  fs::copy_file(kTwinA, s / "a/models/twin.safetensors");
+  const std::string original = slurp(std::string(ZGEN_TEST_DATA) + "/sotu-valid-30k.txt").substr(0, 300);
+  { std::ofstream(s / "a/in.txt", std::ios::binary) << original; }
+  {
+    InDirectory in(s / "a");
+    REQUIRE(run_zgen("compress -q -j 1 --model transformer:models/twin.safetensors -o x.zgen in.txt").exit_code == 0);
+    REQUIRE(run_zgen("compress -q -j 1 --model mix:transformer:models/twin.safetensors+gzip:1 -o m.zgen in.txt")
+                .exit_code == 0);
+  }
+  InDirectory in(s / "b");
+  // Another directory: the stored relative path is found from the file's directory.
+  auto o = run_zgen("decompress -q -j 1 ../a/x.zgen");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == original);
+
+  fs::rename(s / "a/models/twin.safetensors", s / "c/twin.safetensors");
+  fs::copy_file(kTwinB, s / "d/twin.safetensors");  // another checkpoint of the same name
+  o = run_zgen("decompress -q -j 1 ../a/x.zgen");
+  CHECK(o.exit_code == 2);
+  CHECK(count_lines(o.err) == 1);
+  CHECK(o.err.find("zgen: model transformer:models/twin.safetensors (content ") == 0);
+  CHECK(o.err.find("not found: tried models/twin.safetensors (no such file), ../a/models/twin.safetensors (no such file); "
+                   "use --model") != std::string::npos);
+  CHECK(o.out.empty());
+
+  o = run_zgen("decompress -q -j 1 --model transformer:../c/twin.safetensors ../a/x.zgen");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == original);
+  o = run_zgen("decompress -q -j 1 --model-dir ../d --model-dir ../c ../a/x.zgen -o out.txt");
+  CHECK(o.exit_code == 0);
+  CHECK(slurp((s / "b/out.txt").string()) == original);
+
+  ::setenv("ZGEN_MODEL_PATH", ("/nonexistent::" + (s / "c").string()).c_str(), 1);
+  o = run_zgen("decompress -q -j 1 ../a/x.zgen");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == original);
+  ::setenv("ZGEN_MODEL_PATH", (s / "d").string().c_str(), 1);
+  // The same name with other weights: refused, and the line says so.
+  o = run_zgen("decompress -q -j 1 ../a/x.zgen -o refused.txt");
+  ::unsetenv("ZGEN_MODEL_PATH");
+  CHECK(o.exit_code == 2);
+  CHECK(count_lines(o.err) == 1);
+  CHECK(o.err.find((s / "d/twin.safetensors").string() + " (other weights or float arithmetic)") != std::string::npos);
+  CHECK(o.err.find("'refused.txt' was not written") != std::string::npos);
+  CHECK(!fs::exists(s / "b/refused.txt"));
+  o = run_zgen("decompress -q -j 1 --model transformer:../d/twin.safetensors ../a/x.zgen");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("zgen: model mismatch") == 0);
+
+  // A mix with a moved transformer part: refused, then found.
+  o = run_zgen("decompress -q -j 1 ../a/m.zgen");
+  CHECK(o.exit_code == 2);
+  CHECK(count_lines(o.err) == 1);
+  CHECK(o.err.find("zgen: model mix:transformer:models/twin.safetensors+gzip:1 (content ") == 0);
+  o = run_zgen("decompress -q -j 1 --model-dir ../d --model-dir ../c ../a/m.zgen");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == original);
+
+  o = run_zgen("decompress --help");
+  CHECK(o.out.find("ZGEN_MODEL_PATH") != std::string::npos);
+  CHECK(o.out.find("--model-dir") != std::string::npos);
+}
