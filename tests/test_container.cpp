@@ -168,8 +168,11 @@ TEST_CASE("wrong magic, unknown version, wrong or missing model, absurd lengths"
   CHECK(error_of(zgen::as_bytes("hello, world")).find("not a zgen file") != std::string::npos);
   CHECK(error_of({}).find("not a zgen file") == std::string::npos);  // empty: truncated
   bad = file;
-  bad[4] = 2;
-  CHECK(error_of(bad).find("unsupported zgen format version 2") != std::string::npos);
+  bad[4] = zgen::kContainerVersion + 1;
+  CHECK(error_of(bad).find("unsupported zgen format version " + std::to_string(zgen::kContainerVersion + 1)) !=
+        std::string::npos);
+  bad[4] = 0;
+  CHECK(error_of(bad).find("unsupported zgen format version 0") != std::string::npos);
 
   CHECK(error_of(file, "test-bits0").find("model mismatch") != std::string::npos);
   CHECK(error_of(file, "no-such-model").find("cannot load the model 'no-such-model'") != std::string::npos);
@@ -201,6 +204,8 @@ TEST_CASE("wrong magic, unknown version, wrong or missing model, absurd lengths"
   CHECK(error_of(with_header([](auto& h) { h.coding = zgen::CodingMode::bits; })).find("codes bits") !=
         std::string::npos);
   CHECK(error_of(with_header([](auto& h) { h.crc32 ^= 1; })).find("CRC-32 mismatch") != std::string::npos);
+  CHECK(error_of(with_header([](auto& h) { h.parameters_hash ^= 1; })).find("model mismatch: this zgen's 'test-order0'") !=
+        std::string::npos);
   CHECK(error_of(with_header([](auto& h) { h.chunk_size = 7; })) != "(no error)");
 
   // The decoder's own limit.

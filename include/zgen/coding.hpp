@@ -17,6 +17,8 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "zgen/compressor.hpp"
 #include "zgen/errors.hpp"
@@ -25,17 +27,20 @@
 namespace zgen {
 
 inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 1 TiB
+inline constexpr std::uint8_t kContainerVersion = 2;        // what write_container writes by default
+inline constexpr std::uint8_t kOldestContainerVersion = 1;  // the oldest that parse_container reads
 
 enum class CodingMode : std::uint8_t {
   bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
   bits = 1,   // eight binary decisions per byte, most significant first (BinaryPredictor)
 };
 
+// The .zgen file's header (src/coding/container.hpp has the layout and what each version means).
 struct ContainerHeader {
+  std::uint8_t version = kContainerVersion;  // says what parameters_hash covers
   std::string model_spec;
-  // Identifies the model's parameters so that decompress refuses a different model. For now
-  // the caller stores model_parameters_hash() (a hash of the canonical spec); models with
-  // weights will hash their weights.
+  // Identifies the model so that decompress refuses a different one: model_identity_hash()
+  // in version 2, model_parameters_hash() in version 1.
   std::uint64_t parameters_hash = 0;
   CodingMode coding = CodingMode::bytes;
   std::uint64_t original_length = 0;
@@ -48,7 +53,7 @@ struct ParsedContainer {
   ByteView payload;  // points into the parsed file
 };
 
-// Throws UserError for anything but a well-formed container of this version.
+// Throws FormatError for anything but a well-formed container of a version this zgen reads.
 ParsedContainer parse_container(ByteView file);
 
 
@@ -83,9 +88,16 @@ Bytes decode_payload(Predictor& predictor, CodingMode coding, ByteView payload, 
 Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, ByteView payload,
                      std::uint64_t length, std::uint64_t chunk_size, const ChunkProgress& progress = {});
 
-// The hash stored in the container to recognise the model: its canonical spec
-// (Predictor::name()) combined with Predictor::parameters_hash() (weights, primer).
+// The hash stored in a .zgen file (version 2) to recognise the model by content:
+// Predictor::identity() (the canonical name without a checkpoint's path) combined with
+// Predictor::parameters_hash() (weights, primer, the arithmetic's fingerprint). It does not
+// depend on where a checkpoint was loaded from.
+std::uint64_t model_identity_hash(const Predictor& predictor);
+// Version 1's hash: Predictor::name() (which includes a checkpoint's path as given) combined
+// with Predictor::parameters_hash(). Equal to model_identity_hash for models without a path.
 std::uint64_t model_parameters_hash(const Predictor& predictor);
+// Both from their ingredients: a label (identity() or name()) and a parameters_hash.
+std::uint64_t model_hash(std::string_view label, std::uint64_t parameters_hash);
 
 // How many chunks `length` bytes make (0 bytes: none; chunk_size 0: one).
 std::uint64_t chunk_count(std::uint64_t length, std::uint64_t chunk_size);
@@ -109,13 +121,17 @@ using PredictorFactory = std::function<std::unique_ptr<Predictor>(const std::str
 
 struct DecompressOptions {
   std::string model_override;  // non-empty: use this SPEC instead of the stored one (same model)
+  // Where else a checkpoint named in the file is looked for (src/models/model_search.hpp):
+  std::string file_dir;                 // the .zgen file's directory ("": none, e.g. stdin)
+  std::vector<std::string> model_dirs;  // by file name, in order (the CLI: --model-dir, then ZGEN_MODEL_PATH)
   std::uint64_t max_output = kMaxOriginalLength;  // refuse files that claim more
   ChunkProgress progress;
   int threads = 1;  // chunks decoded together, each thread with its own copy of the model
 };
 
-// Parses, loads the model named inside (or the override), checks that it is the same model,
-// decodes and checks the CRC. Every failure is a one-line UserError; nothing partial escapes.
+// Parses, finds and loads the model named inside (or the override; find_model), checks that it
+// is the same model, decodes and checks the CRC. Every failure is a one-line UserError; nothing
+// partial escapes.
 Bytes decompress_container(ByteView file, const PredictorFactory& make, const DecompressOptions& options = {});
 
 // The Compressor face of a predictor (DESIGN.md: ArithmeticCompressor(Predictor) is a

@@ -53,6 +53,11 @@ struct Predictor {
   // Learned parameters (a transformer's weights), counted by `zgen bench` to adjust rates for
   // model size; 0 for models that learn only as they code.
   virtual std::uint64_t learned_parameters() const { return 0; }
+  // What names this model in a compressed file, beside parameters_hash(): name() without
+  // anything that says where the model was loaded from (a checkpoint's path), so that a moved
+  // or copied checkpoint is the same model. The default, name(), suits models that their name
+  // alone determines (gzip:9, ppm:6).
+  virtual std::string identity() const { return name(); }
 };
 
 }  // namespace zgen

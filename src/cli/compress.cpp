@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
+#include "src/models/model_search.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/compressor.hpp"
 #include "zgen/errors.hpp"
@@ -103,10 +106,12 @@ int run_compress(int argc, char** argv) {
 
 int run_decompress(int argc, char** argv) {
   std::string model_override, input = "-", output = "-";
+  std::vector<std::string> model_dirs;
   long long threads = 0;
   po::options_description options("options");
   options.add_options()
-      ("model,m", po::value(&model_override), "use this SPEC instead of the one in the file (it must be the same model, e.g. a moved checkpoint)")
+      ("model,m", po::value(&model_override), "use this SPEC instead of the one in the file, and nothing else (it must be the same model, e.g. transformer:NEW-PATH for a moved checkpoint)")
+      ("model-dir", po::value(&model_dirs)->composing(), "also look for a checkpoint named in the file by its file name in DIR (repeatable; before the ZGEN_MODEL_PATH entries)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout, written only once the whole result is checked)")
       ("input", po::value(&input)->default_value("-"), "a .zgen file ('-': stdin)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks decoded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models)")
@@ -115,15 +120,30 @@ int run_decompress(int argc, char** argv) {
   positional.add("input", 1);
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen decompress [--model SPEC] [-o OUT] [IN|-]\n"
+                     "usage: zgen decompress [--model SPEC] [--model-dir DIR]... [-o OUT] [IN|-]\n"
                      "Restores a file written by `zgen compress`. Output appears only whole: OUT is written to a\n"
-                     "temporary file and renamed after the CRC-32 check; stdout is written after it.",
+                     "temporary file and renamed after the CRC-32 check; stdout is written after it.\n"
+                     "\n"
+                     "The file names its model by SPEC and by a hash of its content (a checkpoint's weights and\n"
+                     "arithmetic, not its path). A checkpoint (transformer:PATH, also inside mix:A+B) is looked\n"
+                     "for in this order, and the first with the same content is used:\n"
+                     "  1. --model SPEC, when given (then nothing else);\n"
+                     "  2. PATH as stored in the file (a relative PATH: from the current directory);\n"
+                     "  3. a relative PATH from the .zgen file's directory;\n"
+                     "  4. PATH's file name in each --model-dir DIR, then in each directory of the\n"
+                     "     colon-separated environment variable ZGEN_MODEL_PATH.\n"
+                     "If none matches: one line saying what was tried and why each was refused, exit code 2.",
                      &positional))
     return 0;
   use_threads(threads);
   const Bytes file = read_input(input);
   DecompressOptions dopts;
   dopts.model_override = model_override;
+  if (input != "-") dopts.file_dir = std::filesystem::path(input).parent_path().string();
+  if (input != "-" && dopts.file_dir.empty()) dopts.file_dir = ".";
+  dopts.model_dirs = model_dirs;
+  if (const char* env = std::getenv("ZGEN_MODEL_PATH"))
+    for (std::string& dir : split_model_path(env)) dopts.model_dirs.push_back(std::move(dir));
   dopts.threads = static_cast<int>(threads);
   std::size_t total = 0;
   bool one_chunk = true;

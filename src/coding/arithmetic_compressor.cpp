@@ -13,6 +13,7 @@
 #include "src/coding/arithmetic_coder.hpp"
 #include "src/coding/container.hpp"
 #include "src/coding/quantize.hpp"
+#include "src/models/model_search.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -116,11 +117,26 @@ CodingMode coding_mode_of(Predictor& predictor) {
   return predictor.as_binary() ? CodingMode::bits : CodingMode::bytes;
 }
 
-std::uint64_t model_parameters_hash(const Predictor& predictor) {
-  // The name and the parameters together: fnv1a64(name) mixed with the model's own hash.
-  const std::uint64_t h = fnv1a64(as_bytes(predictor.name()));
-  return h ^ (predictor.parameters_hash() * 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+std::uint64_t model_hash(std::string_view label, std::uint64_t parameters_hash) {
+  // The label and the parameters together: fnv1a64(label) mixed with the model's own hash.
+  const std::uint64_t h = fnv1a64(ByteView(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+  return h ^ (parameters_hash * 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
+
+std::uint64_t model_identity_hash(const Predictor& predictor) {
+  return model_hash(predictor.identity(), predictor.parameters_hash());
+}
+
+std::uint64_t model_parameters_hash(const Predictor& predictor) {
+  return model_hash(predictor.name(), predictor.parameters_hash());
+}
+
+namespace {
+// The hash a file of `version` stores for this predictor.
+std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version) {
+  return version >= 2 ? model_identity_hash(predictor) : model_parameters_hash(predictor);
+}
+}  // namespace
 
 namespace {
 
@@ -269,13 +285,13 @@ CompressResult compress_to_container(std::span<Predictor* const> predictors, con
                                      std::uint64_t chunk_size, const ChunkProgress& progress) {
   if (predictors.empty()) throw std::logic_error("compress_to_container: no predictor");
   for (Predictor* p : predictors)
-    if (model_parameters_hash(*p) != model_parameters_hash(*predictors[0]))
+    if (model_identity_hash(*p) != model_identity_hash(*predictors[0]))
       throw std::logic_error("compress_to_container: the predictors are not one model");
   CompressResult r;
   r.encoded = encode_payload(predictors, data, chunk_size, progress);
   ContainerHeader h;
   h.model_spec = spec;
-  h.parameters_hash = model_parameters_hash(*predictors[0]);
+  h.parameters_hash = stored_hash_of(*predictors[0], h.version);
   h.coding = r.encoded.coding;
   h.original_length = data.size();
   h.chunk_size = chunk_size;
@@ -290,25 +306,25 @@ Bytes decompress_container(ByteView file, const PredictorFactory& make, const De
   if (h.original_length > options.max_output)
     throw UserError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
                     std::to_string(options.max_output));
-  const std::string spec = options.model_override.empty() ? h.model_spec : options.model_override;
-  // One predictor per thread, but no more than there are chunks.
+  // The model, found and checked against the file's hash; then the same one for each further
+  // thread, each copy checked against the first (one predictor per thread, no more than chunks).
+  FoundModel found = find_model(h, options, make);
+  const std::uint64_t identity = model_identity_hash(*found.predictor);
   const std::uint64_t chunks = chunk_count(h.original_length, h.chunk_size);
   const int n = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(std::max(1, options.threads))));
   std::vector<std::unique_ptr<Predictor>> owned;
-  std::vector<Predictor*> predictors;
-  for (int i = 0; i < n; ++i) {
+  owned.push_back(std::move(found.predictor));
+  for (int i = 1; i < n; ++i) {
     try {
-      owned.push_back(make(spec));
+      owned.push_back(make(found.spec));
     } catch (const UserError& e) {
-      throw UserError("cannot load the model '" + spec + "' " +
-                      (options.model_override.empty() ? "named in the file" : "given by --model") + ": " + e.what());
+      throw UserError("cannot load the model '" + found.spec + "' again: " + e.what());
     }
-    if (!owned.back()) throw UserError("cannot load the model '" + spec + "'");
-    if (model_parameters_hash(*owned.back()) != h.parameters_hash)
-      throw UserError("model mismatch: the file was compressed with '" + h.model_spec + "', and '" + spec +
-                      "' is a different model, or the same one computed with other float arithmetic (parameters hash differs)");
-    predictors.push_back(owned.back().get());
+    if (!owned.back() || model_identity_hash(*owned.back()) != identity)
+      throw UserError("the model '" + found.spec + "' changed while it was loaded (a second copy differs)");
   }
+  std::vector<Predictor*> predictors;
+  for (const auto& p : owned) predictors.push_back(p.get());
   Bytes out = decode_payload(predictors, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
   if (crc32_of(out) != h.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
   return out;
@@ -326,7 +342,7 @@ Bytes ArithmeticCompressor::compress(ByteView data) const {
 Bytes ArithmeticCompressor::decompress(ByteView data) const {
   std::lock_guard lock(mutex_);
   const ParsedContainer parsed = parse_container(data);
-  if (parsed.header.parameters_hash != model_parameters_hash(*predictor_))
+  if (parsed.header.parameters_hash != stored_hash_of(*predictor_, parsed.header.version))
     throw UserError("model mismatch: the file was compressed with '" + parsed.header.model_spec + "', not '" +
                     spec_ + "'");
   Bytes out = decode_payload(*predictor_, parsed.header.coding, parsed.payload, parsed.header.original_length,

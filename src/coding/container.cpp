@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <stdexcept>
 
 namespace zgen {
 
@@ -76,8 +77,10 @@ ByteView ByteReader::take(std::uint64_t n) {
 Bytes write_container(const ContainerHeader& h, ByteView payload) {
   if (h.model_spec.size() > kMaxSpecBytes) throw UserError("model spec is longer than 4096 bytes");
   if (h.original_length > kMaxOriginalLength) throw UserError("input is larger than 1 TiB");
+  if (h.version < kOldestContainerVersion || h.version > kContainerVersion)
+    throw std::logic_error("write_container: no format version " + std::to_string(h.version));
   Bytes out(std::begin(kContainerMagic), std::end(kContainerMagic));
-  out.push_back(kContainerVersion);
+  out.push_back(h.version);
   out.push_back(static_cast<std::uint8_t>(h.coding));
   put_varint(out, h.model_spec.size());
   out.insert(out.end(), h.model_spec.begin(), h.model_spec.end());
@@ -99,14 +102,15 @@ ParsedContainer parse_container(ByteView file) {
     throw UserError("not a zgen file (wrong magic bytes)");
   if (file.size() <= sizeof kContainerMagic) throw UserError("zgen file is truncated (header incomplete)");
   const std::uint8_t version = file[sizeof kContainerMagic];
-  if (version != kContainerVersion)
-    throw UserError("unsupported zgen format version " + std::to_string(version) + " (this zgen reads version " +
-                    std::to_string(kContainerVersion) + ")");
+  if (version < kOldestContainerVersion || version > kContainerVersion)
+    throw UserError("unsupported zgen format version " + std::to_string(version) + " (this zgen reads versions " +
+                    std::to_string(kOldestContainerVersion) + " to " + std::to_string(kContainerVersion) + ")");
 
   ByteReader r(file, "zgen file header");
   r.take(sizeof kContainerMagic + 1);
   ParsedContainer p;
   ContainerHeader& h = p.header;
+  h.version = version;
   const std::uint8_t coding = r.u8();
   const std::uint64_t spec_bytes = r.varint();
   if (spec_bytes > kMaxSpecBytes) throw UserError("corrupt zgen header: model spec length " + std::to_string(spec_bytes));

@@ -4,10 +4,10 @@
 // field readers are the library's own.
 //
 //   magic            4 bytes  89 'Z' 'G' 'N'
-//   version          1 byte   kContainerVersion
+//   version          1 byte   kContainerVersion (written); kOldestContainerVersion.. read
 //   coding           1 byte   CodingMode: how the payload codes each byte
 //   model spec       varint length (<= kMaxSpecBytes), then the bytes, e.g. "ppm:6"
-//   parameters hash  8 bytes  little-endian; see model_parameters_hash()
+//   parameters hash  8 bytes  little-endian; the model's identity (see below)
 //   original length  varint   bytes of the original (<= kMaxOriginalLength)
 //   chunk size       varint   0: one stream with full history; else each chunk coded on its own
 //   crc32            4 bytes  little-endian, zlib's crc32 of the original
@@ -16,6 +16,16 @@
 //
 // Varints are unsigned LEB128, minimal, at most 10 bytes. The parser trusts nothing: every
 // field is bounds-checked before use and every failure is a one-line UserError.
+//
+// The versions differ only in what the 8-byte hash covers (the layout is the same):
+//   2: model_identity_hash(): Predictor::identity() (the canonical name without a checkpoint's
+//      path: "transformer", "mix:transformer+ppm:6", "gzip:9") and Predictor::parameters_hash()
+//      (weights and the arithmetic's fingerprint). A moved checkpoint is the same model; the
+//      SPEC's paths say where to look first (src/models/model_search.hpp).
+//   1: model_parameters_hash(): the same with Predictor::name(), which includes a checkpoint's
+//      path as stored in the SPEC. For models without a checkpoint both hashes are equal.
+// A version-1 file is still read: the model search hashes a found checkpoint under the path
+// stored in the file, so it is found by content like a version-2 file.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -27,9 +37,10 @@
 namespace zgen {
 
 inline constexpr std::uint8_t kContainerMagic[4] = {0x89, 'Z', 'G', 'N'};
-inline constexpr std::uint8_t kContainerVersion = 1;
 inline constexpr std::size_t kMaxSpecBytes = 4096;
 
+// Writes header.version (kOldestContainerVersion..kContainerVersion; tests write version 1 to
+// check that old files still decode).
 Bytes write_container(const ContainerHeader& header, ByteView payload);
 
 // zlib's CRC-32.

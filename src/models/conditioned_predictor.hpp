@@ -19,6 +19,7 @@ class ConditionedPredictor final : public Predictor {
   void log_probs(std::span<double, 256> out) override { inner_.log_probs(out); }
   BinaryPredictor* as_binary() override { return inner_.as_binary(); }
   std::uint64_t parameters_hash() const override { return inner_.parameters_hash(); }
+  std::string identity() const override { return inner_.identity(); }
 
  private:
   Predictor& inner_;

@@ -15,12 +15,15 @@ MixedPredictor::MixedPredictor(std::vector<std::unique_ptr<Predictor>> parts)
 }
 
 std::string MixedPredictor::name() const {
-  std::string n = "mix:";
-  for (std::size_t k = 0; k < parts_.size(); ++k) {
-    if (k) n += '+';
-    n += parts_[k]->name();
-  }
-  return n;
+  std::vector<std::string> names;
+  for (const auto& p : parts_) names.push_back(p->name());
+  return mix_spec(names);
+}
+
+std::string MixedPredictor::identity() const {
+  std::vector<std::string> identities;
+  for (const auto& p : parts_) identities.push_back(p->identity());
+  return mix_spec(identities);
 }
 
 void MixedPredictor::reset(ByteView context) {
@@ -79,10 +82,25 @@ std::uint64_t MixedPredictor::learned_parameters() const {
 }
 
 std::uint64_t MixedPredictor::parameters_hash() const {
-  // The parts' fingerprints in order (model_parameters_hash adds the name, which lists the parts).
+  std::vector<std::uint64_t> hashes;
+  for (const auto& p : parts_) hashes.push_back(p->parameters_hash());
+  return mix_parameters_hash(hashes);
+}
+
+std::uint64_t mix_parameters_hash(std::span<const std::uint64_t> part_hashes) {
+  // The parts' fingerprints in order (the model hash adds the name or identity, which lists the parts).
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (const auto& p : parts_) h = (h ^ p->parameters_hash()) * 0x100000001b3ULL;
+  for (std::uint64_t p : part_hashes) h = (h ^ p) * 0x100000001b3ULL;
   return h;
+}
+
+std::string mix_spec(const std::vector<std::string>& parts) {
+  std::string s = "mix:";
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    if (k) s += '+';
+    s += parts[k];
+  }
+  return s;
 }
 
 std::vector<std::string> mix_part_specs(const std::string& spec) {

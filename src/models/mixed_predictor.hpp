@@ -15,7 +15,9 @@
 // encoder and the decoder side). Measured on held-out photo patches: the patch transformer mixed
 // with ppm:6 codes 4.8% smaller than the transformer alone (BENCHMARKS.md).
 #include <array>
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,7 @@ class MixedPredictor : public Predictor {
   explicit MixedPredictor(std::vector<std::unique_ptr<Predictor>> parts);  // parts non-empty
 
   std::string name() const override;  // "mix:" + the parts' names joined by '+'
+  std::string identity() const override;  // "mix:" + the parts' identities joined by '+'
   void reset(ByteView context) override;
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
@@ -55,5 +58,10 @@ class MixedPredictor : public Predictor {
 // The parts of "mix:A+B+…" (the text after "mix:", split at '+'). Throws UserError when a part is
 // empty or is itself a mix, or when there are more than kMixMaxParts.
 std::vector<std::string> mix_part_specs(const std::string& spec);
+// "mix:" + the parts joined by '+' (the inverse of mix_part_specs; also the mix's name and identity).
+std::string mix_spec(const std::vector<std::string>& parts);
+// A mix's parameters_hash from its parts' parameters_hash values, in order (the model search
+// computes it for candidate checkpoints without building each mix).
+std::uint64_t mix_parameters_hash(std::span<const std::uint64_t> part_hashes);
 
 }  // namespace zgen

@@ -47,6 +47,9 @@ class TransformerPredictor final : public Predictor {
   // float arithmetic gives other probabilities, is refused at decoding instead of garbling it.
   std::uint64_t parameters_hash() const override { return parameters_hash_; }
   std::uint64_t learned_parameters() const override { return model_->num_parameters(); }
+  // "transformer": the checkpoint's path is where it was, not what it is (its content is in
+  // parameters_hash), so a .zgen file still knows the model once the checkpoint has moved.
+  std::string identity() const override { return "transformer"; }
 
   const transformer::Transformer<float>& model() const { return *model_; }
   // Bytes the model currently conditions on (see the window rule above).
