@@ -49,12 +49,12 @@ int parse_level(const Family& f, std::string_view text, const std::string& spec)
   const std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
   const bool plain = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
   if (!plain)
-    throw UserError("compressor " + quoted(spec) + ": level " + quoted(text) + " is not an integer (" + f.name +
+    throw SpecError("compressor " + quoted(spec) + ": level " + quoted(text) + " is not an integer (" + f.name +
                     " levels are " + range + ")");
   long long level = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), level);
   if (ec != std::errc{} || ptr != text.data() + text.size() || level < f.min_level || level > f.max_level)
-    throw UserError("compressor " + quoted(spec) + ": level " + std::string(text) + " is out of range (" + f.name +
+    throw SpecError("compressor " + quoted(spec) + ": level " + std::string(text) + " is out of range (" + f.name +
                     " levels are " + range + ")");
   return static_cast<int>(level);
 }
@@ -81,7 +81,7 @@ std::unique_ptr<Compressor> make_compressor(const std::string& spec) {
 }
 
 std::unique_ptr<Compressor> make_compressor(const std::string& spec, double command_timeout_seconds) {
-  if (spec.empty()) throw UserError("empty compressor spec (expected family[:level], e.g. zstd:19; families: " +
+  if (spec.empty()) throw SpecError("empty compressor spec (expected family[:level], e.g. zstd:19; families: " +
                                     known_families() + ")");
   const size_t colon = spec.find(':');
   const std::string_view family = std::string_view(spec).substr(0, colon);
@@ -91,25 +91,25 @@ std::unique_ptr<Compressor> make_compressor(const std::string& spec, double comm
   if (family == kCommandFamily) {
     const std::string_view command = strip_quotes(arg);
     if (command.find_first_not_of(" \t\r\n") == std::string_view::npos)
-      throw UserError("compressor " + quoted(spec) + ": empty command (expected cmd:COMMAND, e.g. cmd:xz -9 -c)");
+      throw SpecError("compressor " + quoted(spec) + ": empty command (expected cmd:COMMAND, e.g. cmd:xz -9 -c)");
     if (!(command_timeout_seconds > 0))
-      throw UserError("compressor " + quoted(spec) + ": the command timeout must be positive");
+      throw SpecError("compressor " + quoted(spec) + ": the command timeout must be positive");
     return make_command(std::string(command), command_timeout_seconds);
   }
   for (const auto& f : kFamilies) {
     if (family != f.name) continue;
     if (has_arg && arg.empty())
-      throw UserError("compressor " + quoted(spec) + ": missing level after ':' (" + f.name + " levels are " +
+      throw SpecError("compressor " + quoted(spec) + ": missing level after ':' (" + f.name + " levels are " +
                       std::to_string(f.min_level) + ".." + std::to_string(f.max_level) + ")");
     return f.make(has_arg ? parse_level(f, arg, spec) : f.default_level);
   }
   for (const auto& f : kFixedFamilies) {
     if (family != f.name) continue;
     if (has_arg)
-      throw UserError("compressor " + quoted(spec) + ": " + f.name + " takes no level (write just '" + f.name + "')");
+      throw SpecError("compressor " + quoted(spec) + ": " + f.name + " takes no level (write just '" + f.name + "')");
     return f.make();
   }
-  throw UserError("unknown compressor family " + quoted(family) + " in spec " + quoted(spec) +
+  throw SpecError("unknown compressor family " + quoted(family) + " in spec " + quoted(spec) +
                   " (known: " + known_families() + ")");
 }
 

@@ -37,7 +37,7 @@ Bytes generate(Predictor& model, SamplerChain& chain, const GenerationOptions& o
                const std::function<void(ByteView)>& emit) {
   ContinuationCost* compressor_model = model.as_continuation_cost();
   if (options.horizon > 1 && !compressor_model)
-    throw InvalidParameter("horizon", "{} > 1 needs a compressor model (" + InvalidParameter::literal(model.name()) + " predicts one byte at a time)");
+    throw InvalidParameter("horizon", "{} > 1 needs a compressor model (" + literal(model.name()) + " predicts one byte at a time)");
 
   Bytes out;
   out.reserve(options.length);

@@ -107,7 +107,7 @@ void validate(const SamplerParams& p) {
   };
   const auto require = [&](bool on, const char* name, const char* parameter) {
     if (on && !listed(name))
-      throw InvalidParameter(parameter, std::string("{} is set but '") + name + "' is not in sampler order '" + InvalidParameter::literal(p.order) + "'");
+      throw InvalidParameter(parameter, std::string("{} is set but '") + name + "' is not in sampler order '" + literal(p.order) + "'");
   };
   require(p.repeat_penalty != 1.0 && p.repeat_last_n > 0, "penalties", "repeat_penalty");
   require(p.top_k > 0, "top-k", "top_k");

@@ -1,5 +1,5 @@
-// The library's typed errors: InvalidParameter names a parameter by its field name and lets a
-// front end reword it (the CLI's flags), without touching the user's own text.
+// The library's typed errors: messages name parameters by their field names and let a front end
+// reword them (the CLI's flags), without touching the user's own text.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -21,9 +21,19 @@ TEST_CASE("InvalidParameter puts each front end's name where the parameter goes"
 
 TEST_CASE("the user's text keeps its braces") {
   const std::string users = "{} {data_kind} {{";
-  const zgen::InvalidParameter e("data_kind", "unknown {} '" + zgen::InvalidParameter::literal(users) + "'");
+  const zgen::InvalidParameter e("data_kind", "unknown {} '" + zgen::literal(users) + "'");
   CHECK(std::string(e.what()) == "unknown data_kind '{} {data_kind} {{'");
   CHECK(e.worded(zgen::cli::flag_for) == "unknown --data-kind '{} {data_kind} {{'");
+}
+
+TEST_CASE("any UserError can mention parameters; plain messages are never reworded") {
+  const zgen::ModelMismatch e(zgen::Wording{"not found; use {model_override} SPEC or {model_dirs} DIR"});
+  CHECK(std::string(e.what()) == "not found; use model_override SPEC or model_dirs DIR");
+  CHECK(e.worded(zgen::cli::flag_for) == "not found; use --model SPEC or --model-dir DIR");
+  const zgen::UserError plain("cannot open '{model_dirs}'");
+  CHECK(plain.worded(zgen::cli::flag_for) == "cannot open '{model_dirs}'");
+  const zgen::UserError longer(zgen::Wording{e.wording().text + zgen::literal(" ('{x}' was not written)")});
+  CHECK(longer.worded(zgen::cli::flag_for) == "not found; use --model SPEC or --model-dir DIR ('{x}' was not written)");
 }
 
 TEST_CASE("the sampler chain's errors are InvalidParameter, naming the field") {

@@ -133,6 +133,9 @@ struct DecompressOptions {
 // is the same model, decodes and checks the CRC. Every failure is a one-line UserError; nothing
 // partial escapes.
 Bytes decompress_container(ByteView file, const PredictorFactory& make, const DecompressOptions& options = {});
+// The same for a container already parsed (its payload still points into the file).
+Bytes decompress_container(const ParsedContainer& parsed, const PredictorFactory& make,
+                           const DecompressOptions& options = {});
 
 // The Compressor face of a predictor (DESIGN.md: ArithmeticCompressor(Predictor) is a
 // Compressor). compress() writes a whole .zgen file. The predictor is stateful, so calls are

@@ -1,8 +1,14 @@
 #pragma once
 // What zgen throws when the input is at fault. Every such error is a UserError with a one-line
-// message that names the problem; the kinds below let a caller tell them apart (the CLI maps
-// them to its flags and prints `zgen: <message>` with exit code 2; a binding maps them to its
-// own exception types). Anything else thrown is a bug in zgen, not in the input.
+// message that names the problem; the kinds below let a caller tell them apart (the CLI prints
+// `zgen: <message>` with exit code 2; a binding maps them to its own exception types). Anything
+// else thrown is a bug in zgen, not in the input.
+//
+// Messages name the library's parameters by their field names (SamplerParams::top_k is
+// "top_k"). A message built from a Wording marks each such name, "{top_k}", so that a front end
+// can put its own name there: what() says "top_k must be >= 1", the CLI's worded(flag_for)
+// says "--top-k must be >= 1". In a Wording "{{" and "}}" stand for braces; text from the user
+// goes in through literal(), which escapes its braces.
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -10,29 +16,38 @@
 
 namespace zgen {
 
-// A problem with what the caller gave: a value, a SPEC, a file, a stream.
-struct UserError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// A message that mentions parameters as "{name}" (see above).
+struct Wording {
+  std::string text;
 };
 
-// A parameter outside its range, or at odds with another. The library names parameters by
-// their field names (SamplerParams::top_k is "top_k"). `message` holds "{}" where the
-// parameter's name goes and "{other_name}" where another parameter's goes, so that a front end
-// can put its own names there (the CLI writes flags: "--top-k"). Text that comes from the user
-// goes in through literal(), which escapes its braces ("{{" and "}}" stand for "{" and "}"):
+// Escapes the braces of text that is not a Wording (a file name, a SPEC, a value the user typed).
+std::string literal(const std::string& text);
+
+// A problem with what the caller gave: a value, a SPEC, a file, a stream.
+class UserError : public std::runtime_error {
+ public:
+  explicit UserError(const std::string& message);  // plain text: mentions no parameter
+  explicit UserError(const Wording& message);
+  // The message with name(p) for every parameter p it mentions (what() is worded(identity)).
+  std::string worded(const std::function<std::string(const std::string&)>& name) const;
+  // The message as a Wording, to build a longer one from it (the parameters stay marked).
+  Wording wording() const { return {wording_}; }
+
+ private:
+  std::string wording_;  // the message as a Wording's text
+};
+
+// A parameter outside its range, or at odds with another. `message` may write "{}" for the
+// parameter itself:
 //   InvalidParameter("top_k", "{} must be >= 1 (got 0)").what() == "top_k must be >= 1 (got 0)"
-//   .worded(flag) == "--top-k must be >= 1 (got 0)" where flag("top_k") == "--top-k"
 class InvalidParameter : public UserError {
  public:
-  InvalidParameter(std::string parameter, std::string message);
+  InvalidParameter(std::string parameter, const std::string& message);
   const std::string& parameter() const { return parameter_; }
-  static std::string literal(const std::string& text);
-  // The message with name(p) for every parameter p it mentions.
-  std::string worded(const std::function<std::string(const std::string&)>& name) const;
 
  private:
   std::string parameter_;
-  std::string message_;
 };
 
 // A model SPEC that names nothing zgen can build: an unknown family, a malformed or
@@ -58,7 +73,7 @@ class FileError : public UserError {
 };
 
 // Data coded with one model, decoded with another (or with the same weights computed with other
-// float arithmetic): refused rather than decoded into garbage.
+// float arithmetic), or a model that cannot be found: refused rather than decoded into garbage.
 struct ModelMismatch : UserError {
   using UserError::UserError;
 };

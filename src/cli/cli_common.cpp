@@ -122,6 +122,10 @@ std::uint64_t fresh_seed() {
 }
 
 std::string flag_for(const std::string& parameter) {
+  // The few flags that are not their parameter's name.
+  if (parameter == "model_override") return "--model";
+  if (parameter == "model_dirs") return "--model-dir";
+  if (parameter == "order") return "--samplers";
   std::string flag = "--" + parameter;
   for (char& c : flag)
     if (c == '_') c = '-';

@@ -39,8 +39,8 @@ void require_at_least(const char* option, long long value, long long lo);
 // teams (a transformer's matrix products) stay within it too.
 void use_threads(long long threads);
 
-// The flag that sets a library parameter: "top_k" → "--top-k" (InvalidParameter names
-// parameters by their field names; every flag that sets one is that name with '-' for '_').
+// The flag that sets a library parameter: "top_k" → "--top-k" (the library's errors name
+// parameters by their field names; a flag is that name with '-' for '_', but for a few).
 std::string flag_for(const std::string& parameter);
 
 // All threads the machine has (at least 1).

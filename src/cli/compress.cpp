@@ -145,27 +145,21 @@ int run_decompress(int argc, char** argv) {
   if (const char* env = std::getenv("ZGEN_MODEL_PATH"))
     for (std::string& dir : split_model_path(env)) dopts.model_dirs.push_back(std::move(dir));
   dopts.threads = static_cast<int>(threads);
-  std::size_t total = 0;
-  bool one_chunk = true;
-  try {
-    const ContainerHeader h = parse_container(file).header;
-    total = static_cast<std::size_t>(h.original_length);
-    one_chunk = chunk_count(h.original_length, h.chunk_size) <= 1;
-  } catch (const UserError&) {
-    // decompress_container below reports it.
-  }
-  PredictorOptions popts;
-  popts.threads = one_chunk ? static_cast<int>(threads) : 1;
-  Progress progress("decompressed", total, vm.count("quiet") > 0);
-  dopts.progress = progress_callback(progress);
   Bytes out;
   try {
-    out = decompress_container(file, [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
+    const ParsedContainer parsed = parse_container(file);
+    const ContainerHeader& h = parsed.header;
+    // One chunk: its model's threads cost candidates; several: each thread decodes whole chunks.
+    PredictorOptions popts;
+    popts.threads = chunk_count(h.original_length, h.chunk_size) <= 1 ? static_cast<int>(threads) : 1;
+    Progress progress("decompressed", static_cast<std::size_t>(h.original_length), vm.count("quiet") > 0);
+    dopts.progress = progress_callback(progress);
+    out = decompress_container(parsed, [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
+    progress.finish();
   } catch (const UserError& e) {
-    throw UserError(std::string(e.what()) +
-                    (output == "-" ? " (nothing was written to standard output)" : " ('" + output + "' was not written)"));
+    throw UserError(Wording{e.wording().text + literal(output == "-" ? " (nothing was written to standard output)"
+                                                                     : " ('" + output + "' was not written)")});
   }
-  progress.finish();
   write_output(output, out);
   return 0;
 }

@@ -55,11 +55,8 @@ int main(int argc, char** argv) {
     }
     std::fprintf(stderr, "zgen: unknown command '%s' (try zgen --help)\n", argv[1]);
     return 2;
-  } catch (const zgen::InvalidParameter& e) {  // the library names the parameter; we name the flag
+  } catch (const zgen::UserError& e) {  // the library names its parameters; we name the flags
     std::fprintf(stderr, "zgen: %s\n", e.worded(zgen::cli::flag_for).c_str());
-    return 2;
-  } catch (const zgen::UserError& e) {
-    std::fprintf(stderr, "zgen: %s\n", e.what());
     return 2;
   } catch (const boost::program_options::error& e) {
     std::fprintf(stderr, "zgen: %s\n", e.what());

@@ -55,7 +55,7 @@ ArithmeticDecoder::ArithmeticDecoder(ByteView in) : in_(in) {
   value_ = std::uint64_t{next_word()} << 32;
   value_ |= next_word();
   // The encoder's values all lie in [0, 2^64 − 1); anything else is not one of its streams.
-  if (value_ >= range_) throw UserError("corrupt payload: the coded stream starts outside its range");
+  if (value_ >= range_) throw FormatError("corrupt payload: the coded stream starts outside its range");
 }
 
 std::uint32_t ArithmeticDecoder::next_word() {
@@ -71,7 +71,7 @@ std::uint32_t ArithmeticDecoder::next_word() {
     else ++overrun_;
   }
   // A valid stream is read at most 8 bytes past its end (see finish() in the header).
-  if (overrun_ > 8) throw UserError("corrupt payload: the decoder ran past the end of the coded stream");
+  if (overrun_ > 8) throw FormatError("corrupt payload: the decoder ran past the end of the coded stream");
   return word;
 }
 
@@ -82,7 +82,7 @@ void ArithmeticDecoder::shift_in_word() {
 
 void ArithmeticDecoder::finish() const {
   // A flush writes at most 4 of the final window's 8 bytes, so at least 4 are read past the end.
-  if (overrun_ < 4) throw UserError("corrupt payload: bytes left over after the end of the coded stream");
+  if (overrun_ < 4) throw FormatError("corrupt payload: bytes left over after the end of the coded stream");
 }
 
 }  // namespace zgen

@@ -240,11 +240,11 @@ Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, 
   if (predictors.empty()) throw std::logic_error("decode_payload: no predictor");
   for (Predictor* p : predictors)
     if (coding != coding_mode_of(*p))
-      throw UserError(std::string("the file codes ") + (coding == CodingMode::bits ? "bits" : "whole bytes") +
+      throw FormatError(std::string("the file codes ") + (coding == CodingMode::bits ? "bits" : "whole bytes") +
                       " but the model predicts " + (coding == CodingMode::bits ? "whole bytes" : "bits"));
   const std::uint64_t chunks = chunk_count(length, chunk_size);
   // Each chunk has a stream of at least its length prefix: a cheap check before any work.
-  if (chunks > payload.size()) throw UserError("corrupt payload: too short for " + std::to_string(chunks) + " chunks");
+  if (chunks > payload.size()) throw FormatError("corrupt payload: too short for " + std::to_string(chunks) + " chunks");
   auto bounds = [&](std::uint64_t c) {
     const std::uint64_t begin = chunk_size ? c * chunk_size : 0;
     return std::pair{begin, chunk_size ? std::min(length, begin + chunk_size) : length};
@@ -256,11 +256,11 @@ Bytes decode_payload(std::span<Predictor* const> predictors, CodingMode coding, 
     const auto [begin, end] = bounds(c);
     streams[c] = reader.take(reader.varint());
     if ((end - begin) / kMaxBytesPerStreamByte > streams[c].size() + 8)
-      throw UserError("corrupt payload: a " + std::to_string(streams[c].size()) + "-byte stream cannot hold " +
+      throw FormatError("corrupt payload: a " + std::to_string(streams[c].size()) + "-byte stream cannot hold " +
                       std::to_string(end - begin) + " bytes");
   }
   if (reader.remaining() != 0)
-    throw UserError("corrupt payload: " + std::to_string(reader.remaining()) + " byte(s) after the last chunk");
+    throw FormatError("corrupt payload: " + std::to_string(reader.remaining()) + " byte(s) after the last chunk");
   std::vector<Bytes> decoded(streams.size());
   for_each_chunk(
       predictors, chunks, [&](std::uint64_t c) { return bounds(c).second - bounds(c).first; }, progress,
@@ -301,10 +301,13 @@ CompressResult compress_to_container(std::span<Predictor* const> predictors, con
 }
 
 Bytes decompress_container(ByteView file, const PredictorFactory& make, const DecompressOptions& options) {
-  const ParsedContainer parsed = parse_container(file);
+  return decompress_container(parse_container(file), make, options);
+}
+
+Bytes decompress_container(const ParsedContainer& parsed, const PredictorFactory& make, const DecompressOptions& options) {
   const ContainerHeader& h = parsed.header;
   if (h.original_length > options.max_output)
-    throw UserError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
+    throw FormatError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
                     std::to_string(options.max_output));
   // The model, found and checked against the file's hash; then the same one for each further
   // thread, each copy checked against the first (one predictor per thread, no more than chunks).
@@ -318,7 +321,7 @@ Bytes decompress_container(ByteView file, const PredictorFactory& make, const De
     try {
       owned.push_back(make(found.spec));
     } catch (const UserError& e) {
-      throw UserError("cannot load the model '" + found.spec + "' again: " + e.what());
+      throw UserError(Wording{"cannot load the model '" + literal(found.spec) + "' again: " + e.wording().text});
     }
     if (!owned.back() || model_identity_hash(*owned.back()) != identity)
       throw UserError("the model '" + found.spec + "' changed while it was loaded (a second copy differs)");
@@ -326,7 +329,7 @@ Bytes decompress_container(ByteView file, const PredictorFactory& make, const De
   std::vector<Predictor*> predictors;
   for (const auto& p : owned) predictors.push_back(p.get());
   Bytes out = decode_payload(predictors, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
-  if (crc32_of(out) != h.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
+  if (crc32_of(out) != h.crc32) throw FormatError("corrupt file: CRC-32 mismatch after decoding");
   return out;
 }
 
@@ -343,11 +346,11 @@ Bytes ArithmeticCompressor::decompress(ByteView data) const {
   std::lock_guard lock(mutex_);
   const ParsedContainer parsed = parse_container(data);
   if (parsed.header.parameters_hash != stored_hash_of(*predictor_, parsed.header.version))
-    throw UserError("model mismatch: the file was compressed with '" + parsed.header.model_spec + "', not '" +
+    throw ModelMismatch("model mismatch: the file was compressed with '" + parsed.header.model_spec + "', not '" +
                     spec_ + "'");
   Bytes out = decode_payload(*predictor_, parsed.header.coding, parsed.payload, parsed.header.original_length,
                              parsed.header.chunk_size);
-  if (crc32_of(out) != parsed.header.crc32) throw UserError("corrupt file: CRC-32 mismatch after decoding");
+  if (crc32_of(out) != parsed.header.crc32) throw FormatError("corrupt file: CRC-32 mismatch after decoding");
   return out;
 }
 

@@ -34,7 +34,7 @@ void put_varint(Bytes& out, std::uint64_t value) {
   out.push_back(static_cast<std::uint8_t>(value));
 }
 
-void ByteReader::truncated() const { throw UserError(what_ + ": truncated"); }
+void ByteReader::truncated() const { throw FormatError(what_ + ": truncated"); }
 
 std::uint8_t ByteReader::u8() {
   if (pos_ >= data_.size()) truncated();
@@ -57,14 +57,14 @@ std::uint64_t ByteReader::varint() {
   std::uint64_t v = 0;
   for (int i = 0; i < 10; ++i) {
     const std::uint8_t b = u8();
-    if (i == 9 && b > 1) throw UserError(what_ + ": a number overflows 64 bits");
+    if (i == 9 && b > 1) throw FormatError(what_ + ": a number overflows 64 bits");
     v |= std::uint64_t{b & 0x7fu} << (7 * i);
     if (!(b & 0x80)) {
-      if (i > 0 && b == 0) throw UserError(what_ + ": a number is not minimally encoded");
+      if (i > 0 && b == 0) throw FormatError(what_ + ": a number is not minimally encoded");
       return v;
     }
   }
-  throw UserError(what_ + ": a number is longer than 10 bytes");
+  throw FormatError(what_ + ": a number is longer than 10 bytes");
 }
 
 ByteView ByteReader::take(std::uint64_t n) {
@@ -99,11 +99,11 @@ ParsedContainer parse_container(ByteView file) {
   // Identity first, so that a different file gets "not a zgen file" rather than a field error.
   const std::size_t magic_seen = std::min(file.size(), sizeof kContainerMagic);
   if (!std::equal(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(magic_seen), kContainerMagic))
-    throw UserError("not a zgen file (wrong magic bytes)");
-  if (file.size() <= sizeof kContainerMagic) throw UserError("zgen file is truncated (header incomplete)");
+    throw FormatError("not a zgen file (wrong magic bytes)");
+  if (file.size() <= sizeof kContainerMagic) throw FormatError("zgen file is truncated (header incomplete)");
   const std::uint8_t version = file[sizeof kContainerMagic];
   if (version < kOldestContainerVersion || version > kContainerVersion)
-    throw UserError("unsupported zgen format version " + std::to_string(version) + " (this zgen reads versions " +
+    throw FormatError("unsupported zgen format version " + std::to_string(version) + " (this zgen reads versions " +
                     std::to_string(kOldestContainerVersion) + " to " + std::to_string(kContainerVersion) + ")");
 
   ByteReader r(file, "zgen file header");
@@ -113,35 +113,35 @@ ParsedContainer parse_container(ByteView file) {
   h.version = version;
   const std::uint8_t coding = r.u8();
   const std::uint64_t spec_bytes = r.varint();
-  if (spec_bytes > kMaxSpecBytes) throw UserError("corrupt zgen header: model spec length " + std::to_string(spec_bytes));
+  if (spec_bytes > kMaxSpecBytes) throw FormatError("corrupt zgen header: model spec length " + std::to_string(spec_bytes));
   const ByteView spec = r.take(spec_bytes);
   h.parameters_hash = r.u64le();
   h.original_length = r.varint();
   h.chunk_size = r.varint();
   h.crc32 = r.u32le();
   const std::size_t header_end = r.position();
-  if (r.u32le() != crc32_of(file.first(header_end))) throw UserError("corrupt zgen header (checksum mismatch)");
+  if (r.u32le() != crc32_of(file.first(header_end))) throw FormatError("corrupt zgen header (checksum mismatch)");
 
   // The header is as written; what follows checks that it was written by a sane encoder.
   if (coding > static_cast<std::uint8_t>(CodingMode::bits))
-    throw UserError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
+    throw FormatError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
   h.coding = static_cast<CodingMode>(coding);
   for (std::uint8_t c : spec)
-    if (c < 0x20 || c == 0x7f) throw UserError("corrupt zgen header: control character in the model spec");
+    if (c < 0x20 || c == 0x7f) throw FormatError("corrupt zgen header: control character in the model spec");
   h.model_spec = as_string(spec);
-  if (h.model_spec.empty()) throw UserError("corrupt zgen header: no model spec");
+  if (h.model_spec.empty()) throw FormatError("corrupt zgen header: no model spec");
   if (h.original_length > kMaxOriginalLength)
-    throw UserError("corrupt zgen header: original length " + std::to_string(h.original_length) + " exceeds 1 TiB");
-  if (h.chunk_size > kMaxOriginalLength) throw UserError("corrupt zgen header: chunk size " + std::to_string(h.chunk_size));
+    throw FormatError("corrupt zgen header: original length " + std::to_string(h.original_length) + " exceeds 1 TiB");
+  if (h.chunk_size > kMaxOriginalLength) throw FormatError("corrupt zgen header: chunk size " + std::to_string(h.chunk_size));
 
   ByteReader pr(file.subspan(r.position()), "zgen file");
   const std::uint64_t payload_bytes = pr.varint();
   if (payload_bytes > pr.remaining())
-    throw UserError("zgen file is truncated: the payload has " + std::to_string(pr.remaining()) + " of " +
+    throw FormatError("zgen file is truncated: the payload has " + std::to_string(pr.remaining()) + " of " +
                     std::to_string(payload_bytes) + " bytes");
   p.payload = pr.take(payload_bytes);
   if (pr.remaining() != 0)
-    throw UserError("corrupt zgen file: " + std::to_string(pr.remaining()) + " unexpected byte(s) after the payload");
+    throw FormatError("corrupt zgen file: " + std::to_string(pr.remaining()) + " unexpected byte(s) after the payload");
   return p;
 }
 

@@ -85,7 +85,7 @@ ImageAugment parse_image_augment(const std::string& text) {
     } else if (item == "shift" && !a.shift) {
       a.shift = true;
     } else {
-      throw InvalidParameter("augment", "{} must be none, or mirror and/or shift separated by a comma, not '" + InvalidParameter::literal(text) + "'");
+      throw InvalidParameter("augment", "{} must be none, or mirror and/or shift separated by a comma, not '" + literal(text) + "'");
     }
     if (comma == std::string::npos) return a;
     at = comma + 1;
@@ -104,14 +104,14 @@ TrainingData load_media_training_data(const std::string& kind, const std::vector
       ++d.files;
     }
   } else if (augment.mirror || augment.shift) {
-    throw InvalidParameter("augment", "{} is for {data_kind} image-patches, not '" + InvalidParameter::literal(kind) + "'");
+    throw InvalidParameter("augment", "{} is for {data_kind} image-patches, not '" + literal(kind) + "'");
   } else if (kind == "audio") {
     for (const auto& f : expand(paths)) {
       append(d.bytes, whole_chunks(read_audio_bytes(f).samples));
       ++d.files;
     }
   } else {
-    throw InvalidParameter("data_kind", "unknown {} '" + InvalidParameter::literal(kind) + "' (kinds: text, image-patches, audio)");
+    throw InvalidParameter("data_kind", "unknown {} '" + literal(kind) + "' (kinds: text, image-patches, audio)");
   }
   return d;
 }

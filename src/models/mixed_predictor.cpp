@@ -110,11 +110,11 @@ std::vector<std::string> mix_part_specs(const std::string& spec) {
   while (true) {
     const std::size_t plus = rest.find('+', start);
     const std::string part = rest.substr(start, plus == std::string::npos ? std::string::npos : plus - start);
-    if (part.empty()) throw UserError("mix: empty model in '" + spec + "' (try mix:transformer:PATH+ppm:6)");
-    if (part.rfind("mix:", 0) == 0) throw UserError("mix: a mix cannot hold another mix ('" + spec + "')");
+    if (part.empty()) throw SpecError("mix: empty model in '" + spec + "' (try mix:transformer:PATH+ppm:6)");
+    if (part.rfind("mix:", 0) == 0) throw SpecError("mix: a mix cannot hold another mix ('" + spec + "')");
     parts.push_back(part);
     if (parts.size() > kMixMaxParts)
-      throw UserError("mix: more than " + std::to_string(kMixMaxParts) + " models in '" + spec.substr(0, 60) + "…'");
+      throw SpecError("mix: more than " + std::to_string(kMixMaxParts) + " models in '" + spec.substr(0, 60) + "…'");
     if (plus == std::string::npos) return parts;
     start = plus + 1;
   }

@@ -24,9 +24,9 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
   }
   int order = kContextMixingDefaultOrder;
   if (spec.size() > 3) {
-    if (rest.empty()) throw UserError("ppm: missing order after ':' in '" + spec + "' (try ppm:6)");
+    if (rest.empty()) throw SpecError("ppm: missing order after ':' in '" + spec + "' (try ppm:6)");
     if (rest.size() > 2 || rest.find_first_not_of("0123456789") != std::string::npos)
-      throw UserError("ppm: order '" + rest + "' in '" + spec + "' is not a whole number (try ppm:6)");
+      throw SpecError("ppm: order '" + rest + "' in '" + spec + "' is not a whole number (try ppm:6)");
     order = std::stoi(rest);
   }
   return primed ? make_context_mixing(order) : make_context_mixing(order, {});
@@ -43,7 +43,7 @@ std::unique_ptr<Predictor> make_predictor(const std::string& spec, const Predict
   }
   if (spec.rfind("transformer:", 0) == 0) {
     const std::string path = spec.substr(12);
-    if (path.empty()) throw UserError("transformer: missing checkpoint path (transformer:PATH)");
+    if (path.empty()) throw SpecError("transformer: missing checkpoint path (transformer:PATH)");
     return make_transformer_predictor(path);
   }
   return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);

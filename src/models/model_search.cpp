@@ -178,7 +178,7 @@ void require_loaded(Candidate& c, const PredictorFactory& make, const std::strin
   if (load(c, make, stored_part, version)) return;
   std::string why = c.failure.rfind("cannot load: ", 0) == 0 ? c.failure.substr(13) : c.failure;
   if (why == "no such file") why = "cannot open '" + c.path + "': no such file";
-  throw UserError("cannot load the model '" + spec + "' " + origin + ": " + why);
+  throw UserError(Wording{"cannot load the model '" + literal(spec) + "' " + origin + ": " + literal(why)});
 }
 
 }  // namespace
@@ -197,12 +197,12 @@ std::vector<std::string> split_model_path(std::string_view colon_separated) {
 FoundModel find_model(const ContainerHeader& header, const DecompressOptions& options, const PredictorFactory& make) {
   const bool override_given = !options.model_override.empty();
   const std::string& spec = override_given ? options.model_override : header.model_spec;
-  const char* origin = override_given ? "given by --model" : "named in the file";
+  const char* origin = override_given ? "given by {model_override}" : "named in the file";  // a Wording
   std::vector<std::string> parts, stored_parts;
   try {
     parts = parts_of(spec);
   } catch (const UserError& e) {
-    throw UserError("cannot load the model '" + spec + "' " + origin + ": " + e.what());
+    throw UserError(Wording{"cannot load the model '" + literal(spec) + "' " + origin + ": " + e.wording().text});
   }
   try {
     stored_parts = parts_of(header.model_spec);
@@ -231,10 +231,10 @@ FoundModel find_model(const ContainerHeader& header, const DecompressOptions& op
 
   if (!search.run()) {
     if (override_given)
-      throw UserError("model mismatch: the file was compressed with '" + header.model_spec + "', and '" + spec +
+      throw ModelMismatch("model mismatch: the file was compressed with '" + header.model_spec + "', and '" + spec +
                       "' is a different model, or the same one computed with other float arithmetic (content hash differs)");
     if (!has_checkpoint)
-      throw UserError("model mismatch: this zgen's '" + spec +
+      throw ModelMismatch("model mismatch: this zgen's '" + spec +
                       "' is not the model the file was compressed with (other parameters, or other float arithmetic: "
                       "the content hash differs)");
     // Every candidate of every checkpoint part, with its reason. The search reaches a part only
@@ -249,8 +249,9 @@ FoundModel find_model(const ContainerHeader& header, const DecompressOptions& op
                                                          : "no such file";
         tried += (tried.empty() ? "" : ", ") + c.path + " (" + why + ")";
       }
-    throw UserError("model " + header.model_spec + " (content " + hex(header.parameters_hash) + ") not found: tried " +
-                    tried + "; use --model SPEC, --model-dir DIR or ZGEN_MODEL_PATH");
+    throw ModelMismatch(Wording{"model " + literal(header.model_spec) + " (content " + hex(header.parameters_hash) +
+                                ") not found: tried " + literal(tried) +
+                                "; use {model_override} SPEC, {model_dirs} DIR or ZGEN_MODEL_PATH"});
   }
   FoundModel found = search.take();
   if (header.version >= 2 && model_identity_hash(*found.predictor) != header.parameters_hash)

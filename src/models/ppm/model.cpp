@@ -390,7 +390,7 @@ std::unique_ptr<Predictor> make_context_mixing(int order) {
 
 std::unique_ptr<Predictor> make_context_mixing(int order, ByteView primer) {
   if (order < 1 || order > 12)
-    throw UserError("ppm: order " + std::to_string(order) + " is out of range (1..12; try ppm:6)");
+    throw SpecError("ppm: order " + std::to_string(order) + " is out of range (1..12; try ppm:6)");
   auto model = std::make_unique<ppm::ContextMixingModel>(order, primer);
   const ByteView standard = context_mixing_primer();
   const bool is_standard = primer.size() == standard.size() && std::equal(primer.begin(), primer.end(), standard.begin());
