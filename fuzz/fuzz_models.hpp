@@ -51,19 +51,20 @@ inline std::string with_blank_ppm(const std::string& spec) {
   return out;
 }
 
-// A model owned by the cache, seen through a Predictor that forwards every call.
+// A model shared with the cache, seen through a Predictor that forwards every call (it stays
+// alive if the cache lets go of it meanwhile).
 class LentPredictor final : public Predictor {
  public:
-  explicit LentPredictor(Predictor& model) : model_(model) {}
-  std::string name() const override { return model_.name(); }
-  void reset(ByteView context) override { model_.reset(context); }
-  void observe(std::uint8_t byte) override { model_.observe(byte); }
-  void log_probs(std::span<double, 256> out) override { model_.log_probs(out); }
-  BinaryPredictor* as_binary() override { return model_.as_binary(); }
-  std::uint64_t parameters_hash() const override { return model_.parameters_hash(); }
+  explicit LentPredictor(std::shared_ptr<Predictor> model) : model_(std::move(model)) {}
+  std::string name() const override { return model_->name(); }
+  void reset(ByteView context) override { model_->reset(context); }
+  void observe(std::uint8_t byte) override { model_->observe(byte); }
+  void log_probs(std::span<double, 256> out) override { model_->log_probs(out); }
+  BinaryPredictor* as_binary() override { return model_->as_binary(); }
+  std::uint64_t parameters_hash() const override { return model_->parameters_hash(); }
 
  private:
-  Predictor& model_;
+  std::shared_ptr<Predictor> model_;
 };
 
 // "test-*" names the coder's small test models (tests/coder_test_models.hpp); every other SPEC
@@ -86,12 +87,12 @@ class ModelCache {
       if (models_.size() >= kMaxModels) models_.clear();
       it = models_.emplace(built, test_model ? test::make_test_predictor(built) : make_predictor(built)).first;
     }
-    return std::make_unique<LentPredictor>(*it->second);
+    return std::make_unique<LentPredictor>(it->second);
   }
 
  private:
   static constexpr std::size_t kMaxModels = 8;
-  std::map<std::string, std::unique_ptr<Predictor>> models_;
+  std::map<std::string, std::shared_ptr<Predictor>> models_;
 };
 
 }  // namespace zgen::fuzz
