@@ -295,13 +295,14 @@ std::string encode_png(const GrayImage& image, PngSink& sink, std::vector<png_by
 
 }  // namespace
 
-GrayImage read_gray_image(const std::string& path) {
-  const Bytes data = read_whole_file(path);
+GrayImage read_gray_image(const std::string& path) { return decode_gray_image(read_whole_file(path), path); }
+
+GrayImage decode_gray_image(ByteView data, const std::string& what) {
   static constexpr std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (data.size() >= 8 && std::memcmp(data.data(), kPngSignature, 8) == 0) return read_png(path, data);
-  if (data.size() >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return read_jpeg(path, data);
-  if (data.empty()) throw UserError("image '" + path + "' is empty");
-  throw UserError("'" + path + "' is not a PNG or JPEG image");
+  if (data.size() >= 8 && std::memcmp(data.data(), kPngSignature, 8) == 0) return read_png(what, data);
+  if (data.size() >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return read_jpeg(what, data);
+  if (data.empty()) throw UserError("image '" + what + "' is empty");
+  throw UserError("'" + what + "' is not a PNG or JPEG image");
 }
 
 void write_gray_png(const std::string& path, const GrayImage& image) {

@@ -7,6 +7,7 @@
 #include "src/media/raster_prediction.hpp"
 #include "src/transformer/checkpoint.hpp"
 #include "src/transformer/layers.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 
@@ -89,6 +90,15 @@ void TransformerPredictor::log_probs(std::span<double, 256> out) {
     for (auto& v : out) v = -std::log(256.0);
     return;
   }
+  // A damaged or hand-made checkpoint (finite weights near 1e38, found by fuzz/fuzz_safetensors)
+  // can give logits that overflow to infinity or NaN, or so large that log_softmax's x − lse
+  // loses the distribution (two logits of 1e37 both got log-probability 0). Within ±kMaxLogit
+  // the probabilities sum to 1 within 1e-9 (double's rounding at 1e4 is ~2e-12 per term), and
+  // a trained model's logits stay within ±100.
+  constexpr float kMaxLogit = 1e4f;
+  for (const float v : logits_)
+    if (!(std::abs(v) <= kMaxLogit))
+      throw UserError("model '" + name_ + "': a logit is NaN or beyond ±10000 (the checkpoint's weights are out of range)");
   const int W = model_->config().raster_width;
   if (W == 0) {
     transformer::log_softmax(out.data(), logits_.data(), 256);
