@@ -1,10 +1,9 @@
 #include "zgen/audio.hpp"
+#include "src/common/file_io.hpp"
 #include "zgen/errors.hpp"
 
 #include <sndfile.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -51,10 +50,7 @@ std::uint8_t unsigned8_from_sum(std::int64_t sum, int channels) {
 }
 
 AudioBytes read_audio_bytes(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw UserError("'" + path + "' is a directory, not an audio file");
-  check_wav_complete(path, static_cast<std::uint64_t>(st.st_size));
+  check_wav_complete(path, check_input_file(path, "audio file").size);
   SF_INFO info{};
   std::unique_ptr<SNDFILE, decltype(&sf_close)> file(sf_open(path.c_str(), SFM_READ, &info), sf_close);
   if (!file) throw UserError("cannot read audio '" + path + "': " + sf_strerror(nullptr));

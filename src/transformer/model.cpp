@@ -4,8 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "src/common/rng.hpp"
 #include "src/transformer/layers.hpp"
-#include "src/transformer/rng.hpp"
 
 namespace zgen::transformer {
 
