@@ -167,7 +167,8 @@ inline void encode_symbol(ArithmeticEncoder& enc, const CumulativeTable& t, std:
 // Decodes without a division: s is the number of k in 1..255 with r·cum[k] <= value (no
 // product wraps: r·cum[k] <= range), which is the symbol that target() and find() name
 // (cum[k] <= floor(value / r) exactly when r·cum[k] <= value, and values in the remainder
-// fall to the last symbol). Two levels of 16 independent products: ~15% faster than dividing.
+// fall to the last symbol). Two levels of 16 independent products: faster than dividing
+// (BENCHMARKS.md, "The coder alone").
 inline std::uint8_t decode_symbol(ArithmeticDecoder& dec, const CumulativeTable& t) {
   const std::uint64_t r = dec.range() >> t.bits, value = dec.value();
   std::uint32_t block = 0;

@@ -88,8 +88,8 @@ struct ContextMixingModel::Primed {
 };
 
 std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_state(int order, ByteView primer) {
-  // One primed state per (order, primer) per process: priming costs ~0.3 s; installing
-  // it into a new instance costs milliseconds.
+  // One primed state per (order, primer) per process: priming is far dearer than installing
+  // the primed state into a new instance (figures: BENCHMARKS.md, "Models as compressors").
   const std::uint64_t fingerprint = fnv1a64(primer);
   static std::mutex mutex;
   static std::map<std::tuple<int, std::size_t, std::uint64_t>, std::shared_ptr<const Primed>> cache;
