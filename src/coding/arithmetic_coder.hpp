@@ -7,7 +7,8 @@
 // the symbol's share; whenever range falls below 2^32 the top word of low can no longer
 // change except through a carry, so it is written out and the window slides by 32 bits.
 //
-// Invariants between calls (asserted in debug builds):
+// Invariants between calls (asserted where assert() is on: debug builds, and CI's sanitizer
+// build through ZGEN_ASSERTIONS):
 //   encoder  2^32 <= range <= 2^64 - 1; the true interval is (written · 2^64 + low) + [0, range),
 //            and it always lies inside the interval of every earlier state.
 //   decoder  2^32 <= range <= 2^64 - 1 and value = code - low < range, where code is the
