@@ -1,11 +1,10 @@
 #include "zgen/audio.hpp"
+#include "src/common/file_io.hpp"
 #include "zgen/errors.hpp"
 
 #include <sndfile.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -111,11 +110,9 @@ std::uint8_t unsigned8_from_sum(std::int64_t sum, int channels) {
 }
 
 AudioBytes read_audio_bytes(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw UserError("'" + path + "' is a directory, not an audio file");
+  const std::uint64_t size = check_input_file(path, "audio file").size;
   std::ifstream in(path, std::ios::binary);
-  check_wav_complete(path, static_cast<std::uint64_t>(st.st_size), [&](std::uint64_t at, std::size_t n, unsigned char* out) {
+  check_wav_complete(path, size, [&](std::uint64_t at, std::size_t n, unsigned char* out) {
     in.clear();
     return in.seekg(static_cast<std::streamoff>(at)) && in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
   });
