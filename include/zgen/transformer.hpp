@@ -165,7 +165,7 @@ struct TrainingSummary {
   long long step = 0;                 // steps done (at the end: options.steps)
   long long steps = 0;                // options.steps
   std::size_t data_bytes = 0;         // training bytes
-  std::size_t valid_bytes = 0;        // held-out bytes given (validation reads at most options.valid_bytes)
+  std::size_t valid_data_bytes = 0;   // held-out bytes given (validation reads at most options.valid_bytes)
   bool moments_restarted = false;     // resumed without the .optimizer file
   double valid_bits_per_byte = std::numeric_limits<double>::quiet_NaN();  // the latest validation's; NaN: none yet
   std::uint64_t tokens_seen = 0;      // bytes predicted in training, over the model's whole life

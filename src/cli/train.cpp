@@ -38,7 +38,7 @@ void print_progress(const TrainingOptions& o, const TrainingProgress& p, bool qu
       std::fprintf(stderr, "model   %s\n", run.config.describe().c_str());
       std::fprintf(stderr, "data    %zu training bytes%s; batch %lld x %d bytes; steps %lld..%lld; seed %llu; threads %lld\n",
                    run.data_bytes,
-                   run.valid_bytes == 0 ? "" : (", " + std::to_string(run.valid_bytes) + " validation bytes").c_str(),
+                   run.valid_data_bytes == 0 ? "" : (", " + std::to_string(run.valid_data_bytes) + " validation bytes").c_str(),
                    o.batch, run.config.seq, run.start_step, run.steps, static_cast<unsigned long long>(run.seed),
                    *o.threads);
       return;

@@ -7,13 +7,17 @@
 // at the checkpoint's step; and the thread count, which fixes how the teams split their sums.
 
 #include <omp.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <numbers>
+#include <optional>
 #include <random>
-#include <sys/stat.h>
+#include <string>
+#include <type_traits>
 
 #include "src/media/raster_prediction.hpp"
 #include "src/media/training_data.hpp"
@@ -270,7 +274,7 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
   run.seed = start.seed;
   run.steps = o.steps;
   run.data_bytes = data.size();
-  run.valid_bytes = valid.size();
+  run.valid_data_bytes = valid.size();
   if (resuming) {
     run.start_step = restore_optimizer(o, start.resumed, optimizer, sampler, run.moments_restarted);
     if (run.start_step >= o.steps)
