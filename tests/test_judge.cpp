@@ -189,3 +189,102 @@ TEST_CASE("order gain: a shuffle costs structured text bits under a judge, and w
     CHECK(word_salad.bits_per_byte > real.bits_per_byte + 0.5);
   }
 }
+
+TEST_CASE("real-text passages: one per equal slice of the data, each from its slice's first word start") {
+  // x0 y1 _2 a3-6 _7 b8-11 _12 c13-16 _17 d18-21 _22 e23-26 _27 f28-31: after a lead-in of 2 the
+  // 30 bytes make two slices of 15, [2, 17) and [17, 32); their first word starts are 3 and 18.
+  const zgen::Bytes data = bytes("xy aaaa bbbb cccc dddd eeee ffff");
+  const auto at = zgen::passage_offsets(data, 9, 2, 2);
+  CHECK(at == std::vector<std::size_t>{3, 18});
+  CHECK(str(ByteView(data.data() + at[0], 9)) == "aaaa bbbb");
+  CHECK(str(ByteView(data.data() + at[1] - 2, 2)) == "c ");  // passage 2's lead-in
+  // No lead-in: the data's first byte starts a word; one slice, one passage.
+  CHECK(zgen::passage_offsets(data, 9, 1, 0) == std::vector<std::size_t>{0});
+  CHECK(zgen::passage_offsets(bytes("  ab cd"), 2, 1, 0) == std::vector<std::size_t>{2});
+  // Too short for the passages, or no word start early enough in a slice.
+  auto error = [&](ByteView d, std::size_t length, std::size_t count, std::size_t lead) {
+    return zgen::test::user_error_of([&] { zgen::passage_offsets(d, length, count, lead); });
+  };
+  CHECK(error(data, 16, 2, 2).find("data has 32 bytes, too few for 2 passages of 16 bytes") != std::string::npos);
+  CHECK(error(bytes(std::string(30, 'a')), 5, 1, 2).find("no word start") != std::string::npos);
+  // Slice 1 is [2, 17): its first word start, 3, leaves 14 bytes, one short of 15.
+  CHECK(error(data, 15, 2, 2).find("no word start early enough in its part 1 of 2") != std::string::npos);
+  CHECK(error(data, 0, 2, 2).find("length") != std::string::npos);
+  CHECK(error(data, 5, 0, 2).find("count") != std::string::npos);
+
+  // On real prose: five 1,000-byte passages, each after whitespace, apart and spread out.
+  const zgen::Bytes text = zgen::test::read_fixture("sotu-valid-30k.txt");
+  const auto offsets = zgen::passage_offsets(text, 1000, 5, 4);
+  REQUIRE(offsets.size() == 5);
+  const std::size_t slice = (text.size() - 4) / 5;
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    CAPTURE(i);
+    CHECK(offsets[i] >= 4 + i * slice);
+    CHECK(offsets[i] + 1000 <= 4 + (i + 1) * slice);
+    CHECK(zgen::is_word_space(text[offsets[i] - 1]));
+    CHECK(!zgen::is_word_space(text[offsets[i]]));
+  }
+}
+
+TEST_CASE("spread: mean, sample standard deviation, min and max") {
+  const std::vector<double> v = {4, 1, 3, 2};
+  const zgen::Spread s = zgen::spread(v);
+  CHECK(s.n == 4);
+  CHECK(s.mean == doctest::Approx(2.5));
+  CHECK(s.stdev == doctest::Approx(std::sqrt(5.0 / 3.0)));
+  CHECK(s.min == 1);
+  CHECK(s.max == 4);
+  const std::vector<double> one = {7};
+  CHECK(zgen::spread(one).stdev == 0);
+  CHECK(zgen::spread(one).mean == 7);
+  CHECK(zgen::spread(std::vector<double>{}).n == 0);
+}
+
+TEST_CASE("judge_text: the columns of a copy, a loop and real text; a judge must price every byte") {
+  const zgen::Bytes text = zgen::test::read_fixture("sotu-valid-30k.txt");
+  const ByteView context(text.data(), 20000);
+  auto judge = zgen::test::make_single_threaded("ppm:3");
+  // A passage of the context: copied whole.
+  const ByteView copied(text.data() + 5000, 400);
+  const zgen::Verdict copy = zgen::judge_text(*judge, bytes("The "), copied, context);
+  CHECK(copy.copy_rate == 1.0);
+  CHECK(copy.self_repetition < 0.05);
+  // The bits/byte is the judge's mean over the text, given the prompt.
+  CHECK(copy.bits_per_byte == doctest::Approx(zgen::judge_bits_per_byte(*judge, bytes("The "), copied)));
+  const std::vector<double> bits = zgen::judge_bits(*judge, bytes("The "), copied);
+  CHECK(bits.size() == copied.size());
+  // A loop: repeats itself, copies nothing.
+  std::string loop;
+  while (loop.size() < 400) loop += "we will we will ";
+  const zgen::Verdict looped = zgen::judge_text(*judge, bytes("The "), bytes(loop), context);
+  CHECK(looped.self_repetition > 0.9);
+  CHECK(looped.copy_rate == 0.0);
+  // Judging the same text twice gives the same verdict (the judge is reset each time).
+  const zgen::Verdict again = zgen::judge_text(*judge, bytes("The "), copied, context);
+  CHECK(again.bits_per_byte == copy.bits_per_byte);
+  CHECK(again.order_gain == copy.order_gain);
+  // A compressor judge must be built with alphabet "all".
+  zgen::PredictorOptions restricted;
+  restricted.alphabet = "printable";
+  auto partial = zgen::make_predictor("gzip:6", restricted);
+  const std::string message = zgen::test::user_error_of([&] { zgen::judge_bits(*partial, {}, bytes("a\x01")); });
+  CHECK(message.find("judge gzip:6 gives byte 1 no probability") != std::string::npos);
+  zgen::JudgeOptions none;
+  none.shuffles = 0;
+  CHECK(zgen::test::user_error_of([&] { zgen::judge_text(*judge, {}, copied, context, none); }).find("shuffles") !=
+        std::string::npos);
+}
+
+TEST_CASE("judge_sampled_pixels: the judge's mean over the sampled pixels only") {
+  auto judge = zgen::test::make_single_threaded("ppm:2");
+  const zgen::Bytes region = {10, 12, 200, 14, 10, 12, 90, 14};
+  const std::vector<std::uint8_t> known = {1, 1, 0, 0, 1, 1, 0, 0};
+  const zgen::Bytes prior = {10, 12, 13, 14};
+  const std::vector<double> bits = zgen::judge_bits(*judge, prior, region);
+  CHECK(zgen::judge_sampled_pixels(*judge, prior, region, known) ==
+        doctest::Approx((bits[2] + bits[3] + bits[6] + bits[7]) / 4));
+  CHECK(zgen::test::user_error_of([&] { zgen::judge_sampled_pixels(*judge, prior, region, std::vector<std::uint8_t>(8, 1)); })
+            .find("no pixel") != std::string::npos);
+  CHECK(zgen::test::user_error_of([&] { zgen::judge_sampled_pixels(*judge, prior, region, std::vector<std::uint8_t>(7, 0)); })
+            .find("known") != std::string::npos);
+}

@@ -179,7 +179,7 @@ int run_compare(int argc, char** argv) {
       out["reference"] = row_json(reference, true);
       out["reference"]["lead"] = prompt.size();
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << json_text(out);
     return 0;
   }
   std::printf("| %-14s | %9s | %14s | %13s | %11s |\n", "model", "bits/byte", "own bits/byte", "own rate alone", "scored B/s");

@@ -204,11 +204,11 @@ int run_judge(int argc, char** argv) {
     }
     out["generators"] = gens;
     if (!json_out.empty()) {
-      const std::string text = out.dump(2) + "\n";
+      const std::string text = json_text(out);
       write_output(json_out, as_bytes(text));
     }
     if (json) {
-      std::cout << out.dump(2) << "\n";
+      std::cout << json_text(out);
       return 0;
     }
   }

@@ -30,7 +30,9 @@ Spread column_spread(const JudgedRow& row, double Verdict::*field) {
   return spread(values);
 }
 
-std::string cell(const Spread& s, bool percent) {
+}  // namespace
+
+std::string format_spread(const Spread& s, bool percent) {
   const double k = percent ? 100 : 1;
   char buf[128];
   const char* fmt = percent ? "%.1f%%" : "%.2f";
@@ -42,6 +44,8 @@ std::string cell(const Spread& s, bool percent) {
   std::snprintf(buf, sizeof buf, "%s (%s–%s)", mean, lo, hi);
   return buf;
 }
+
+namespace {
 
 std::string duration(double s) {
   char buf[48];
@@ -62,6 +66,10 @@ std::string printable(ByteView b) {
     else s += static_cast<char>(c);
   }
   return s;
+}
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 nlohmann::json row_json(const JudgedRow& row, bool with_texts) {
@@ -85,40 +93,48 @@ nlohmann::json row_json(const JudgedRow& row, bool with_texts) {
   return j;
 }
 
-void print_judge_table(std::FILE* out, const std::vector<JudgedRow>& rows) {
+void print_table(std::FILE* out, const std::vector<std::vector<std::string>>& lines) {
   // Cells padded to their column's width in characters (UTF-8 continuation bytes take none).
   auto width = [](const std::string& s) {
     std::size_t w = 0;
     for (unsigned char c : s) w += (c & 0xC0) != 0x80;
     return w;
   };
-  std::vector<std::vector<std::string>> cells(rows.size() + 1);
-  cells[0].push_back("generator");
-  for (std::size_t c = 0; c < kTableColumns; ++c) cells[0].push_back(kColumns[c].title);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    cells[r + 1].push_back(rows[r].label);
-    for (std::size_t c = 0; c < kTableColumns; ++c)
-      cells[r + 1].push_back(cell(column_spread(rows[r], kColumns[c].field), kColumns[c].percent));
-  }
-  std::vector<std::size_t> widths(kTableColumns + 1, 0);
-  for (const auto& line : cells)
-    for (std::size_t c = 0; c < line.size(); ++c) widths[c] = std::max(widths[c], width(line[c]));
-  for (std::size_t r = 0; r < cells.size(); ++r) {
-    std::string line = "|";
-    for (std::size_t c = 0; c < cells[r].size(); ++c) {
-      const std::string pad(widths[c] - width(cells[r][c]), ' ');
-      line += ' ';
-      if (c == 0) line.append(cells[r][c]).append(pad);  // labels left-aligned, numbers right-aligned
-      else line.append(pad).append(cells[r][c]);
-      line += " |";
+  std::vector<std::size_t> widths;
+  for (const auto& line : lines)
+    for (std::size_t c = 0; c < line.size(); ++c) {
+      if (widths.size() <= c) widths.push_back(0);
+      widths[c] = std::max(widths[c], width(line[c]));
     }
-    std::fprintf(out, "%s\n", line.c_str());
+  for (std::size_t r = 0; r < lines.size(); ++r) {
+    std::string text = "|";
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      const std::string& cell = c < lines[r].size() ? lines[r][c] : std::string();
+      const std::string pad(widths[c] - width(cell), ' ');
+      text += ' ';
+      if (c == 0) text.append(cell).append(pad);  // labels left-aligned, numbers right-aligned
+      else text.append(pad).append(cell);
+      text += " |";
+    }
+    std::fprintf(out, "%s\n", text.c_str());
     if (r == 0) {
       std::string rule = "|";
       for (std::size_t c = 0; c < widths.size(); ++c) rule.append(widths[c] + 1, '-').append(c == 0 ? "-|" : ":|");
       std::fprintf(out, "%s\n", rule.c_str());
     }
   }
+}
+
+void print_judge_table(std::FILE* out, const std::vector<JudgedRow>& rows) {
+  std::vector<std::vector<std::string>> lines(rows.size() + 1);
+  lines[0].push_back("generator");
+  for (std::size_t c = 0; c < kTableColumns; ++c) lines[0].push_back(kColumns[c].title);
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    lines[r + 1].push_back(rows[r].label);
+    for (std::size_t c = 0; c < kTableColumns; ++c)
+      lines[r + 1].push_back(format_spread(column_spread(rows[r], kColumns[c].field), kColumns[c].percent));
+  }
+  print_table(out, lines);
 }
 
 JudgeProgress::JudgeProgress(std::string command, bool quiet)

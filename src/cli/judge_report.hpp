@@ -16,6 +16,9 @@
 
 namespace zgen::cli {
 
+// "mean (min–max)" with two decimals, or as percentages with one; the mean alone for one value.
+std::string format_spread(const Spread& s, bool percent);
+
 // Printable rendering of a sample for a table: control bytes shown as escapes (\n, \t, \x01).
 std::string printable(ByteView bytes);
 
@@ -33,9 +36,17 @@ struct JudgedRow {
   std::vector<JudgedText> texts;
 };
 
+// The JSON as indented text with a final newline. Samples are bytes, not always UTF-8 (a sampler
+// may cut a multi-byte character or emit any byte): invalid UTF-8 becomes U+FFFD there.
+std::string json_text(const nlohmann::json& j);
+
 // Mean and spread of each column over the row's texts, and (with_texts) every text with its
 // columns: {"bits_per_byte": {"mean", "stdev", "min", "max"}, ..., "texts": [...]}.
 nlohmann::json row_json(const JudgedRow& row, bool with_texts);
+
+// A Markdown table: the first line is the header; labels (the first column) left-aligned, the
+// rest right-aligned, every cell padded to its column's width in characters.
+void print_table(std::FILE* out, const std::vector<std::vector<std::string>>& lines);
 
 // The table, one line per row: "mean (min–max)" of each column over the row's texts.
 void print_judge_table(std::FILE* out, const std::vector<JudgedRow>& rows);

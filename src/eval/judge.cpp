@@ -135,6 +135,19 @@ std::vector<std::size_t> passage_offsets(ByteView data, std::size_t length, std:
   return offsets;
 }
 
+double judge_sampled_pixels(Predictor& judge, ByteView prior, ByteView region, std::span<const std::uint8_t> known) {
+  if (known.size() != region.size())
+    throw InvalidParameter("known", "{} has " + std::to_string(known.size()) + " pixels, the region " +
+                                        std::to_string(region.size()));
+  const std::vector<double> bits = judge_bits(judge, prior, region);
+  double sum = 0;
+  std::size_t sampled = 0;
+  for (std::size_t i = 0; i < bits.size(); ++i)
+    if (!known[i]) sum += bits[i], ++sampled;
+  if (sampled == 0) throw InvalidParameter("known", "{} leaves no pixel of the region to judge");
+  return sum / static_cast<double>(sampled);
+}
+
 Spread spread(std::span<const double> values) {
   Spread s;
   s.n = values.size();

@@ -81,6 +81,14 @@ Verdict judge_text(Predictor& judge, ByteView given, ByteView text, ByteView sou
 // early enough; "length" and "count" must be ≥ 1.
 std::vector<std::size_t> passage_offsets(ByteView data, std::size_t length, std::size_t count, std::size_t lead);
 
+// Image completion (zgen complete-image --judge): the judge's bits per pixel over a region's
+// sampled pixels (known[i] == 0), each given `prior` and every pixel of the region before it in
+// raster order, as the completing model saw them. The same call on the real photo's region is the
+// reference. Only the sampled pixels count: the known ones are the same bytes in every
+// completion. InvalidParameter "known" when the mask and the region differ in size or the mask
+// leaves nothing unknown.
+double judge_sampled_pixels(Predictor& judge, ByteView prior, ByteView region, std::span<const std::uint8_t> known);
+
 // Mean and spread of one column over seeds or passages.
 struct Spread {
   double mean = 0, stdev = 0, min = 0, max = 0;  // stdev: sample standard deviation (0 for n < 2)
