@@ -17,11 +17,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "src/common/hash.hpp"
 #include "src/transformer/layers.hpp"
 
 namespace {
@@ -55,15 +55,9 @@ double fma_peak_gflops(int threads) {
 #endif
 }
 
-// FNV-1a over the values' bits: any changed bit shows.
+// FNV-1a over the values' bytes: any changed bit shows.
 unsigned long long bit_hash(const std::vector<float>& v) {
-  unsigned long long h = 1469598103934665603ull;
-  for (float x : v) {
-    unsigned bits;
-    std::memcpy(&bits, &x, sizeof bits);
-    h = (h ^ bits) * 1099511628211ull;
-  }
-  return h;
+  return zgen::fnv1a64_fold(zgen::kFnv1a64Offset, v.data(), v.size() * sizeof(float));
 }
 
 }  // namespace

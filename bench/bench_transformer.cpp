@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "src/common/rng.hpp"
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/training.hpp"
 

@@ -28,12 +28,12 @@
 
 #include <algorithm>
 #include <csetjmp>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
 
 #include "compressors/families.hpp"
+#include "src/media/png_callbacks.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -48,34 +48,12 @@ constexpr std::size_t kMaxIdatBytes = std::size_t{4} << 20;
 constexpr std::size_t kMaxInflateRatio = 1100;
 
 // What libpng's callbacks read and write; lives in the caller's frame, outside any longjmp.
+// `memory` is libpng's io and error pointer, the whole struct its user-chunk pointer.
 struct PngIo {
-  const png_byte* in = nullptr;
-  std::size_t in_size = 0, in_pos = 0;
-  Bytes* out = nullptr;
-  int pad = 0;            // padding bytes named by a zgPd chunk (0: none seen)
-  int pad_chunks = 0;     // how many zgPd chunks were seen
-  char error[160] = {};   // libpng's message, copied before the jump
+  PngMemoryIo memory;
+  int pad = 0;         // padding bytes named by a zgPd chunk (0: none seen)
+  int pad_chunks = 0;  // how many zgPd chunks were seen
 };
-
-[[noreturn]] void on_error(png_structp png, png_const_charp message) {
-  auto* io = static_cast<PngIo*>(png_get_error_ptr(png));
-  std::snprintf(io->error, sizeof io->error, "%s", message ? message : "libpng error");
-  png_longjmp(png, 1);
-}
-void on_warning(png_structp, png_const_charp) {}
-
-void write_bytes(png_structp png, png_bytep data, png_size_t n) {
-  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
-  io->out->insert(io->out->end(), data, data + n);  // capacity reserved by the caller
-}
-void flush_nothing(png_structp) {}
-
-void read_bytes(png_structp png, png_bytep data, png_size_t n) {
-  auto* io = static_cast<PngIo*>(png_get_io_ptr(png));
-  if (n > io->in_size - io->in_pos) png_error(png, "truncated stream");
-  std::memcpy(data, io->in + io->in_pos, n);
-  io->in_pos += n;
-}
 
 int read_pad_chunk(png_structp png, png_unknown_chunkp chunk) {
   auto* io = static_cast<PngIo*>(png_get_user_chunk_ptr(png));
@@ -88,14 +66,14 @@ int read_pad_chunk(png_structp png, png_unknown_chunkp chunk) {
 
 // One encode of `pixels` (rows × 64) with the given filter set. False on a libpng error.
 bool encode_with(const Bytes& pixels, png_uint_32 rows, int pad, int filters, PngIo& io) {
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &io.memory, record_png_error, ignore_png_warning);
   if (!png) return false;
   png_infop info = png_create_info_struct(png);
   if (!info || setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
     return false;
   }
-  png_set_write_fn(png, &io, write_bytes, flush_nothing);
+  png_set_write_fn(png, &io.memory, append_png_to_memory, flush_png_nothing);
   png_set_compression_level(png, 9);
   png_set_compression_mem_level(png, 9);
   png_set_compression_window_bits(png, 15);
@@ -116,16 +94,16 @@ bool encode_with(const Bytes& pixels, png_uint_32 rows, int pad, int filters, Pn
 }
 
 // Decodes into `pixels` (rows × 64). False on a libpng error or a shape that is not ours
-// (the message in io.error).
+// (the message in io.memory.error).
 bool decode_into(PngIo& io, Bytes& pixels) {
-  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io.memory, record_png_error, ignore_png_warning);
   if (!png) return false;
   png_infop info = png_create_info_struct(png);
   if (!info || setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
   }
-  png_set_read_fn(png, &io, read_bytes);
+  png_set_read_fn(png, &io.memory, read_png_from_memory);
   png_set_read_user_chunk_fn(png, &io, read_pad_chunk);
   png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
   png_set_user_limits(png, kWidth, 0x7fffffff);
@@ -134,7 +112,7 @@ bool decode_into(PngIo& io, Bytes& pixels) {
       png_get_color_type(png, info) != PNG_COLOR_TYPE_GRAY || png_get_interlace_type(png, info) != PNG_INTERLACE_NONE)
     png_error(png, "not a zgen png stream (expected 8-bit grayscale, 64 pixels wide, not interlaced)");
   const png_uint_32 rows = png_get_image_height(png, info);
-  if (std::size_t{rows} * (kWidth + 1) > kMaxInflateRatio * io.in_size + 4096)
+  if (std::size_t{rows} * (kWidth + 1) > kMaxInflateRatio * io.memory.in.size() + 4096)
     png_error(png, "image larger than its compressed data can hold");
   pixels.resize(std::size_t{rows} * kWidth);
   for (png_uint_32 y = 0; y < rows; ++y) png_read_row(png, pixels.data() + std::size_t{y} * kWidth, nullptr);
@@ -160,9 +138,9 @@ class Png final : public Compressor {
     for (int filters : kFilterChoices) {
       Bytes out;
       out.reserve(pixels.size() + rows + 1024);
-      io.out = &out;
+      io.memory.out = &out;
       if (!encode_with(pixels, static_cast<png_uint_32>(rows), pad, filters, io))
-        throw std::runtime_error(std::string("png: libpng failed to encode: ") + io.error);
+        throw std::runtime_error(std::string("png: libpng failed to encode: ") + io.memory.error);
       if (best.empty() || out.size() < best.size()) best = std::move(out);
     }
     return best;
@@ -170,13 +148,12 @@ class Png final : public Compressor {
 
   Bytes decompress(ByteView data) const override {
     PngIo io;
-    io.in = data.data();
-    io.in_size = data.size();
+    io.memory.in = data;
     if (data.size() < 8 || png_sig_cmp(data.data(), 0, 8) != 0) throw UserError("png: not a PNG stream");
     Bytes pixels;
-    if (!decode_into(io, pixels)) throw UserError(std::string("png: corrupt stream (") + io.error + ")");
-    if (io.in_pos != io.in_size)
-      throw UserError("png: " + std::to_string(io.in_size - io.in_pos) + " trailing bytes after the end of the stream");
+    if (!decode_into(io, pixels)) throw UserError(std::string("png: corrupt stream (") + io.memory.error + ")");
+    if (io.memory.in_pos != data.size())
+      throw UserError("png: " + std::to_string(data.size() - io.memory.in_pos) + " trailing bytes after the end of the stream");
     if (io.pad_chunks > 1) throw UserError("png: more than one zgPd chunk");
     if (static_cast<std::size_t>(io.pad) > pixels.size()) throw UserError("png: zgPd padding longer than the image");
     pixels.resize(pixels.size() - static_cast<std::size_t>(io.pad));

@@ -15,6 +15,7 @@ packages=(
   libeigen3-dev                                                 # the transformer
   libboost-program-options-dev nlohmann-json3-dev doctest-dev   # CLI, JSON, tests
   gzip xz-utils zstd bzip2 brotli                               # command-line peers for cmd: specs and tests
+  clang libclang-rt-14-dev libomp-14-dev                        # the fuzz targets: libFuzzer, sanitizers, OpenMP
 )
 
 missing=()

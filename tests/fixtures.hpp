@@ -2,23 +2,19 @@
 // Reading the small real files in tests/data (see its README for sources and licences).
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
 
+#include "src/common/file_io.hpp"
 #include "zgen/bytes.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
 namespace zgen::test {
 
-inline Bytes read_fixture(const std::string& name) {
-  std::ifstream in(std::string(ZGEN_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE_MESSAGE(in, "missing fixture tests/data/", name);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+// A missing fixture throws FileError ("cannot open '.../tests/data/NAME': ..."), which fails the test.
+inline Bytes read_fixture(const std::string& name) { return read_file(std::string(ZGEN_TEST_DATA) + "/" + name); }
 
 // n pseudo-random bytes, the same for the same seed (mt19937_64, low byte of each draw).
 inline Bytes random_bytes(std::size_t n, std::uint64_t seed) {

@@ -228,18 +228,56 @@ TEST_CASE("the decoder rejects streams that end too early or too late") {
 }
 
 TEST_CASE("carries propagate through runs of 0xFF") {
-  // Symbols at the top of the table push low towards 2^64 and make every shifted-out word
-  // 0xFFFFFFFF until a carry turns them into zeros.
+  // Built by hand, with the uniform 8-bit table (r = floor(range / 256)): symbol 1 gives the
+  // interval [2^56 − 1, 2^57 − 2), which straddles 2^56; three 0s keep low at 2^56 − 1 and
+  // shrink range below 2^32, so the word 00 FF FF FF goes out while the interval still
+  // straddles; the top symbol then carries through all three 0xFF bytes.
+  Bytes stream;
+  ArithmeticEncoder enc(stream);
+  for (std::uint32_t s : {1, 0, 0, 0}) enc.encode(s, 1, 8);
+  REQUIRE(stream == Bytes{0x00, 0xFF, 0xFF, 0xFF});
+  enc.encode(255, 1, 8);
+  CHECK(stream == Bytes{0x01, 0x00, 0x00, 0x00});
+  enc.finish();
+  ArithmeticDecoder dec(stream);
+  for (std::uint32_t s : {1, 0, 0, 0, 255}) {
+    REQUIRE(dec.target(8) == s);
+    dec.consume(s, 1, 8);
+  }
+  CHECK_NOTHROW(dec.finish());
+
+  // Random streams, watching the bytes already written: a carry adds 1 to the last of them,
+  // and through a 0xFF to the ones before. A stream of mostly the top symbol of a 16-bit
+  // table, and uniform bytes (whose carries pass a 0xFF about once in 256).
+  std::size_t carries = 0, through_ff = 0;
   for (std::uint64_t seed = 0; seed < 200; ++seed) {
     std::mt19937_64 rng(seed);
     std::vector<std::uint32_t> freq(256, 1);
     freq[255] = (1u << 16) - 255 - 1;
     freq[0] = 2;
-    const CumulativeTable t = table_from(freq, 16);
+    const std::vector<CumulativeTable> tables = {table_from(freq, 16), table_from(std::vector<std::uint32_t>(256, 1), 8)};
     std::vector<Event> events;
-    for (int i = 0; i < 4000; ++i) events.push_back({false, 0, 0, rng() % 64 == 0 ? static_cast<int>(rng() % 256) : 255});
-    round_trip(events, {t});
+    for (int i = 0; i < 4000; ++i) {
+      const int table = seed % 2 ? 1 : 0;
+      const int s = table == 1 || rng() % 64 == 0 ? static_cast<int>(rng() % 256) : 255;
+      events.push_back({false, table, 0, s});
+    }
+    round_trip(events, tables);
+    Bytes written;
+    ArithmeticEncoder watched(written);
+    for (const Event& e : events) {
+      const std::size_t n = written.size();
+      const std::uint8_t last = n ? written[n - 1] : 0;
+      zgen::encode_symbol(watched, tables[e.table], static_cast<std::uint8_t>(e.value));
+      if (n && written[n - 1] != last) {
+        ++carries;
+        REQUIRE(written[n - 1] == static_cast<std::uint8_t>(last + 1));
+        through_ff += last == 0xFF;
+      }
+    }
   }
+  MESSAGE(carries << " carries in the random streams, " << through_ff << " of them through a 0xFF");
+  CHECK(through_ff > 0);
 }
 
 TEST_CASE("overhead on real text is within 0.1% + 8 bytes per chunk of the ideal code length") {
@@ -295,7 +333,9 @@ TEST_CASE("quantize: exact total, every symbol at least 1, deterministic") {
     REQUIRE(a.bits == zgen::kQuantizedBits);
     REQUIRE(a.cum[0] == 0);
     REQUIRE(a.cum[256] == zgen::kQuantizedTotal);
-    for (int s = 0; s < 256; ++s) REQUIRE(a.cum[s + 1] - a.cum[s] >= 1);
+    // Every frequency >= 1, compared as cum values: cum[s + 1] − cum[s] >= 1 would also hold,
+    // unsigned, for a count that wrapped.
+    for (int s = 0; s < 256; ++s) REQUIRE(a.cum[s + 1] > a.cum[s]);
     // Monotone up to the rounding of one count: more log-probability, no fewer counts.
     for (int i = 0; i < 64; ++i) {
       const int x = static_cast<int>(rng() % 256), y = static_cast<int>(rng() % 256);
@@ -311,9 +351,9 @@ TEST_CASE("quantize: special inputs") {
   CumulativeTable t = zgen::quantize(lp);
   for (int s = 0; s < 256; ++s) CHECK(t.cum[s + 1] - t.cum[s] == zgen::kQuantizedTotal / 256);
 
-  lp.fill(std::numeric_limits<double>::quiet_NaN());
+  lp.fill(std::numeric_limits<double>::quiet_NaN());  // no usable entry: uniform, as for −inf
   t = zgen::quantize(lp);
-  CHECK(t.cum[256] == zgen::kQuantizedTotal);
+  for (int s = 0; s < 256; ++s) CHECK(t.cum[s + 1] - t.cum[s] == zgen::kQuantizedTotal / 256);
 
   lp.fill(-1000);
   lp[65] = 0;  // one certain symbol: the others keep the minimum

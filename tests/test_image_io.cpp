@@ -216,6 +216,25 @@ TEST_CASE("every PNG colour type becomes the rounded channel mean; alpha is drop
   }
 }
 
+TEST_CASE("images from memory read as the same files do, and are refused the same way") {
+  for (const char* name : {"camera-crop-64x48.png", "nagasaki-boats-96x64.jpg"}) {
+    CAPTURE(name);
+    const std::string path = kData + "/" + name;
+    const std::string bytes = file_text(path);
+    const GrayImage from_file = read_gray_image(path);
+    const GrayImage from_memory = zgen::decode_gray_image(zgen::as_bytes(bytes), name);
+    CHECK(from_memory.width == from_file.width);
+    CHECK(from_memory.height == from_file.height);
+    CHECK(from_memory.pixels == from_file.pixels);
+    try {
+      zgen::decode_gray_image(zgen::as_bytes(bytes.substr(0, bytes.size() / 2)), "the input");
+      FAIL("no error");
+    } catch (const zgen::UserError& e) {
+      CHECK(std::string(e.what()).find("'the input'") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("write_gray_png then read_gray_image gives back every pixel; the write is atomic") {
   const std::string dir = temp_path("dir");
   std::filesystem::create_directory(dir);

@@ -15,6 +15,7 @@
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
 using namespace zgen;

@@ -170,6 +170,26 @@ TEST_CASE("stereo is mixed down; FLAC reads back exactly") {
   std::remove(flac_path.c_str());
 }
 
+TEST_CASE("audio from memory reads as the same file does, and is refused the same way") {
+  const Bytes wav = read_fixture("asterisk-to-extension.wav");
+  const AudioBytes from_file = read_audio_bytes(kWav);
+  const AudioBytes from_memory = decode_audio_bytes(wav, "speech");
+  CHECK(from_memory.samples == from_file.samples);
+  CHECK(from_memory.sample_rate == from_file.sample_rate);
+  CHECK(from_memory.channels == from_file.channels);
+  const Bytes flac = make_compressor("flac")->compress(from_file.samples);
+  CHECK(decode_audio_bytes(flac, "speech.flac").samples == from_file.samples);
+  for (const Bytes& bad : {Bytes(wav.begin(), wav.begin() + 10000), Bytes{'h', 'i'}, Bytes{},
+                           Bytes(flac.begin(), flac.begin() + static_cast<std::ptrdiff_t>(flac.size() / 2))}) {
+    try {
+      decode_audio_bytes(bad, "the input");
+      FAIL("no error for " << bad.size() << " bytes");
+    } catch (const UserError& e) {
+      CHECK(std::string(e.what()).find("'the input'") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("missing, truncated, corrupt and unsupported audio files: one-line UserError") {
   const Bytes wav = read_fixture("asterisk-to-extension.wav");
   const Bytes flac = make_compressor("flac")->compress(read_audio_bytes(kWav).samples);

@@ -88,6 +88,21 @@ TEST_CASE("a transformer checkpoint round-trips and refuses a mismatched config"
   std::remove(path.c_str());
 }
 
+TEST_CASE("a checkpoint whose config claims 51 GB of parameters is refused before allocating them") {
+  // fuzz/corpus/safetensors/bad-found-config-of-51-gb: the metadata alone, no tensors. The
+  // tensors are checked against the config's layout first, so this names the first missing one
+  // instead of allocating 64 layers of dim 4096.
+  TransformerConfig c;
+  c.layers = 64, c.dim = 4096, c.heads = 1, c.seq = 8;
+  const Bytes file = st::serialize({}, c.to_metadata());
+  try {
+    transformer::checkpoint_from(st::parse(file, "'huge'"), "'huge'");
+    FAIL("no error");
+  } catch (const UserError& e) {
+    CHECK(std::string(e.what()).find("is missing") != std::string::npos);
+  }
+}
+
 TEST_CASE("every kind of damage is a one-line UserError") {
   const std::vector<float> a = {1, 2, 3, 4};
   const Bytes good = st::serialize({{"a", {4}, a}}, {{"k", "v"}});

@@ -164,6 +164,25 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   CHECK_THROWS_AS(make_transformer_predictor("/tmp"), UserError);
 }
 
+TEST_CASE("logits beyond ±10,000 (weights out of range) are a UserError, not a wrong distribution") {
+  // fuzz/corpus/safetensors/bad-found-logits-*: finite weights near 1e37 gave two logits of
+  // ~1e37, both with log-probability 0 (the probabilities summed to 2), or logits of NaN.
+  for (const float scale : {1e3f, 1e36f}) {
+    CAPTURE(scale);
+    auto model = sharp_model(config(16, false), 7);
+    for (auto& p : model->parameters()) p *= scale;
+    TransformerPredictor p(std::move(model), "transformer:scaled");
+    p.reset(text(5, 1));
+    std::array<double, 256> lp{};
+    try {
+      p.log_probs(lp);
+      FAIL("no error");
+    } catch (const UserError& e) {
+      CHECK(std::string(e.what()).find("out of range") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("a raster model's predictor rolls the residual distribution by the median prediction") {
   // Raster 7 wide, seq 16 = 2·7 + 2: the window slides (keeping 8 ≥ the 7 + 1 bytes the
   // prediction reads) four times over 60 bytes, so the prediction is read from slid windows too.

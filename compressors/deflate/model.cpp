@@ -64,23 +64,22 @@ DeflateModel::DeflateModel(int level) : level_(level) {
 // Window writes. During a continuation every write is journaled, unless a slide already saved
 // the arrays whole.
 
-void DeflateModel::write_window(std::uint32_t at, const std::uint8_t* src, std::uint32_t n) {
+void DeflateModel::journal_window(std::uint32_t at, std::uint32_t n) {
   assert(at + n <= kWindowSize);
+  if (!journaling_ || slid_) return;
+  window_journal_.push_back({at, n, static_cast<std::uint32_t>(window_saved_.size())});
+  window_saved_.insert(window_saved_.end(), window_.begin() + at, window_.begin() + at + n);
+}
+
+void DeflateModel::write_window(std::uint32_t at, const std::uint8_t* src, std::uint32_t n) {
   if (n == 0) return;
-  if (journaling_ && !slid_) {
-    window_journal_.push_back({at, n, static_cast<std::uint32_t>(window_saved_.size())});
-    window_saved_.insert(window_saved_.end(), window_.begin() + at, window_.begin() + at + n);
-  }
+  journal_window(at, n);
   std::memcpy(window_.data() + at, src, n);
 }
 
 void DeflateModel::zero_window(std::uint32_t at, std::uint32_t n) {
-  assert(at + n <= kWindowSize);
   if (n == 0) return;
-  if (journaling_ && !slid_) {
-    window_journal_.push_back({at, n, static_cast<std::uint32_t>(window_saved_.size())});
-    window_saved_.insert(window_saved_.end(), window_.begin() + at, window_.begin() + at + n);
-  }
+  journal_window(at, n);
   std::memset(window_.data() + at, 0, n);
 }
 

@@ -79,6 +79,7 @@ class DeflateModel {
   bool tally_lit(std::uint8_t c);
   bool tally_dist(std::uint32_t dist, std::uint32_t len_minus_3);
   void flush_block();
+  void journal_window(std::uint32_t at, std::uint32_t n);  // saves window[at, at + n) before a write
   void write_window(std::uint32_t at, const std::uint8_t* src, std::uint32_t n);
   void zero_window(std::uint32_t at, std::uint32_t n);
   void undo_continuation(const Scalars& saved_scalars, const BlockFreqs& saved_freqs);

@@ -25,6 +25,9 @@ struct AudioBytes {
 // a FLAC with fewer samples than its STREAMINFO names; an Ogg cut at a page boundary reads as a
 // shorter stream).
 AudioBytes read_audio_bytes(const std::string& path);
+// The same from a file's bytes (through libsndfile's virtual I/O, no temporary file); `what`
+// names the source in messages.
+AudioBytes decode_audio_bytes(ByteView data, const std::string& what);
 
 // The byte for a sum of `channels` signed 16-bit samples (the rule above).
 std::uint8_t unsigned8_from_sum(std::int64_t sum, int channels);

@@ -27,6 +27,8 @@ struct GrayImage {
 // of R, G and B (16-bit PNG samples are scaled to 8 bits first). Throws UserError with a one-line
 // message for a missing, truncated, corrupt or unsupported file.
 GrayImage read_gray_image(const std::string& path);
+// The same from a file's bytes; `what` names the source in messages (read_gray_image passes the path).
+GrayImage decode_gray_image(ByteView data, const std::string& what);
 
 // Writes an 8-bit grayscale PNG (atomically: a temporary file renamed on success).
 void write_gray_png(const std::string& path, const GrayImage& image);

@@ -1,6 +1,7 @@
 #pragma once
 // zgen's own transformer: the shape of a decoder-only byte-level model, the paper's named sizes
-// and the parameter count they imply, and loading a trained checkpoint as a Predictor.
+// and the parameter count they imply, loading a trained checkpoint as a Predictor, and training
+// one (train_transformer, what `zgen train` runs).
 //
 // Architecture (GPT-2 style, pre-LayerNorm):
 //   x = wte[byte] + position[t]
@@ -14,8 +15,12 @@
 // (≈3.29M). A learned table would add seq·dim parameters (131K at d=64: 56% more than the paper's
 // model), so it is available (learned_positions) but not the default.
 #include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,5 +80,127 @@ struct TransformerConfig {
 // next-byte model, the SPEC "transformer:PATH". Throws FileError for a missing file, FormatError
 // for a malformed one.
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
+
+// Training a transformer, as `zgen train` does: AdamW, linear warmup then a half cosine down
+// to lr·min_lr_ratio, gradient clipping, on batches of random windows of the data; validation
+// in bits per byte; a checkpoint (and its optimizer state, for resume) every so often and at
+// the end. The same options, data and seed give the same checkpoint, bit for bit, as the CLI
+// (at the same thread count: the teams sum their parts in an order set by their size), and a
+// resumed run continues as if it had never stopped.
+//
+//   TrainingOptions options;
+//   options.config = "200k";  options.seq = 256;  options.steps = 2000;  options.seed = 1;
+//   options.out = "model.safetensors";
+//   const TrainingSummary s = train_transformer(options, text, held_out, [](const TrainingProgress& p) {
+//     if (p.event == TrainingProgress::Event::step) std::printf("%lld %.3f\n", p.run.step, p.loss_bits_per_byte);
+//   });
+//   auto model = make_transformer_predictor(options.out);
+//
+// A bad option is an InvalidParameter naming its field ("steps", "seq", "data_kind", ...); a
+// checkpoint to resume that cannot be read is a FileError or a UserError naming the file.
+struct TrainingOptions {
+  // What the data is: "text" (any bytes; windows start anywhere), "image-patches" (photos as
+  // their 64×32 grayscale patches, include/zgen/images.hpp) or "audio" (8-bit samples in
+  // 2048-byte chunks). For the last two the data is whole 2048-byte pieces and windows start
+  // at their boundaries.
+  std::string data_kind = "text";
+
+  // A fresh model: the named size `config` (TransformerConfig::named), with the fields below
+  // that are set in place of its own, and its initial weights drawn from `seed`.
+  std::string config = "800k";
+  std::optional<int> layers, dim, heads, seq;
+  std::optional<int> raster_width, hint_width;  // image-patches only; see TransformerConfig
+  std::string positions = "sinusoidal";         // or "learned"
+  bool tied_head = false;
+  // Or a checkpoint written by train_transformer, continued from its step with the AdamW
+  // moments and the batch sampler's position in `resume` + ".optimizer" (without that file the
+  // moments restart from zero: TrainingSummary::moments_restarted). The shape fields above
+  // that are set must agree with the checkpoint's; `config`, `positions` and `tied_head` are
+  // ignored. Only `seq` may change, and only for sinusoidal positions (no weight depends on
+  // the window: train on short windows, finish on long ones).
+  std::string resume;
+
+  // The run.
+  long long steps = 1000;          // the schedule's length (a resumed run continues up to it)
+  long long batch = 8;             // windows per step, each seq bytes; 1..4096
+  double lr = 1e-3;                // peak learning rate, (0, 1]
+  double min_lr_ratio = 0.1;       // the last step's learning rate as a fraction of the peak
+  long long warmup = 100;          // linear warmup steps
+  double weight_decay = 0.1;       // AdamW's decoupled weight decay (linear matrices only), [0, 10]
+  double beta2 = 0.95;             // AdamW β2, [0, 1)
+  double grad_clip = 1.0;          // the gradients' largest global norm (0: no clipping)
+  // The initial weights' and the batches' seed; unset: a resumed run keeps its checkpoint's, a
+  // fresh one draws one from the operating system (TrainingSummary::seed says which).
+  std::optional<std::uint64_t> seed;
+  // OpenMP threads during the run (the caller's setting is restored after it); unset: the
+  // caller's setting as it is (OMP_NUM_THREADS, else all cores).
+  std::optional<long long> threads;
+  // Recompute attention's probabilities in the backward pass instead of keeping them from the
+  // forward (layers × batch × heads × seq² half-precision values): less memory, slower steps.
+  bool recompute_attention = false;
+
+  // Validation on the held-out bytes given to train_transformer (none: no validation).
+  long long eval_every = 200;      // every N steps, and at the end (0: only at the end)
+  long long valid_bytes = 262144;  // on at most the first N bytes (0: all)
+
+  // Output: the checkpoint (safetensors) and `out` + ".optimizer" beside it.
+  std::string out;
+  long long checkpoint_every = 0;  // written every N steps too (0: at each validation); always at the end
+  long long log_every = 10;        // a progress event every N steps, and at the last
+
+  // Recorded in the checkpoint's metadata as they are (train.augment, train.data, train.valid,
+  // train.command): the augmentation the caller applied to image patches ("none", or "mirror"
+  // and/or "shift" separated by a comma: see `zgen train --help`), where the data and the
+  // held-out bytes came from, and how the run was started. A resumed run also keeps the
+  // commands that led to its checkpoint (train.earlier_commands).
+  std::string augment = "none";
+  std::string data_source, valid_source, command;
+};
+
+// What a run did, so far (in a progress event) or in all (returned at the end).
+struct TrainingSummary {
+  TransformerConfig config;           // the model's (a resumed one's, with seq as this run trains it)
+  std::uint64_t seed = 0;             // the run's seed
+  long long start_step = 0;           // 0, or the step a resumed checkpoint was at
+  long long step = 0;                 // steps done (at the end: options.steps)
+  long long steps = 0;                // options.steps
+  std::size_t data_bytes = 0;         // training bytes
+  std::size_t valid_data_bytes = 0;   // held-out bytes given (validation reads at most options.valid_bytes)
+  bool moments_restarted = false;     // resumed without the .optimizer file
+  double valid_bits_per_byte = std::numeric_limits<double>::quiet_NaN();  // the latest validation's; NaN: none yet
+  std::uint64_t tokens_seen = 0;      // bytes predicted in training, over the model's whole life
+  double seconds = 0;                 // this run's time so far
+};
+
+struct TrainingProgress {
+  enum class Event {
+    started,    // the model is built or resumed, nothing trained yet
+    step,       // every options.log_every steps, and at the last
+    validated,  // after a validation (run.valid_bits_per_byte holds its figure)
+  };
+  Event event = Event::started;
+  TrainingSummary run;
+  // step: over the steps since the previous step event (or the start).
+  double loss_bits_per_byte = 0;  // the batches' mean cross-entropy
+  double learning_rate = 0;       // the last step's
+  double grad_norm = 0;           // the last step's global gradient norm, before clipping
+  double tokens_per_second = 0;
+  double eta_seconds = 0;         // for the steps left, at this pace
+  // validated:
+  std::size_t valid_predicted = 0;  // bytes predicted
+  double valid_seconds = 0;
+};
+
+// Checks the options that need no file: every range, the names, and a fresh model's config
+// (InvalidParameter, or UserError from TransformerConfig). train_transformer calls it first;
+// a caller may call it before reading data, to report a bad option before a missing file.
+void validate(const TrainingOptions& options);
+
+// Trains on `data` (at least seq + 1 bytes), validating on `valid` when it is not empty, and
+// writes options.out (and options.out + ".optimizer") at the checkpoints and at the end.
+// `progress`, when given, hears of each event as it happens; an exception it throws stops the
+// run (the checkpoints written so far stay) and propagates.
+TrainingSummary train_transformer(const TrainingOptions& options, ByteView data, ByteView valid = {},
+                                  const std::function<void(const TrainingProgress&)>& progress = {});
 
 }  // namespace zgen

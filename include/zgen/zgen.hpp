@@ -24,5 +24,5 @@
 #include "zgen/predictor.hpp"   // Predictor, BinaryPredictor, ContinuationCost
 #include "zgen/sampler.hpp"     // CandidateSet, Sampler, the built-in samplers
 #include "zgen/sampling.hpp"    // SamplerParams, SamplerChain, generate
-#include "zgen/transformer.hpp" // TransformerConfig, make_transformer_predictor
+#include "zgen/transformer.hpp" // TransformerConfig, make_transformer_predictor, train_transformer
 #include "zgen/version.hpp"     // ZGEN_VERSION

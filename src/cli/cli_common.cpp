@@ -4,16 +4,12 @@
 #include "zgen/errors.hpp"
 
 #include <omp.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -44,14 +40,7 @@ Bytes read_input(const std::string& path) {
     if (std::ferror(stdin)) throw UserError("cannot read standard input");
     return data;
   }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw UserError("'" + path + "' is a directory, not a file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UserError("cannot read '" + path + "'");
-  return data;
+  return read_file(path);
 }
 
 void write_output(const std::string& path, ByteView data) {

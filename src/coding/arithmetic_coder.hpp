@@ -7,7 +7,8 @@
 // the symbol's share; whenever range falls below 2^32 the top word of low can no longer
 // change except through a carry, so it is written out and the window slides by 32 bits.
 //
-// Invariants between calls (asserted in debug builds):
+// Invariants between calls (asserted where assert() is on: debug builds, and CI's sanitizer
+// build through ZGEN_ASSERTIONS):
 //   encoder  2^32 <= range <= 2^64 - 1; the true interval is (written · 2^64 + low) + [0, range),
 //            and it always lies inside the interval of every earlier state.
 //   decoder  2^32 <= range <= 2^64 - 1 and value = code - low < range, where code is the
@@ -167,7 +168,8 @@ inline void encode_symbol(ArithmeticEncoder& enc, const CumulativeTable& t, std:
 // Decodes without a division: s is the number of k in 1..255 with r·cum[k] <= value (no
 // product wraps: r·cum[k] <= range), which is the symbol that target() and find() name
 // (cum[k] <= floor(value / r) exactly when r·cum[k] <= value, and values in the remainder
-// fall to the last symbol). Two levels of 16 independent products: ~15% faster than dividing.
+// fall to the last symbol). Two levels of 16 independent products: faster than dividing
+// (BENCHMARKS.md, "The coder alone").
 inline std::uint8_t decode_symbol(ArithmeticDecoder& dec, const CumulativeTable& t) {
   const std::uint64_t r = dec.range() >> t.bits, value = dec.value();
   std::uint32_t block = 0;

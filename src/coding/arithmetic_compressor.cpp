@@ -13,6 +13,7 @@
 #include "src/coding/arithmetic_coder.hpp"
 #include "src/coding/container.hpp"
 #include "src/coding/quantize.hpp"
+#include "src/common/hash.hpp"
 #include "src/models/model_search.hpp"
 #include "zgen/errors.hpp"
 
@@ -119,7 +120,7 @@ CodingMode coding_mode_of(Predictor& predictor) {
 
 std::uint64_t model_hash(std::string_view label, std::uint64_t parameters_hash) {
   // The label and the parameters together: fnv1a64(label) mixed with the model's own hash.
-  const std::uint64_t h = fnv1a64(ByteView(reinterpret_cast<const std::uint8_t*>(label.data()), label.size()));
+  const std::uint64_t h = fnv1a64(label);
   return h ^ (parameters_hash * 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
 }
 

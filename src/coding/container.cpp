@@ -20,12 +20,6 @@ std::uint32_t crc32_of(ByteView data) {
   return static_cast<std::uint32_t>(crc);
 }
 
-std::uint64_t fnv1a64(ByteView data) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (std::uint8_t b : data) h = (h ^ b) * 0x100000001b3ULL;
-  return h;
-}
-
 void put_varint(Bytes& out, std::uint64_t value) {
   while (value >= 0x80) {
     out.push_back(static_cast<std::uint8_t>(value | 0x80));

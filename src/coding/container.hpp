@@ -45,8 +45,6 @@ Bytes write_container(const ContainerHeader& header, ByteView payload);
 
 // zlib's CRC-32.
 std::uint32_t crc32_of(ByteView data);
-// 64-bit FNV-1a.
-std::uint64_t fnv1a64(ByteView data);
 
 // Unsigned LEB128.
 void put_varint(Bytes& out, std::uint64_t value);

@@ -1,7 +1,10 @@
 #include "src/coding/quantize.hpp"
 
+#include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
+#include <functional>
 
 // The table must not depend on how a compiler chose to round: no fused multiply-adds.
 #if defined(__clang__)
@@ -70,7 +73,10 @@ CumulativeTable quantize(std::span<const double, 256> log_probs, std::array<doub
   }
   t.cum[0] = 0;
   for (int b = 0; b < 256; ++b) t.cum[b + 1] = t.cum[b] + freq[b];
-  assert(t.cum[256] == kQuantizedTotal);
+  // Every frequency >= 1 and the total exactly 2^24. (In unsigned arithmetic cum[256] comes to
+  // 2^24 even when a count wrapped: a wrap or a zero frequency shows as cum not increasing.)
+  assert(t.cum[256] == kQuantizedTotal &&
+         std::adjacent_find(t.cum.begin(), t.cum.end(), std::greater_equal<>()) == t.cum.end());
   return t;
 }
 

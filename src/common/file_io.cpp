@@ -1,14 +1,48 @@
 #include "src/common/file_io.hpp"
 #include "zgen/errors.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 namespace zgen {
+namespace {
+
+// "image 'x.png'" or, without a noun, "'x.png'".
+std::string named(const std::string& path, std::string_view noun) {
+  return (noun.empty() ? std::string() : std::string(noun) + " ") + "'" + path + "'";
+}
+
+std::string with_article(std::string_view noun) {
+  if (noun.empty()) return "a file";
+  return (std::string_view("aeiou").find(noun[0]) != std::string_view::npos ? "an " : "a ") + std::string(noun);
+}
+
+}  // namespace
+
+InputFileInfo check_input_file(const std::string& path, std::string_view noun) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw FileError(path, "cannot open " + named(path, noun) + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw FileError(path, "'" + path + "' is a directory, not " + with_article(noun));
+  return {static_cast<std::uint64_t>(st.st_size), S_ISREG(st.st_mode)};
+}
+
+Bytes read_file(const std::string& path, std::string_view noun) {
+  const InputFileInfo info = check_input_file(path, noun);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FileError(path, "cannot open " + named(path, noun) + ": " + std::strerror(errno));
+  Bytes data;
+  if (info.regular) data.reserve(info.size);
+  data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) throw FileError(path, "cannot read " + named(path, noun));
+  return data;
+}
 
 void write_file_atomically(const std::string& path, ByteView data) {
   const std::string tmp = path + ".zgen-tmp-" + std::to_string(::getpid());

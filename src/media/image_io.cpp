@@ -1,8 +1,9 @@
 // PNG and JPEG in, 8-bit grayscale PNG out (declared in include/zgen/images.hpp).
 //
-// libpng and libjpeg report errors by calling a handler that must not return; both handlers here
-// record the library's message and longjmp back to the decode function, which turns it into a
-// UserError. Rules that keep the longjmp safe:
+// libpng and libjpeg report errors by calling a handler that must not return; both handlers
+// (libpng's in src/media/png_callbacks.hpp, libjpeg's here) record the library's message and
+// longjmp back to the decode function, which turns it into a UserError. Rules that keep the
+// longjmp safe:
 //   - every object with a destructor (buffers, the image) is constructed before setjmp, in the
 //     frame that calls setjmp or above it, so a longjmp skips no destructor;
 //   - nothing the frame reads after a longjmp is a local modified after setjmp (the message lives
@@ -11,15 +12,11 @@
 // Warnings are silenced (libpng) or made fatal (libjpeg, whose "premature end of data" is only a
 // warning: a truncated JPEG must be refused, not decoded with gray filler).
 #include <png.h>
-#include <sys/stat.h>
 
-#include <cerrno>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -28,6 +25,7 @@
 #include <jpeglib.h>
 
 #include "src/common/file_io.hpp"
+#include "src/media/png_callbacks.hpp"
 #include "zgen/bytes.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/images.hpp"
@@ -39,17 +37,6 @@ namespace {
 // a PNG that large is 192 MiB).
 constexpr std::size_t kMaxPixels = std::size_t{1} << 26;
 
-Bytes read_whole_file(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open image '" + path + "': " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw UserError("'" + path + "' is a directory, not an image");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("cannot open image '" + path + "': " + std::strerror(errno));
-  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UserError("cannot read image '" + path + "'");
-  return data;
-}
-
 // The rounded mean of three 8-bit samples: the sum's third is never exactly a half, so
 // (sum + 1) / 3 rounds to nearest.
 inline std::uint8_t channel_mean(unsigned r, unsigned g, unsigned b) {
@@ -58,27 +45,6 @@ inline std::uint8_t channel_mean(unsigned r, unsigned g, unsigned b) {
 
 // ---------------------------------------------------------------------------------------------
 // PNG
-
-struct PngSource {
-  ByteView data;
-  std::size_t pos = 0;
-  char message[256] = {};
-};
-
-[[noreturn]] void png_on_error(png_structp png, png_const_charp message) {
-  auto* source = static_cast<PngSource*>(png_get_error_ptr(png));
-  std::snprintf(source->message, sizeof source->message, "%s", message ? message : "unknown error");
-  png_longjmp(png, 1);
-}
-
-void png_on_warning(png_structp, png_const_charp) {}
-
-void png_read_from_memory(png_structp png, png_bytep out, png_size_t length) {
-  auto* source = static_cast<PngSource*>(png_get_io_ptr(png));
-  if (length > source->data.size() - source->pos) png_error(png, "file is truncated");
-  std::memcpy(out, source->data.data() + source->pos, length);
-  source->pos += length;
-}
 
 // Frees libpng's read structures however the decode ends.
 struct PngReadHandles {
@@ -89,25 +55,25 @@ struct PngReadHandles {
 
 // Returns the empty string on success, else libpng's message. `samples` and `rows` are the
 // caller's so that their destructors lie outside the setjmp frame's reach.
-std::string decode_png(PngSource& source, GrayImage& image, Bytes& samples,
+std::string decode_png(PngMemoryIo& source, GrayImage& image, Bytes& samples,
                        std::vector<png_bytep>& rows) {
   PngReadHandles h;
-  h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, png_on_error, png_on_warning);
+  h.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, record_png_error, ignore_png_warning);
   if (!h.png) throw std::bad_alloc();
   h.info = png_create_info_struct(h.png);
   if (!h.info) throw std::bad_alloc();
-  png_set_read_fn(h.png, &source, png_read_from_memory);
+  png_set_read_fn(h.png, &source, read_png_from_memory);
 
   // After a longjmp only `source` (through a pointer) and `h` (untouched since setjmp) are read.
-  if (setjmp(png_jmpbuf(h.png))) return source.message[0] ? source.message : "unknown error";
+  if (setjmp(png_jmpbuf(h.png))) return source.error[0] ? source.error : "unknown error";
 
   png_read_info(h.png, h.info);
   const png_uint_32 width = png_get_image_width(h.png, h.info);
   const png_uint_32 height = png_get_image_height(h.png, h.info);
   if (width == 0 || height == 0 || width > kMaxPixels / height) {
-    std::snprintf(source.message, sizeof source.message, "too large or empty (%ux%u)", static_cast<unsigned>(width),
+    std::snprintf(source.error, sizeof source.error, "too large or empty (%ux%u)", static_cast<unsigned>(width),
                   static_cast<unsigned>(height));
-    return source.message;
+    return source.error;
   }
   // Every colour type becomes 8-bit gray or 8-bit RGB: palettes and low-depth gray expanded,
   // 16-bit samples scaled (rounded), alpha (and tRNS) dropped.
@@ -118,8 +84,8 @@ std::string decode_png(PngSource& source, GrayImage& image, Bytes& samples,
   png_read_update_info(h.png, h.info);
   const int channels = png_get_channels(h.png, h.info);
   if (png_get_bit_depth(h.png, h.info) != 8 || (channels != 1 && channels != 3)) {
-    std::snprintf(source.message, sizeof source.message, "unsupported pixel layout");
-    return source.message;
+    std::snprintf(source.error, sizeof source.error, "unsupported pixel layout");
+    return source.error;
   }
   const std::size_t stride = png_get_rowbytes(h.png, h.info);
   samples.resize(stride * height);
@@ -144,7 +110,8 @@ std::string decode_png(PngSource& source, GrayImage& image, Bytes& samples,
 }
 
 GrayImage read_png(const std::string& path, ByteView data) {
-  PngSource source{data};
+  PngMemoryIo source;
+  source.in = data;
   GrayImage image;
   Bytes samples;
   std::vector<png_bytep> rows;
@@ -249,42 +216,20 @@ GrayImage read_jpeg(const std::string& path, ByteView data) {
 // ---------------------------------------------------------------------------------------------
 // PNG out
 
-struct PngSink {
-  Bytes* out;
-  char message[256] = {};
-};
-
-void png_write_to_memory(png_structp png, png_bytep data, png_size_t length) {
-  auto* sink = static_cast<PngSink*>(png_get_io_ptr(png));
-  try {
-    sink->out->insert(sink->out->end(), data, data + length);
-  } catch (...) {
-    png_error(png, "out of memory");
-  }
-}
-
-void png_flush_nothing(png_structp) {}
-
-[[noreturn]] void png_on_write_error(png_structp png, png_const_charp message) {
-  auto* sink = static_cast<PngSink*>(png_get_error_ptr(png));
-  std::snprintf(sink->message, sizeof sink->message, "%s", message ? message : "unknown error");
-  png_longjmp(png, 1);
-}
-
 struct PngWriteHandles {
   png_structp png = nullptr;
   png_infop info = nullptr;
   ~PngWriteHandles() { png_destroy_write_struct(&png, info ? &info : nullptr); }
 };
 
-std::string encode_png(const GrayImage& image, PngSink& sink, std::vector<png_bytep>& rows) {
+std::string encode_png(const GrayImage& image, PngMemoryIo& sink, std::vector<png_bytep>& rows) {
   PngWriteHandles h;
-  h.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, png_on_write_error, png_on_warning);
+  h.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, record_png_error, ignore_png_warning);
   if (!h.png) throw std::bad_alloc();
   h.info = png_create_info_struct(h.png);
   if (!h.info) throw std::bad_alloc();
-  if (setjmp(png_jmpbuf(h.png))) return sink.message[0] ? sink.message : "unknown error";
-  png_set_write_fn(h.png, &sink, png_write_to_memory, png_flush_nothing);
+  if (setjmp(png_jmpbuf(h.png))) return sink.error[0] ? sink.error : "unknown error";
+  png_set_write_fn(h.png, &sink, append_png_to_memory, flush_png_nothing);
   png_set_IHDR(h.png, h.info, static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height), 8,
                PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_write_info(h.png, h.info);
@@ -295,13 +240,14 @@ std::string encode_png(const GrayImage& image, PngSink& sink, std::vector<png_by
 
 }  // namespace
 
-GrayImage read_gray_image(const std::string& path) {
-  const Bytes data = read_whole_file(path);
+GrayImage read_gray_image(const std::string& path) { return decode_gray_image(read_file(path, "image"), path); }
+
+GrayImage decode_gray_image(ByteView data, const std::string& what) {
   static constexpr std::uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (data.size() >= 8 && std::memcmp(data.data(), kPngSignature, 8) == 0) return read_png(path, data);
-  if (data.size() >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return read_jpeg(path, data);
-  if (data.empty()) throw UserError("image '" + path + "' is empty");
-  throw UserError("'" + path + "' is not a PNG or JPEG image");
+  if (data.size() >= 8 && std::memcmp(data.data(), kPngSignature, 8) == 0) return read_png(what, data);
+  if (data.size() >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff) return read_jpeg(what, data);
+  if (data.empty()) throw UserError("image '" + what + "' is empty");
+  throw UserError("'" + what + "' is not a PNG or JPEG image");
 }
 
 void write_gray_png(const std::string& path, const GrayImage& image) {
@@ -310,7 +256,8 @@ void write_gray_png(const std::string& path, const GrayImage& image) {
     throw std::logic_error("write_gray_png: image of " + std::to_string(image.width) + "x" +
                            std::to_string(image.height) + " with " + std::to_string(image.pixels.size()) + " pixels");
   Bytes encoded;
-  PngSink sink{&encoded};
+  PngMemoryIo sink;
+  sink.out = &encoded;
   std::vector<png_bytep> rows(static_cast<std::size_t>(image.height));
   for (std::size_t y = 0; y < rows.size(); ++y)
     rows[y] = const_cast<png_bytep>(image.pixels.data() + y * static_cast<std::size_t>(image.width));

@@ -1,4 +1,5 @@
 #include "src/models/mixed_predictor.hpp"
+#include "src/common/hash.hpp"
 #include "zgen/errors.hpp"
 
 #include <algorithm>
@@ -89,8 +90,8 @@ std::uint64_t MixedPredictor::parameters_hash() const {
 
 std::uint64_t mix_parameters_hash(std::span<const std::uint64_t> part_hashes) {
   // The parts' fingerprints in order (the model hash adds the name or identity, which lists the parts).
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (std::uint64_t p : part_hashes) h = (h ^ p) * 0x100000001b3ULL;
+  std::uint64_t h = kFnv1a64Offset;
+  for (std::uint64_t p : part_hashes) h = fnv1a64_fold_word(h, p);
   return h;
 }
 

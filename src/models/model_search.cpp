@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "src/models/mixed_predictor.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {

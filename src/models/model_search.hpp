@@ -27,6 +27,7 @@
 
 #include "src/coding/container.hpp"
 #include "zgen/coding.hpp"
+#include "zgen/errors.hpp"
 #include "zgen/predictor.hpp"
 
 namespace zgen {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "src/transformer/block.hpp"
 #include "src/transformer/layers.hpp"
 
 namespace zgen::transformer {
@@ -39,22 +40,27 @@ void KVCache::step(const Transformer<float>& model, std::uint8_t byte, float* lo
   // The same layer functions as the batched pass, on one row (N = 1).
   encoder_forward(x_.data(), &byte, w.wte, model.position_table() + static_cast<std::ptrdiff_t>(pos) * C, 1, 1, C);
   if (w.wme) embedding_add_forward(x_.data(), &hint, w.wme, 1, C);
+  // One row through each block, its buffers reused: both LayerNorms write ln_ (and one mean
+  // and rstd), the attention branch's residual goes to proj_, and the MLP branch's back to x_.
+  BlockBuffers<float> b;
+  b.residual = x_.data();
+  b.ln1 = b.ln2 = ln_.data();
+  b.ln1_mean = b.ln2_mean = &mean;
+  b.ln1_rstd = b.ln2_rstd = &rstd;
+  b.qkv = qkv_.data();
+  b.atty = atty_.data();
+  b.residual2 = proj_.data();
+  b.fch = fch_.data();
+  b.fch_gelu = fch_gelu_.data();
+  b.residual3 = x_.data();
   for (int l = 0; l < L; ++l) {
     const std::ptrdiff_t lC = static_cast<std::ptrdiff_t>(l) * C;
     float* keys = keys_.data() + lC * T;      // (H,T_max,hs) this layer's keys
     float* values = values_.data() + lC * T;  // (H,T_max,hs)
-    layernorm_forward(ln_.data(), &mean, &rstd, x_.data(), w.ln1w + lC, w.ln1b + lC, 1, C);
-    matmul_forward(qkv_.data(), ln_.data(), w.qkvw + lC * 3 * C, w.qkvb + 3 * lC, 1, C, 3 * C);  // (3C)
-    store_row(keys, values, qkv_.data(), pos);
-    attention_decode(atty_.data(), qkv_.data(), keys, values, hs, static_cast<std::ptrdiff_t>(T) * hs, pos + 1, C,
-                     H);  // (C)
-    matmul_forward(proj_.data(), atty_.data(), w.attprojw + lC * C, w.attprojb + lC, 1, C, C);
-    for (int i = 0; i < C; ++i) x_[i] = proj_[i] + x_[i];  // the batched pass's order: branch + residual
-    layernorm_forward(ln_.data(), &mean, &rstd, x_.data(), w.ln2w + lC, w.ln2b + lC, 1, C);
-    matmul_forward(fch_.data(), ln_.data(), w.fcw + lC * 4 * C, w.fcb + 4 * lC, 1, C, 4 * C);  // (4C)
-    gelu_forward(fch_gelu_.data(), fch_.data(), 4 * C);
-    matmul_forward(proj_.data(), fch_gelu_.data(), w.fcprojw + lC * 4 * C, w.fcprojb + lC, 1, 4 * C, C);
-    for (int i = 0; i < C; ++i) x_[i] = proj_[i] + x_[i];
+    block_forward(BlockWeights<float>(w, l, C), b, 1, C, [&](float* atty, const float* qkv) {
+      store_row(keys, values, qkv, pos);
+      attention_decode(atty, qkv, keys, values, hs, static_cast<std::ptrdiff_t>(T) * hs, pos + 1, C, H);  // (C)
+    });
   }
   layernorm_forward(ln_.data(), &mean, &rstd, x_.data(), w.lnfw, w.lnfb, 1, C);
   matmul_forward(logits, ln_.data(), w.head, static_cast<const float*>(nullptr), 1, C, V);  // (V)

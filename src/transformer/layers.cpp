@@ -92,9 +92,9 @@ void for_chunks(std::ptrdiff_t n, Fn&& fn) {
 
 // x[i] ← exp(x[i]·scale − shift) for i < n; returns Σ x[i] (lanes summed in a fixed order).
 //
-// Why not Eigen's exp: on the portable SSE2 target Eigen's float exp costs ≈3 ns per value here,
-// as much as the attention GEMMs spend per score, and attention evaluates T²/2 of them per head
-// in forward and again in backward. This is Cephes' expf (range reduction by ln 2 in two parts,
+// Why not Eigen's exp: on the portable SSE2 target Eigen's float exp costs as much per value as
+// the attention GEMMs spend per score (BENCHMARKS.md, "The transformer", stop 8), and attention
+// evaluates T²/2 of them per head in forward and again in backward. This is Cephes' expf (range reduction by ln 2 in two parts,
 // degree-6 polynomial, exponent assembled in the bits; relative error ≈ 2e-7, like float
 // rounding) on GCC vector extensions, which compile to SSE2 (and wider with -march flags).
 // Arguments are clamped to [−87.3, 88.3]: exp(−87.3) ≈ 1e-38 stands in for 0, harmless in a
@@ -103,7 +103,7 @@ float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
   if constexpr (kernels::kAvailable) return kernels::exp_scaled_sum(x, n, scale, shift);  // the same, with FMAs
   // One register of lanes: 8 with AVX, 4 with SSE2 (an 8-lane vector on SSE2 is split into
   // pairs and runs slower). Loads and stores go through the vector type itself (may_alias,
-  // aligned(4)): through memcpy GCC spills 32-byte vectors to the stack, 2.5× slower.
+  // aligned(4)): through memcpy GCC spills 32-byte vectors to the stack, which is much slower.
 #ifdef __AVX__
   constexpr std::ptrdiff_t kLanes = 8;
 #else
@@ -387,7 +387,7 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
   // thread, in one order. Eigen: pieces of 32 rows. The packed GEMM: one part per thread, across
   // dweight's longer side. In rows (OC), each part reads all of inp; in columns (C), all of dout,
   // and packs only its columns of inp. Where OC <= C (the attention and MLP projections), the
-  // column split ran 10–20% faster (one process, 2 threads, 16,384 rows); the bits are the same,
+  // column split is the faster (BENCHMARKS.md, "The transformer", stop 13); the bits are the same,
   // since each element's sum runs over k in the same order wherever it sits.
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
@@ -577,8 +577,8 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
     // dV sums (kb·hs floats each, 32 KB at 256 × 32) stay in L2 while the query tiles stream
     // past, and a tile's probabilities and their gradient ((q_block, kb) each, 68 KB at 64 ×
     // 256) stay there through its five products. With the queries outer, every tile streamed
-    // the head's keys and its dK and dV sums from L3: 7–10% slower (one process, the two orders
-    // called in turn).
+    // the head's keys and its dK and dV sums from L3, and ran slower (BENCHMARKS.md, "The
+    // transformer", stop 13).
     //
     // A (query tile, key block) pair covers keys k0 .. min(k0 + kb, q0 + nq) − 1, the keys the
     // tile's last query sees. Each sum keeps its order, and the order does not depend on which

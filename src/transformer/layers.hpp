@@ -143,8 +143,8 @@ void attention_backward(F* dqkv,                     // (B,T,3C)  overwritten
 // attention_prob_row(i) and holds i + 1 values, then zeros up to a multiple of 16 (so every
 // row starts 32-byte aligned). Elsewhere (double, a build without F16C, a head size not whole
 // vectors) both passes ignore `probs`. At the 800k config's batch of 8 × 2048 that is 134 MB a
-// layer, against 1 GB for the triangle in float. Measured with bench/bench_attention: the
-// backward takes 0.8× the time, the forward 1.03–1.1×.
+// layer, against 1 GB for the triangle in float. The backward gains more time than the forward's
+// stores cost (bench/bench_attention; BENCHMARKS.md, "The transformer", stop 14).
 template <typename F>
 bool attention_keeps_probs(int hs);
 inline std::ptrdiff_t attention_prob_row(int i) {

@@ -4,8 +4,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "src/common/rng.hpp"
+#include "src/transformer/block.hpp"
 #include "src/transformer/layers.hpp"
-#include "src/transformer/rng.hpp"
 
 namespace zgen::transformer {
 
@@ -223,33 +224,25 @@ double Transformer<F>::forward(const std::uint8_t* inputs, const std::uint8_t* t
     embedding_add_forward(acts_.encoded, hints, w_.wme, BT, C);  // (B,T,C)
   }
   for (int l = 0; l < L; ++l) {
-    const std::ptrdiff_t lC = static_cast<std::ptrdiff_t>(l) * C;
-    const F* residual = residual_in(l);                      // (B,T,C)
-    F* ln1 = acts_.ln1 + l * BT * C;                          // (B,T,C)
-    F* ln1_mean = acts_.ln1_mean + l * BT;                    // (B,T)
-    F* ln1_rstd = acts_.ln1_rstd + l * BT;                    // (B,T)
-    F* qkv = acts_.qkv + l * BT * 3 * C;                      // (B,T,3C)
-    F* atty = acts_.atty + l * BT * C;                        // (B,T,C)
-    F* lse = acts_.att_lse + l * BT * H;                      // (B,H,T)
-    F* residual2 = acts_.residual2 + l * BT * C;              // (B,T,C)
-    F* ln2 = acts_.ln2 + l * BT * C;                          // (B,T,C)
-    F* ln2_mean = acts_.ln2_mean + l * BT;                    // (B,T)
-    F* ln2_rstd = acts_.ln2_rstd + l * BT;                    // (B,T)
-    F* fch = acts_.fch + l * BT * 4 * C;                      // (B,T,4C)
-    F* residual3 = acts_.residual3 + l * BT * C;              // (B,T,C)
-
-    layernorm_forward(ln1, ln1_mean, ln1_rstd, residual, w_.ln1w + lC, w_.ln1b + lC, BT, C);
-    matmul_forward(qkv, ln1, w_.qkvw + lC * 3 * C, w_.qkvb + 3 * lC, BT, C, 3 * C);
-    attention_forward(atty, lse, kept_probs(l), qkv, B, T, C, H);
-    matmul_forward(residual2, atty, w_.attprojw + lC * C, w_.attprojb + lC, BT, C, C);
-#pragma omp parallel for schedule(static) if (BT * C > (1 << 18))
-    for (std::ptrdiff_t i = 0; i < BT * C; ++i) residual2[i] += residual[i];
-    layernorm_forward(ln2, ln2_mean, ln2_rstd, residual2, w_.ln2w + lC, w_.ln2b + lC, BT, C);
-    matmul_forward(fch, ln2, w_.fcw + lC * 4 * C, w_.fcb + 4 * lC, BT, C, 4 * C);
-    gelu_forward(acts_.fch_gelu, fch, BT * 4 * C);
-    matmul_forward(residual3, acts_.fch_gelu, w_.fcprojw + lC * 4 * C, w_.fcprojb + lC, BT, 4 * C, C);
-#pragma omp parallel for schedule(static) if (BT * C > (1 << 18))
-    for (std::ptrdiff_t i = 0; i < BT * C; ++i) residual3[i] += residual2[i];
+    BlockBuffers<F> b;
+    b.residual = residual_in(l);                 // (B,T,C)
+    b.ln1 = acts_.ln1 + l * BT * C;              // (B,T,C)
+    b.ln1_mean = acts_.ln1_mean + l * BT;        // (B,T)
+    b.ln1_rstd = acts_.ln1_rstd + l * BT;        // (B,T)
+    b.qkv = acts_.qkv + l * BT * 3 * C;          // (B,T,3C)
+    b.atty = acts_.atty + l * BT * C;            // (B,T,C)
+    b.residual2 = acts_.residual2 + l * BT * C;  // (B,T,C)
+    b.ln2 = acts_.ln2 + l * BT * C;              // (B,T,C)
+    b.ln2_mean = acts_.ln2_mean + l * BT;        // (B,T)
+    b.ln2_rstd = acts_.ln2_rstd + l * BT;        // (B,T)
+    b.fch = acts_.fch + l * BT * 4 * C;          // (B,T,4C)
+    b.fch_gelu = acts_.fch_gelu;                 // (B,T,4C) scratch: GELU is recomputed in the backward
+    b.residual3 = acts_.residual3 + l * BT * C;  // (B,T,C)
+    F* lse = acts_.att_lse + l * BT * H;         // (B,H,T)
+    std::uint16_t* probs = kept_probs(l);
+    block_forward(BlockWeights<F>(w_, l, C), b, BT, C, [&](F* atty, const F* qkv) {
+      attention_forward(atty, lse, probs, qkv, B, T, C, H);
+    });
   }
   layernorm_forward(acts_.lnf, acts_.lnf_mean, acts_.lnf_rstd, residual_in(L), w_.lnfw, w_.lnfb, BT, C);
   matmul_forward(acts_.logits, acts_.lnf, w_.head, static_cast<const F*>(nullptr), BT, C, V);  // (B,T,V)

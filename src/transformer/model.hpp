@@ -100,7 +100,8 @@ class Transformer {
   // Training's trade of memory for speed: while on, a forward with targets keeps attention's
   // probabilities in half precision for the backward (src/transformer/layers.hpp), which then
   // skips recomputing them: L·B·H·T²/2 values of 2 bytes, 540 MB for the 800k config at
-  // 8 × 2048, for a backward 0.8× as long. Off by default; where the build cannot keep them
+  // 8 × 2048, for a shorter backward (BENCHMARKS.md, "The transformer", stop 14). Off by
+  // default; where the build cannot keep them
   // (double, no F16C, a head size not whole vectors) it changes nothing.
   void keep_attention_probs(bool on) { keep_probs_ = on; }
   void zero_grad();

@@ -4,9 +4,11 @@
 #include <cmath>
 #include <string_view>
 
+#include "src/common/hash.hpp"
 #include "src/media/raster_prediction.hpp"
 #include "src/transformer/checkpoint.hpp"
 #include "src/transformer/layers.hpp"
+#include "zgen/errors.hpp"
 
 namespace zgen {
 
@@ -16,18 +18,14 @@ int keep_after_slide(int seq) { return seq / 2; }  // seq = 1 keeps nothing: the
 
 TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name)
     : model_(std::move(model)), name_(std::move(name)), cache_(model_->config()), logits_(256) {
-  std::uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, 64-bit
-  auto mix = [&h](const void* data, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  };
+  std::uint64_t h = kFnv1a64Offset;
   for (const auto& [k, v] : model_->config().to_metadata()) {
-    mix(k.data(), k.size());
-    mix(v.data(), v.size());
-    mix("\n", 1);
+    h = fnv1a64_fold(h, k);
+    h = fnv1a64_fold(h, v);
+    h = fnv1a64_fold(h, "\n");
   }
   const auto params = model_->parameters();
-  mix(params.data(), params.size_bytes());
+  h = fnv1a64_fold(h, params.data(), params.size_bytes());
   // The arithmetic's fingerprint: the logits of a fixed probe, through both the batched pass
   // and the KV-cache step. Floats differ in their last bits between builds (-march flags, FMA
   // contraction) and between CPUs (Eigen picks its blocking from the cache sizes), and a
@@ -38,9 +36,9 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transfor
   const std::size_t n = std::min<std::size_t>(probe.size(), static_cast<std::size_t>(model_->config().seq) - 1);
   if (n > 0) {
     reset(ByteView(reinterpret_cast<const std::uint8_t*>(probe.data()), n));  // the batched pass
-    mix(logits_.data(), logits_.size() * sizeof(float));
+    h = fnv1a64_fold(h, logits_.data(), logits_.size() * sizeof(float));
     observe('!');  // the KV-cache step (n < seq: no slide)
-    mix(logits_.data(), logits_.size() * sizeof(float));
+    h = fnv1a64_fold(h, logits_.data(), logits_.size() * sizeof(float));
     reset({});
   }
   parameters_hash_ = h;
@@ -89,6 +87,15 @@ void TransformerPredictor::log_probs(std::span<double, 256> out) {
     for (auto& v : out) v = -std::log(256.0);
     return;
   }
+  // A damaged or hand-made checkpoint (finite weights near 1e38, found by fuzz/fuzz_safetensors)
+  // can give logits that overflow to infinity or NaN, or so large that log_softmax's x − lse
+  // loses the distribution (two logits of 1e37 both got log-probability 0). Within ±kMaxLogit
+  // the probabilities sum to 1 within 1e-9 (double's rounding at 1e4 is ~2e-12 per term), and
+  // a trained model's logits stay within ±100.
+  constexpr float kMaxLogit = 1e4f;
+  for (const float v : logits_)
+    if (!(std::abs(v) <= kMaxLogit))
+      throw UserError("model '" + name_ + "': a logit is NaN or beyond ±10000 (the checkpoint's weights are out of range)");
   const int W = model_->config().raster_width;
   if (W == 0) {
     transformer::log_softmax(out.data(), logits_.data(), 256);

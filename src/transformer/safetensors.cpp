@@ -3,18 +3,13 @@
 #include "src/common/file_io.hpp"
 #include "zgen/errors.hpp"
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sys/stat.h>
 
 namespace zgen::safetensors {
 
@@ -182,16 +177,12 @@ void save(const std::string& path, const std::vector<TensorRef>& tensors,
 }
 
 File load(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw UserError("'" + path + "' is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxDataBytes + kMaxHeaderBytes + 8)
-    throw UserError("'" + path + "' is too large to be a zgen checkpoint");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UserError("cannot open '" + path + "': " + std::strerror(errno));
-  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw UserError("cannot read '" + path + "'");
-  return parse(bytes, "'" + path + "'");
+  // Only a regular file: its size is checked before anything is read.
+  const InputFileInfo info = check_input_file(path);
+  if (!info.regular) throw FileError(path, "'" + path + "' is not a regular file");
+  if (info.size > kMaxDataBytes + kMaxHeaderBytes + 8)
+    throw FormatError("'" + path + "' is too large to be a zgen checkpoint");
+  return parse(read_file(path), "'" + path + "'");
 }
 
 }  // namespace zgen::safetensors

@@ -1,6 +1,5 @@
 // ContextMixingModel: assembly of the ppm:N model. The design and its reasons are in
 // src/models/ppm/ppm.hpp; the parts are in the other cm_* files.
-#include "src/coding/container.hpp"  // fnv1a64
 #include "src/models/ppm/model.hpp"
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <tuple>
 #include <stdexcept>
 
+#include "src/common/hash.hpp"
 #include "src/models/ppm/ppm.hpp"
 #include "zgen/corpus.hpp"
 #include "zgen/errors.hpp"
@@ -88,10 +88,9 @@ struct ContextMixingModel::Primed {
 };
 
 std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_state(int order, ByteView primer) {
-  // One primed state per (order, primer) per process: priming costs ~0.3 s; installing
-  // it into a new instance costs milliseconds.
-  std::uint64_t fingerprint = 0xcbf29ce484222325ull;
-  for (std::uint8_t b : primer) fingerprint = (fingerprint ^ b) * 0x100000001b3ull;
+  // One primed state per (order, primer) per process: priming is far dearer than installing
+  // the primed state into a new instance (figures: BENCHMARKS.md, "Models as compressors").
+  const std::uint64_t fingerprint = fnv1a64(primer);
   static std::mutex mutex;
   static std::map<std::tuple<int, std::size_t, std::uint64_t>, std::shared_ptr<const Primed>> cache;
   const auto key = std::make_tuple(order, primer.size(), fingerprint);

@@ -32,7 +32,7 @@
 // (Moby Dick, public domain; a different author, century and genre than the SOTU test
 // text, so this is not training on the test domain). reset() returns to that primed
 // state — "forget everything" means forget everything it saw since. Priming happens once
-// per process per order (~0.3 s) and is shared by all instances; installing it and
+// per process per order and is shared by all instances; installing it and
 // resetting to it are cheap (only what changed since is rewritten), which the ~380 resets
 // of a chunked run need. make_context_mixing(order, {}) gives the blank model
 // ("ppm:N:unprimed"). The primer is part of the model's identity: changing
@@ -41,10 +41,11 @@
 // log_probs() walks all 255 nodes of the next byte's bit tree, applying along each path
 // exactly the updates the coding path would apply (and rolling them back: undo_log.hpp),
 // so exp(out[b]) equals the product of the coding path's 8 bit probabilities for b
-// (up to float rounding) and the model is unchanged afterwards. It costs ~60 bit-codings.
+// (up to float rounding) and the model is unchanged afterwards. It costs as much as dozens
+// of bit-codings (BENCHMARKS.md, "Models as compressors").
 //
 // Memory: ~120 MB of tables for ppm:6 (most of it untouched on small inputs), plus the
-// primed image shared by all instances. Speed: see bench/bench_ppm.cpp.
+// primed image shared by all instances. Speed: bench/bench_ppm.cpp, figures in BENCHMARKS.md.
 #include <cstddef>
 #include <memory>
 
@@ -54,7 +55,8 @@
 namespace zgen {
 
 inline constexpr std::size_t kContextMixingPrimerBytes = 65536;
-inline constexpr int kContextMixingDefaultOrder = 6;  // ppm:7/8 gain ~0.1% on text at ~15% less speed
+// Higher orders gain little on text and run slower (BENCHMARKS.md, "Models as compressors").
+inline constexpr int kContextMixingDefaultOrder = 6;
 
 // The built-in primer: the first kContextMixingPrimerBytes of the built-in corpus.
 ByteView context_mixing_primer();

@@ -1,7 +1,8 @@
 #pragma once
 // The products of causal attention for float on AVX2 + FMA: hand-written register-blocked
 // loops for the shapes attention has (one operand only head-size wide, 16..64 columns), where
-// Eigen's general product spends a third of its time packing operands it uses once.
+// Eigen's general product spends much of its time packing operands it uses once (BENCHMARKS.md,
+// "The transformer", stop 8).
 // Built only when the compiler targets AVX2 and FMA (ZGEN_NATIVE on such a CPU); elsewhere
 // kAvailable is false and the caller uses Eigen. Callers check k % 8 == 0 (whole vectors).
 //

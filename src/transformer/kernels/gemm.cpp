@@ -82,7 +82,7 @@ void kernel_6x16(int kc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_
   const float* a3 = A + 3 * a_row;
   const float* a4 = A + 4 * a_row;
   const float* a5 = A + 5 * a_row;
-#pragma GCC unroll 4  // four steps an iteration: rolled, the loop's own instructions cost ~20% of the FMA rate
+#pragma GCC unroll 4  // four steps an iteration: rolled, the loop's own instructions take a share of the FMA rate
   for (std::ptrdiff_t p = 0, pa = 0; p < kc; ++p, pa += a_col, Bp += kNR) {
     const __m256 b0 = _mm256_loadu_ps(Bp), b1 = _mm256_loadu_ps(Bp + 8);
     __m256 a = _mm256_broadcast_ss(a0 + pa);

@@ -1,9 +1,9 @@
 #pragma once
 // The linear layers' matrix products for float on AVX2 + FMA: a packed, cache-blocked GEMM in
 // the manner of BLIS (Goto's layering: a (KC,NC) block of B packed into 16-column panels, a
-// 6×16 register tile broadcasting A in place). Eigen's general product reaches 40–55% of one
-// core's FMA peak (91 GFLOP/s) on the layers' shapes (thousands of rows, 128 to 512 columns,
-// depth 128 to 16,384); this one is 1.1–1.4× faster on each of them (bench/bench_gemm).
+// 6×16 register tile broadcasting A in place). On the layers' shapes (thousands of rows, 128
+// to 512 columns, depth 128 to 16,384) it is faster than Eigen's general product on each of
+// them (bench/bench_gemm; BENCHMARKS.md, "The transformer", stop 11).
 //
 // Built only when the compiler targets AVX2 and FMA (kAvailable in attention.hpp);
 // elsewhere the caller uses Eigen.
