@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -157,7 +158,7 @@ TEST_CASE("a word shuffle keeps the words and the whitespace layout, and only or
   // Seeds reproduce, bit for bit with every standard library (zgen's own Rng and Fisher–Yates):
   // this is seed 0's permutation.
   CHECK(shuffled == str(zgen::shuffle_words(bytes(text), 0)));
-  CHECK(shuffled == "  over The\tthe  the\n\nfox brown jumps quick lazy sleeps. dog dog;\r\n");
+  CHECK(shuffled == "  jumps quick\tthe  dog;\n\nThe over brown fox sleeps. the dog lazy\r\n");
   CHECK(str(zgen::shuffle_words(bytes(text), 1)) != shuffled);
   // Nothing to permute: no words, one word, one word between spaces; empty text.
   CHECK(str(zgen::shuffle_words(bytes(" \n\t "), 5)) == " \n\t ");
@@ -287,4 +288,92 @@ TEST_CASE("judge_sampled_pixels: the judge's mean over the sampled pixels only")
             .find("no pixel") != std::string::npos);
   CHECK(zgen::test::user_error_of([&] { zgen::judge_sampled_pixels(*judge, prior, region, std::vector<std::uint8_t>(7, 0)); })
             .find("known") != std::string::npos);
+}
+
+namespace {
+
+// A judge whose probabilities are written down, so that every column of a tiny case can be worked
+// out by hand: the byte after the last non-whitespace byte seen (in value: 'a' → 'b') has
+// probability 1/2, each of the other 255 bytes 1/510; with no such byte seen yet, all are 1/256.
+// A hit costs 1 bit, a miss log2(510). Whitespace never hits and leaves the expectation alone,
+// so the judge reads "ab cd" as one run a-b-c-d and prices word order.
+struct NextLetterJudge final : zgen::Predictor {
+  int last = -1;
+  std::string name() const override { return "next-letter"; }
+  void reset(ByteView context) override {
+    last = -1;
+    for (std::uint8_t b : context) observe(b);
+  }
+  void observe(std::uint8_t b) override {
+    if (!zgen::is_word_space(b)) last = b;
+  }
+  void log_probs(std::span<double, 256> out) override {
+    if (last < 0 || last == 255) {
+      std::fill(out.begin(), out.end(), -std::log(256.0));
+      return;
+    }
+    std::fill(out.begin(), out.end(), -std::log(510.0));
+    out[static_cast<std::size_t>(last + 1)] = -std::log(2.0);
+  }
+};
+
+// Bits of `hits` hits and `misses` misses under NextLetterJudge.
+double hand_bits(int hits, int misses) { return hits + misses * std::log2(510.0); }
+
+}  // namespace
+
+TEST_CASE("the judge's columns on a tiny case, worked out by hand (the shuffles included)") {
+  NextLetterJudge judge;
+  // "ab cd ef ab" after the prompt "`" ('a' − 1): every word's second letter hits; a word's first
+  // letter hits when it follows the letter before it (` → a, b → c, d → e, not f → a); the three
+  // spaces miss. 4 + 3 = 7 hits, 4 misses.
+  const zgen::Bytes text = bytes("ab cd ef ab"), prompt = bytes("`");
+  const std::vector<double> bits = zgen::judge_bits(judge, prompt, text);
+  const double miss = std::log2(510.0);
+  const std::vector<double> expected_bits = {1, 1, miss, 1, 1, miss, 1, 1, miss, miss, 1};
+  REQUIRE(bits.size() == expected_bits.size());
+  for (std::size_t i = 0; i < bits.size(); ++i) CHECK(bits[i] == doctest::Approx(expected_bits[i]));
+  const double own = hand_bits(7, 4) / 11;
+  CHECK(zgen::judge_bits_per_byte(judge, prompt, text) == doctest::Approx(own));
+
+  // The shuffles of seeds 0, 1, 2 (pinned: SplitMix64 is fixed for good), counted the same way:
+  //   "ef cd ab ab": no first letter hits (` → e, f → c, d → a, b → a): 4 hits, 7 misses;
+  //   "ef ab ab cd": b → c only: 5 hits, 6 misses;
+  //   "ab cd ab ef": ` → a and b → c: 6 hits, 5 misses.
+  CHECK(str(zgen::shuffle_words(text, 0)) == "ef cd ab ab");
+  CHECK(str(zgen::shuffle_words(text, 1)) == "ef ab ab cd");
+  CHECK(str(zgen::shuffle_words(text, 2)) == "ab cd ab ef");
+  const double shuffled = (hand_bits(4, 7) + hand_bits(5, 6) + hand_bits(6, 5)) / 3 / 11;
+  CHECK(shuffled - own == doctest::Approx(2 * (miss - 1) / 11));  // on average two hits became misses
+
+  // Copies and repeats with 2-byte windows: the text's 10 windows are ab, "b ", " c", cd, "d ",
+  // " e", ef, "f ", " a", ab. The source "zab cq" holds ab, "b " and " c": 4 of the 10 windows
+  // (ab twice). The last ab repeats the first: 1 of 10.
+  zgen::JudgeOptions options;
+  options.window = 2;
+  options.shuffles = 3;
+  const zgen::Verdict v = zgen::judge_text(judge, prompt, text, bytes("zab cq"), options);
+  CHECK(v.bits_per_byte == doctest::Approx(own));
+  CHECK(v.shuffled_bits_per_byte == doctest::Approx(shuffled));
+  CHECK(v.order_gain == doctest::Approx(shuffled - own));
+  CHECK(v.copy_rate == doctest::Approx(4.0 / 10.0));
+  CHECK(v.self_repetition == doctest::Approx(1.0 / 10.0));
+  // One shuffle: seed 0's order alone.
+  options.shuffles = 1;
+  CHECK(zgen::judge_text(judge, prompt, text, bytes("zab cq"), options).order_gain ==
+        doctest::Approx((hand_bits(4, 7) - hand_bits(7, 4)) / 11));
+}
+
+TEST_CASE("order gain under a real judge: the mean over the shuffle seeds of their bits/byte, minus the text's own") {
+  const zgen::Bytes data = zgen::test::read_fixture("sotu-valid-30k.txt");
+  const ByteView passage(data.data() + 12000, 300);
+  auto judge = zgen::test::make_single_threaded("ppm:3");
+  const zgen::Verdict v = zgen::judge_text(*judge, bytes("The "), passage, ByteView());
+  double shuffled = 0;
+  for (std::uint64_t s = 0; s < 3; ++s)
+    shuffled += zgen::judge_bits_per_byte(*judge, bytes("The "), zgen::shuffle_words(passage, s));
+  CHECK(v.bits_per_byte == doctest::Approx(zgen::judge_bits_per_byte(*judge, bytes("The "), passage)));
+  CHECK(v.shuffled_bits_per_byte == doctest::Approx(shuffled / 3));
+  CHECK(v.order_gain == doctest::Approx(shuffled / 3 - v.bits_per_byte));
+  CHECK(v.order_gain > 0.05);  // real prose: its word order is worth something even to ppm:3
 }

@@ -15,15 +15,6 @@
 namespace zgen {
 namespace {
 
-// Uniform in [0, n) without modulo bias: reject the top partial block of 2^64.
-std::uint64_t uniform_below(Rng& rng, std::uint64_t n) {
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // a multiple of n
-  for (;;) {
-    const std::uint64_t x = rng.next();
-    if (x < limit) return x % n;
-  }
-}
-
 bool word_start(ByteView data, std::size_t i) {
   return !is_word_space(data[i]) && (i == 0 || is_word_space(data[i - 1]));
 }
@@ -59,8 +50,8 @@ Bytes shuffle_words(ByteView text, std::uint64_t seed) {
     words.push_back({begin, i});
   }
   std::vector<Word> order = words;
-  Rng rng(seed);
-  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(rng, i)]);
+  SplitMix64 rng{seed};
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
 
   // Copy the text, writing word slot k's bytes from order[k]: whitespace runs keep their place.
   Bytes out;

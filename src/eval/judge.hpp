@@ -37,9 +37,10 @@ bool is_word_space(std::uint8_t byte);
 // The text with its words permuted among the word slots: the text is word slots and whitespace
 // runs in turn, the whitespace runs are kept in their order (the k-th run, before the first word,
 // between two words or after the last, is the same bytes), and the k-th word slot gets the π(k)-th
-// word, π a uniformly random permutation (Fisher–Yates on zgen's seeded Rng, so the same seed
-// gives the same bytes with every standard library). The multiset of words, the layout of
-// whitespace and the length are kept; only the order of the words changes.
+// word, π a uniformly random permutation (Fisher–Yates drawing from zgen's SplitMix64 seeded with
+// `seed`, src/common/rng.hpp, so the same seed gives the same bytes with every standard
+// library). The multiset of words, the layout of whitespace and the length are kept; only the
+// order of the words changes.
 Bytes shuffle_words(ByteView text, std::uint64_t seed);
 
 // −log2 p(text[i] | given, text[..i]) for every byte of `text`, under `judge` reset to `given`.
