@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
@@ -376,4 +377,103 @@ TEST_CASE("order gain under a real judge: the mean over the shuffle seeds of the
   CHECK(v.shuffled_bits_per_byte == doctest::Approx(shuffled / 3));
   CHECK(v.order_gain == doctest::Approx(shuffled / 3 - v.bits_per_byte));
   CHECK(v.order_gain > 0.05);  // real prose: its word order is worth something even to ppm:3
+}
+
+// ---- zgen judge, end to end ----
+
+TEST_CASE("zgen judge: generators' samples are zgen sample's, real passages and sample files judged alike") {
+  const std::string data = std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt";
+  const std::string context = std::string(ZGEN_TEST_DATA) + "/sotu-valid-30k.txt";
+  const std::string mine = "/tmp/zgen-judge-" + std::to_string(::getpid()) + ".txt";
+  const std::string mine_text = "We the people of the United States, in order to form a more perfect union";
+  {
+    std::FILE* f = std::fopen(mine.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(mine_text.data(), 1, mine_text.size(), f);
+    std::fclose(f);
+  }
+  const std::string common = "--judge ppm:2 --context '" + context + "' --prompt 'The ' --threads 1 -q";
+  const auto o = zgen::test::run_zgen("judge " + common + " --data '" + data + "' --length 100 --seeds 2 --seed 4 " +
+                                      "--generator 'ppm:3 --temperature 0.5' --samples mine=" + mine + " --json");
+  REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  CHECK(o.err.empty());
+  const auto j = nlohmann::json::parse(o.out);
+  CHECK(j["judge"] == "ppm:2");
+  CHECK(j["shuffles"] == 3);
+  CHECK(j["window"] == 16);
+
+  // The real-text row: the passages at passage_offsets, as bytes of the data file.
+  const zgen::Bytes whole = zgen::test::read_fixture("sotu-valid-70k.txt");
+  const auto offsets = zgen::passage_offsets(whole, 100, 2, 4);
+  const auto& ref = j["reference"];
+  REQUIRE(ref["texts"].size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(ref["texts"][i]["offset"] == offsets[i]);
+    CHECK(ref["texts"][i]["text"] == str(ByteView(whole.data() + offsets[i], 100)));
+  }
+
+  // The generator's samples are exactly what `zgen sample` writes with the same flags and seeds,
+  // and each cell's mean is the mean over the texts.
+  const auto& gens = j["generators"];
+  REQUIRE(gens.size() == 2);
+  CHECK(gens[0]["label"] == "ppm:3 --temperature 0.5");
+  REQUIRE(gens[0]["texts"].size() == 2);
+  for (int k = 0; k < 2; ++k) {
+    const auto& t = gens[0]["texts"][k];
+    CHECK(t["seed"] == 4 + k);
+    const auto sample = zgen::test::run_zgen("sample -m ppm:3 --temperature 0.5 --context '" + context +
+                                             "' --prompt 'The ' -n 100 -q --seed " + std::to_string(4 + k));
+    REQUIRE(sample.exit_code == 0);
+    CHECK(t["text"] == sample.out);
+  }
+  for (const char* column : {"bits_per_byte", "order_gain", "copy_rate", "self_repetition"}) {
+    CAPTURE(column);
+    const double a = gens[0]["texts"][0][column], b = gens[0]["texts"][1][column];
+    CHECK(gens[0][column]["mean"].get<double>() == doctest::Approx((a + b) / 2));
+    CHECK(gens[0][column]["min"].get<double>() == std::min(a, b));
+  }
+
+  // A sample file is judged as a generator's sample is: given the prompt, copies sought in the
+  // context and prompt.
+  CHECK(gens[1]["label"] == "mine");
+  auto judge = zgen::test::make_single_threaded("ppm:2");
+  const zgen::Bytes source = [&] {
+    zgen::Bytes s = zgen::test::read_fixture("sotu-valid-30k.txt");
+    s.insert(s.end(), {'T', 'h', 'e', ' '});
+    return s;
+  }();
+  const zgen::Verdict v = zgen::judge_text(*judge, bytes("The "), bytes(mine_text), source);
+  CHECK(gens[1]["texts"][0]["bits_per_byte"].get<double>() == doctest::Approx(v.bits_per_byte));
+  CHECK(gens[1]["texts"][0]["order_gain"].get<double>() == doctest::Approx(v.order_gain));
+  CHECK(gens[1]["texts"][0]["copy_rate"].get<double>() == doctest::Approx(v.copy_rate));
+
+  // The table: a real-text row first, then the rows in order, each cell "mean (min–max)".
+  const auto table = zgen::test::run_zgen("judge " + common + " --data '" + data + "' --length 100 --seeds 2 --samples mine=" + mine);
+  REQUIRE_MESSAGE(table.exit_code == 0, table.err);
+  for (const char* title : {"judge bits/byte", "order gain", "copy rate", "self-repetition", "| real text", "| mine"})
+    CHECK_MESSAGE(table.out.find(title) != std::string::npos, title);
+  CHECK(table.out.find("| real text") < table.out.find("| mine"));
+
+  const auto help = zgen::test::run_zgen("judge --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("order gain") != std::string::npos);
+  CHECK(help.out.find("never takes part in generating") != std::string::npos);
+
+  // Bad input: one line, exit 2, before any sampling.
+  using zgen::test::expect_user_error;
+  const std::string d = " --data '" + data + "'";
+  expect_user_error("judge --data '" + data + "'", "judge");
+  expect_user_error("judge --judge ppm:2", "nothing to judge");
+  expect_user_error("judge --judge nosuch:1" + d, "nosuch");
+  expect_user_error("judge --judge ppm:2 --length 0" + d, "--length must be at least 1");
+  expect_user_error("judge --judge ppm:2 --seeds 0" + d, "--seeds must be at least 1");
+  expect_user_error("judge --judge ppm:2 --shuffles 0" + d, "--shuffles must be at least 1");
+  expect_user_error("judge --judge ppm:2 --generator '--temperature 1'" + d, "must start with a model SPEC");
+  expect_user_error("judge --judge ppm:2 --generator 'gzip:9 --bogus 1'" + d, "--bogus");
+  expect_user_error("judge --judge ppm:2 --generator 'gzip:9 -t -1'" + d, "--temperature must be at least 0");
+  expect_user_error("judge --judge ppm:2 --generator 'nosuch:1'" + d, "nosuch");
+  expect_user_error("judge --judge ppm:2 --samples /nonexistent-zgen.txt" + d, "nonexistent-zgen.txt");
+  expect_user_error("judge --judge ppm:2 --data '" + mine + "' --length 1000", "too few for 5 passages");
+  expect_user_error("judge --judge ppm:2 --json-out /nonexistent-zgen/x.json" + d, "does not exist");
+  std::remove(mine.c_str());
 }
