@@ -5,10 +5,13 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include "src/eval/judge.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/images.hpp"
@@ -232,5 +235,45 @@ TEST_CASE("sample-patches is reproducible, works from scratch, and refuses bad i
   expect_user_error("sample-patches --context-image " + dir + "/small.png --out " + dir + "/x.png", "smaller than one");
   expect_user_error("sample-patches --alphabet printable --out " + dir + "/x.png", "--alphabet");
   CHECK(!std::filesystem::exists(dir + "/x.png"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("complete-image --judge: the judge's bits/pixel of the sampled pixels, the real photo's beside each completion's") {
+  const std::string dir = temp_dir("judge");
+  const auto o = run_zgen("complete-image --models gzip:9 --image '" + kCamera +
+                          "' --region 16,8,32,16 --scale 1 --threads 1 --seed 7 --judge ppm:2 -q --out " + dir +
+                          "/a.png --tiles-dir " + dir);
+  REQUIRE_MESSAGE(o.exit_code == 0, o.err);
+  // What the table must say, worked out here: ppm:2 reads each region from its first pixel (no
+  // rows above), and only the 256 pixels of each row's right half (--known left) count.
+  const GrayImage original = zgen::read_gray_image(dir + "/patch1-original.png");
+  const GrayImage completion = zgen::read_gray_image(dir + "/patch1-model1.png");
+  std::vector<std::uint8_t> known(32 * 16);
+  for (std::size_t i = 0; i < known.size(); ++i) known[i] = i % 32 < 16;
+  auto judge = zgen::test::make_single_threaded("ppm:2");
+  auto mean_bits = [&](const Bytes& pixels) {
+    const std::vector<double> bits = zgen::judge_bits(*judge, {}, pixels);
+    double sum = 0;
+    for (std::size_t i = 0; i < bits.size(); ++i)
+      if (!known[i]) sum += bits[i];
+    return sum / 256;
+  };
+  const double real = mean_bits(original.pixels), judged = mean_bits(completion.pixels);
+  char line[160];
+  std::snprintf(line, sizeof line, "| real photo | %16.2f |", real);
+  CHECK_MESSAGE(o.out.find(line) != std::string::npos, o.out);
+  std::snprintf(line, sizeof line, "| gzip:9     | %16.2f | %22.2f |", judged, judged - real);
+  CHECK_MESSAGE(o.out.find(line) != std::string::npos, o.out);
+  CHECK(o.out.find("256 sampled pixels") != std::string::npos);
+  CHECK(judged > real + 1);  // gzip's completion at temperature 1 is noise to the judge
+
+  // The judge only measures: the completion is the same with and without it.
+  const auto plain = run_zgen("complete-image --models gzip:9 --image '" + kCamera +
+                              "' --region 16,8,32,16 --scale 1 --threads 1 --seed 7 -q --out " + dir + "/b.png");
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.out.empty());
+  CHECK(zgen::test::slurp(dir + "/a.png") == zgen::test::slurp(dir + "/b.png"));
+  expect_user_error("complete-image --image '" + kCamera + "' --judge nosuch:1 --out " + dir + "/c.png", "nosuch");
+  CHECK(!std::filesystem::exists(dir + "/c.png"));
   std::filesystem::remove_all(dir);
 }

@@ -16,7 +16,9 @@
 #include "src/cli/cli_common.hpp"
 #include "src/cli/draw/image_grid.hpp"
 #include "src/cli/image_options.hpp"
+#include "src/cli/judge_report.hpp"
 #include "src/cli/progress.hpp"
+#include "src/eval/judge.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/images.hpp"
 
@@ -97,10 +99,28 @@ void write_tiles(const std::string& dir, const std::vector<GridTile>& tiles, std
   }
 }
 
+// The judge's table: bits/pixel of the sampled pixels, mean (min-max) over the patches, for the
+// real photo and each completion, and each completion's excess over the real photo's, patch by patch.
+void print_judged_completions(const std::string& judge, const std::vector<std::string>& specs,
+                              const std::vector<double>& real, const std::vector<std::vector<double>>& judged,
+                              std::size_t sampled, long long context_rows) {
+  std::printf("judged by %s: bits/pixel of the %zu sampled pixels of each region, each given the region's\n"
+              "pixels before it%s; mean (min-max) over %zu patch(es):\n",
+              judge.c_str(), sampled, context_rows > 0 ? " and the rows above it" : "", real.size());
+  std::vector<std::vector<std::string>> lines = {{"completion", "judge bits/pixel", "minus the real photo's"},
+                                                 {"real photo", format_spread(spread(real), false), ""}};
+  for (std::size_t m = 0; m < specs.size(); ++m) {
+    std::vector<double> excess;
+    for (std::size_t p = 0; p < real.size(); ++p) excess.push_back(judged[m][p] - real[p]);
+    lines.push_back({specs[m], format_spread(spread(judged[m]), false), format_spread(spread(excess), false)});
+  }
+  print_table(stdout, lines);
+}
+
 }  // namespace
 
 int run_complete_image(int argc, char** argv) {
-  std::string models_list, image_path, region_text, known_text, out_path, tiles_dir;
+  std::string models_list, image_path, region_text, known_text, out_path, tiles_dir, judge_spec;
   long long patches = 1, context_rows = 0;
   ImageSamplingOptions so;
 
@@ -114,6 +134,8 @@ int run_complete_image(int argc, char** argv) {
       ("context-rows", po::value(&context_rows)->default_value(0), "also condition on up to R image rows above the region (its columns only)")
       ("out,o", po::value(&out_path)->required(), "the PNG grid to write")
       ("tiles-dir", po::value(&tiles_dir), "also write every tile, unscaled, to DIR/patchP-original.png, -input.png, -model1.png, ...")
+      ("judge", po::value(&judge_spec), "judge the completions with this model SPEC (e.g. transformer:models/patches-2x64.safetensors): "
+                                        "its bits/pixel of the sampled pixels beside the real photo's same pixels, printed as a table")
       ("quiet,q", "no progress on stderr");
   add_image_sampling_options(options, so);
   po::variables_map vm;
@@ -141,6 +163,14 @@ int run_complete_image(int argc, char** argv) {
   for (auto k : known) unknown += !k;
   const bool quiet = vm.count("quiet") > 0;
 
+  std::unique_ptr<Predictor> judge;  // measures only: it never takes part in completing
+  if (vm.count("judge")) {
+    PredictorOptions jopts;  // alphabet "all": a judge gives every pixel value a probability
+    jopts.threads = static_cast<int>(so.threads);
+    judge = make_predictor(judge_spec, jopts);
+  }
+  std::vector<double> real_bits;                      // per patch: the real region's sampled pixels
+  std::vector<std::vector<double>> judged_bits(specs.size());  // per model, per patch
   std::vector<std::unique_ptr<Predictor>> models;
   for (const auto& spec : specs) models.push_back(make_predictor(spec, image_predictor_options(so)));
   if (!quiet)
@@ -156,6 +186,7 @@ int run_complete_image(int argc, char** argv) {
     const Bytes prior = rows_above(image, r, context_rows);
     tiles.push_back({original, "original x=" + std::to_string(r.x) + " y=" + std::to_string(r.y)});
     tiles.push_back({masked_view(original, known), "input"});
+    if (judge) real_bits.push_back(judge_sampled_pixels(*judge, prior, original.pixels, known));
     for (std::size_t m = 0; m < models.size(); ++m) {
       // Patch p is sampled with seed S+p by every model, so the models are compared on one stream.
       SamplerParams patch_params = params;
@@ -167,6 +198,7 @@ int run_complete_image(int argc, char** argv) {
       GrayImage completion = original;
       completion.pixels = complete_patch(*models[m], chain, prior, original.pixels, known, [&] { progress.advance(1); });
       progress.finish();
+      if (judge) judged_bits[m].push_back(judge_sampled_pixels(*judge, prior, completion.pixels, known));
       tiles.push_back({std::move(completion), specs[m]});
     }
   }
@@ -175,6 +207,7 @@ int run_complete_image(int argc, char** argv) {
   const GridOptions grid = image_grid_options(so, width, labels, static_cast<int>(2 + models.size()));
   write_gray_png(out_path, compose_grid(tiles, grid));
   if (!quiet) std::fprintf(stderr, "zgen complete-image: wrote %s\n", out_path.c_str());
+  if (judge) print_judged_completions(judge_spec, specs, real_bits, judged_bits, unknown, context_rows);
   return 0;
 }
 
