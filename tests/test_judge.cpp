@@ -5,11 +5,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
+
+#include "src/common/file_io.hpp"
 
 #include "src/eval/copy_rate.hpp"
 #include "src/eval/judge.hpp"
@@ -41,9 +46,19 @@ TEST_CASE("copy rate counts the sample's windows found verbatim in the source") 
 
 TEST_CASE("compare --judge scores each sample under the judge and reports its copy rate") {
   const std::string text = std::string(ZGEN_TEST_DATA) + "/sotu-valid-30k.txt";
+  // The context: the fixture's first 4 KB (bzip2 recompresses the whole context for each of the
+  // 256 candidates of each byte: 30 KB made this test take minutes on a loaded machine).
+  const zgen::Bytes whole = zgen::test::read_fixture("sotu-valid-30k.txt");
+  const std::string context =
+      (std::filesystem::temp_directory_path() / ("zgen-test-judge-context-" + std::to_string(::getpid()) + ".txt")).string();
+  zgen::write_file_atomically(context, zgen::ByteView(whole.data(), 4096));
+  struct Remove {
+    std::string path;
+    ~Remove() { std::filesystem::remove(path); }
+  } remove_context{context};
   // Greedy ppm repeats common words ("to the to the ..."); greedy bzip2 emits gibberish. ppm:3
   // judges: the first must read as far more natural than the second.
-  const auto o = zgen::test::run_zgen("compare --models ppm:4,bzip2:9 --context '" + text + "' --data '" + text +
+  const auto o = zgen::test::run_zgen("compare --models ppm:4,bzip2:9 --context '" + context + "' --data '" + text +
                                       "' --max-bytes 50 --prompt 'The ' --length 64 --temperature 0 --seed 1 "
                                       "--threads 1 --judge ppm:3 --json");
   REQUIRE_MESSAGE(o.exit_code == 0, o.err);
