@@ -56,8 +56,11 @@ int run_score(int argc, char** argv) {
   std::printf("bytes scored     %zu (context %zu bytes)\n", r.bytes, context.size());
   std::printf("bits/byte        %.4f  (model's normalised distribution, log-loss)\n", r.bits_per_byte());
   if (r.own_bits_given_context) {
-    std::printf("own bits/byte    %.4f  (%s: ℓ(context·data) − ℓ(context), %s)\n",
-                *r.own_bits_given_context / static_cast<double>(r.bytes), r.model.c_str(),
+    // The SPEC's own ℓ(data | context): ℓ(context·data) − ℓ(context), or for a *-dict variant
+    // the data compressed with the context as its dictionary.
+    const bool dictionary = r.model.find("-dict:") != std::string::npos;
+    std::printf("own bits/byte    %.4f  (%s: %s, %s)\n", *r.own_bits_given_context / static_cast<double>(r.bytes),
+                r.model.c_str(), dictionary ? "ℓ(data | context as a dictionary)" : "ℓ(context·data) − ℓ(context)",
                 r.own_bit_exact ? "bit-exact" : "whole bytes");
     std::printf("own rate alone   %.2f%%  (data compressed by itself)\n",
                 100.0 * *r.own_bits_alone / (8.0 * static_cast<double>(r.bytes)));
