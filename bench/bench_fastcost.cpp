@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   std::printf("| SPEC | definition | sampled bytes | bytes/s | distinct lengths / 256 | vs recompressing |\n");
   std::printf("|---|---|---|---|---|---|\n");
   bool deterministic = true;
-  for (const Pair p : {Pair{"zstd:19", "zstd-dict:19"}, Pair{"xz:9", nullptr}, Pair{"brotli:11", nullptr}}) {
+  for (const Pair p : {Pair{"zstd:19", "zstd-dict:19"}, Pair{"xz:9", "xz-dict:9"}, Pair{"brotli:11", nullptr}}) {
     const Run slow = sample(p.recompressing, context, slow_n, cores, 1);
     std::printf("| %s | ℓ(c·x) − ℓ(c), recompressing | %zu | %.3f | %.0f (1st step) | 1.0× |\n", p.recompressing, slow_n,
                 slow.bytes_per_second, slow.distinct);
