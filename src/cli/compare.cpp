@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/progress.hpp"
+#include "src/cli/slow_model.hpp"
 #include "src/eval/copy_rate.hpp"
 #include "src/eval/evaluation.hpp"
 #include "zgen/errors.hpp"
@@ -86,7 +88,13 @@ int run_compare(int argc, char** argv) {
   constexpr std::size_t kCopyWindow = 16;
   for (const auto& spec : specs) {
     if (!json) std::fprintf(stderr, "  scoring %s ...\n", spec.c_str());
-    scores.push_back(score_model(spec, context, data, popts));
+    Progress progress("  " + spec + ": scored", data.size(), json);  // per model, with its ETA
+    SlowModelNotice slow(spec, "scoring", data.size(), json);
+    scores.push_back(score_model(spec, context, data, popts, [&] {
+      progress.advance(1);
+      slow.advance(1);
+    }));
+    progress.finish();
     Bytes sample;
     if (length > 0) {
       PredictorOptions sopts = popts;
@@ -101,7 +109,13 @@ int run_compare(int argc, char** argv) {
       SamplerChain chain = make_chain(params);
       GenerationOptions gopts;
       gopts.length = static_cast<std::size_t>(length);
-      sample = generate(*model, chain, gopts);
+      Progress sampled("  " + spec + ": sampled", gopts.length, json);
+      SlowModelNotice slow_sampling(spec, "sampling", gopts.length, json);
+      sample = generate(*model, chain, gopts, [&](ByteView piece) {
+        sampled.advance(piece.size());
+        slow_sampling.advance(piece.size());
+      });
+      sampled.finish();
     }
     samples.push_back(sample);
     nlohmann::json j = to_json(scores.back());

@@ -7,6 +7,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
+#include "src/cli/slow_model.hpp"
 #include "src/eval/evaluation.hpp"
 
 namespace zgen::cli {
@@ -44,8 +45,12 @@ int run_score(int argc, char** argv) {
   popts.max_context = static_cast<std::size_t>(max_context);
   const bool quiet = vm.count("quiet") || vm.count("json");
   Progress progress("scored", data.size(), quiet);
-  const ScoreResult r =
-      score_model(model_spec, context, data, popts, [&] { progress.advance(1); }, vm.count("no-coder") == 0);
+  SlowModelNotice slow(model_spec, "scoring", data.size(), quiet);
+  const auto on_byte = [&] {
+    progress.advance(1);
+    slow.advance(1);
+  };
+  const ScoreResult r = score_model(model_spec, context, data, popts, on_byte, vm.count("no-coder") == 0);
   if (!vm.count("json")) progress.finish();
 
   if (vm.count("json")) {
