@@ -18,18 +18,20 @@
 // arena, and after the encoder is initialised with h it saves every block's bytes and the
 // lzma_stream. Each candidate restores them to the same addresses (so liblzma's internal
 // pointers stay right), then codes t·x. Blocks are not given back while a snapshot may refer to
-// them. Exact: the restored encoder is, byte for byte, the one initialised from scratch (tested
+// them. This relies on liblzma keeping an encoder's whole state in the lzma_stream and in memory
+// from its allocator (its only globals are constant tables), which tests/test_xz_dict.cpp checks
+// in effect. Exact: the restored encoder is, byte for byte, the one initialised from scratch (tested
 // against code_length_bits_given, which uses a fresh encoder and liblzma's own allocator).
 // Whole bytes, as xz:P.
 #include <lzma.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <stdexcept>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "compressors/families.hpp"
 #include "zgen/errors.hpp"

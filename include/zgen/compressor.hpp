@@ -1,7 +1,8 @@
 #pragma once
 // A lossless compressor, the code-length state that turns it into a model, and the SPECs that
 // name the built-in ones: "gzip:9", "zstd:19", "xz:9", "bzip2:9", "brotli:11", "png", "flac",
-// "cmd:xz -9 -c".
+// "cmd:xz -9 -c", and the conditional variants "zstd-dict:19", "xz-dict:9" (the context given
+// to the compressor as a dictionary: another definition of ℓ(x | c), much faster to sample).
 #include <cstddef>
 #include <memory>
 #include <string>
