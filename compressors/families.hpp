@@ -10,7 +10,11 @@ namespace zgen {
 
 std::unique_ptr<Compressor> make_gzip(int level);     // 1..9, zlib deflate in a gzip container
 std::unique_ptr<Compressor> make_zstd(int level);     // 1..22
+// zstd:L with the context as a dictionary (a new definition of ℓ(x | c); see zstd_dict.cpp).
+std::unique_ptr<Compressor> make_zstd_dict(int level);  // 1..22
 std::unique_ptr<Compressor> make_xz(int preset);      // 0..9, liblzma, .xz container
+// xz:P with the context as a preset dictionary (a new definition of ℓ(x | c); see xz_dict.cpp).
+std::unique_ptr<Compressor> make_xz_dict(int preset);  // 0..9
 std::unique_ptr<Compressor> make_bzip2(int level);    // 1..9
 std::unique_ptr<Compressor> make_brotli(int quality); // 0..11
 // No level: each is fixed at its format's maximum effort (see the .cpp files).

@@ -1,4 +1,5 @@
-// The reference code-length state: ℓ(c·x) by compressing c·x from scratch.
+// The reference code-length state: ℓ(x | c) from scratch for every x, by the SPEC's definition
+// (code_length_bits_given; for most SPECs that is compressing c·x).
 #include "zgen/compressor.hpp"
 
 namespace zgen {
@@ -10,13 +11,11 @@ class RecompressingState final : public CodeLengthState {
       : compressor_(compressor), context_(context.begin(), context.end()) {}
 
   double context_bits() override {
-    if (context_bits_ < 0) context_bits_ = compressor_.code_length_bits(context_);
+    if (context_bits_ < 0) context_bits_ = compressor_.code_length_bits_given(context_, {});
     return context_bits_;
   }
   double bits_with(ByteView continuation) override {
-    scratch_.assign(context_.begin(), context_.end());
-    scratch_.insert(scratch_.end(), continuation.begin(), continuation.end());
-    return compressor_.code_length_bits(scratch_);
+    return compressor_.code_length_bits_given(context_, continuation);
   }
   void append(ByteView committed) override {
     context_.insert(context_.end(), committed.begin(), committed.end());
@@ -29,7 +28,6 @@ class RecompressingState final : public CodeLengthState {
  private:
   const Compressor& compressor_;
   Bytes context_;
-  Bytes scratch_;
   double context_bits_ = -1;
 };
 
@@ -37,6 +35,12 @@ class RecompressingState final : public CodeLengthState {
 
 std::unique_ptr<CodeLengthState> recompressing_state(const Compressor& compressor, ByteView context) {
   return std::make_unique<RecompressingState>(compressor, context);
+}
+
+double Compressor::code_length_bits_given(ByteView context, ByteView continuation) const {
+  Bytes joined(context.begin(), context.end());
+  joined.insert(joined.end(), continuation.begin(), continuation.end());
+  return code_length_bits(joined);
 }
 
 std::unique_ptr<CodeLengthState> Compressor::begin(ByteView context) const {

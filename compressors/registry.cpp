@@ -20,6 +20,8 @@ struct Family {
 constexpr Family kFamilies[] = {
     {"gzip", 1, 9, 9, make_gzip},   {"zstd", 1, 22, 19, make_zstd},     {"xz", 0, 9, 9, make_xz},
     {"bzip2", 1, 9, 9, make_bzip2}, {"brotli", 0, 11, 11, make_brotli},
+    // Conditional variants: the same compressor, the context given another way (own definition).
+    {"zstd-dict", 1, 22, 19, make_zstd_dict}, {"xz-dict", 0, 9, 9, make_xz_dict},
 };
 // Families with one setting only (their maximum effort): the SPEC is the bare name.
 struct FixedFamily {

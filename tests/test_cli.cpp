@@ -4,6 +4,7 @@
 #include <fstream>
 #include <string>
 
+#include "src/cli/slow_model.hpp"
 #include "tests/cli_runner.hpp"
 
 using zgen::test::count_lines;
@@ -68,6 +69,21 @@ TEST_CASE("compare prints one row per model and a sample from each") {
   CHECK(o.out.find("| gzip:9") != std::string::npos);
   CHECK(o.out.find("| bzip2:9") != std::string::npos);
   CHECK(o.out.find("samples") != std::string::npos);
+}
+
+TEST_CASE("a slow model's notice names the fast definition of its family") {
+  using zgen::cli::faster_spec;
+  CHECK(faster_spec("zstd:19") == "zstd-dict:19");
+  CHECK(faster_spec("zstd") == "zstd-dict");
+  CHECK(faster_spec("xz:6") == "xz-dict:6");
+  CHECK(faster_spec("gzip:9").empty());  // gzip's own fast path is exact already
+  CHECK(faster_spec("zstd-dict:19").empty());
+  CHECK(faster_spec("ppm:6").empty());
+  // The variant it names is a SPEC that scores, and says which ℓ(data | context) it reports.
+  const auto o = run_zgen("score --model zstd-dict:19 --context '" + kText + "' --data '" + kText +
+                          "' --max-bytes 20 --threads 1 --no-coder");
+  REQUIRE(o.exit_code == 0);
+  CHECK(o.out.find("context as a dictionary") != std::string::npos);
 }
 
 TEST_CASE("bad input: one line, exit code 2, never a crash") {

@@ -1,7 +1,8 @@
 #pragma once
 // A lossless compressor, the code-length state that turns it into a model, and the SPECs that
 // name the built-in ones: "gzip:9", "zstd:19", "xz:9", "bzip2:9", "brotli:11", "png", "flac",
-// "cmd:xz -9 -c".
+// "cmd:xz -9 -c", and the conditional variants "zstd-dict:19", "xz-dict:9" (the context given
+// to the compressor as a dictionary: another definition of ℓ(x | c), much faster to sample).
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -16,13 +17,15 @@ namespace zgen {
 // costed for many continuations x. Implementations that can snapshot the compressor
 // (the deflate model) cost x without recompressing c; the others recompress.
 //
-// Invariant: bits_with(x) == compressor.code_length_bits(c·x) exactly, where c is
-// every byte given to begin() and append() so far. A state is used by one thread at
-// a time; clone() gives an independent copy for another thread.
+// Invariant: bits_with(x) == compressor.code_length_bits_given(c, x) exactly, where c is
+// every byte given to begin() and append() so far, and context_bits() == bits_with({}).
+// For most SPECs that is code_length_bits(c·x), the length of c·x compressed from scratch;
+// the conditional variants (zstd-dict:L) define it otherwise. A state is used by one
+// thread at a time; clone() gives an independent copy for another thread.
 struct CodeLengthState {
   virtual ~CodeLengthState() = default;
-  virtual double context_bits() = 0;                    // ℓ(c)
-  virtual double bits_with(ByteView continuation) = 0;  // ℓ(c·x)
+  virtual double context_bits() = 0;                    // ℓ(c), i.e. ℓ(ε | c)
+  virtual double bits_with(ByteView continuation) = 0;  // ℓ(c·x), i.e. ℓ(x | c)
   virtual void append(ByteView committed) = 0;          // c ← c·committed
   virtual std::unique_ptr<CodeLengthState> clone() const = 0;
 };
@@ -36,6 +39,11 @@ struct Compressor {
   virtual Bytes decompress(ByteView data) const = 0;
   // Code length in bits; bit-exact where the format allows (see bit_exact()).
   virtual double code_length_bits(ByteView data) const { return 8.0 * compress(data).size(); }
+  // The definition a model of this SPEC prices continuations by, from scratch: the code length of
+  // x after the context c. The default is code_length_bits(c·x), so that the model's extra length
+  // is ℓ(c·x) − ℓ(c). Conditional variants (zstd-dict:L) give the context to the compressor
+  // another way (as a dictionary); begin()'s state must reproduce this exactly.
+  virtual double code_length_bits_given(ByteView context, ByteView continuation) const;
   // True when code_length_bits counts bits, not whole bytes of output.
   virtual bool bit_exact() const { return false; }
   // The most context that can influence the code length of what follows it

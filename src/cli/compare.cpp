@@ -11,6 +11,8 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/judge_report.hpp"
+#include "src/cli/progress.hpp"
+#include "src/cli/slow_model.hpp"
 #include "src/eval/evaluation.hpp"
 #include "src/eval/judge.hpp"
 #include "zgen/errors.hpp"
@@ -120,7 +122,13 @@ int run_compare(int argc, char** argv) {
   constexpr std::size_t kCopyWindow = 16;
   for (const auto& spec : specs) {
     if (!json) std::fprintf(stderr, "  scoring %s ...\n", spec.c_str());
-    scores.push_back(score_model(spec, context, data, popts));
+    Progress scored("  " + spec + ": scored", data.size(), json);  // per model, with its ETA
+    SlowModelNotice slow(spec, "scoring", data.size(), json);
+    scores.push_back(score_model(spec, context, data, popts, [&] {
+      scored.advance(1);
+      slow.advance(1);
+    }));
+    scored.finish();
     JudgedRow row;
     row.label = scores.back().model;
     if (length > 0) {
@@ -139,7 +147,13 @@ int run_compare(int argc, char** argv) {
         SamplerChain chain = make_chain(params);
         GenerationOptions gopts;
         gopts.length = n;
-        t.text = generate(*model, chain, gopts);
+        Progress sampled("  " + which + ": sampled", gopts.length, json);
+        SlowModelNotice slow_sampling(spec, "sampling", gopts.length, json);
+        t.text = generate(*model, chain, gopts, [&](ByteView piece) {
+          sampled.advance(piece.size());
+          slow_sampling.advance(piece.size());
+        });
+        sampled.finish();
         auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
         progress.done("sample " + spec, static_cast<double>(n), seconds(), which + " sampled");
         if (judging) {

@@ -7,6 +7,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/progress.hpp"
+#include "src/cli/slow_model.hpp"
 #include "src/eval/evaluation.hpp"
 
 namespace zgen::cli {
@@ -44,8 +45,12 @@ int run_score(int argc, char** argv) {
   popts.max_context = static_cast<std::size_t>(max_context);
   const bool quiet = vm.count("quiet") || vm.count("json");
   Progress progress("scored", data.size(), quiet);
-  const ScoreResult r =
-      score_model(model_spec, context, data, popts, [&] { progress.advance(1); }, vm.count("no-coder") == 0);
+  SlowModelNotice slow(model_spec, "scoring", data.size(), quiet);
+  const auto on_byte = [&] {
+    progress.advance(1);
+    slow.advance(1);
+  };
+  const ScoreResult r = score_model(model_spec, context, data, popts, on_byte, vm.count("no-coder") == 0);
   if (!vm.count("json")) progress.finish();
 
   if (vm.count("json")) {
@@ -56,8 +61,11 @@ int run_score(int argc, char** argv) {
   std::printf("bytes scored     %zu (context %zu bytes)\n", r.bytes, context.size());
   std::printf("bits/byte        %.4f  (model's normalised distribution, log-loss)\n", r.bits_per_byte());
   if (r.own_bits_given_context) {
-    std::printf("own bits/byte    %.4f  (%s: ℓ(context·data) − ℓ(context), %s)\n",
-                *r.own_bits_given_context / static_cast<double>(r.bytes), r.model.c_str(),
+    // The SPEC's own ℓ(data | context): ℓ(context·data) − ℓ(context), or for a *-dict variant
+    // the data compressed with the context as its dictionary.
+    const bool dictionary = r.model.find("-dict:") != std::string::npos;
+    std::printf("own bits/byte    %.4f  (%s: %s, %s)\n", *r.own_bits_given_context / static_cast<double>(r.bytes),
+                r.model.c_str(), dictionary ? "ℓ(data | context as a dictionary)" : "ℓ(context·data) − ℓ(context)",
                 r.own_bit_exact ? "bit-exact" : "whole bytes");
     std::printf("own rate alone   %.2f%%  (data compressed by itself)\n",
                 100.0 * *r.own_bits_alone / (8.0 * static_cast<double>(r.bytes)));

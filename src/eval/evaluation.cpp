@@ -47,9 +47,8 @@ ScoreResult score_model(const std::string& spec, ByteView context, ByteView data
     // The same trimmed context the model saw: the compressor's window.
     const std::size_t keep = context_bytes_kept(c, options.max_context);
     const ByteView ctx = context.size() > keep ? context.subspan(context.size() - keep) : context;
-    Bytes joined(ctx.begin(), ctx.end());
-    joined.insert(joined.end(), data.begin(), data.end());
-    r.own_bits_given_context = c.code_length_bits(joined) - c.code_length_bits(ctx);
+    // By the SPEC's own definition of ℓ(d | c): ℓ(c·d) − ℓ(c) for most, a dictionary for zstd-dict.
+    r.own_bits_given_context = c.code_length_bits_given(ctx, data) - c.code_length_bits_given(ctx, {});
     r.own_bits_alone = c.code_length_bits(data);
     r.own_bit_exact = c.bit_exact();
   }

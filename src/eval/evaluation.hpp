@@ -18,7 +18,7 @@ struct ScoreResult {
   double seconds = 0;              // time spent scoring the data
   double context_seconds = 0;      // time spent conditioning on the context first
   // The compressor's own code length of the same bytes, for compressor models:
-  std::optional<double> own_bits_given_context;  // ℓ(c·d) − ℓ(c)
+  std::optional<double> own_bits_given_context;  // ℓ(d | c) − ℓ(ε | c): ℓ(c·d) − ℓ(c) for most SPECs
   std::optional<double> own_bits_alone;          // ℓ(d), d compressed by itself
   bool own_bit_exact = false;
   // The arithmetic coder driven by the model on the same bytes (when asked for): its actual
