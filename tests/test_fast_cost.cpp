@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "compressors/flac_model.hpp"
 #include "compressors/png_model.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/audio.hpp"
@@ -174,6 +175,75 @@ TEST_CASE("png: predictions are the same with one and two threads, and as by rec
     model->reset(context);
     std::vector<double> all;
     for (int step = 0; step < 3; ++step) {
+      std::array<double, 256> lp;
+      model->log_probs(lp);
+      all.insert(all.end(), lp.begin(), lp.end());
+      model->observe(context[static_cast<std::size_t>(step)]);
+    }
+    runs.push_back(all);
+  }
+  CHECK(runs[0] == runs[1]);
+  CHECK(runs[0] == runs[2]);
+}
+
+// ---- flac ----
+
+TEST_CASE("flac: the fast path's ℓ(c·x) equals libFLAC's on c·x: one frame, several, short tails") {
+  auto flac = make_compressor("flac");
+  REQUIRE(flac_fast_path_verified(*flac));
+  std::mt19937 rng(21);
+  // Tails shorter than a batch block (1..15 samples), one frame, exact frame ends, several frames.
+  std::vector<std::size_t> contexts = {0, 1, 14, 15, 16, 600, 2047, 2048, 4095, 4096, 4097, 8191, 8192, 12300};
+  for (int i = 0; i < 12; ++i) contexts.push_back(rng() % 9000);
+  int checked = 0;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    const int source = static_cast<int>(i);
+    const std::size_t at = rng() % 20000;
+    const Bytes context = source_bytes(source, at, contexts[i]);
+    auto state = flac->begin(context);
+    checked += check_state(*flac, *state, context, continuations(rng, source, at + context.size(), i == 6 || i == 8));
+    Bytes grown = context;
+    for (int step = 0; step < 3; ++step) {
+      // Appends that cross frame ends now and then.
+      const Bytes more = source_bytes(source, at + grown.size(), 1 + rng() % (step == 1 ? 4200 : 90));
+      state->append(more);
+      grown.insert(grown.end(), more.begin(), more.end());
+      checked += check_state(*flac, *state, grown, continuations(rng, source, at + grown.size(), false));
+    }
+    auto copy = state->clone();
+    const Bytes x = {static_cast<std::uint8_t>(rng())};
+    CHECK(copy->bits_with(x) == flac->code_length_bits(concat(grown, x)));
+  }
+  CHECK(checked > 700);
+}
+
+TEST_CASE("flac: one byte at a time across a frame end") {
+  auto flac = make_compressor("flac");
+  std::mt19937 rng(22);
+  const Bytes data = source_bytes(1, 3000, 4110);
+  auto state = flac->begin(ByteView(data.data(), 4090));
+  for (std::size_t n = 4090; n < 4105; ++n) {
+    for (int k = 0; k < 3; ++k) {
+      const Bytes x = {static_cast<std::uint8_t>(rng())};
+      INFO("context " << n);
+      CHECK(state->bits_with(x) == flac->code_length_bits(concat(ByteView(data.data(), n), x)));
+    }
+    state->append(ByteView(data.data() + n, 1));
+  }
+}
+
+TEST_CASE("flac: predictions are the same with one and two threads, and as by recompression") {
+  const Bytes context = slice(speech(), 9000, 300);
+  std::vector<std::vector<double>> runs;
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = threads;
+    options.snapshot = snapshot;
+    auto model = make_predictor("flac", options);
+    model->reset(context);
+    std::vector<double> all;
+    for (int step = 0; step < 2; ++step) {
       std::array<double, 256> lp;
       model->log_probs(lp);
       all.insert(all.end(), lp.begin(), lp.end());
