@@ -1,7 +1,8 @@
 // Sampling speed of the png, flac and bzip2 fast paths beside recompressing c·x for every
 // candidate (--no-snapshot), in the same run, both on all cores; every step costs all 256 bytes.
 //
-//   bench_fast_cost [FAMILY...]   (default: png flac bzip2; run from the repository root)
+//   bench_fast_cost [--text FILE] [FAMILY...]
+//   (default: png flac bzip2 and ../shared/data/text/moby-dick.txt; run from the repository root)
 //
 // Contexts (the settings): png on a 2048-byte photo patch (the camera crop's patches,
 // tests/data) and on 512 bytes of speech; flac on a 2048-byte speech chunk and on 6,000 bytes
@@ -84,6 +85,11 @@ zgen::Bytes first(const zgen::Bytes& b, std::size_t from, std::size_t n) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> families(argv + 1, argv + argc);
+  std::string text_path = "../shared/data/text/moby-dick.txt";
+  if (families.size() >= 2 && families[0] == "--text") {
+    text_path = families[1];
+    families.erase(families.begin(), families.begin() + 2);
+  }
   if (families.empty()) families = {"png", "flac", "bzip2"};
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::printf("all 256 byte values costed per step; both paths on %d threads, wall clock; then the fast path on one\n"
@@ -102,7 +108,7 @@ int main(int argc, char** argv) {
       row("flac", "speech chunk, 2048 bytes", first(speech, 4000, 2048), 100, 5, cores);
       row("flac", "speech, 6000 bytes", first(speech, 4000, 6000), 100, 5, cores);
     } else if (family == "bzip2") {
-      const zgen::Bytes text = zgen::read_file("../shared/data/text/moby-dick.txt");
+      const zgen::Bytes text = zgen::read_file(text_path);
       row("bzip2:9", "Moby Dick, 30,000 bytes", first(text, 0, 30000), 60, 3, cores);
     } else {
       std::fprintf(stderr, "unknown family %s (png, flac, bzip2)\n", family.c_str());

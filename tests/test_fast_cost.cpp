@@ -254,3 +254,52 @@ TEST_CASE("flac: predictions are the same with one and two threads, and as by re
   CHECK(runs[0] == runs[1]);
   CHECK(runs[0] == runs[2]);
 }
+
+// ---- bzip2 ----
+
+TEST_CASE("bzip2: the state's ℓ(c·x) equals libbz2's on c·x, its memory reused across sizes and levels") {
+  std::mt19937 rng(31);
+  int checked = 0;
+  for (const std::string spec : {"bzip2:9", "bzip2:1", "bzip2:5"}) {
+    auto bz = make_compressor(spec);
+    // Runs of 3..6 and 250..260 equal bytes (libbz2's first run-length stage), text, binary.
+    std::vector<std::size_t> contexts = {0, 1, 3, 4, 5, 300, 9999, 10000, 10001, 30000};
+    for (int i = 0; i < 6; ++i) contexts.push_back(rng() % 40000);
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      CAPTURE(spec);
+      const int source = static_cast<int>(i);
+      const std::size_t at = rng() % 20000;
+      Bytes context = source_bytes(source, at, contexts[i]);
+      if (i == 2 || i == 3 || i == 4) context.assign(contexts[i], 'a');
+      auto state = bz->begin(context);
+      std::vector<Bytes> xs = continuations(rng, source, at + context.size(), false);
+      xs.push_back(Bytes(252, 'a'));
+      xs.push_back(Bytes{'a'});
+      checked += check_state(*bz, *state, context, xs);
+      const Bytes more = source_bytes(source + 2, at, 1 + rng() % 3000);
+      state->append(more);
+      const Bytes grown = concat(context, more);
+      auto copy = state->clone();
+      checked += check_state(*bz, *copy, grown, continuations(rng, source, at + grown.size(), false));
+    }
+  }
+  CHECK(checked > 300);
+}
+
+TEST_CASE("bzip2: predictions are the same with one and two threads, and as by recompression") {
+  const Bytes context = slice(text(), 1000, 3000);
+  std::vector<std::vector<double>> runs;
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = threads;
+    options.snapshot = snapshot;
+    auto model = make_predictor("bzip2:9", options);
+    model->reset(context);
+    std::array<double, 256> lp;
+    model->log_probs(lp);
+    runs.emplace_back(lp.begin(), lp.end());
+  }
+  CHECK(runs[0] == runs[1]);
+  CHECK(runs[0] == runs[2]);
+}
