@@ -167,7 +167,7 @@ class Png final : public Compressor {
   // continuation costed from the deflate models' state after the context's complete rows.
   std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
     if (!png_fast_path_verified(*this)) return recompressing_state(*this, context);
-    return png_model_state(*this, context);
+    return png_model_state(context);
   }
 
   // Rows see the row above (filters) and zlib sees 32 KiB back.

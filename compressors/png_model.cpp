@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include "compressors/deflate/model.hpp"
@@ -155,9 +156,99 @@ struct Key {
 };
 Key key_of(std::size_t rows) { return {window_bits(rows), rows == 1}; }
 
+// libpng's own calls to zlib, for images the deflate model does not cover (more than
+// kPngModelMaxRows rows, where libpng's row-by-row input may slide zlib's window at another step
+// than one call with all the input would): deflateInit2(9, Z_DEFLATED, 15, 9, strategy), one
+// deflate(Z_NO_FLUSH) per filtered row, then deflate(Z_FINISH) without input. One stream per
+// encoding is kept after the committed rows; a candidate continues a deflateCopy of each, so the
+// lengths are zlib's by construction. zlib's memory comes from this object's pool (one state is
+// used by one thread); a copy starts empty and feeds the rows again with its own memory.
+class LibpngZlibRows {
+ public:
+  LibpngZlibRows() = default;
+  LibpngZlibRows(const LibpngZlibRows&) : LibpngZlibRows() {}
+  LibpngZlibRows& operator=(const LibpngZlibRows&) = delete;
+  ~LibpngZlibRows() { reset(); }
+
+  bool ready() const { return ready_; }
+  std::size_t rows() const { return rows_; }
+
+  void start() {
+    reset();
+    for (std::size_t e = 0; e < kEncodings.size(); ++e) {
+      z_stream& zs = streams_[e];
+      zs = z_stream{};
+      zs.zalloc = pool_allocate;
+      zs.zfree = pool_release;
+      zs.opaque = pool_.get();
+      const int strategy = effective_filters(kEncodings[e], kPngModelMaxRows + 1) != kNone ? Z_FILTERED : Z_DEFAULT_STRATEGY;
+      if (deflateInit2(&zs, 9, Z_DEFLATED, 15, 9, strategy) != Z_OK) throw std::runtime_error("png: deflateInit2 failed");
+    }
+    ready_ = true;
+  }
+
+  // The encodings' filtered rows (65 bytes each), the same number for each.
+  void feed(const std::array<Bytes, 6>& filtered) {
+    for (std::size_t e = 0; e < kEncodings.size(); ++e) feed_rows(streams_[e], filtered[e], Z_NO_FLUSH);
+    rows_ += filtered[0].size() / kRowBytes;
+  }
+
+  // Bytes of encoding e's zlib stream (header and Adler-32 included) when `tail` follows.
+  std::size_t finished_bytes(std::size_t e, const Bytes& tail) {
+    z_stream copy;
+    if (deflateCopy(&copy, &streams_[e]) != Z_OK) throw std::runtime_error("png: deflateCopy failed");
+    feed_rows(copy, tail, Z_NO_FLUSH);
+    feed_rows(copy, {}, Z_FINISH);
+    const std::size_t bytes = copy.total_out;
+    deflateEnd(&copy);
+    return bytes;
+  }
+
+ private:
+  static void* pool_allocate(voidpf pool, uInt items, uInt size) {
+    return static_cast<ZlibMemoryPool*>(pool)->allocate(std::size_t{items} * size);
+  }
+  static void pool_release(voidpf pool, voidpf block) { static_cast<ZlibMemoryPool*>(pool)->release(block); }
+
+  void reset() {
+    if (ready_)
+      for (z_stream& zs : streams_) deflateEnd(&zs);
+    ready_ = false;
+    rows_ = 0;
+  }
+
+  // One deflate call per row, as png_compress_IDAT makes them; the output is counted, not kept
+  // (a buffer larger than anything one call writes, so zlib never waits for room).
+  void feed_rows(z_stream& zs, ByteView rows, int flush) {
+    if (rows.empty() && flush == Z_NO_FLUSH) return;  // no row, no call
+    sink_.resize(std::size_t{1} << 20);
+    std::size_t at = 0;
+    do {
+      const std::size_t n = std::min(kRowBytes, rows.size() - at);
+      zs.next_in = const_cast<Bytef*>(rows.data() + at);
+      zs.avail_in = static_cast<uInt>(n);
+      int rc;
+      do {
+        zs.next_out = sink_.data();
+        zs.avail_out = static_cast<uInt>(sink_.size());
+        rc = ::deflate(&zs, flush);
+      } while (flush == Z_FINISH && rc == Z_OK);
+      if (rc != (flush == Z_FINISH ? Z_STREAM_END : Z_OK) || zs.avail_in != 0)
+        throw std::runtime_error("png: zlib did not take a row");
+      at += n;
+    } while (at < rows.size());
+  }
+
+  std::unique_ptr<ZlibMemoryPool> pool_ = std::make_unique<ZlibMemoryPool>();
+  std::array<z_stream, 6> streams_{};
+  bool ready_ = false;
+  std::size_t rows_ = 0;
+  Bytes sink_;
+};
+
 class PngModelState final : public CodeLengthState {
  public:
-  PngModelState(const Compressor& png, ByteView context) : png_(png), context_(context.begin(), context.end()) {
+  explicit PngModelState(ByteView context) : context_(context.begin(), context.end()) {
     rebuild();
   }
 
@@ -169,7 +260,7 @@ class PngModelState final : public CodeLengthState {
   double bits_with(ByteView x) override {
     const std::size_t n = context_.size() + x.size();
     const Image image = image_of(n);
-    if (image.rows > kPngModelMaxRows) return recompress(x);
+    if (image.rows > kPngModelMaxRows) return through_zlib(x, image);
     if (!models_ready_ || !(key_of(image.rows) == key_)) return from_scratch(x);
     // Rows from the first one the committed models have not seen.
     tail_bytes_.assign(context_.begin() + static_cast<std::ptrdiff_t>(rows_ * kWidth), context_.end());
@@ -252,13 +343,25 @@ class PngModelState final : public CodeLengthState {
     return png_model_bits(scratch_);
   }
 
-  double recompress(ByteView x) {
-    scratch_.assign(context_.begin(), context_.end());
-    scratch_.insert(scratch_.end(), x.begin(), x.end());
-    return png_.code_length_bits(scratch_);
+  // Large images: libpng's zlib calls continued from the committed rows (LibpngZlibRows).
+  double through_zlib(ByteView x, const Image& image) {
+    if (!zlib_rows_.ready()) zlib_rows_.start();
+    if (zlib_rows_.rows() < rows_) {
+      const std::size_t from = zlib_rows_.rows();
+      const std::uint8_t* up = from ? context_.data() + (from - 1) * kWidth : kZeroRow.data();
+      filtered_rows(ByteView(context_.data() + from * kWidth, (rows_ - from) * kWidth), up, image.rows);
+      zlib_rows_.feed(tails_);
+    }
+    tail_bytes_.assign(context_.begin() + static_cast<std::ptrdiff_t>(rows_ * kWidth), context_.end());
+    tail_bytes_.insert(tail_bytes_.end(), x.begin(), x.end());
+    const std::uint8_t* up = rows_ ? context_.data() + (rows_ - 1) * kWidth : kZeroRow.data();
+    filtered_tail_of(up, image.rows);
+    std::size_t best = SIZE_MAX;
+    for (std::size_t e = 0; e < kEncodings.size(); ++e)
+      best = std::min(best, kFixedBytes - 6 + (image.pad ? kPadChunkBytes : 0) + zlib_rows_.finished_bytes(e, tails_[e]));
+    return 8.0 * static_cast<double>(best);
   }
 
-  const Compressor& png_;
   Bytes context_;
   std::size_t rows_ = 0;  // complete rows of the context, seen by the models
   bool models_ready_ = false;
@@ -268,6 +371,7 @@ class PngModelState final : public CodeLengthState {
   std::size_t first_ = 0;  // the encoding that gave the last smallest file: tried first
   Bytes scratch_, tail_bytes_;
   std::array<Bytes, 6> tails_;
+  LibpngZlibRows zlib_rows_;  // for images beyond the deflate model, built at first use
 };
 
 }  // namespace
@@ -286,9 +390,7 @@ double png_model_bits(ByteView data) {
   return 8.0 * static_cast<double>(best);
 }
 
-std::unique_ptr<CodeLengthState> png_model_state(const Compressor& png, ByteView context) {
-  return std::make_unique<PngModelState>(png, context);
-}
+std::unique_ptr<CodeLengthState> png_model_state(ByteView context) { return std::make_unique<PngModelState>(context); }
 
 // Built-in images: smooth gradients with noise (every filter has a use) and text-like bytes,
 // at sizes that take each window from 2^9 to 2^15, with and without padding.

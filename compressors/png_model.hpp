@@ -22,8 +22,10 @@
 // model (compressors/deflate/model.hpp) takes all the input at once. The two parse alike as
 // long as the filtered image fits zlib's 2·32 KiB window buffer without a slide before its end
 // (zlib processes a position only with 262 bytes of lookahead either way, and the first
-// slide happens at the same step); larger images (more than kPngModelMaxRows rows) fall back to
-// recompressing, so the fast path stays exact.
+// slide happens at the same step). Larger images (more than kPngModelMaxRows rows), where the
+// row-by-row input may slide the window one step earlier, are costed by zlib itself called as
+// libpng calls it: the committed rows fed once per encoding, each candidate continuing a
+// deflateCopy of those streams (slower, exact by construction).
 //
 // The state keeps, for each encoding, the deflate model after the context's complete rows;
 // a continuation costs the filtering of the rows it touches (one row for one byte) and six
@@ -37,9 +39,8 @@ namespace zgen {
 // Images of up to this many rows (65 filtered bytes each: 65,520 ≤ 65,536) are costed by the model.
 inline constexpr std::size_t kPngModelMaxRows = 1008;
 
-// The fast path's state after `context`. `png` is the png compressor, used to recompress images
-// that the model does not cover.
-std::unique_ptr<CodeLengthState> png_model_state(const Compressor& png, ByteView context);
+// The fast path's state after `context`.
+std::unique_ptr<CodeLengthState> png_model_state(ByteView context);
 
 // From scratch: the png family's code length in bits by the model (data of at most
 // 64·kPngModelMaxRows bytes).

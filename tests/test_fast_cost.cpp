@@ -163,6 +163,33 @@ TEST_CASE("png: one byte at a time across row ends, window sizes and the model's
   }
 }
 
+// Past kPngModelMaxRows rows the state continues libpng's own zlib calls (deflateCopy of streams
+// fed row by row): exact too, across appends that add rows and in a clone.
+TEST_CASE("png: images of more than 1008 rows, through zlib called as libpng calls it") {
+  auto png = make_compressor("png");
+  std::mt19937 rng(14);
+  int checked = 0;
+  for (const std::size_t start : {std::size_t{1008 * 64 - 2}, std::size_t{1012 * 64}, std::size_t{1030 * 64 + 17}}) {
+    const int source = 2 + static_cast<int>(start % 3);  // text, random bytes, runs (long enough)
+    const Bytes data = source_bytes(source, 0, start + 400);
+    REQUIRE(data.size() == start + 400);
+    auto state = png->begin(ByteView(data.data(), start));
+    std::size_t n = start;
+    for (int step = 0; step < 3; ++step) {
+      const ByteView context(data.data(), n);
+      std::vector<Bytes> xs = {{static_cast<std::uint8_t>(rng())}, {data[n]}, Bytes(data.begin() + static_cast<std::ptrdiff_t>(n), data.begin() + static_cast<std::ptrdiff_t>(n + 70))};
+      checked += check_state(*png, *state, context, xs);
+      const std::size_t more = 1 + rng() % 100;
+      state->append(ByteView(data.data() + n, more));
+      n += more;
+    }
+    auto copy = state->clone();
+    const Bytes x = {static_cast<std::uint8_t>(rng())};
+    CHECK(copy->bits_with(x) == png->code_length_bits(concat(ByteView(data.data(), n), x)));
+  }
+  CHECK(checked >= 27);
+}
+
 TEST_CASE("png: predictions are the same with one and two threads, and as by recompression") {
   const Bytes context = slice(patches(), 2048 * 3, 700);
   std::vector<std::vector<double>> runs;
