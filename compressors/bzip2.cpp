@@ -9,6 +9,14 @@
 // would read the same 48-bit pattern shifted by d bits, overlapping the true one in 48 − d
 // bits, which requires the magic to repeat itself with period d. It does not (checked below at
 // compile time), whatever bits precede the magic or make up the CRC.
+//
+// begin() returns a state that recompresses c·x with libbz2 like code_length_bits, through the
+// same calls BZ2_bzBuffToBuffCompress makes (BZ2_bzCompressInit, BZ2_bzCompress(BZ_FINISH),
+// BZ2_bzCompressEnd) but with libbz2's memory kept by the state and handed out again: at level
+// 9 libbz2 asks for 7.5 MB per stream, and fresh pages for every candidate cost three times the
+// compression of a 30 KB context. What libbz2 writes does not depend on what its memory held
+// before (it initialises what it reads), so the lengths are those of code_length_bits; the
+// tests compare them on hundreds of cases, with memory left dirty by other inputs.
 #include <bzlib.h>
 
 #include <cstdint>
@@ -16,6 +24,7 @@
 #include <string>
 
 #include "compressors/families.hpp"
+#include "compressors/gzip_guard.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -51,6 +60,72 @@ uint64_t bits48(const Bytes& s, int64_t pos) {
   }
   return v;
 }
+
+// The bits libbz2 really produced: the stream less its 0–7 padding bits (see the header).
+double stream_bits(const Bytes& s) {
+  const int64_t n_bits = 8 * static_cast<int64_t>(s.size());
+  for (int k = 0; k <= 7; ++k)
+    if (bits48(s, n_bits - kTailBits - k) == kEndMagic) return static_cast<double>(n_bits - k);
+  throw std::runtime_error("bzip2: end-of-stream magic not found in libbz2's output");
+}
+
+void* pool_allocate(void* pool, int items, int size) {
+  return static_cast<ZlibMemoryPool*>(pool)->allocate(static_cast<std::size_t>(items) * static_cast<std::size_t>(size));
+}
+void pool_release(void* pool, void* block) { static_cast<ZlibMemoryPool*>(pool)->release(block); }
+
+// BZ2_bzBuffToBuffCompress's calls (work factor 0: the default, 30), memory from `pool`.
+void compress_pooled(ByteView data, int level, ZlibMemoryPool& pool, Bytes& out) {
+  if (data.size() > 0xffffffffu / 2) throw UserError("bzip2: input too large for one buffer");
+  out.resize(data.size() + data.size() / 100 + 601);
+  bz_stream bz{};
+  bz.bzalloc = pool_allocate;
+  bz.bzfree = pool_release;
+  bz.opaque = &pool;
+  if (BZ2_bzCompressInit(&bz, level, 0, 0) != BZ_OK) throw std::runtime_error("bzip2: BZ2_bzCompressInit failed");
+  char empty = 0;
+  bz.next_in = data.empty() ? &empty : const_cast<char*>(reinterpret_cast<const char*>(data.data()));
+  bz.avail_in = static_cast<unsigned int>(data.size());
+  bz.next_out = reinterpret_cast<char*>(out.data());
+  bz.avail_out = static_cast<unsigned int>(out.size());
+  const int rc = BZ2_bzCompress(&bz, BZ_FINISH);
+  const std::size_t written = out.size() - bz.avail_out;
+  BZ2_bzCompressEnd(&bz);
+  if (rc != BZ_STREAM_END) throw std::runtime_error("bzip2: BZ2_bzCompress did not finish (" + std::to_string(rc) + ")");
+  out.resize(written);
+}
+
+// ℓ(c·x) by recompressing, with the state's own libbz2 memory (one state per thread).
+class Bzip2State final : public CodeLengthState {
+ public:
+  Bzip2State(int level, ByteView context)
+      : level_(level), context_(context.begin(), context.end()), pool_(std::make_unique<ZlibMemoryPool>()) {}
+  Bzip2State(const Bzip2State& other)
+      : level_(other.level_), context_(other.context_), pool_(std::make_unique<ZlibMemoryPool>()),
+        context_bits_(other.context_bits_) {}
+
+  double context_bits() override {
+    if (context_bits_ < 0) context_bits_ = bits_with({});
+    return context_bits_;
+  }
+  double bits_with(ByteView continuation) override {
+    scratch_.assign(context_.begin(), context_.end());
+    scratch_.insert(scratch_.end(), continuation.begin(), continuation.end());
+    compress_pooled(scratch_, level_, *pool_, out_);
+    return stream_bits(out_);
+  }
+  void append(ByteView committed) override {
+    context_.insert(context_.end(), committed.begin(), committed.end());
+    context_bits_ = -1;
+  }
+  std::unique_ptr<CodeLengthState> clone() const override { return std::make_unique<Bzip2State>(*this); }
+
+ private:
+  int level_;
+  Bytes context_, scratch_, out_;
+  std::unique_ptr<ZlibMemoryPool> pool_;
+  double context_bits_ = -1;
+};
 
 const char* bz_message(int rc) {
   switch (rc) {
@@ -107,12 +182,10 @@ class Bzip2 final : public Compressor {
     return out;
   }
 
-  double code_length_bits(ByteView data) const override {
-    const Bytes s = compress(data);
-    const int64_t n_bits = 8 * static_cast<int64_t>(s.size());
-    for (int k = 0; k <= 7; ++k)
-      if (bits48(s, n_bits - kTailBits - k) == kEndMagic) return static_cast<double>(n_bits - k);
-    throw std::runtime_error("bzip2: end-of-stream magic not found in libbz2's output");
+  double code_length_bits(ByteView data) const override { return stream_bits(compress(data)); }
+
+  std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    return std::make_unique<Bzip2State>(level_, context);
   }
 
   bool bit_exact() const override { return true; }

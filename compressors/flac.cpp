@@ -13,7 +13,8 @@
 // 2048-byte chunk); STREAMINFO is the only block FLAC requires, and any FLAC decoder reads the
 // result. decompress() accepts streams with or without it.
 //
-// Code length: 8 · the stream's size in bytes.
+// Code length: 8 · the stream's size in bytes. begin() returns the fast path of
+// compressors/flac_model.hpp, which gives the same lengths from frames encoded once.
 #include <FLAC/stream_decoder.h>
 #include <FLAC/stream_encoder.h>
 
@@ -23,15 +24,14 @@
 #include <vector>
 
 #include "compressors/families.hpp"
+#include "compressors/flac_model.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
 namespace {
 
-constexpr unsigned kSampleRate = 16000;
-constexpr unsigned kBitsPerSample = 8;
-constexpr unsigned kLevel = 8;
-constexpr unsigned kBlockSize = 4096;  // level 8's block size: frames are coded independently
+constexpr unsigned kBitsPerSample = kFlacBitsPerSample;
+constexpr unsigned kBlockSize = kFlacBlockSize;  // level 8's block size: frames are coded independently
 constexpr int kVorbisCommentType = 4;
 // A constant subframe codes up to 65,535 samples in about a dozen bytes: no valid stream
 // decodes to more than this many bytes per input byte.
@@ -173,12 +173,7 @@ class Flac final : public Compressor {
     if (data.size() > 0xffffffffu) throw UserError("flac: input too large for one stream");
     EncoderPtr enc(FLAC__stream_encoder_new(), FLAC__stream_encoder_delete);
     if (!enc) throw std::bad_alloc();
-    bool ok = FLAC__stream_encoder_set_verify(enc.get(), false) &&
-              FLAC__stream_encoder_set_compression_level(enc.get(), kLevel) &&
-              FLAC__stream_encoder_set_channels(enc.get(), 1) &&
-              FLAC__stream_encoder_set_bits_per_sample(enc.get(), kBitsPerSample) &&
-              FLAC__stream_encoder_set_sample_rate(enc.get(), kSampleRate) &&
-              FLAC__stream_encoder_set_total_samples_estimate(enc.get(), data.size());
+    bool ok = configure_flac_encoder(enc.get(), data.size());
     MemoryFile file;
     ok = ok && FLAC__stream_encoder_init_stream(enc.get(), write_cb, seek_cb, tell_cb, nullptr, &file) ==
                    FLAC__STREAM_ENCODER_INIT_STATUS_OK;
@@ -219,6 +214,13 @@ class Flac final : public Compressor {
     if (end != data.size())
       throw UserError("flac: " + std::to_string(data.size() - end) + " trailing bytes after the end of the stream");
     return std::move(d.out);
+  }
+
+  // The fast path (flac_model.hpp): the context's complete frames encoded once, candidates'
+  // last frames encoded in batches.
+  std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    if (!flac_fast_path_verified(*this)) return recompressing_state(*this, context);
+    return flac_model_state(*this, context);
   }
 
   // Frames are coded independently; a byte's cost depends only on its own frame.

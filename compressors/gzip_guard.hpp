@@ -41,6 +41,7 @@ std::unique_ptr<CodeLengthState> gzip_model_state(int level, ByteView context);
 // on what its memory held before (it zeroes its window past the data; else its output would vary
 // with malloc's reuse), so the lengths are those of fresh memory; but fresh pages for each of
 // the check's streams can cost more than the compression (page faults, freed pages given back).
+// The bzip2 fast path keeps libbz2's memory in one too (compressors/bzip2.cpp).
 class ZlibMemoryPool {
  public:
   ZlibMemoryPool() = default;

@@ -20,6 +20,8 @@
 // up, average, Paeth. The decoder does not need to know which was chosen.
 //
 // Code length: 8 · the PNG's size in bytes (signature, IHDR, IDAT, IEND and zgPd included).
+// begin() returns the fast path of compressors/png_model.hpp, which gives the same lengths
+// without running libpng.
 //
 // libpng reports errors by longjmp. Every function that calls setjmp below holds only
 // trivially destructible locals declared after it, and no C++ object lives in a frame that
@@ -33,6 +35,7 @@
 #include <string>
 
 #include "compressors/families.hpp"
+#include "compressors/png_model.hpp"
 #include "src/media/png_callbacks.hpp"
 #include "zgen/errors.hpp"
 
@@ -158,6 +161,13 @@ class Png final : public Compressor {
     if (static_cast<std::size_t>(io.pad) > pixels.size()) throw UserError("png: zgPd padding longer than the image");
     pixels.resize(pixels.size() - static_cast<std::size_t>(io.pad));
     return pixels;
+  }
+
+  // The fast path (png_model.hpp): libpng's filtering and zlib's parse reproduced, each
+  // continuation costed from the deflate models' state after the context's complete rows.
+  std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    if (!png_fast_path_verified(*this)) return recompressing_state(*this, context);
+    return png_model_state(context);
   }
 
   // Rows see the row above (filters) and zlib sees 32 KiB back.

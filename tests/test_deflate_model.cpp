@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include <zlib.h>
+
 #include "compressors/deflate/model.hpp"
 #include "compressors/families.hpp"
 
@@ -177,4 +179,106 @@ TEST_CASE("one byte at a time across the first slide") {
     CHECK(model.bits() == reference_bits(ByteView(data.data(), stop), level));
     CHECK(model.bits_with(ByteView(data.data() + stop, 150)) == reference_bits(ByteView(data.data(), stop + 150), level));
   }
+}
+
+namespace {
+
+// zlib itself with a zlib wrapper (which allows windowBits 8, raised to 9): the bits after the
+// 2-byte header, ended by Z_BLOCK (measured with deflatePending) or Z_FINISH (whole bytes, less
+// the 4-byte Adler-32 trailer).
+std::uint64_t zlib_bits(ByteView data, const deflate::DeflateParams& p, deflate::StreamEnd end) {
+  z_stream zs{};
+  REQUIRE(deflateInit2(&zs, p.level, Z_DEFLATED, p.window_bits, p.mem_level,
+                       p.filtered ? Z_FILTERED : Z_DEFAULT_STRATEGY) == Z_OK);
+  Bytes out(deflateBound(&zs, data.size()) + 64);
+  zs.next_in = const_cast<Bytef*>(data.data());
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = out.data();
+  zs.avail_out = static_cast<uInt>(out.size());
+  const bool finish = end == deflate::StreamEnd::kFinish;
+  const int rc = ::deflate(&zs, finish ? Z_FINISH : Z_BLOCK);
+  unsigned pending = 0;
+  int bits = 0;
+  deflatePending(&zs, &pending, &bits);
+  const std::uint64_t total = 8 * (zs.total_out + pending) + static_cast<std::uint64_t>(bits);
+  deflateEnd(&zs);
+  REQUIRE(rc == (finish ? Z_STREAM_END : Z_OK));
+  return total - 16 - (finish ? 32 : 0);
+}
+
+std::uint64_t model_bits(ByteView data, const deflate::DeflateParams& p, deflate::StreamEnd end) {
+  const std::uint64_t bits = deflate::deflate_bits(data, p, end);
+  return end == deflate::StreamEnd::kFinish ? (bits + 7) / 8 * 8 : bits;
+}
+
+}  // namespace
+
+// libpng's settings (memLevel 9, a window fitted to the image, Z_FILTERED) and other
+// combinations, ended both ways, from scratch and split into committed state + continuation.
+TEST_CASE("other windowBits, memLevel and Z_FILTERED, ended by Z_BLOCK or Z_FINISH") {
+  std::mt19937 rng(9);
+  const deflate::StreamEnd ends[] = {deflate::StreamEnd::kBlock, deflate::StreamEnd::kFinish};
+  std::uniform_int_distribution<std::size_t> len(0, 40000);
+  int cases = 0;
+  for (int level : {1, 4, 6, 9}) {
+    for (int wb = 8; wb <= 15; ++wb) {
+      for (int mem : {1, 8, 9}) {
+        for (bool filtered : {false, true}) {
+          const deflate::DeflateParams p{level, wb, mem, filtered};
+          const std::size_t n = (wb == 15 && mem == 9 && level == 9) ? 70000 : len(rng);
+          const Bytes data = (cases % 3 == 0) ? prefix(n) : mixed(rng, n);
+          for (const auto end : ends) {
+            INFO("level " << level << ", windowBits " << wb << ", memLevel " << mem << ", filtered " << filtered
+                          << ", " << n << " bytes, finish " << (end == deflate::StreamEnd::kFinish));
+            CHECK(model_bits(data, p, end) == zlib_bits(data, p, end));
+            // Split: a committed context and a continuation.
+            const std::size_t a = n ? rng() % n : 0;
+            deflate::DeflateModel model(p);
+            model.append(ByteView(data.data(), a));
+            const std::uint64_t split = model.bits_with(ByteView(data.data() + a, n - a), end);
+            CHECK((end == deflate::StreamEnd::kFinish ? (split + 7) / 8 * 8 : split) == zlib_bits(data, p, end));
+          }
+          ++cases;
+        }
+      }
+    }
+  }
+  // An input that ends exactly where a block is flushed: Z_FINISH adds an empty last block.
+  const deflate::DeflateParams p{9, 15, 1, false};  // 127 symbols per block
+  const Bytes r = random_bytes(rng, 127 * 4);
+  CHECK(model_bits(r, p, deflate::StreamEnd::kFinish) == zlib_bits(r, p, deflate::StreamEnd::kFinish));
+}
+
+// bits_with(x, end, give_up_at): exact below give_up_at; at or above it only when the exact count
+// is too (the lower bound never exceeds the real block).
+TEST_CASE("giving up on a block by its lower bound never hides a smaller count") {
+  std::mt19937 rng(10);
+  int gave_up = 0, exact = 0;
+  for (int i = 0; i < 120; ++i) {
+    const deflate::DeflateParams p{9, 9 + i % 7, 8 + i % 2, i % 3 == 0};
+    const std::size_t n = 50 + rng() % 6000;
+    const Bytes data = (i % 2) ? prefix(n) : mixed(rng, n);
+    const std::size_t a = rng() % n;
+    deflate::DeflateModel model(p);
+    model.append(ByteView(data.data(), a));
+    const ByteView x(data.data() + a, n - a);
+    const auto end = (i % 4 == 1) ? deflate::StreamEnd::kBlock : deflate::StreamEnd::kFinish;
+    const std::uint64_t truth = model.bits_with(x, end);
+    for (const std::int64_t delta : {-200, -20, -1, 0, 1, 30}) {
+      const std::uint64_t give_up = static_cast<std::uint64_t>(std::max<std::int64_t>(1, static_cast<std::int64_t>(truth) + delta));
+      const std::uint64_t got = model.bits_with(x, end, give_up);
+      INFO("case " << i << ", truth " << truth << ", give up at " << give_up << ", got " << got);
+      if (got < give_up) {
+        CHECK(got == truth);
+        ++exact;
+      } else {
+        CHECK(truth >= give_up);
+        CHECK(got <= truth);
+        ++gave_up;
+      }
+    }
+    CHECK(model.bits_with(x, end) == truth);  // the state is unchanged
+  }
+  CHECK(gave_up > 100);
+  CHECK(exact > 100);
 }

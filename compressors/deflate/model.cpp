@@ -12,19 +12,11 @@
 namespace zgen::deflate {
 namespace {
 
-constexpr std::uint32_t kWSize = 1u << 15;          // windowBits 15
-constexpr std::uint32_t kWMask = kWSize - 1;
-constexpr std::uint32_t kWindowSize = 2 * kWSize;   // zlib's window buffer: two halves
-constexpr std::uint32_t kHashSize = 1u << 15;       // memLevel 8: hash_bits = 15
-constexpr std::uint32_t kHashMask = kHashSize - 1;
-constexpr std::uint32_t kHashShift = 5;             // (hash_bits + 2) / 3: a byte leaves after 3 updates
 constexpr std::uint32_t kMinLookahead = kMaxMatch + kMinMatch + 1;  // 262
-constexpr std::uint32_t kMaxDist = kWSize - kMinLookahead;        // 32506
 constexpr std::uint32_t kTooFar = 4096;
 constexpr std::uint32_t kWinInit = kMaxMatch;       // bytes zeroed beyond the data
-constexpr std::uint32_t kMaxSymbols = (1u << 14) - 1;  // lit_bufsize - 1: sym_end / 3 in 1.2.13
 // The 8-byte match comparison may read a few bytes past offset 258; the padding keeps those
-// reads inside the buffer. zlib itself never reads past strstart + 258 < kWindowSize.
+// reads inside the buffer. zlib itself never reads past strstart + 258 < window_size.
 constexpr std::uint32_t kWindowPad = 16;
 
 struct LevelConfig {
@@ -35,8 +27,6 @@ constexpr LevelConfig kConfig[10] = {
     {8, 16, 32, 32},      {8, 16, 128, 128},   {8, 32, 128, 256},    {32, 128, 258, 1024}, {32, 258, 258, 4096},
 };
 
-inline std::uint32_t update_hash(std::uint32_t h, std::uint8_t c) { return ((h << kHashShift) ^ c) & kHashMask; }
-
 }  // namespace
 
 struct DeflateModel::MatchResult {
@@ -45,15 +35,32 @@ struct DeflateModel::MatchResult {
   std::uint32_t reach;  // largest offset from strstart that the search read
 };
 
-DeflateModel::DeflateModel(int level) : level_(level) {
-  if (level < 1 || level > 9) throw std::invalid_argument("deflate model: level must be 1..9");
-  good_match_ = kConfig[level].good;
-  max_lazy_ = kConfig[level].lazy;
-  nice_match_ = kConfig[level].nice;
-  max_chain_ = kConfig[level].chain;
-  window_.assign(kWindowSize + kWindowPad, 0);
-  head_.assign(kHashSize, 0);
-  prev_.assign(kWSize, 0);
+DeflateModel::DeflateModel(int level) : DeflateModel(DeflateParams{level, 15, 8, false}) {}
+
+DeflateModel::DeflateModel(const DeflateParams& params) : level_(params.level) {
+  if (params.level < 1 || params.level > 9) throw std::invalid_argument("deflate model: level must be 1..9");
+  if (params.window_bits < 8 || params.window_bits > 15)
+    throw std::invalid_argument("deflate model: windowBits must be 8..15");
+  if (params.mem_level < 1 || params.mem_level > 9) throw std::invalid_argument("deflate model: memLevel must be 1..9");
+  good_match_ = kConfig[level_].good;
+  max_lazy_ = kConfig[level_].lazy;
+  nice_match_ = kConfig[level_].nice;
+  max_chain_ = kConfig[level_].chain;
+  // deflateInit2: a 256-byte window is raised to 512; hash_bits = memLevel + 7, hash_shift =
+  // (hash_bits + MIN_MATCH − 1) / MIN_MATCH, lit_bufsize = 1 << (memLevel + 6).
+  const int window_bits = params.window_bits == 8 ? 9 : params.window_bits;
+  wsize_ = 1u << window_bits;
+  wmask_ = wsize_ - 1;
+  window_size_ = 2 * wsize_;
+  max_dist_ = wsize_ - kMinLookahead;
+  const std::uint32_t hash_bits = static_cast<std::uint32_t>(params.mem_level) + 7;
+  hash_mask_ = (1u << hash_bits) - 1;
+  hash_shift_ = (hash_bits + kMinMatch - 1) / kMinMatch;
+  max_symbols_ = (1u << (params.mem_level + 6)) - 1;
+  filtered_ = params.filtered;
+  window_.assign(window_size_ + kWindowPad, 0);
+  head_.assign(hash_mask_ + 1, 0);
+  prev_.assign(wsize_, 0);
   freqs_.clear();
   pos_journal_.reserve(4096);
   window_journal_.reserve(16);
@@ -65,7 +72,7 @@ DeflateModel::DeflateModel(int level) : level_(level) {
 // the arrays whole.
 
 void DeflateModel::journal_window(std::uint32_t at, std::uint32_t n) {
-  assert(at + n <= kWindowSize);
+  assert(at + n <= window_size_);
   if (!journaling_ || slid_) return;
   window_journal_.push_back({at, n, static_cast<std::uint32_t>(window_saved_.size())});
   window_saved_.insert(window_saved_.end(), window_.begin() + at, window_.begin() + at + n);
@@ -87,10 +94,10 @@ std::uint32_t DeflateModel::insert_string(std::uint32_t str) {
   s_.ins_h = update_hash(s_.ins_h, window_[str + kMinMatch - 1]);
   const std::uint16_t old_head = head_[s_.ins_h];
   if (journaling_ && !slid_) {
-    pos_journal_.push_back({(str & kWMask) | 0x80000000u, prev_[str & kWMask]});
+    pos_journal_.push_back({(str & wmask_) | 0x80000000u, prev_[str & wmask_]});
     pos_journal_.push_back({s_.ins_h, old_head});
   }
-  prev_[str & kWMask] = old_head;
+  prev_[str & wmask_] = old_head;
   head_[s_.ins_h] = static_cast<std::uint16_t>(str);
   return old_head;
 }
@@ -109,28 +116,28 @@ void DeflateModel::slide() {
   }
   // Only the bytes that hold data are moved down (1.2.9+: wsize - more); the rest of the lower
   // half keeps stale bytes that a match comparison past the end of the data may read.
-  const std::uint32_t more = kWindowSize - s_.lookahead - s_.strstart;
-  std::memcpy(window_.data(), window_.data() + kWSize, kWSize - more);
-  s_.match_start -= kWSize;
-  s_.strstart -= kWSize;
-  s_.block_start -= static_cast<std::int64_t>(kWSize);
-  s_.read_strstart -= kWSize;
-  s_.consumed += kWSize;
-  for (auto& p : head_) p = static_cast<std::uint16_t>(p >= kWSize ? p - kWSize : 0);
-  for (auto& p : prev_) p = static_cast<std::uint16_t>(p >= kWSize ? p - kWSize : 0);
+  const std::uint32_t more = window_size_ - s_.lookahead - s_.strstart;
+  std::memcpy(window_.data(), window_.data() + wsize_, wsize_ - more);
+  s_.match_start -= wsize_;
+  s_.strstart -= wsize_;
+  s_.block_start -= static_cast<std::int64_t>(wsize_);
+  s_.read_strstart -= wsize_;
+  s_.consumed += wsize_;
+  for (auto& p : head_) p = static_cast<std::uint16_t>(p >= wsize_ ? p - wsize_ : 0);
+  for (auto& p : prev_) p = static_cast<std::uint16_t>(p >= wsize_ ? p - wsize_ : 0);
 }
 
 // zlib's high-water rule: after each fill, the WIN_INIT bytes past the data are zeroed once, so
 // that comparisons running past the data read zeros, never uninitialised memory.
 void DeflateModel::zero_above_data() {
-  if (s_.high_water >= kWindowSize) return;
+  if (s_.high_water >= window_size_) return;
   const std::uint32_t curr = s_.strstart + s_.lookahead;
   if (s_.high_water < curr) {
-    const std::uint32_t init = std::min(kWindowSize - curr, kWinInit);
+    const std::uint32_t init = std::min(window_size_ - curr, kWinInit);
     zero_window(curr, init);
     s_.high_water = curr + init;
   } else if (s_.high_water < curr + kWinInit) {
-    const std::uint32_t init = std::min(curr + kWinInit - s_.high_water, kWindowSize - s_.high_water);
+    const std::uint32_t init = std::min(curr + kWinInit - s_.high_water, window_size_ - s_.high_water);
     zero_window(s_.high_water, init);
     s_.high_water += init;
   }
@@ -139,10 +146,10 @@ void DeflateModel::zero_above_data() {
 void DeflateModel::fill_window() {
   assert(s_.lookahead < kMinLookahead);
   do {
-    std::uint32_t more = kWindowSize - s_.lookahead - s_.strstart;
-    if (s_.strstart >= kWSize + kMaxDist) {
+    std::uint32_t more = window_size_ - s_.lookahead - s_.strstart;
+    if (s_.strstart >= wsize_ + max_dist_) {
       slide();
-      more += kWSize;
+      more += wsize_;
     }
     if (input_.empty()) break;
     const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::size_t>(more, input_.size()));
@@ -163,7 +170,7 @@ void DeflateModel::fill_window() {
 // The bytes that zlib, given them together with the committed ones, would have read in the same
 // fill_window call as the end of the committed data (see the header). The rest is returned.
 void DeflateModel::extend_last_read(ByteView bytes, ByteView& rest) {
-  const std::uint32_t room = kWindowSize - s_.strstart - s_.lookahead;
+  const std::uint32_t room = window_size_ - s_.strstart - s_.lookahead;
   const std::uint32_t k = static_cast<std::uint32_t>(std::min<std::size_t>(room, bytes.size()));
   if (k > 0) {
     write_window(s_.strstart + s_.lookahead, bytes.data(), k);
@@ -189,7 +196,7 @@ DeflateModel::MatchResult DeflateModel::longest_match(std::uint32_t cur_match) c
   std::uint32_t chain = max_chain_;
   std::uint32_t best_len = s_.prev_length;  // only a longer match than the pending one helps
   std::uint32_t nice = nice_match_;
-  const std::uint32_t limit = s_.strstart > kMaxDist ? s_.strstart - kMaxDist : 0;
+  const std::uint32_t limit = s_.strstart > max_dist_ ? s_.strstart - max_dist_ : 0;
   std::uint8_t scan_end1 = scan[best_len - 1];
   std::uint8_t scan_end = scan[best_len];
   std::uint32_t reach = best_len;
@@ -224,7 +231,7 @@ DeflateModel::MatchResult DeflateModel::longest_match(std::uint32_t cur_match) c
       scan_end1 = scan[best_len - 1];
       scan_end = scan[best_len];
     }
-  } while ((cur_match = prev_[cur_match & kWMask]) > limit && --chain != 0);
+  } while ((cur_match = prev_[cur_match & wmask_]) > limit && --chain != 0);
   return {best_len <= s_.lookahead ? best_len : s_.lookahead, start, reach};
 }
 
@@ -233,13 +240,13 @@ DeflateModel::MatchResult DeflateModel::longest_match(std::uint32_t cur_match) c
 
 bool DeflateModel::tally_lit(std::uint8_t c) {
   ++freqs_.lit[c];
-  return ++s_.sym_count == kMaxSymbols;
+  return ++s_.sym_count == max_symbols_;
 }
 
 bool DeflateModel::tally_dist(std::uint32_t dist, std::uint32_t len_minus_3) {
   ++freqs_.lit[length_code(len_minus_3) + kLiterals + 1];
   ++freqs_.dist[dist_code(dist - 1)];
-  return ++s_.sym_count == kMaxSymbols;
+  return ++s_.sym_count == max_symbols_;
 }
 
 void DeflateModel::flush_block() {
@@ -257,15 +264,15 @@ void DeflateModel::flush_block() {
 // could depend on bytes not yet given (the header's "tail" rule): each tail step checks what it
 // read and is undone if it read at or past the end of the data.
 
-void DeflateModel::run(Mode mode) {
+void DeflateModel::run(Mode mode, StreamEnd end) {
   if (level_ <= 3)
-    run_level<false>(mode);
+    run_level<false>(mode, end);
   else
-    run_level<true>(mode);
+    run_level<true>(mode, end);
 }
 
 template <bool kLazy>
-void DeflateModel::run_level(Mode mode) {
+void DeflateModel::run_level(Mode mode, StreamEnd end) {
   for (;;) {
     bool tail = false;
     if (s_.lookahead < kMinLookahead) {
@@ -278,7 +285,7 @@ void DeflateModel::run_level(Mode mode) {
       if (mode == Mode::kCommit && s_.lookahead < kMinLookahead) {
         assert(input_.empty());
         if (s_.lookahead < kMinMatch) return;              // the insertion would read past the data
-        if (s_.strstart >= kWSize + kMaxDist) return;      // zlib slides here only if little follows
+        if (s_.strstart >= wsize_ + max_dist_) return;      // zlib slides here only if little follows
         tail = true;
       }
     }
@@ -287,13 +294,13 @@ void DeflateModel::run_level(Mode mode) {
     std::uint32_t hash_head = 0;
     std::uint16_t prev_before = 0;
     if (s_.lookahead >= kMinMatch) {
-      prev_before = prev_[s_.strstart & kWMask];
+      prev_before = prev_[s_.strstart & wmask_];
       hash_head = insert_string(s_.strstart);
     }
     // Undo of a tail step: the one insertion done so far and the scalars.
     auto undo_step = [&] {
       head_[s_.ins_h] = static_cast<std::uint16_t>(hash_head);
-      prev_[before.strstart & kWMask] = prev_before;
+      prev_[before.strstart & wmask_] = prev_before;
       s_ = before;
     };
 
@@ -301,13 +308,16 @@ void DeflateModel::run_level(Mode mode) {
       s_.prev_length = s_.match_length;
       s_.prev_match = s_.match_start;
       s_.match_length = kMinMatch - 1;
-      if (hash_head != 0 && s_.prev_length < max_lazy_ && s_.strstart - hash_head <= kMaxDist) {
+      if (hash_head != 0 && s_.prev_length < max_lazy_ && s_.strstart - hash_head <= max_dist_) {
         const MatchResult r = longest_match(hash_head);
         if (tail && s_.strstart + r.reach >= end) return undo_step();
         s_.match_start = r.start;
         s_.match_length = r.len;
-        // A length-3 match far away costs more than three literals.
-        if (s_.match_length == kMinMatch && s_.strstart - s_.match_start > kTooFar) s_.match_length = kMinMatch - 1;
+        // A length-3 match far away costs more than three literals; Z_FILTERED drops every
+        // match of length 5 or less.
+        if (s_.match_length <= 5 &&
+            (filtered_ || (s_.match_length == kMinMatch && s_.strstart - s_.match_start > kTooFar)))
+          s_.match_length = kMinMatch - 1;
       }
       if (s_.prev_length >= kMinMatch && s_.match_length <= s_.prev_length) {
         // The pending match wins. Its insertions stop 3 bytes before the end of the data; in a
@@ -337,7 +347,7 @@ void DeflateModel::run_level(Mode mode) {
         --s_.lookahead;
       }
     } else {
-      if (hash_head != 0 && s_.strstart - hash_head <= kMaxDist) {
+      if (hash_head != 0 && s_.strstart - hash_head <= max_dist_) {
         const MatchResult r = longest_match(hash_head);
         if (tail && s_.strstart + r.reach >= end) return undo_step();
         s_.match_start = r.start;
@@ -370,7 +380,8 @@ void DeflateModel::run_level(Mode mode) {
     }
   }
 
-  // End of input under Z_BLOCK: the pending literal, then the open block if it holds anything.
+  // End of input: the pending literal, then under Z_BLOCK the open block if it holds anything,
+  // under Z_FINISH the last block whatever it holds.
   assert(mode == Mode::kFinal);
   if constexpr (kLazy) {
     if (s_.match_available) {
@@ -378,7 +389,18 @@ void DeflateModel::run_level(Mode mode) {
       s_.match_available = false;
     }
   }
-  if (s_.sym_count != 0) flush_block();
+  if (s_.sym_count != 0 || end == StreamEnd::kFinish) {
+    if (give_up_at_ != UINT64_MAX) {
+      const std::int64_t stored_len = static_cast<std::int64_t>(s_.strstart) - s_.block_start;
+      const std::uint64_t bound =
+          s_.bits + block_bits_lower_bound(freqs_, static_cast<std::uint64_t>(stored_len), s_.block_start >= 0);
+      if (bound >= give_up_at_) {
+        s_.bits = bound;
+        return;
+      }
+    }
+    flush_block();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,11 +408,11 @@ void DeflateModel::run_level(Mode mode) {
 
 void DeflateModel::check_invariants() const {
 #ifndef NDEBUG
-  assert(s_.strstart + s_.lookahead <= kWindowSize);
-  assert(s_.high_water <= kWindowSize);
+  assert(s_.strstart + s_.lookahead <= window_size_);
+  assert(s_.high_water <= window_size_);
   assert(input_.empty());
   assert(!journaling_);
-  assert(s_.sym_count < kMaxSymbols);
+  assert(s_.sym_count < max_symbols_);
   assert(freqs_.lit[kEndBlock] == 1);
 #endif
 }
@@ -420,7 +442,7 @@ void DeflateModel::undo_continuation(const Scalars& saved_scalars, const BlockFr
   for (std::size_t i = pos_end; i-- > 0;) {
     const PosUndo& u = pos_journal_[i];
     if (u.index & 0x80000000u)
-      prev_[u.index & kWMask] = u.old;
+      prev_[u.index & wmask_] = u.old;
     else
       head_[u.index] = u.old;
   }
@@ -436,18 +458,20 @@ void DeflateModel::undo_continuation(const Scalars& saved_scalars, const BlockFr
   input_ = {};
 }
 
-std::uint64_t DeflateModel::bits_with(ByteView x) {
+std::uint64_t DeflateModel::bits_with(ByteView x, StreamEnd end, std::uint64_t give_up_at) {
   check_invariants();
+  give_up_at_ = give_up_at;
   const Scalars saved_scalars = s_;
   const BlockFreqs saved_freqs = freqs_;
   journaling_ = true;
   ByteView rest;
   extend_last_read(x, rest);
   input_ = rest;
-  run(Mode::kFinal);
+  run(Mode::kFinal, end);
   const std::uint64_t total = s_.bits;
   undo_continuation(saved_scalars, saved_freqs);
   journaling_ = false;
+  give_up_at_ = UINT64_MAX;
   check_invariants();
   return total;
 }
@@ -455,6 +479,11 @@ std::uint64_t DeflateModel::bits_with(ByteView x) {
 std::uint64_t deflate_bits(ByteView data, int level) {
   DeflateModel model(level);
   return model.bits_with(data);
+}
+
+std::uint64_t deflate_bits(ByteView data, const DeflateParams& params, StreamEnd end) {
+  DeflateModel model(params);
+  return model.bits_with(data, end);
 }
 
 }  // namespace zgen::deflate

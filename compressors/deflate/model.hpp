@@ -1,7 +1,9 @@
 #pragma once
-// A cost model of zlib 1.2.13's deflate (levels 1..9, windowBits 15, memLevel 8, default
-// strategy) that takes every decision zlib takes, with the whole input given to one
-// deflate(..., Z_BLOCK) call, and counts the bits instead of writing them.
+// A cost model of zlib 1.2.13's deflate (levels 1..9, windowBits 9..15, memLevel 1..9, default or
+// Z_FILTERED strategy) that takes every decision zlib takes, with the whole input given to one
+// deflate(..., Z_BLOCK) or deflate(..., Z_FINISH) call, and counts the bits instead of writing
+// them. gzip uses windowBits 15, memLevel 8, the default strategy; png uses what libpng asks for
+// (memLevel 9, a window fitted to the image, Z_FILTERED when rows are filtered).
 //
 // Why a model and not zlib: sampling needs ℓ(c·x) for 256 continuations x of the same context c.
 // The model keeps the state after c and costs each x by running only the last few hundred
@@ -30,15 +32,32 @@ namespace zgen::deflate {
 // The zlib release whose choices the model takes; compressors/gzip_guard.cpp checks the linked one.
 inline constexpr const char* kModelZlibVersion = "1.2.13";
 
+// deflateInit2's parameters that change decisions (the method is always Z_DEFLATED).
+struct DeflateParams {
+  int level = 9;          // 1..9
+  int window_bits = 15;   // 9..15 (zlib turns 8 into 9)
+  int mem_level = 8;      // 1..9: hash_bits = mem_level + 7, a block holds 2^(mem_level + 6) − 1 symbols
+  bool filtered = false;  // Z_FILTERED: deflate_slow drops matches of length 5 or less
+};
+
+// How the stream is ended: Z_BLOCK flushes the open block if it holds a symbol; Z_FINISH always
+// writes a last block (an empty one when the input ended exactly at a block boundary) and then
+// pads to a byte, which the caller adds (finished streams are counted in whole bytes).
+enum class StreamEnd { kBlock, kFinish };
+
 class DeflateModel {
  public:
-  explicit DeflateModel(int level);  // 1..9
+  explicit DeflateModel(int level);  // 1..9, windowBits 15, memLevel 8, default strategy (gzip)
+  explicit DeflateModel(const DeflateParams& params);
 
   // c ← c·bytes, advancing the committed state as far as it is independent of what follows.
   void append(ByteView bytes);
   // Bits of the raw deflate stream of c·x ended by deflate(Z_BLOCK), i.e. what zlib's
-  // deflatePending reports plus total_out. The model's state is unchanged afterwards.
-  std::uint64_t bits_with(ByteView x);
+  // deflatePending reports plus total_out (with kFinish: before the final padding to a byte).
+  // The model's state is unchanged afterwards. With give_up_at, the last block is first priced by
+  // a lower bound (block_bits_lower_bound): when that reaches give_up_at the bound is returned
+  // instead of the exact count, i.e. some value ≥ give_up_at, and no tree is built.
+  std::uint64_t bits_with(ByteView x, StreamEnd end = StreamEnd::kBlock, std::uint64_t give_up_at = UINT64_MAX);
   std::uint64_t bits() { return bits_with({}); }
 
   // Position of the committed state: bytes of c consumed into symbols, for tests and tuning.
@@ -67,9 +86,10 @@ class DeflateModel {
     bool read_reinit_done = false;     // the last read reinitialised ins_h
   };
 
-  void run(Mode mode);
+  void run(Mode mode, StreamEnd end = StreamEnd::kBlock);
   template <bool kLazy>
-  void run_level(Mode mode);
+  void run_level(Mode mode, StreamEnd end);
+  std::uint32_t update_hash(std::uint32_t h, std::uint8_t c) const { return ((h << hash_shift_) ^ c) & hash_mask_; }
   void extend_last_read(ByteView bytes, ByteView& rest);
   void fill_window();
   void zero_above_data();
@@ -88,6 +108,12 @@ class DeflateModel {
   // Level configuration (zlib's configuration_table).
   int level_;
   std::uint32_t good_match_, max_lazy_, nice_match_, max_chain_;
+  // Geometry from windowBits and memLevel (deflateInit2), and the strategy.
+  std::uint32_t wsize_, wmask_, window_size_, max_dist_;  // w_size, w_mask, window_size, MAX_DIST
+  std::uint32_t hash_mask_, hash_shift_;
+  std::uint32_t max_symbols_;  // lit_bufsize − 1: sym_end / 3 in 1.2.13
+  bool filtered_;
+  std::uint64_t give_up_at_ = UINT64_MAX;  // of the bits_with in progress
 
   Scalars s_;
   BlockFreqs freqs_;
@@ -118,5 +144,6 @@ class DeflateModel {
 
 // From scratch: the model's bit count for data, all of it given at once (no committed state).
 std::uint64_t deflate_bits(ByteView data, int level);
+std::uint64_t deflate_bits(ByteView data, const DeflateParams& params, StreamEnd end);
 
 }  // namespace zgen::deflate

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace zgen::deflate {
 namespace {
@@ -282,6 +284,42 @@ std::uint64_t block_bits(const BlockFreqs& freqs, std::uint64_t stored_len, bool
   }
   if (static_lenb == opt_lenb) return 3 + static_len;
   return 3 + opt_len;
+}
+
+namespace {
+
+// f·log2(f) for every count a block can hold (uint16), built once.
+const std::vector<double>& f_log2_f() {
+  static const std::vector<double> table = [] {
+    std::vector<double> t(65536, 0.0);
+    for (std::size_t f = 2; f < t.size(); ++f) t[f] = static_cast<double>(f) * std::log2(static_cast<double>(f));
+    return t;
+  }();
+  return table;
+}
+
+// N·H of the counts, in bits: N·log2 N − Σ f·log2 f.
+double entropy_bits(const std::uint16_t* freq, int n, const std::vector<double>& flf) {
+  std::uint64_t total = 0;
+  double sum = 0;
+  for (int i = 0; i < n; ++i) {
+    total += freq[i];
+    sum += flf[freq[i]];
+  }
+  return total < 2 ? 0.0 : static_cast<double>(total) * std::log2(static_cast<double>(total)) - sum;
+}
+
+}  // namespace
+
+std::uint64_t block_bits_lower_bound(const BlockFreqs& freqs, std::uint64_t stored_len, bool stored_ok) {
+  const std::vector<double>& flf = f_log2_f();
+  std::uint64_t extra = 0;
+  for (int n = kEndBlock + 1; n < kLitCodes; ++n) extra += std::uint64_t{freqs.lit[n]} * kTables.lit_extra[n];
+  for (int n = 0; n < kDistCodes; ++n) extra += std::uint64_t{freqs.dist[n]} * kExtraDistBits[static_cast<std::size_t>(n)];
+  // The entropy is rounded down, less a margin far above double rounding over 2^16 terms.
+  const double h = entropy_bits(freqs.lit, kLitCodes, flf) + entropy_bits(freqs.dist, kDistCodes, flf) - 1.0;
+  const std::uint64_t coded = 3 + extra + (h > 0 ? static_cast<std::uint64_t>(h) : 0);
+  return stored_ok ? std::min(coded, 35 + 8 * stored_len) : coded;
 }
 
 }  // namespace zgen::deflate

@@ -16,7 +16,7 @@ inline constexpr int kMinMatch = 3;
 inline constexpr int kMaxMatch = 258;
 
 // Symbol counts of the open block. END_BLOCK always counts once (zlib's init_block).
-// uint16 suffices: a block holds at most 16383 symbols plus END_BLOCK.
+// uint16 suffices: a block holds at most 32767 symbols (memLevel 9) plus END_BLOCK.
 struct BlockFreqs {
   std::uint16_t lit[kLitCodes];
   std::uint16_t dist[kDistCodes];
@@ -35,5 +35,11 @@ std::uint8_t dist_code(unsigned dist_minus_1);
 //   decides the padding of a stored block.
 std::uint64_t block_bits(const BlockFreqs& freqs, std::uint64_t stored_len, bool stored_ok,
                          std::uint64_t bit_pos);
+
+// A lower bound on block_bits whatever the stream position: no prefix code (fixed or dynamic)
+// spends fewer bits on the symbols than their entropy, extra bits and the 3 header bits come on
+// top, and a stored block costs its bytes and at least 35 bits. Cheaper than block_bits (no tree
+// is built); callers use it to skip blocks that cannot beat a length they already have.
+std::uint64_t block_bits_lower_bound(const BlockFreqs& freqs, std::uint64_t stored_len, bool stored_ok);
 
 }  // namespace zgen::deflate

@@ -1,7 +1,7 @@
 // Sampling speed of the LZ families (zstd, xz, brotli): each fast definition beside the
 // recompressing SPEC it stands in for, measured in the same run.
 //
-//   bench_fastcost [TEXT_FILE] [CONTEXT_BYTES] [SAMPLED_BYTES] [SLOW_BYTES]
+//   bench_dict_cost [TEXT_FILE] [CONTEXT_BYTES] [SAMPLED_BYTES] [SLOW_BYTES]
 //   (defaults: ../shared/data/text/moby-dick.txt, 30000, 100, 3)
 //
 // Context = CONTEXT_BYTES of the file from offset 100000 (prose the run has not seen, as in issue

@@ -1,0 +1,332 @@
+// The fast code-length paths of the png, flac and bzip2 families against their definition:
+// Compressor::code_length_bits(c·x), i.e. the real library compressing c·x from scratch. Exact
+// equality on hundreds of random and real cases per family (image patches, speech, text), for
+// one-byte candidates, multi-byte continuations, appends that cross rows and frames, and the
+// predictor's log-probabilities with one and two threads.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "compressors/flac_model.hpp"
+#include "compressors/png_model.hpp"
+#include "tests/fixtures.hpp"
+#include "zgen/audio.hpp"
+#include "zgen/compressor.hpp"
+#include "zgen/images.hpp"
+#include "zgen/models.hpp"
+
+using namespace zgen;
+using zgen::test::random_bytes;
+using zgen::test::read_fixture;
+
+namespace {
+
+Bytes concat(ByteView a, ByteView b) {
+  Bytes out(a.begin(), a.end());
+  out.insert(out.end(), b.begin(), b.end());
+  return out;
+}
+
+Bytes slice(const Bytes& src, std::size_t from, std::size_t n) {
+  from = std::min(from, src.size());
+  n = std::min(n, src.size() - from);
+  return Bytes(src.begin() + static_cast<std::ptrdiff_t>(from), src.begin() + static_cast<std::ptrdiff_t>(from + n));
+}
+
+const Bytes& text() {
+  static const Bytes t = read_fixture("sotu-valid-70k.txt");
+  return t;
+}
+const Bytes& speech() {
+  static const Bytes s = read_audio_bytes(std::string(ZGEN_TEST_DATA) + "/asterisk-to-extension.wav").samples;
+  return s;
+}
+// The camera crop's 64×32 patches, concatenated (each patch is 32 rows of the png image).
+const Bytes& patches() {
+  static const Bytes p = [] {
+    const GrayImage im{256, 192, read_fixture("camera-crop-256x192.gray")};
+    Bytes all;
+    for (const Bytes& patch : image_patches(im, "camera crop")) all.insert(all.end(), patch.begin(), patch.end());
+    return all;
+  }();
+  return p;
+}
+
+// A real or random source of bytes, chosen by i.
+Bytes source_bytes(int i, std::size_t from, std::size_t n) {
+  switch (i % 5) {
+    case 0: return slice(patches(), from, n);
+    case 1: return slice(speech(), from, n);
+    case 2: return slice(text(), from, n);
+    case 3: return random_bytes(n, 1000 + static_cast<std::uint64_t>(i));
+    default: {
+      Bytes b(n);  // runs and small alphabets
+      std::mt19937 rng(static_cast<unsigned>(i));
+      for (std::size_t k = 0; k < n; ++k) b[k] = static_cast<std::uint8_t>((k / (1 + rng() % 40)) % 3 * 50);
+      return b;
+    }
+  }
+}
+
+// Every check of a state against the compressor: ℓ(c), ℓ(c·x) for the given continuations.
+int check_state(const Compressor& c, CodeLengthState& state, ByteView context, const std::vector<Bytes>& xs) {
+  int checked = 0;
+  CHECK(state.context_bits() == c.code_length_bits(context));
+  for (const Bytes& x : xs) {
+    INFO("context " << context.size() << " bytes, continuation " << x.size() << " bytes");
+    CHECK(state.bits_with(x) == c.code_length_bits(concat(context, x)));
+    ++checked;
+  }
+  return checked;
+}
+
+// Continuations: some single bytes (all 256 when `all`), and spans of 2..200 bytes.
+std::vector<Bytes> continuations(std::mt19937& rng, int source, std::size_t at, bool all) {
+  std::vector<Bytes> xs;
+  if (all) {
+    for (int b = 0; b < 256; ++b) xs.push_back(Bytes{static_cast<std::uint8_t>(b)});
+  } else {
+    for (int k = 0; k < 6; ++k) xs.push_back(Bytes{static_cast<std::uint8_t>(rng())});
+  }
+  xs.push_back(source_bytes(source, at, 1));
+  xs.push_back(source_bytes(source, at, 2 + rng() % 70));
+  xs.push_back(source_bytes(source + 1, at, 64 + rng() % 140));
+  return xs;
+}
+
+}  // namespace
+
+TEST_CASE("png: the model equals libpng from scratch, random and real images of 0 to 1008 rows") {
+  auto png = make_compressor("png");
+  std::mt19937 rng(11);
+  std::vector<std::size_t> sizes = {0, 1, 2, 63, 64, 65, 127, 128, 129, 2047, 2048, 2049, 4096};
+  for (int i = 0; i < 60; ++i) sizes.push_back(rng() % 3000);
+  for (int i = 0; i < 8; ++i) sizes.push_back(3000 + rng() % 30000);
+  sizes.push_back(64 * 1008);  // the largest image the model covers
+  sizes.push_back(64 * 1008 - 17);
+  int n = 0;
+  for (const std::size_t size : sizes) {
+    const Bytes data = source_bytes(n, rng() % 5000, size);
+    INFO("source " << n % 5 << ", " << data.size() << " bytes");
+    CHECK(png_model_bits(data) == png->code_length_bits(data));
+    ++n;
+  }
+  CHECK(n > 80);
+}
+
+TEST_CASE("png: the fast path's ℓ(c·x) equals libpng's on c·x, candidates, spans and appends") {
+  auto png = make_compressor("png");
+  REQUIRE(png_fast_path_verified(*png));
+  std::mt19937 rng(12);
+  std::vector<std::size_t> contexts = {0, 1, 63, 64, 65, 511, 512, 2047, 2048, 16000, 16320};
+  for (int i = 0; i < 14; ++i) contexts.push_back(rng() % 2100);
+  int checked = 0;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    const int source = static_cast<int>(i);
+    const std::size_t at = rng() % 4000;
+    const Bytes context = source_bytes(source, at, contexts[i]);
+    auto state = png->begin(context);
+    checked += check_state(*png, *state, context, continuations(rng, source, at + context.size(), i < 3));
+    // Appends of 1..130 bytes: rows complete, the window grows (2^9 .. 2^15 as rows are added).
+    Bytes grown = context;
+    for (int step = 0; step < 4; ++step) {
+      const Bytes more = source_bytes(source, at + grown.size(), 1 + rng() % 130);
+      state->append(more);
+      grown.insert(grown.end(), more.begin(), more.end());
+      checked += check_state(*png, *state, grown, continuations(rng, source, at + grown.size(), false));
+    }
+    auto copy = state->clone();
+    const Bytes x = {static_cast<std::uint8_t>(rng())};
+    CHECK(copy->bits_with(x) == png->code_length_bits(concat(grown, x)));
+  }
+  CHECK(checked > 1000);
+}
+
+TEST_CASE("png: one byte at a time across row ends, window sizes and the model's last row") {
+  auto png = make_compressor("png");
+  std::mt19937 rng(13);
+  // 16384 − 262 < 65·R switches windowBits 14 → 15 between 248 and 249 rows; 1008 rows is the
+  // model's limit, past which the state recompresses.
+  for (const std::size_t start : {std::size_t{60}, std::size_t{248 * 64 - 3}, std::size_t{1007 * 64 - 5}}) {
+    const Bytes data = source_bytes(static_cast<int>(start % 5), 0, start + 12);
+    auto state = png->begin(ByteView(data.data(), start));
+    for (std::size_t n = start; n < start + 10; ++n) {
+      const Bytes x = {static_cast<std::uint8_t>(rng())};
+      INFO("context " << n);
+      CHECK(state->bits_with(x) == png->code_length_bits(concat(ByteView(data.data(), n), x)));
+      state->append(ByteView(data.data() + n, 1));
+    }
+  }
+}
+
+// Past kPngModelMaxRows rows the state continues libpng's own zlib calls (deflateCopy of streams
+// fed row by row): exact too, across appends that add rows and in a clone.
+TEST_CASE("png: images of more than 1008 rows, through zlib called as libpng calls it") {
+  auto png = make_compressor("png");
+  std::mt19937 rng(14);
+  int checked = 0;
+  for (const std::size_t start : {std::size_t{1008 * 64 - 2}, std::size_t{1012 * 64}, std::size_t{1030 * 64 + 17}}) {
+    const int source = 2 + static_cast<int>(start % 3);  // text, random bytes, runs (long enough)
+    const Bytes data = source_bytes(source, 0, start + 400);
+    REQUIRE(data.size() == start + 400);
+    auto state = png->begin(ByteView(data.data(), start));
+    std::size_t n = start;
+    for (int step = 0; step < 3; ++step) {
+      const ByteView context(data.data(), n);
+      std::vector<Bytes> xs = {{static_cast<std::uint8_t>(rng())}, {data[n]}, Bytes(data.begin() + static_cast<std::ptrdiff_t>(n), data.begin() + static_cast<std::ptrdiff_t>(n + 70))};
+      checked += check_state(*png, *state, context, xs);
+      const std::size_t more = 1 + rng() % 100;
+      state->append(ByteView(data.data() + n, more));
+      n += more;
+    }
+    auto copy = state->clone();
+    const Bytes x = {static_cast<std::uint8_t>(rng())};
+    CHECK(copy->bits_with(x) == png->code_length_bits(concat(ByteView(data.data(), n), x)));
+  }
+  CHECK(checked >= 27);
+}
+
+TEST_CASE("png: predictions are the same with one and two threads, and as by recompression") {
+  const Bytes context = slice(patches(), 2048 * 3, 700);
+  std::vector<std::vector<double>> runs;
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = threads;
+    options.snapshot = snapshot;
+    auto model = make_predictor("png", options);
+    model->reset(context);
+    std::vector<double> all;
+    for (int step = 0; step < 3; ++step) {
+      std::array<double, 256> lp;
+      model->log_probs(lp);
+      all.insert(all.end(), lp.begin(), lp.end());
+      model->observe(context[static_cast<std::size_t>(step)]);
+    }
+    runs.push_back(all);
+  }
+  CHECK(runs[0] == runs[1]);
+  CHECK(runs[0] == runs[2]);
+}
+
+// ---- flac ----
+
+TEST_CASE("flac: the fast path's ℓ(c·x) equals libFLAC's on c·x: one frame, several, short tails") {
+  auto flac = make_compressor("flac");
+  REQUIRE(flac_fast_path_verified(*flac));
+  std::mt19937 rng(21);
+  // Tails shorter than a batch block (1..15 samples), one frame, exact frame ends, several frames.
+  std::vector<std::size_t> contexts = {0, 1, 14, 15, 16, 600, 2047, 2048, 4095, 4096, 4097, 8191, 8192, 12300};
+  for (int i = 0; i < 12; ++i) contexts.push_back(rng() % 9000);
+  int checked = 0;
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    const int source = static_cast<int>(i);
+    const std::size_t at = rng() % 20000;
+    const Bytes context = source_bytes(source, at, contexts[i]);
+    auto state = flac->begin(context);
+    checked += check_state(*flac, *state, context, continuations(rng, source, at + context.size(), i == 6 || i == 8));
+    Bytes grown = context;
+    for (int step = 0; step < 3; ++step) {
+      // Appends that cross frame ends now and then.
+      const Bytes more = source_bytes(source, at + grown.size(), 1 + rng() % (step == 1 ? 4200 : 90));
+      state->append(more);
+      grown.insert(grown.end(), more.begin(), more.end());
+      checked += check_state(*flac, *state, grown, continuations(rng, source, at + grown.size(), false));
+    }
+    auto copy = state->clone();
+    const Bytes x = {static_cast<std::uint8_t>(rng())};
+    CHECK(copy->bits_with(x) == flac->code_length_bits(concat(grown, x)));
+  }
+  CHECK(checked > 700);
+}
+
+TEST_CASE("flac: one byte at a time across a frame end") {
+  auto flac = make_compressor("flac");
+  std::mt19937 rng(22);
+  const Bytes data = source_bytes(1, 3000, 4110);
+  auto state = flac->begin(ByteView(data.data(), 4090));
+  for (std::size_t n = 4090; n < 4105; ++n) {
+    for (int k = 0; k < 3; ++k) {
+      const Bytes x = {static_cast<std::uint8_t>(rng())};
+      INFO("context " << n);
+      CHECK(state->bits_with(x) == flac->code_length_bits(concat(ByteView(data.data(), n), x)));
+    }
+    state->append(ByteView(data.data() + n, 1));
+  }
+}
+
+TEST_CASE("flac: predictions are the same with one and two threads, and as by recompression") {
+  const Bytes context = slice(speech(), 9000, 300);
+  std::vector<std::vector<double>> runs;
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = threads;
+    options.snapshot = snapshot;
+    auto model = make_predictor("flac", options);
+    model->reset(context);
+    std::vector<double> all;
+    for (int step = 0; step < 2; ++step) {
+      std::array<double, 256> lp;
+      model->log_probs(lp);
+      all.insert(all.end(), lp.begin(), lp.end());
+      model->observe(context[static_cast<std::size_t>(step)]);
+    }
+    runs.push_back(all);
+  }
+  CHECK(runs[0] == runs[1]);
+  CHECK(runs[0] == runs[2]);
+}
+
+// ---- bzip2 ----
+
+TEST_CASE("bzip2: the state's ℓ(c·x) equals libbz2's on c·x, its memory reused across sizes and levels") {
+  std::mt19937 rng(31);
+  int checked = 0;
+  for (const std::string spec : {"bzip2:9", "bzip2:1", "bzip2:5"}) {
+    auto bz = make_compressor(spec);
+    // Runs of 3..6 and 250..260 equal bytes (libbz2's first run-length stage), text, binary.
+    std::vector<std::size_t> contexts = {0, 1, 3, 4, 5, 300, 9999, 10000, 10001, 30000};
+    for (int i = 0; i < 6; ++i) contexts.push_back(rng() % 40000);
+    for (std::size_t i = 0; i < contexts.size(); ++i) {
+      CAPTURE(spec);
+      const int source = static_cast<int>(i);
+      const std::size_t at = rng() % 20000;
+      Bytes context = source_bytes(source, at, contexts[i]);
+      if (i == 2 || i == 3 || i == 4) context.assign(contexts[i], 'a');
+      auto state = bz->begin(context);
+      std::vector<Bytes> xs = continuations(rng, source, at + context.size(), false);
+      xs.push_back(Bytes(252, 'a'));
+      xs.push_back(Bytes{'a'});
+      checked += check_state(*bz, *state, context, xs);
+      const Bytes more = source_bytes(source + 2, at, 1 + rng() % 3000);
+      state->append(more);
+      const Bytes grown = concat(context, more);
+      auto copy = state->clone();
+      checked += check_state(*bz, *copy, grown, continuations(rng, source, at + grown.size(), false));
+    }
+  }
+  CHECK(checked > 300);
+}
+
+TEST_CASE("bzip2: predictions are the same with one and two threads, and as by recompression") {
+  const Bytes context = slice(text(), 1000, 3000);
+  std::vector<std::vector<double>> runs;
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = threads;
+    options.snapshot = snapshot;
+    auto model = make_predictor("bzip2:9", options);
+    model->reset(context);
+    std::array<double, 256> lp;
+    model->log_probs(lp);
+    runs.emplace_back(lp.begin(), lp.end());
+  }
+  CHECK(runs[0] == runs[1]);
+  CHECK(runs[0] == runs[2]);
+}
