@@ -6,6 +6,7 @@ namespace zgen::cli {
 int run_sample(int argc, char** argv);
 int run_score(int argc, char** argv);
 int run_compare(int argc, char** argv);
+int run_judge(int argc, char** argv);
 int run_compress(int argc, char** argv);
 int run_decompress(int argc, char** argv);
 int run_train(int argc, char** argv);

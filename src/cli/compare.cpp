@@ -1,39 +1,27 @@
-// zgen compare: several models on the same data, one table, then one sample from each; with
-// --judge, each sample's bits/byte under a judge model and its copy rate from the context.
+// zgen compare: several models on the same data, one table, then samples from each (one per
+// seed); with --judge, each model's samples judged column by column (src/eval/judge.hpp) beside
+// passages of the data judged the same way (the real-text row).
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
-#include "src/eval/copy_rate.hpp"
+#include "src/cli/judge_report.hpp"
 #include "src/eval/evaluation.hpp"
+#include "src/eval/judge.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/sampling.hpp"
 
 namespace zgen::cli {
-namespace {
-
-
-// Printable rendering of a sample for the table: control bytes shown as escapes.
-std::string printable(ByteView b) {
-  std::string s;
-  for (auto c : b) {
-    if (c == '\n') s += "\\n";
-    else if (c == '\t') s += "\\t";
-    else if (c < 0x20 || c == 0x7f) { char buf[8]; std::snprintf(buf, sizeof buf, "\\x%02x", c); s += buf; }
-    else s += static_cast<char>(c);
-  }
-  return s;
-}
-
-}  // namespace
 
 int run_compare(int argc, char** argv) {
   std::string models_list, data_path, prompt, judge;
   std::vector<std::string> contexts;
-  long long max_bytes = 0, length = 0, threads = 0;
+  long long max_bytes = 0, length = 0, threads = 0, seeds = 1;
   double temperature = 1;
   std::uint64_t seed = 0;
   po::options_description options("options");
@@ -46,26 +34,33 @@ int run_compare(int argc, char** argv) {
       ("length,n", po::value(&length)->default_value(80), "bytes sampled from each model (0: no samples)")
       ("temperature,t", po::value(&temperature)->default_value(1.0), "sampling temperature")
       ("seed,s", po::value(&seed), "random seed for the samples (default: fresh, printed)")
+      ("seeds", po::value(&seeds)->default_value(1), "samples per model, with seeds S, S+1, ... (the judge's columns: mean and spread)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
-      ("judge", po::value(&judge), "judge the samples: their bits/byte under this model SPEC given the prompt, and "
-                                   "their copy rate (share of 16-byte windows found verbatim in context + prompt)")
+      ("judge", po::value(&judge), "judge the samples with this model SPEC: bits/byte given the prompt, order gain "
+                                   "(bits/byte with the words shuffled, minus it), copy rate (share of 16-byte windows "
+                                   "found verbatim in context + prompt), self-repetition (share already earlier in the "
+                                   "sample); beside the same for --seeds passages of the whole --data file (zgen judge --help)")
       ("json", "print the results as JSON");
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen compare --models gzip,zstd:19,xz,bzip2,brotli --context FILE --data FILE\n"
-                     "                    [--prompt TEXT --length N --seed S] [--judge SPEC] [--json]\n"
+                     "                    [--prompt TEXT --length N --seed S --seeds N] [--judge SPEC] [--json]\n"
                      "Scores several models on the same data (bits/byte, own-format rate, speed), then samples\n"
                      "from each with the same prompt and seed."))
     return 0;
   require_at_least("max-bytes", max_bytes, 0);
   require_at_least("length", length, 0);
-  require_at_least("threads", threads, 1);
+  require_at_least("seeds", seeds, 1);
+  use_threads(threads);
   require_finite("temperature", temperature);
   if (temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy)");
   const std::vector<std::string> specs = split_specs("models", models_list);
   const bool judging = vm.count("judge") > 0;
   if (judging && length == 0) throw UserError("--judge needs samples to judge (--length is 0)");
-  if (judging) make_predictor(judge, PredictorOptions{});  // a bad judge SPEC fails before any work
+  PredictorOptions jopts;  // alphabet "all": a judge gives every byte a probability
+  jopts.threads = static_cast<int>(threads);
+  std::unique_ptr<Predictor> judge_model;
+  if (judging) judge_model = make_predictor(judge, jopts);  // a bad judge SPEC fails before any work
 
   const Bytes context = read_inputs(contexts);
   const Bytes data = read_data(data_path, max_bytes);
@@ -76,84 +71,148 @@ int run_compare(int argc, char** argv) {
 
   PredictorOptions popts;
   popts.threads = static_cast<int>(threads);
+  const std::size_t count = static_cast<std::size_t>(seeds), n = static_cast<std::size_t>(length);
+  const Bytes source = [&] {
+    Bytes b = context;
+    b.insert(b.end(), prompt.begin(), prompt.end());
+    return b;
+  }();
+  JudgeOptions jo;
+  JudgeProgress progress("zgen compare", json);
+  const double judged_per_text = static_cast<double>(n) * (1.0 + jo.shuffles);
+
+  // The real-text row: passages of the whole data file (not only the --max-bytes scored), as many
+  // as seeds, each judged given the prompt's length of text before it. Data too short for them:
+  // the row is left out, with a note (the rest of compare does not need it).
+  Bytes whole_data;
+  std::vector<std::size_t> offsets;
+  if (judging) {
+    whole_data = read_input(data_path);
+    try {
+      offsets = passage_offsets(whole_data, n, count, prompt.size());
+    } catch (const InvalidParameter& e) {
+      std::fprintf(stderr, "zgen compare: no real-text row: %s\n", e.worded(flag_for).c_str());
+    }
+    progress.plan("judge", judged_per_text * static_cast<double>(offsets.size() + specs.size() * count));
+  }
+  for (const auto& spec : specs) progress.plan("sample " + spec, static_cast<double>(n * count));
+
   nlohmann::json results = nlohmann::json::array();
   std::vector<ScoreResult> scores;
-  std::vector<Bytes> samples;
-  struct Judged {
-    double bits_per_byte, copy_rate;
-  };
-  std::vector<Judged> judged;
+  std::vector<JudgedRow> rows;  // one per model: its samples (judged when judging)
+  JudgedRow reference;
+  reference.label = "real text";
+  reference.reference = true;
+  for (std::size_t i = 0; i < offsets.size(); ++i) {
+    const std::size_t at = offsets[i];
+    const ByteView lead(whole_data.data() + at - prompt.size(), prompt.size());
+    Bytes ref_source = context;
+    ref_source.insert(ref_source.end(), lead.begin(), lead.end());
+    JudgedText t;
+    t.offset = at;
+    t.text.assign(whole_data.begin() + static_cast<std::ptrdiff_t>(at), whole_data.begin() + static_cast<std::ptrdiff_t>(at + n));
+    const auto started = std::chrono::steady_clock::now();
+    t.verdict = judge_text(*judge_model, lead, t.text, ref_source, jo);
+    progress.done("judge", judged_per_text, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                  "real text passage " + std::to_string(i + 1) + "/" + std::to_string(offsets.size()) + " judged");
+    reference.texts.push_back(std::move(t));
+  }
   constexpr std::size_t kCopyWindow = 16;
   for (const auto& spec : specs) {
     if (!json) std::fprintf(stderr, "  scoring %s ...\n", spec.c_str());
     scores.push_back(score_model(spec, context, data, popts));
-    Bytes sample;
+    JudgedRow row;
+    row.label = scores.back().model;
     if (length > 0) {
       PredictorOptions sopts = popts;
       sopts.alphabet = "context";
       auto model = make_predictor(spec, sopts);
-      Bytes ctx = context;
-      ctx.insert(ctx.end(), prompt.begin(), prompt.end());
-      model->reset(ctx);
-      SamplerParams params;
-      params.temperature = temperature;
-      params.seed = seed;
-      SamplerChain chain = make_chain(params);
-      GenerationOptions gopts;
-      gopts.length = static_cast<std::size_t>(length);
-      sample = generate(*model, chain, gopts);
+      for (std::size_t k = 0; k < count; ++k) {
+        JudgedText t;
+        t.seed = seed + k;
+        const std::string which = spec + " seed " + std::to_string(t.seed);
+        auto started = std::chrono::steady_clock::now();
+        model->reset(source);
+        SamplerParams params;
+        params.temperature = temperature;
+        params.seed = t.seed;
+        SamplerChain chain = make_chain(params);
+        GenerationOptions gopts;
+        gopts.length = n;
+        t.text = generate(*model, chain, gopts);
+        auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+        progress.done("sample " + spec, static_cast<double>(n), seconds(), which + " sampled");
+        if (judging) {
+          // The judge reads the prompt, not the context: a copy of the context must not look
+          // natural merely because the judge has just seen it.
+          started = std::chrono::steady_clock::now();
+          t.verdict = judge_text(*judge_model, as_bytes(prompt), t.text, source, jo);
+          progress.done("judge", judged_per_text, seconds(), which + " judged");
+        }
+        row.texts.push_back(std::move(t));
+      }
     }
-    samples.push_back(sample);
     nlohmann::json j = to_json(scores.back());
-    j["sample"] = as_string(sample);
+    j["sample"] = row.texts.empty() ? std::string() : as_string(row.texts.front().text);
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& t : row.texts) all.push_back(as_string(t.text));
+    j["samples"] = all;
     if (judging) {
-      // The judge reads the prompt, not the context: a copy of the context must not look natural
-      // merely because the judge has just seen it.
-      const ScoreResult verdict = score_model(judge, as_bytes(prompt), sample, popts);
-      Bytes source = context;
-      source.insert(source.end(), prompt.begin(), prompt.end());
-      judged.push_back({verdict.bits_per_byte(), copy_rate(sample, source, kCopyWindow)});
-      j["judge"] = {{"model", judge}, {"bits_per_byte", judged.back().bits_per_byte},
-                    {"copy_rate", judged.back().copy_rate}, {"copy_window", kCopyWindow}};
+      const nlohmann::json columns = row_json(row, true);
+      j["judge"] = {{"model", judge},
+                    {"bits_per_byte", columns["bits_per_byte"]["mean"]},
+                    {"copy_rate", columns["copy_rate"]["mean"]},
+                    {"copy_window", kCopyWindow},
+                    {"order_gain", columns["order_gain"]["mean"]},
+                    {"shuffled_bits_per_byte", columns["shuffled_bits_per_byte"]["mean"]},
+                    {"self_repetition", columns["self_repetition"]["mean"]},
+                    {"columns", columns}};
     }
     results.push_back(j);
+    rows.push_back(std::move(row));
   }
 
   if (json) {
-    std::cout << nlohmann::json{{"data_bytes", data.size()}, {"context_bytes", context.size()}, {"seed", seed},
-                                {"temperature", temperature}, {"prompt", prompt}, {"models", results}}
-                     .dump(2)
-              << "\n";
+    nlohmann::json out = {{"data_bytes", data.size()}, {"context_bytes", context.size()}, {"seed", seed},
+                          {"seeds", count}, {"temperature", temperature}, {"prompt", prompt}, {"models", results}};
+    if (!reference.texts.empty()) {
+      out["reference"] = row_json(reference, true);
+      out["reference"]["lead"] = prompt.size();
+    }
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
   std::printf("| %-14s | %9s | %14s | %13s | %11s |\n", "model", "bits/byte", "own bits/byte", "own rate alone", "scored B/s");
   std::printf("|----------------|-----------|----------------|---------------|-------------|\n");
   for (const auto& r : scores) {
-    const double n = static_cast<double>(r.bytes);
+    const double bytes = static_cast<double>(r.bytes);
     char own[32] = "-", alone[32] = "-";
     if (r.own_bits_given_context) {
-      std::snprintf(own, sizeof own, "%.4f%s", *r.own_bits_given_context / n, r.own_bit_exact ? "" : " (B)");
-      std::snprintf(alone, sizeof alone, "%.2f%%", 100.0 * *r.own_bits_alone / (8.0 * n));
+      std::snprintf(own, sizeof own, "%.4f%s", *r.own_bits_given_context / bytes, r.own_bit_exact ? "" : " (B)");
+      std::snprintf(alone, sizeof alone, "%.2f%%", 100.0 * *r.own_bits_alone / (8.0 * bytes));
     }
     std::printf("| %-14s | %9.4f | %14s | %13s | %11.1f |\n", r.model.c_str(), r.bits_per_byte(), own, alone,
                 r.bytes_per_second());
   }
   std::printf("(B): whole-byte code lengths; the others are bit-exact.\n");
   if (length > 0) {
-    std::printf("\nsamples (prompt \"%s\", seed %llu, temperature %g):\n", printable(as_bytes(prompt)).c_str(),
-                static_cast<unsigned long long>(seed), temperature);
-    for (std::size_t i = 0; i < scores.size(); ++i)
-      std::printf("  %-14s %s\n", scores[i].model.c_str(), printable(samples[i]).c_str());
+    std::printf("\nsamples (prompt \"%s\", seed %llu%s, temperature %g):\n", printable(as_bytes(prompt)).c_str(),
+                static_cast<unsigned long long>(seed), count > 1 ? " and on; --json gives them all" : "", temperature);
+    for (const auto& row : rows)
+      std::printf("  %-14s %s\n", row.label.c_str(), printable(row.texts.front().text).c_str());
   }
   if (judging) {
-    std::printf("\njudged by %s (bits/byte of each sample given the prompt; copy rate: share of its %zu-byte\n"
-                "windows found verbatim in the context and prompt):\n",
-                judge.c_str(), kCopyWindow);
-    std::printf("| %-14s | %15s | %9s |\n", "generator", "judge bits/byte", "copy rate");
-    std::printf("|----------------|-----------------|-----------|\n");
-    for (std::size_t i = 0; i < scores.size(); ++i)
-      std::printf("| %-14s | %15.3f | %8.1f%% |\n", scores[i].model.c_str(), judged[i].bits_per_byte,
-                  100.0 * judged[i].copy_rate);
+    std::printf("\njudged by %s: bits/byte of each sample given the prompt; order gain: its bits/byte with\n"
+                "its words shuffled, minus that; copy rate: share of its %zu-byte windows found verbatim in the\n"
+                "context and prompt; self-repetition: share already earlier in the sample%s.\n",
+                judge.c_str(), kCopyWindow, count > 1 ? "; mean (min-max) over seeds" : "");
+    if (!reference.texts.empty())
+      std::printf("Real text: %zu passage(s) of %s, each given the %zu bytes before it.\n", reference.texts.size(),
+                  data_path.c_str(), prompt.size());
+    std::vector<JudgedRow> table;
+    if (!reference.texts.empty()) table.push_back(reference);
+    table.insert(table.end(), rows.begin(), rows.end());
+    print_judge_table(stdout, table);
   }
   return 0;
 }

@@ -23,6 +23,7 @@ constexpr Subcommand kSubcommands[] = {
     {"sample", zgen::cli::run_sample, "generate bytes from a compressor or model (default: gzip on a built-in corpus)"},
     {"score", zgen::cli::run_score, "bits per byte of a model on data, beside the compressor's own size"},
     {"compare", zgen::cli::run_compare, "score several models on the same data and sample from each"},
+    {"judge", zgen::cli::run_judge, "how good are the samples: several seeds judged beside real text (bits/byte, order gain, copies)"},
     {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
     {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
     {"train", zgen::cli::run_train, "train the byte-level transformer on text, image patches or audio (safetensors)"},
