@@ -18,9 +18,10 @@ namespace {
 // there, so the context never shows such a seam ("AmericaThe").
 bool joins(ByteView text, ByteView piece) {
   if (text.empty() || piece.empty()) return false;
+  const auto space = [](std::uint8_t b) { return b == ' ' || b == '\n' || b == '\t' || b == '\r' || b == '\v' || b == '\f'; };
+  if (space(text.back()) || space(piece.front())) return false;  // a space starts or ends a piece anyway
   const Bytes probe{text.back(), piece.front()};
-  return split_pieces(probe).size() == 1 && piece.front() != ' ' && piece.front() != '\n' && piece.front() != '\t' &&
-         piece.front() != '\r';
+  return split_pieces(probe).size() == 1;
 }
 
 }  // namespace

@@ -151,6 +151,24 @@ TEST_CASE("candidate logits: typical lengths, shares and the bonus rule") {
   CHECK(share.items[0].p / share.items[1].p == doctest::Approx(16.0));
 }
 
+TEST_CASE("offer: no word glued to a word, seams the context shows, a prompt's trailing space") {
+  const std::string ctx = "We hold these truths. The people of the land, the people of 1776, hold them.";
+  SpanOptions o;
+  o.copy_window = 0;
+  const SpanProposer proposer(as_bytes(ctx), o);
+  const std::vector<std::uint8_t> alphabet = {' ', 'a'};
+  std::set<std::string> after_word, after_space;
+  for (const auto& p : proposer.offer(as_bytes(std::string("We hold")), 100, alphabet)) after_word.insert(text_of(p));
+  for (const auto& p : proposer.offer(as_bytes(std::string("The ")), 100, alphabet)) after_space.insert(text_of(p));
+  CHECK(after_word.count(" people") == 1);
+  CHECK(after_word.count("people") == 0);  // would glue to "hold"
+  CHECK(after_word.count(".") == 0);       // "d." never occurs in the context
+  CHECK(after_space.count("people") == 1); // the prompt's space is the piece's own
+  CHECK(after_space.count(" people") == 0);
+  CHECK(after_space.count(" 1776") == 0);
+  CHECK(after_space.count("1776") == 1);
+}
+
 TEST_CASE("copy guard: exact windows, own windows, and the text's tail") {
   const std::string source = "we hold these truths to be self-evident";
   CopyGuard g(as_bytes(source), 8);
