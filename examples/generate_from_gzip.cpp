@@ -2,8 +2,11 @@
 //
 //   generate_from_gzip [CONTEXT_FILE|-] [LENGTH] [SEED]     (- : the built-in corpus)
 //
-// gzip level 9 becomes a next-byte model: for each candidate byte x after the context c,
-// p(x | c) ∝ 2^(−(ℓ(c·x) − ℓ(c))), with ℓ the exact deflate code length in bits.
+// gzip level 9 becomes a model: each candidate continuation x of the context c costs
+// Δℓ(x) = ℓ(c·x) − ℓ(c) bits, ℓ the exact deflate code length. The span method (zgen sample's
+// default) offers the context's own words and short phrases as candidates, draws one from
+// their costs and never copies 16 bytes of the context; GenerationMethod::kBytes is the
+// paper's method, one byte at a time with p(x | c) ∝ 2^(−Δℓ(x)).
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -32,16 +35,15 @@ int main(int argc, char** argv) {
   options.alphabet = "context";  // propose only bytes that occur in the context
   options.threads = 2;
   auto gzip = zgen::make_predictor("gzip:9", options);
-  gzip->reset(context);
 
   zgen::SamplerParams params;
   params.temperature = 1.0;
   params.seed = seed;
-  zgen::SamplerChain chain = zgen::make_chain(params);
-
   zgen::GenerationOptions generation;
   generation.length = length;
-  const zgen::Bytes text = zgen::generate(*gzip, chain, generation);
+  generation.method = zgen::GenerationMethod::kSpans;
+  zgen::SamplerChain chain = zgen::make_generation_chain(params, generation);
+  const zgen::Bytes text = zgen::generate_after(*gzip, chain, context, generation);  // conditions on context
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   return 0;

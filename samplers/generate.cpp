@@ -1,9 +1,11 @@
 #include "zgen/sampling.hpp"
 
+#include <algorithm>
 #include <array>
 #include <numbers>
 
 #include "samplers/horizon.hpp"
+#include "samplers/span_sampler.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -23,7 +25,62 @@ Bytes sample_span(ContinuationCost& model, SamplerChain& chain, int horizon, int
   return spans[static_cast<std::size_t>(id - 256)].bytes;
 }
 
+// The span method: after each choice the model observes the piece, so the next pieces are priced
+// given everything generated, exactly as the byte method's bytes are.
+Bytes generate_spans(Predictor& model, ContinuationCost& cost, SamplerChain& chain, ByteView source,
+                     const GenerationOptions& options, const std::function<void(ByteView)>& emit) {
+  SpanProposer proposer(source, options.span);
+  const std::size_t memory = options.span.memory;
+  // The text the copy rule looks at: the source's last N−1 bytes (the prompt's tail) and then
+  // what is generated, so a window that runs from the prompt into the sample counts too.
+  const std::size_t lead = std::min(source.size(), options.span.copy_window ? options.span.copy_window - 1 : 0);
+  Bytes text(source.end() - static_cast<std::ptrdiff_t>(lead), source.end());
+  Bytes out;
+  out.reserve(options.length);
+  while (out.size() < options.length) {
+    std::vector<Bytes> pieces = proposer.offer(text, options.length - out.size(), cost.alphabet());
+    const std::vector<double> bits = cost.extra_bits(pieces);
+    CandidateSet set = proposer.candidates(pieces, bits);
+    *options.spans = pieces;  // for the repeat penalty's first-byte rule
+    const int id = chain.apply(set);
+    const Bytes& piece = pieces[static_cast<std::size_t>(id - 256)];
+    proposer.commit(text, piece);
+    for (std::uint8_t b : piece) {
+      chain.accept(b);
+      out.push_back(b);
+      text.push_back(b);
+    }
+    if (out.size() > memory) {
+      // Forget all but the last `memory` bytes generated: condition afresh on the source and those.
+      Bytes seen(source.begin(), source.end());
+      seen.insert(seen.end(), out.end() - static_cast<std::ptrdiff_t>(memory), out.end());
+      model.reset(seen);
+    } else {
+      for (std::uint8_t b : piece) model.observe(b);
+    }
+    if (emit) emit(piece);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string method_name(GenerationMethod method) { return method == GenerationMethod::kSpans ? "spans" : "bytes"; }
+
+GenerationMethod parse_method(const std::string& name) {
+  if (name == "spans") return GenerationMethod::kSpans;
+  if (name == "bytes") return GenerationMethod::kBytes;
+  throw InvalidParameter("method", "unknown {} '" + literal(name) + "' (expected spans or bytes)");
+}
+
+Bytes generate_after(Predictor& model, SamplerChain& chain, ByteView context, const GenerationOptions& options,
+                     const std::function<void(ByteView)>& emit) {
+  model.reset(context);
+  ContinuationCost* cost = model.as_continuation_cost();
+  if (options.method == GenerationMethod::kSpans && cost && options.horizon <= 1)
+    return generate_spans(model, *cost, chain, context, options, emit);
+  return generate(model, chain, options, emit);
+}
 
 SamplerChain make_generation_chain(const SamplerParams& params, const GenerationOptions& options) {
   std::shared_ptr<std::vector<Bytes>> spans = options.spans;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/method_options.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen::cli {
@@ -28,6 +29,8 @@ Generator parse_generator(const std::string& option, const std::string& text, in
       ("beam", po::value(&beam)->default_value(8))
       ("alphabet", po::value(&g.model.alphabet)->default_value("context"))
       ("max-context", po::value(&max_context)->default_value(0));
+  MethodFlags method;
+  add_method_options(options, method);
   try {
     po::variables_map vm;
     const std::vector<std::string> rest(words.begin() + 1, words.end());
@@ -43,6 +46,7 @@ Generator parse_generator(const std::string& option, const std::string& text, in
     g.params.top_k = static_cast<int>(top_k);
     g.params.repeat_last_n = static_cast<int>(repeat_last_n);
     validate(g.params);
+    apply_method_options(method, vm, horizon, g.generation);
     make_predictor(g.spec, PredictorOptions{});  // a bad SPEC fails before any work
   } catch (const po::error& e) {
     throw UserError("--" + option + " '" + text + "': " + e.what());
@@ -58,15 +62,14 @@ Generator parse_generator(const std::string& option, const std::string& text, in
 
 Bytes sample_with(const Generator& g, Predictor& model, ByteView context, std::size_t length, std::uint64_t seed,
                   const std::function<void(std::size_t)>& on_piece) {
-  model.reset(context);
   SamplerParams params = g.params;
   params.seed = seed;
-  GenerationOptions options;
+  GenerationOptions options = g.generation;
   options.length = length;
   options.horizon = g.horizon;
   options.beam = g.beam;
   SamplerChain chain = make_generation_chain(params, options);
-  return generate(model, chain, options, [&](ByteView piece) {
+  return generate_after(model, chain, context, options, [&](ByteView piece) {
     if (on_piece) on_piece(piece.size());
   });
 }

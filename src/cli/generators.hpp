@@ -19,6 +19,7 @@ struct Generator {
   std::string spec;
   SamplerParams params;  // seed left 0: set per run
   int horizon = 1, beam = 8;
+  GenerationOptions generation;  // method and span settings (length set per run)
   PredictorOptions model;  // alphabet "context" by default, as in `zgen sample`
 };
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/method_options.hpp"
 #include "src/cli/progress.hpp"
 #include "zgen/corpus.hpp"
 #include "zgen/errors.hpp"
@@ -12,6 +13,21 @@
 #include "zgen/sampling.hpp"
 
 namespace zgen::cli {
+namespace {
+
+// What generate_after will do, for the log line: spans fall back to bytes on models that price
+// one byte at a time.
+std::string used_method(Predictor& model, const GenerationOptions& o) {
+  if (o.method == GenerationMethod::kSpans && !model.as_continuation_cost()) return "bytes (spans need a compressor model)";
+  if (o.method == GenerationMethod::kSpans) {
+    std::string s = "spans (copy window " + std::to_string(o.span.copy_window);
+    if (o.span.length_bonus != 0) s += ", length bonus " + std::to_string(o.span.length_bonus);
+    return s + ")";
+  }
+  return o.horizon > 1 ? "bytes, horizon " + std::to_string(o.horizon) + " beam " + std::to_string(o.beam) : "bytes";
+}
+
+}  // namespace
 
 int run_sample(int argc, char** argv) {
   std::string model_spec, prompt, prompt_file, alphabet, order;
@@ -19,6 +35,7 @@ int run_sample(int argc, char** argv) {
   long long length = 0, top_k = 0, repeat_last_n = 0, horizon = 1, beam = 8, threads = 0, max_context = 0;
   double temperature = 1, top_p = 1, min_p = 0, repeat_penalty = 1, cmd_timeout = 30;
   std::uint64_t seed = 0;
+  MethodFlags method;
 
   po::options_description options("options");
   options.add_options()
@@ -44,6 +61,7 @@ int run_sample(int argc, char** argv) {
       ("cmd-timeout", po::value(&cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("no-snapshot", "recompress c·x from scratch for every candidate (slow; for verification)")
       ("quiet,q", "no progress or summary on stderr");
+  add_method_options(options, method);
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen sample [--model SPEC] [--context FILE]... [--prompt TEXT] [--length N] [options]\n"
@@ -78,6 +96,12 @@ int run_sample(int argc, char** argv) {
   if (vm.count("prompt-file")) prompt = as_string(read_input(prompt_file));
   context.insert(context.end(), prompt.begin(), prompt.end());
 
+  GenerationOptions gopts;
+  gopts.length = static_cast<std::size_t>(length);
+  gopts.horizon = static_cast<int>(horizon);
+  gopts.beam = static_cast<int>(beam);
+  apply_method_options(method, vm, horizon, gopts);
+
   SamplerParams params;
   params.temperature = temperature;
   params.top_k = static_cast<int>(top_k);
@@ -99,18 +123,13 @@ int run_sample(int argc, char** argv) {
 
   const bool quiet = vm.count("quiet") > 0;
   if (!quiet)
-    std::fprintf(stderr, "zgen sample: model %s, seed %llu, context %s (%zu bytes), temperature %g\n",
-                 model->name().c_str(), static_cast<unsigned long long>(params.seed),
+    std::fprintf(stderr, "zgen sample: model %s, method %s, seed %llu, context %s (%zu bytes), temperature %g\n",
+                 model->name().c_str(), used_method(*model, gopts).c_str(), static_cast<unsigned long long>(params.seed),
                  context_name.empty() ? "none" : context_name.c_str(), context.size(), temperature);
 
-  model->reset(context);
-  GenerationOptions gopts;
-  gopts.length = static_cast<std::size_t>(length);
-  gopts.horizon = static_cast<int>(horizon);
-  gopts.beam = static_cast<int>(beam);
   SamplerChain chain = make_generation_chain(params, gopts);
   Progress progress("sampled", gopts.length, quiet);
-  const Bytes out = generate(*model, chain, gopts, [&](ByteView piece) {
+  const Bytes out = generate_after(*model, chain, context, gopts, [&](ByteView piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     progress.advance(piece.size());
