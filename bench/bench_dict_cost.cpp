@@ -27,14 +27,9 @@
 
 #include "zgen/models.hpp"
 #include "zgen/sampling.hpp"
+#include "bench/timed_sampling.hpp"
 
 namespace {
-
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
 
 struct Run {
   double bytes_per_second = 0;      // wall clock
@@ -49,20 +44,11 @@ Run sample(const std::string& spec, const zgen::Bytes& context, std::size_t n, i
   zgen::PredictorOptions options;
   options.alphabet = "all";
   options.threads = threads;
-  auto model = zgen::make_predictor(spec, options);
-  model->reset(context);
-  zgen::SamplerParams params;
-  params.seed = 7;
-  zgen::SamplerChain chain = zgen::make_chain(params);
-  zgen::GenerationOptions g;
-  g.length = n;
-  const auto t0 = std::chrono::steady_clock::now();
-  const double c0 = cpu_seconds();
+  const zgen::bench::TimedSampling t = zgen::bench::time_sampling(spec, context, n, threads);
   Run r;
-  r.out = zgen::generate(*model, chain, g);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.bytes_per_second = static_cast<double>(n) / s;
-  r.bytes_per_cpu_second = static_cast<double>(n) / (cpu_seconds() - c0);
+  r.bytes_per_second = t.bytes_per_second;
+  r.bytes_per_cpu_second = t.bytes_per_cpu_second;
+  r.out = t.out;
 
   auto counter = zgen::make_predictor(spec, options);
   counter->reset(context);

@@ -25,48 +25,20 @@
 #include "zgen/images.hpp"
 #include "zgen/models.hpp"
 #include "zgen/sampling.hpp"
+#include "bench/timed_sampling.hpp"
 
 namespace {
 
-struct Run {
-  double bytes_per_second;      // wall clock
-  double bytes_per_cpu_second;  // the process's CPU time: with one thread, what one idle core would do
-  zgen::Bytes out;
-};
-
-double cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-Run sample(const std::string& spec, const zgen::Bytes& context, std::size_t n, int threads, bool snapshot) {
-  zgen::PredictorOptions options;
-  options.alphabet = "all";
-  options.threads = threads;
-  options.snapshot = snapshot;
-  auto model = zgen::make_predictor(spec, options);
-  model->reset(context);
-  zgen::SamplerParams params;
-  params.seed = 7;
-  zgen::SamplerChain chain = zgen::make_chain(params);
-  zgen::GenerationOptions g;
-  g.length = n;
-  const auto t0 = std::chrono::steady_clock::now();
-  const double c0 = cpu_seconds();
-  zgen::Bytes out = zgen::generate(*model, chain, g);
-  const double c = cpu_seconds() - c0;
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {static_cast<double>(n) / s, static_cast<double>(n) / c, out};
-}
+using Run = zgen::bench::TimedSampling;
+using zgen::bench::time_sampling;
 
 bool all_ok = true;
 
 void row(const std::string& spec, const std::string& what, const zgen::Bytes& context, std::size_t n_fast,
          std::size_t n_slow, int cores) {
-  const Run slow = sample(spec, context, n_slow, 1, false);
-  const Run fast1 = sample(spec, context, n_fast, 1, true);
-  const Run fast = sample(spec, context, n_fast, cores, true);
+  const Run slow = time_sampling(spec, context, n_slow, 1, false);
+  const Run fast1 = time_sampling(spec, context, n_fast, 1, true);
+  const Run fast = time_sampling(spec, context, n_fast, cores, true);
   const bool same = std::equal(slow.out.begin(), slow.out.end(), fast.out.begin()) && fast1.out == fast.out;
   all_ok = all_ok && same;
   std::printf("| %s | %s | %zu | %.2f | %.2f | %zu | %.1f | **%.1f** | %.0f× | %.1f | %s |\n", spec.c_str(), what.c_str(),

@@ -18,31 +18,12 @@
 #include "src/eval/evaluation.hpp"
 #include "zgen/models.hpp"
 #include "zgen/sampling.hpp"
+#include "bench/timed_sampling.hpp"
 
 namespace {
 
-struct Run {
-  double bytes_per_second;
-  zgen::Bytes out;
-};
-
-Run sample(const std::string& spec, const zgen::Bytes& context, std::size_t n, int threads, bool snapshot) {
-  zgen::PredictorOptions options;
-  options.alphabet = "all";
-  options.threads = threads;
-  options.snapshot = snapshot;
-  auto model = zgen::make_predictor(spec, options);
-  model->reset(context);
-  zgen::SamplerParams params;
-  params.seed = 7;
-  zgen::SamplerChain chain = zgen::make_chain(params);
-  zgen::GenerationOptions g;
-  g.length = n;
-  const auto t0 = std::chrono::steady_clock::now();
-  zgen::Bytes out = zgen::generate(*model, chain, g);
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {static_cast<double>(n) / s, out};
-}
+using Run = zgen::bench::TimedSampling;
+using zgen::bench::time_sampling;
 
 }  // namespace
 
@@ -62,9 +43,9 @@ int main(int argc, char** argv) {
               path.c_str(), cores);
 
   const std::size_t slow_n = std::max<std::size_t>(3, n / 40);
-  const Run scratch = sample("gzip:9", context, slow_n, 1, false);
-  const Run fast1 = sample("gzip:9", context, n, 1, true);
-  const Run fastn = sample("gzip:9", context, n, cores, true);
+  const Run scratch = time_sampling("gzip:9", context, slow_n, 1, false);
+  const Run fast1 = time_sampling("gzip:9", context, n, 1, true);
+  const Run fastn = time_sampling("gzip:9", context, n, cores, true);
   std::printf("| gzip:9 path | sampled bytes | bytes/s | vs --no-snapshot |\n|---|---|---|---|\n");
   std::printf("| --no-snapshot (recompress c·x), 1 thread | %zu | %.2f | 1.0× |\n", slow_n, scratch.bytes_per_second);
   std::printf("| fast path, 1 thread | %zu | %.1f | %.0f× |\n", n, fast1.bytes_per_second,
@@ -77,7 +58,7 @@ int main(int argc, char** argv) {
 
   std::printf("\n| model (recompressing) | sampled bytes | bytes/s (%d threads) |\n|---|---|---|\n", cores);
   for (const char* spec : {"zstd:19", "xz:9", "bzip2:9", "brotli:11"}) {
-    const Run r = sample(spec, context, 3, cores, true);
+    const Run r = time_sampling(spec, context, 3, cores, true);
     std::printf("| %s | 3 | %.3f |\n", spec, r.bytes_per_second);
   }
 
