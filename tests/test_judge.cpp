@@ -56,10 +56,10 @@ TEST_CASE("compare --judge scores each sample under the judge and reports its co
     std::string path;
     ~Remove() { std::filesystem::remove(path); }
   } remove_context{context};
-  // Greedy ppm repeats common words ("to the to the ..."); greedy bzip2 emits gibberish. ppm:3
-  // judges: the first must read as far more natural than the second.
+  // The paper's byte method: greedy ppm repeats common words ("to the to the ..."); greedy bzip2
+  // emits gibberish. ppm:3 judges: the first must read as far more natural than the second.
   const auto o = zgen::test::run_zgen("compare --models ppm:4,bzip2:9 --context '" + context + "' --data '" + text +
-                                      "' --max-bytes 50 --prompt 'The ' --length 64 --temperature 0 --seed 1 "
+                                      "' --max-bytes 8 --prompt 'The ' --length 64 --temperature 0 --seed 1 --method bytes "
                                       "--threads 1 --judge ppm:3 --json");
   REQUIRE_MESSAGE(o.exit_code == 0, o.err);
   const auto j = nlohmann::json::parse(o.out);
@@ -82,6 +82,22 @@ TEST_CASE("compare --judge scores each sample under the judge and reports its co
   REQUIRE(table.exit_code == 0);
   CHECK(table.out.find("judge bits/byte") != std::string::npos);
   CHECK(table.out.find("copy rate") != std::string::npos);
+
+  // compare's samples are `zgen sample`'s for the same seed: the span method by default, the byte
+  // method on request, and the two differ.
+  for (const std::string method : {"", " --method bytes"}) {
+    CAPTURE(method);
+    const auto c = zgen::test::run_zgen("compare --models gzip:9 --context '" + context + "' --data '" + text +
+                                        "' --max-bytes 10 --prompt 'The ' --length 48 --seed 3 --threads 1 --json" + method);
+    const auto s = zgen::test::run_zgen("sample -m gzip:9 -c '" + context + "' -p 'The ' -n 48 --seed 3 -j1 -q" + method);
+    REQUIRE_MESSAGE(c.exit_code == 0, c.err);
+    REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+    CHECK(nlohmann::json::parse(c.out)["models"][0]["sample"] == s.out);
+  }
+  const auto spans = zgen::test::run_zgen("sample -m gzip:9 -c '" + context + "' -p 'The ' -n 48 --seed 3 -j1 -q");
+  const auto bytes_method =
+      zgen::test::run_zgen("sample -m gzip:9 -c '" + context + "' -p 'The ' -n 48 --seed 3 -j1 -q --method bytes");
+  CHECK(spans.out != bytes_method.out);
 
   const auto bad = zgen::test::run_zgen("compare --models gzip:9 --data '" + text + "' --judge nosuch:1");
   CHECK(bad.exit_code == 2);

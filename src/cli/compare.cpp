@@ -11,6 +11,7 @@
 
 #include "src/cli/cli_common.hpp"
 #include "src/cli/judge_report.hpp"
+#include "src/cli/method_options.hpp"
 #include "src/cli/progress.hpp"
 #include "src/cli/slow_model.hpp"
 #include "src/eval/evaluation.hpp"
@@ -26,6 +27,7 @@ int run_compare(int argc, char** argv) {
   long long max_bytes = 0, length = 0, threads = 0, seeds = 1;
   double temperature = 1;
   std::uint64_t seed = 0;
+  MethodFlags method;
   po::options_description options("options");
   options.add_options()
       ("models", po::value(&models_list)->default_value("gzip:9,zstd:19,xz:9,bzip2:9,brotli:11"), "comma-separated model SPECs")
@@ -43,12 +45,14 @@ int run_compare(int argc, char** argv) {
                                    "found verbatim in context + prompt), self-repetition (share already earlier in the "
                                    "sample); beside the same for --seeds passages of the whole --data file (zgen judge --help)")
       ("json", "print the results as JSON");
+  add_method_options(options, method);
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen compare --models gzip,zstd:19,xz,bzip2,brotli --context FILE --data FILE\n"
                      "                    [--prompt TEXT --length N --seed S --seeds N] [--judge SPEC] [--json]\n"
                      "Scores several models on the same data (bits/byte, own-format rate, speed), then samples\n"
-                     "from each with the same prompt and seed."))
+                     "from each with the same prompt and seed, by `zgen sample`'s method (--method spans by default;\n"
+                     "models that cannot price spans, such as the transformer, sample bytes)."))
     return 0;
   require_at_least("max-bytes", max_bytes, 0);
   require_at_least("length", length, 0);
@@ -56,6 +60,9 @@ int run_compare(int argc, char** argv) {
   use_threads(threads);
   require_finite("temperature", temperature);
   if (temperature < 0) throw UserError("--temperature must be at least 0 (0 is greedy)");
+  GenerationOptions gopts;  // the samples' method, as `zgen sample` makes them
+  gopts.length = static_cast<std::size_t>(length);
+  apply_method_options(method, vm, 1, gopts);
   const std::vector<std::string> specs = split_specs("models", models_list);
   const bool judging = vm.count("judge") > 0;
   if (judging && length == 0) throw UserError("--judge needs samples to judge (--length is 0)");
@@ -140,16 +147,13 @@ int run_compare(int argc, char** argv) {
         t.seed = seed + k;
         const std::string which = spec + " seed " + std::to_string(t.seed);
         auto started = std::chrono::steady_clock::now();
-        model->reset(source);
         SamplerParams params;
         params.temperature = temperature;
         params.seed = t.seed;
-        SamplerChain chain = make_chain(params);
-        GenerationOptions gopts;
-        gopts.length = n;
+        SamplerChain chain = make_generation_chain(params, gopts);
         Progress sampled("  " + which + ": sampled", gopts.length, json);
         SlowModelNotice slow_sampling(spec, "sampling", gopts.length, json);
-        t.text = generate(*model, chain, gopts, [&](ByteView piece) {
+        t.text = generate_after(*model, chain, source, gopts, [&](ByteView piece) {
           sampled.advance(piece.size());
           slow_sampling.advance(piece.size());
         });
@@ -188,7 +192,7 @@ int run_compare(int argc, char** argv) {
 
   if (json) {
     nlohmann::json out = {{"data_bytes", data.size()}, {"context_bytes", context.size()}, {"seed", seed},
-                          {"seeds", count}, {"temperature", temperature}, {"prompt", prompt}, {"models", results}};
+                          {"seeds", count}, {"method", method.method}, {"temperature", temperature}, {"prompt", prompt}, {"models", results}};
     if (!reference.texts.empty()) {
       out["reference"] = row_json(reference, true);
       out["reference"]["lead"] = prompt.size();
@@ -210,8 +214,9 @@ int run_compare(int argc, char** argv) {
   }
   std::printf("(B): whole-byte code lengths; the others are bit-exact.\n");
   if (length > 0) {
-    std::printf("\nsamples (prompt \"%s\", seed %llu%s, temperature %g):\n", printable(as_bytes(prompt)).c_str(),
-                static_cast<unsigned long long>(seed), count > 1 ? " and on; --json gives them all" : "", temperature);
+    std::printf("\nsamples (method %s, prompt \"%s\", seed %llu%s, temperature %g):\n", method.method.c_str(),
+                printable(as_bytes(prompt)).c_str(), static_cast<unsigned long long>(seed),
+                count > 1 ? " and on; --json gives them all" : "", temperature);
     for (const auto& row : rows)
       std::printf("  %-14s %s\n", row.label.c_str(), printable(row.texts.front().text).c_str());
   }
