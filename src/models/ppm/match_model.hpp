@@ -13,7 +13,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
+#include <type_traits>
 #include <vector>
+
+#include "src/models/ppm/undo_log.hpp"
 
 namespace zgen::ppm {
 
@@ -61,6 +65,18 @@ class MatchModel {
 
   // Appends a byte and moves or re-finds the match.
   void observe(std::uint8_t byte) {
+    NoUndo no_undo;
+    observe(byte, no_undo);
+  }
+  // The same, saving in `undo` everything it changes first. A tentative observe (UndoLog: rolled
+  // back before anything else reads the model) leaves the dirty list alone.
+  template <class Undo>
+  void observe(std::uint8_t byte, Undo& undo) {
+    constexpr bool kTentative = !std::is_same_v<Undo, NoUndo>;
+    undo.save(&pos_, sizeof pos_);
+    undo.save(&ptr_, sizeof ptr_);
+    undo.save(&len_, sizeof len_);
+    undo.save(&history_[pos_ & history_mask_], 1);
     if (len_ > 0) {
       if (at(ptr_) == byte) {
         if (len_ < kMaxLen) ++len_;
@@ -73,6 +89,8 @@ class MatchModel {
     ++pos_;
     // Positions are 32-bit absolute; long before they could wrap, start afresh.
     if (pos_ >= (1u << 31)) {
+      // A tentative observe never gets here: 2^31 bytes into one history.
+      if (kTentative) throw std::logic_error("ppm: tentative observe at the end of the match model's positions");
       overflowed_ = true;
       reset();
       return;
@@ -91,10 +109,11 @@ class MatchModel {
         }
       }
     }
-    if (!overflowed_) {
+    if (!overflowed_ && !kTentative) {
       if (dirty_.size() * 8 >= table_.size()) overflowed_ = true, dirty_.clear();
       else dirty_.push_back(static_cast<std::uint32_t>(h));
     }
+    undo.save(&table_[h], sizeof table_[h]);
     table_[h] = pos_;
   }
 

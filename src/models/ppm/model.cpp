@@ -189,7 +189,8 @@ void ContextMixingModel::clear() {
   // restarting the boost, and steadier).
   bytes_seen_ = primed_ ? primed_->bytes : 0;
   pending_valid_ = false;
-  begin_byte();
+  NoUndo no_undo;
+  begin_byte(no_undo);
 }
 
 void ContextMixingModel::reset(ByteView context) {
@@ -211,7 +212,8 @@ std::uint64_t ContextMixingModel::second_nibble_hash(int i, int high_nibble) con
   return mix64(context_hash_[i] + static_cast<std::uint64_t>(high_nibble + 1) * 0x9E3779B97F4A7C15ull);
 }
 
-void ContextMixingModel::begin_byte() {
+template <class Undo>
+void ContextMixingModel::begin_byte(Undo& undo) {
   const std::uint64_t c1 = last8_ & 0xFF;
   for (int i = 0; i < n_contexts_; ++i) {
     std::uint64_t h;
@@ -228,19 +230,20 @@ void ContextMixingModel::begin_byte() {
     context_hash_[i] = h;
     first_[i]->prefetch(first_nibble_hash(i));
   }
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i));
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
 }
 
-void ContextMixingModel::begin_nibble() {
+template <class Undo>
+void ContextMixingModel::begin_nibble(Undo& undo) {
   const int high_nibble = c0_ & 15;
   std::array<std::uint64_t, kMaxContexts> h;
   for (int i = 0; i < n_contexts_; ++i) {
     h[i] = second_nibble_hash(i, high_nibble);
     second_[i]->prefetch(h[i]);
   }
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i]);
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i], undo);
 }
 
 void ContextMixingModel::predict(const Cursor& at, Prediction& out) const {
@@ -315,15 +318,20 @@ std::uint32_t ContextMixingModel::p1() {
 }
 
 void ContextMixingModel::update_bit(int bit) {
+  NoUndo no_undo;
+  advance(bit, no_undo);
+}
+
+template <class Undo>
+void ContextMixingModel::advance(int bit, Undo& undo) {
   bit = bit ? 1 : 0;
   p1();
-  NoUndo no_undo;
-  learn(Cursor{slot_.data(), c0_, bitpos_}, pending_, bit, no_undo);
+  learn(Cursor{slot_.data(), c0_, bitpos_}, pending_, bit, undo);
   pending_valid_ = false;
   c0_ = c0_ * 2 + bit;
   ++bitpos_;
   if (bitpos_ == 4) {
-    begin_nibble();
+    begin_nibble(undo);
   } else if (bitpos_ == 8) {
     const auto byte = static_cast<std::uint8_t>(c0_ & 0xFF);
     c0_ = 1;
@@ -337,10 +345,54 @@ void ContextMixingModel::update_bit(int bit) {
       prev_word_ = word_;
       word_ = 0;
     }
-    match_.observe(byte);
+    match_.observe(byte, undo);
     ++bytes_seen_;
-    begin_byte();
+    begin_byte(undo);
   }
+}
+
+std::vector<double> ContextMixingModel::extra_bits(std::span<const Bytes> continuations) {
+  if (bitpos_ != 0) throw std::logic_error("ppm: extra_bits() in the middle of a byte");
+  std::vector<double> bits;
+  bits.reserve(continuations.size());
+  for (const Bytes& s : continuations) {
+    // Code s exactly as observe() would, every change logged, then roll it all back: the
+    // byte-level context first (so that rollback restores it last, to what it was).
+    const std::size_t mark = undo_.mark();
+    undo_.save(&context_hash_, sizeof context_hash_);
+    undo_.save(&slot_, sizeof slot_);
+    undo_.save(&last8_, sizeof last8_);
+    undo_.save(&prev8_, sizeof prev8_);
+    undo_.save(&word_, sizeof word_);
+    undo_.save(&prev_word_, sizeof prev_word_);
+    undo_.save(&c0_, sizeof c0_);
+    undo_.save(&bitpos_, sizeof bitpos_);
+    undo_.save(&bytes_seen_, sizeof bytes_seen_);
+    undo_.save(&match_byte_, sizeof match_byte_);
+    undo_.save(&match_len_, sizeof match_len_);
+    undo_.save(&pending_, sizeof pending_);
+    undo_.save(&pending_valid_, sizeof pending_valid_);
+    double total = 0.0;
+    for (std::uint8_t byte : s)
+      for (int i = 7; i >= 0; --i) {
+        const int bit = (byte >> i) & 1;
+        const std::uint32_t p = p1();
+        total -= std::log2((bit ? p : 65536 - p) / 65536.0);
+        advance(bit, undo_);
+      }
+    undo_.rollback(mark);
+    bits.push_back(total);
+  }
+  return bits;
+}
+
+const std::vector<std::uint8_t>& ContextMixingModel::alphabet() const {
+  static const std::vector<std::uint8_t> all = [] {
+    std::vector<std::uint8_t> a(256);
+    for (int b = 0; b < 256; ++b) a[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(b);
+    return a;
+  }();
+  return all;
 }
 
 void ContextMixingModel::walk_tree(std::array<std::uint8_t*, kMaxContexts> slots, int c0, int bitpos,

@@ -16,7 +16,7 @@
 
 namespace zgen::ppm {
 
-class ContextMixingModel final : public Predictor, public BinaryPredictor {
+class ContextMixingModel final : public Predictor, public BinaryPredictor, public ContinuationCost {
  public:
   static constexpr int kMaxContexts = 16;
   static constexpr int kMaxInputs = kMaxContexts + 2;
@@ -33,11 +33,18 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor {
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
   BinaryPredictor* as_binary() override { return this; }
+  ContinuationCost* as_continuation_cost() override { return this; }
   std::uint64_t parameters_hash() const override { return primer_hash_; }
 
   // BinaryPredictor
   std::uint32_t p1() override;
   void update_bit(int bit) override;
+
+  // ContinuationCost: the ideal code length of each continuation in bits, Σ −log2 p of its bits
+  // with the model learning as it goes, exactly as observe() would (the span method's prices).
+  // The model is left as it was: every change is logged and rolled back.
+  std::vector<double> extra_bits(std::span<const Bytes> continuations) override;
+  const std::vector<std::uint8_t>& alphabet() const override;  // all 256 bytes
 
  private:
   // Everything one bit's prediction was computed from and what updating needs.
@@ -64,8 +71,13 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor {
   void learn(const Cursor& at, const Prediction& pred, int bit, Undo& undo);
   void walk_tree(std::array<std::uint8_t*, kMaxContexts> slots, int c0, int bitpos, double log_p,
                  std::span<double, 256> out);
-  void begin_byte();       // claims first-nibble slots for the new byte
-  void begin_nibble();     // claims second-nibble slots
+  // One bit observed: the coding path (NoUndo) and extra_bits (UndoLog) share it.
+  template <class Undo>
+  void advance(int bit, Undo& undo);
+  template <class Undo>
+  void begin_byte(Undo& undo);    // claims first-nibble slots for the new byte
+  template <class Undo>
+  void begin_nibble(Undo& undo);  // claims second-nibble slots
   std::uint64_t first_nibble_hash(int context) const;
   std::uint64_t second_nibble_hash(int context, int high_nibble) const;
   void clear();

@@ -27,9 +27,11 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #include "src/models/ppm/state_table.hpp"
+#include "src/models/ppm/undo_log.hpp"
 
 namespace zgen::ppm {
 
@@ -57,20 +59,30 @@ class SlotTable {
 
   // The slot for hash h, claimed if absent. Never null.
   std::uint8_t* claim(std::uint64_t h) {
+    NoUndo no_undo;
+    return claim(h, no_undo);
+  }
+  // The same, with the evicted slot's bytes saved in `undo` first. A tentative claim (UndoLog:
+  // rolled back before anything else reads the table) is not marked dirty: after its rollback
+  // the table holds what it held before.
+  template <class Undo>
+  std::uint8_t* claim(std::uint64_t h, Undo& undo) {
+    constexpr bool kTentative = !std::is_same_v<Undo, NoUndo>;
     std::uint8_t* line = line_of(h);
     const std::uint8_t check = check_of(h);
     const StateTable& st = StateTable::instance();
     int victim = 0, victim_count = 1 << 30;
     for (int i = 0; i < kSlotsPerLine; ++i) {
       std::uint8_t* slot = line + i * kSlotBytes;
-      if (slot[0] == check) return mark_dirty(slot);
+      if (slot[0] == check) return kTentative ? slot : mark_dirty(slot);
       const int count = slot[0] == 0 ? -1 : st.count(slot[1]);
       if (count < victim_count) victim = i, victim_count = count;
     }
     std::uint8_t* slot = line + victim * kSlotBytes;
+    undo.save(slot, kSlotBytes);
     std::memset(slot, 0, kSlotBytes);
     slot[0] = check;
-    return mark_dirty(slot);
+    return kTentative ? slot : mark_dirty(slot);
   }
 
   // Starts fetching the cache line of hash h (claims are cache misses; several in flight
