@@ -359,19 +359,9 @@ std::vector<double> ContextMixingModel::extra_bits(std::span<const Bytes> contin
     // Code s exactly as observe() would, every change logged, then roll it all back: the
     // byte-level context first (so that rollback restores it last, to what it was).
     const std::size_t mark = undo_.mark();
-    undo_.save(&context_hash_, sizeof context_hash_);
-    undo_.save(&slot_, sizeof slot_);
-    undo_.save(&last8_, sizeof last8_);
-    undo_.save(&prev8_, sizeof prev8_);
-    undo_.save(&word_, sizeof word_);
-    undo_.save(&prev_word_, sizeof prev_word_);
-    undo_.save(&c0_, sizeof c0_);
-    undo_.save(&bitpos_, sizeof bitpos_);
-    undo_.save(&bytes_seen_, sizeof bytes_seen_);
-    undo_.save(&match_byte_, sizeof match_byte_);
-    undo_.save(&match_len_, sizeof match_len_);
-    undo_.save(&pending_, sizeof pending_);
-    undo_.save(&pending_valid_, sizeof pending_valid_);
+    const auto save = [&](auto&... fields) { (undo_.save(&fields, sizeof fields), ...); };
+    save(context_hash_, slot_, last8_, prev8_, word_, prev_word_, c0_, bitpos_, bytes_seen_, match_byte_, match_len_,
+         pending_, pending_valid_);
     double total = 0.0;
     for (std::uint8_t byte : s)
       for (int i = 7; i >= 0; --i) {
