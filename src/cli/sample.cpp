@@ -18,7 +18,7 @@ namespace {
 // What generate_after will do, for the log line: spans fall back to bytes on models that price
 // one byte at a time.
 std::string used_method(Predictor& model, const GenerationOptions& o) {
-  if (o.method == GenerationMethod::kSpans && !model.as_continuation_cost()) return "bytes (spans need a compressor model)";
+  if (o.method == GenerationMethod::kSpans && !model.as_continuation_cost()) return "bytes (spans need a model that prices them: compressors, ppm)";
   if (o.method == GenerationMethod::kSpans) {
     std::string s = "spans (copy window " + std::to_string(o.span.copy_window);
     if (o.span.length_bonus != 0) s += ", length bonus " + std::to_string(o.span.length_bonus);
