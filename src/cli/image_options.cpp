@@ -19,7 +19,9 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
       ("samplers", po::value(&o.order)->default_value("penalties,top-k,top-p,min-p,temperature"), "sampler order")
       ("seed,s", po::value(&o.seed), "random seed (default: a fresh one, printed on stderr)")
       ("threads,j", po::value(&o.threads)->default_value(default_threads()), "threads that cost candidates (results do not depend on it)")
-      ("alphabet", po::value(&o.alphabet)->default_value("all"), "candidate pixel values of compressor models: all, or context (values seen so far)")
+      ("alphabet", po::value(&o.alphabet)->default_value("context"),
+       "candidate pixel values of compressor models: context (the values seen so far in the model's context: the "
+       "region's known pixels and rows above; BENCHMARKS.md) or all 256")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }
