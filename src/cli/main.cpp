@@ -56,7 +56,7 @@ int run_command(int argc, char** argv) {
     zgen::cli::on_every_process([&] {
       if (!command) throw zgen::UserError(std::string("unknown command '") + argv[1] + "' (try zgen --help)");
       if (!command->several_processes && !zgen::parallel::world().alone())
-        throw zgen::UserError(std::string("zgen ") + command->name + " runs on one process: run it without mpirun" +
+        throw zgen::UserError(std::string(command->name) + " runs on one process: run it without mpirun" +
                               " (train and bench run on several)");
     });
     return implicit_sample ? command->run(argc, argv) : command->run(argc - 1, argv + 1);
