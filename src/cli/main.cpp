@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   try {
     session.emplace(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "zgen: cannot start MPI: %s\n", e.what());
+    std::fprintf(stderr, "zgen: %s\n", e.what());
     return 2;
   }
   return run_command(argc, argv);

@@ -1,5 +1,7 @@
 // A build without MPI (-DZGEN_MPI=OFF): every run is one process.
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 #include "src/parallel/transport.hpp"
 #include "src/parallel/world.hpp"
@@ -10,7 +12,17 @@ bool built_with_mpi() { return false; }
 
 namespace transport {
 
-bool start(int&, char**&) { return false; }
+// Launched as one of several processes (mpirun -np N, srun) without MPI to join them: each
+// would run the whole command alone, writing the same files; refuse instead.
+bool start(int&, char**&) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"}) {
+    const char* value = std::getenv(name);
+    if (value && std::atoi(value) > 1)
+      throw std::runtime_error(std::string("this zgen was built without MPI (ZGEN_MPI=OFF) but launched as one of ") +
+                               value + " processes: run it alone, or build it with MPI");
+  }
+  return false;
+}
 void stop() {}
 int rank() { return 0; }
 int size() { return 1; }

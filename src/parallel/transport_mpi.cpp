@@ -67,7 +67,7 @@ bool start(int& argc, char**& argv) {
   if (!started_by_launcher()) return false;
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
-    throw std::runtime_error("MPI_Init_thread failed");
+    throw std::runtime_error("cannot start MPI: MPI_Init_thread failed");
   return true;
 }
 
