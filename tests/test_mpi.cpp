@@ -47,7 +47,8 @@ Outcome run_in(const std::string& dir, const std::string& command) {
 
 // zgen on `processes` processes; -q keeps Open MPI's own notices about a failed job off stderr.
 std::string mpirun(int processes, const std::string& zgen_args) {
-  return std::string("'") + ZGEN_MPIEXEC + "' -q --allow-run-as-root --oversubscribe -np " + std::to_string(processes) +
+  return std::string("'") + ZGEN_MPIEXEC + "' -q --allow-run-as-root --oversubscribe --mca btl self,vader -np " +
+         std::to_string(processes) +
          " '" + ZGEN_BINARY + "' " + zgen_args;
 }
 std::string alone(const std::string& zgen_args) { return std::string("'") + ZGEN_BINARY + "' " + zgen_args; }
