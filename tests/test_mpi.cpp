@@ -45,11 +45,14 @@ Outcome run_in(const std::string& dir, const std::string& command) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
 }
 
-// zgen on `processes` processes; -q keeps Open MPI's own notices about a failed job off stderr.
+// -q keeps Open MPI's own notices about a failed job off stderr; one machine needs only shared
+// memory (no network interfaces probed).
+const std::string kMpirunFlags = "-q --allow-run-as-root --oversubscribe --mca btl self,vader";
+
+// zgen on `processes` processes.
 std::string mpirun(int processes, const std::string& zgen_args) {
-  return std::string("'") + ZGEN_MPIEXEC + "' -q --allow-run-as-root --oversubscribe --mca btl self,vader -np " +
-         std::to_string(processes) +
-         " '" + ZGEN_BINARY + "' " + zgen_args;
+  return std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np " + std::to_string(processes) + " '" +
+         ZGEN_BINARY + "' " + zgen_args;
 }
 std::string alone(const std::string& zgen_args) { return std::string("'") + ZGEN_BINARY + "' " + zgen_args; }
 
@@ -160,7 +163,7 @@ TEST_CASE("bad input on one process stops every process with one message and exi
   const std::string dir = fresh_dir("fail");
   const std::string tiny = " --layers 1 --dim 16 --heads 2 --seq 16 --batch 2 --steps 2 --threads 1 -q -o m.safetensors";
   // A file that only process 1 lacks (a node without the data).
-  check_stopped(run_in(dir, std::string("'") + ZGEN_MPIEXEC + "' -q --allow-run-as-root --oversubscribe -np 2 sh -c '" +
+  check_stopped(run_in(dir, std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np 2 sh -c '" +
                                 "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then d=/nonexistent/data.txt; else d=" + kData +
                                 "; fi; exec " + ZGEN_BINARY + " train --data $d" + tiny + "'"),
                 "(process 1) cannot open '/nonexistent/data.txt'");

@@ -340,9 +340,11 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
   run.tokens_seen = metadata_number<std::uint64_t>(start.resumed, "train.tokens_seen").value_or(0);
   // Member 0 alone hears the events (and writes the checkpoints); its failure stops everyone.
   auto report = [&](TrainingProgress& p) {
-    if (!progress) return;
     p.run = run;
-    together(group, false, [&] { progress(p); });
+    // Agreed on whether or not this member was given a callback: the members meet here alike.
+    together(group, false, [&] {
+      if (progress) progress(p);
+    });
   };
   const auto run_start = Clock::now();
   auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
