@@ -16,6 +16,7 @@ packages=(
   libboost-program-options-dev nlohmann-json3-dev doctest-dev   # CLI, JSON, tests
   gzip xz-utils zstd bzip2 brotli                               # command-line peers for cmd: specs and tests
   clang libclang-rt-14-dev libomp-14-dev                        # the fuzz targets: libFuzzer, sanitizers, OpenMP
+  libopenmpi-dev openmpi-bin                                    # several processes: mpirun -np N zgen train|bench
 )
 
 missing=()

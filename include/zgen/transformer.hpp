@@ -21,6 +21,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,30 @@ struct TransformerConfig {
 // next-byte model, the SPEC "transformer:PATH". Throws FileError for a missing file, FormatError
 // for a malformed one.
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
+
+// Data-parallel training (`mpirun -np N zgen train`): N processes, each with the whole model,
+// each taking its share of every batch and adding their gradients together before the step.
+// The library links no communication library: a caller implements this (zgen's CLI does it
+// with MPI, src/parallel/) and passes it in TrainingOptions::group.
+class DataParallelGroup {
+ public:
+  virtual ~DataParallelGroup() = default;
+  virtual int rank() const = 0;  // this process, 0..size()-1
+  virtual int size() const = 0;
+  // Collective: every member calls it, in the same order, with as many values. Each value
+  // becomes the sum of the members' values added in rank order, ((v0 + v1) + v2) + ..., so
+  // every member gets the same bits whatever the transport, and a run is reproducible.
+  virtual void sum(std::span<float> values) = 0;
+  virtual void sum(std::span<double> values) = 0;
+};
+
+// What train_transformer throws on the other members of a group when work done by member 0
+// alone (writing a checkpoint, the progress callback) failed: member 0 throws the error itself
+// and is the one to report it.
+class PeerFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // Training a transformer, as `zgen train` does: AdamW, linear warmup then a half cosine down
 // to lr·min_lr_ratio, gradient clipping, on batches of random windows of the data; validation
@@ -155,6 +181,16 @@ struct TrainingOptions {
   // commands that led to its checkpoint (train.earlier_commands).
   std::string augment = "none";
   std::string data_source, valid_source, command;
+
+  // Training on several processes (see DataParallelGroup; null: this process alone). Every
+  // member calls train_transformer with the same options, data and held-out bytes. Every member
+  // draws the same batches; member r of N takes windows [r·B/N, (r+1)·B/N) of each (so batch
+  // must be at least N), and the gradients are weighted by each member's share and summed in
+  // rank order: a run gives the same bits for a given N, and the single process's result within
+  // float rounding for any N. Validation is split over the members the same way. Only member 0
+  // hears the progress events and writes the checkpoints; every member returns the summary.
+  // The checkpoints do not depend on N, so a run may be resumed on any number of processes.
+  DataParallelGroup* group = nullptr;
 };
 
 // What a run did, so far (in a progress event) or in all (returned at the end).

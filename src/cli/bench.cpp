@@ -17,11 +17,13 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/processes.hpp"
 #include "src/cli/draw/bar_chart.hpp"
 #include "src/cli/progress.hpp"
 #include "src/common/file_io.hpp"
 #include "src/eval/bench_rates.hpp"
 #include "src/eval/evaluation.hpp"
+#include "src/parallel/world.hpp"
 #include "zgen/audio.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/images.hpp"
@@ -210,6 +212,106 @@ void write_plot(const std::string& path, const std::vector<Modality>& mods, cons
   write_gray_png(path, draw_bar_chart(chart));
 }
 
+// The measurements spread over the processes of `mpirun -np N zgen bench`, with the table the
+// single process makes, to the bit: each process measures its share of every cell's chunks
+// (chunks [r·n/N, (r+1)·n/N)) and whole cells of the unchunked and predictor columns (each to
+// the process with the least work so far, in table order), writes its figures into its own
+// slots of one vector of zeros, and the vector is summed over the processes (every slot has one
+// writer, and x + 0 = x exactly); the cells are then summed in chunk order as alone. A failure
+// in the measurements stops every process with one message (on_every_process).
+void measure_on_every_process(parallel::World& world, std::vector<Row>& rows, const std::vector<Modality>& mods,
+                              int threads, bool predict, const PredictorOptions& popts, bool quiet) {
+  const auto N = static_cast<std::size_t>(world.size()), me = static_cast<std::size_t>(world.rank());
+  // Per cell (row, modality): 2 slots per chunk, then the unchunked (actual, ideal) and the
+  // predictor (bits, bytes).
+  std::vector<std::size_t> cell_at;
+  std::size_t slots = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (const auto& m : mods) {
+      cell_at.push_back(slots);
+      slots += 2 * m.chunks.size() + 4;
+    }
+  // Whole jobs (the unchunked and predictor columns) to the least loaded process, in order.
+  struct Job {
+    std::size_t row, mod;
+    bool predictor;
+  };
+  std::vector<double> load(N, 0);
+  std::vector<Job> mine;
+  std::size_t my_bytes = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t k = 0; k < mods.size(); ++k) {
+      const std::size_t n = mods[k].chunks.size();
+      my_bytes += ((me + 1) * n / N - me * n / N) * kChunkBytes;
+      for (const bool predictor : {false, true}) {
+        if (predictor && !predict) continue;
+        // A predictor's byte costs its 256 candidates; an unchunked byte one pass.
+        const double cost = predictor ? 256.0 * static_cast<double>(mods[k].predict_data.size())
+                                      : static_cast<double>(n * kChunkBytes);
+        const auto to = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        load[to] += cost;
+        if (to != me) continue;
+        mine.push_back({r, k, predictor});
+        my_bytes += predictor ? mods[k].predict_data.size() : n * kChunkBytes;
+      }
+    }
+
+  std::vector<double> figures(slots, 0.0);
+  on_every_process([&] {
+    Progress progress("measured (this process's share)", my_bytes, quiet);
+    const auto advance = [&](std::size_t n) { progress.advance(n); };
+    std::size_t cell = 0;
+    for (auto& r : rows)
+      for (const auto& m : mods) {
+        const std::size_t n = m.chunks.size(), first = me * n / N, last = (me + 1) * n / N;
+        const auto sizes = measure_chunk_sizes(r.model, m.chunks, first, last, threads, advance);
+        double* at = figures.data() + cell_at[cell++] + 2 * first;
+        for (const auto& s : sizes) {
+          *at++ = s.actual;
+          *at++ = s.ideal;
+        }
+      }
+    for (const Job& j : mine) {
+      const Modality& m = mods[j.mod];
+      double* at = figures.data() + cell_at[j.row * mods.size() + j.mod] + 2 * m.chunks.size() + (j.predictor ? 2 : 0);
+      if (j.predictor) {
+        const ScoreResult s = score_model(rows[j.row].model.spec, {}, m.predict_data, popts, [&] { progress.advance(1); });
+        at[0] = s.model_bits;
+        at[1] = static_cast<double>(s.bytes);
+      } else {
+        const SizeCell c = measure_unchunked(rows[j.row].model, m.chunks, advance);
+        at[0] = c.compressed_bytes;
+        at[1] = c.ideal_bytes.value_or(0);
+      }
+    }
+    progress.finish();
+  });
+  world.sum(figures);
+
+  std::size_t cell = 0;
+  for (auto& r : rows)
+    for (const auto& m : mods) {
+      const double* at = figures.data() + cell_at[cell++];
+      const std::size_t n = m.chunks.size();
+      std::vector<ChunkSize> sizes(n);
+      for (std::size_t i = 0; i < n; ++i) sizes[i] = {at[2 * i], at[2 * i + 1]};
+      Cells c;
+      c.chunked = sum_chunk_sizes(r.model, m.chunks, sizes);
+      at += 2 * n;
+      c.unchunked.raw_bytes = n * kChunkBytes;
+      c.unchunked.compressed_bytes = at[0];
+      if (r.model.coded) c.unchunked.ideal_bytes = at[1];
+      if (predict) {
+        ScoreResult s;
+        s.model = r.model.name;
+        s.model_bits = at[2];
+        s.bytes = static_cast<std::size_t>(at[3]);
+        c.predictor = s;
+      }
+      r.per_modality.push_back(std::move(c));
+    }
+}
+
 }  // namespace
 
 int run_bench(int argc, char** argv) {
@@ -229,59 +331,73 @@ int run_bench(int argc, char** argv) {
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads (chunks in parallel; the results do not depend on it)")
       ("quiet,q", "no progress on stderr");
   po::variables_map vm;
-  if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen bench [--text FILE...] [--images DIR] [--audio DIR] [--models gzip,xz,...]\n"
-                     "                  [--chunks N] [--predict-bytes N] [--json FILE] [--plot FILE.png] [--threads N]\n"
-                     "The paper's Table 1 on your data: each model's compression rate on text, images and audio, in\n"
-                     "2048-byte chunks and whole, raw and adjusted for parameters, and its bits/byte as a predictor.\n"
-                     "Default models: " + std::string(kDefaultModels) + "."))
-    return 0;
-  require_at_least("chunks", chunks_limit, 0);
-  require_at_least("predict-bytes", predict_bytes, 0);
-  require_at_least("threads", threads, 1);
-  if (text_paths.empty() && images_dir.empty() && audio_dir.empty())
-    throw UserError("nothing to measure: give --text FILE..., --images DIR and/or --audio DIR");
-  if (vm.count("text") && text_paths.empty()) throw UserError("--text needs at least one file");
-  const bool quiet = vm.count("quiet") > 0;
-
-  // Check every SPEC before reading any data.
+  // On several processes (mpirun -np N zgen bench) every process checks the flags and reads the
+  // data (each node its own copies), and they agree before measuring.
   std::vector<Row> rows;
-  for (const auto& spec : split_specs("models", models_list)) rows.push_back({describe_bench_model(spec), {}});
-
   std::vector<Modality> mods;
-  if (!text_paths.empty()) mods.push_back(load_text(text_paths));
-  if (!images_dir.empty()) mods.push_back(load_images(images_dir));
-  if (!audio_dir.empty()) mods.push_back(load_audio(audio_dir));
-  std::size_t total = 0;
-  const auto predict_limit = static_cast<std::size_t>(predict_bytes);
-  for (auto& m : mods) {
-    m.chunks = select_evenly(std::move(m.chunks), static_cast<std::size_t>(chunks_limit));
-    for (const auto& c : m.chunks) {
-      const std::size_t take = std::min(c.size(), predict_limit - m.predict_data.size());
-      m.predict_data.insert(m.predict_data.end(), c.begin(), c.begin() + static_cast<std::ptrdiff_t>(take));
-      if (m.predict_data.size() == predict_limit) break;
-    }
-    total += 2 * m.chunks.size() * kChunkBytes + m.predict_data.size();
-    if (!quiet)
-      std::fprintf(stderr, "zgen bench: %s: %zu file(s), %zu chunks, using %zu\n", m.name.c_str(), m.sources.size(),
-                   m.available, m.chunks.size());
-  }
-  total *= rows.size();
+  bool quiet = false, help = false;
+  parallel::World& world = parallel::world();
+  on_every_process([&] {
+    help = !parse_or_help(argc, argv, options, vm,
+                          "usage: zgen bench [--text FILE...] [--images DIR] [--audio DIR] [--models gzip,xz,...]\n"
+                          "                  [--chunks N] [--predict-bytes N] [--json FILE] [--plot FILE.png] [--threads N]\n"
+                          "The paper's Table 1 on your data: each model's compression rate on text, images and audio, in\n"
+                          "2048-byte chunks and whole, raw and adjusted for parameters, and its bits/byte as a predictor.\n"
+                          "Default models: " + std::string(kDefaultModels) + ".\n"
+                          "Under mpirun -np N (or srun), N processes share the work (each with --threads threads);\n"
+                          "process 0 prints the same table and writes the files.");
+    if (help) return;
+    const auto predict_limit = static_cast<std::size_t>(predict_bytes);
+    require_at_least("chunks", chunks_limit, 0);
+    require_at_least("predict-bytes", predict_bytes, 0);
+    require_at_least("threads", threads, 1);
+    if (text_paths.empty() && images_dir.empty() && audio_dir.empty())
+      throw UserError("nothing to measure: give --text FILE..., --images DIR and/or --audio DIR");
+    if (vm.count("text") && text_paths.empty()) throw UserError("--text needs at least one file");
+    quiet = vm.count("quiet") > 0 || !world.leader();
 
-  Progress progress("measured", total, quiet);
-  const auto advance = [&](std::size_t n) { progress.advance(n); };
+    // Check every SPEC before reading any data.
+    for (const auto& spec : split_specs("models", models_list)) rows.push_back({describe_bench_model(spec), {}});
+
+    if (!text_paths.empty()) mods.push_back(load_text(text_paths));
+    if (!images_dir.empty()) mods.push_back(load_images(images_dir));
+    if (!audio_dir.empty()) mods.push_back(load_audio(audio_dir));
+    for (auto& m : mods) {
+      m.chunks = select_evenly(std::move(m.chunks), static_cast<std::size_t>(chunks_limit));
+      for (const auto& c : m.chunks) {
+        const std::size_t take = std::min(c.size(), predict_limit - m.predict_data.size());
+        m.predict_data.insert(m.predict_data.end(), c.begin(), c.begin() + static_cast<std::ptrdiff_t>(take));
+        if (m.predict_data.size() == predict_limit) break;
+      }
+      if (!quiet)
+        std::fprintf(stderr, "zgen bench: %s: %zu file(s), %zu chunks, using %zu\n", m.name.c_str(), m.sources.size(),
+                     m.available, m.chunks.size());
+    }
+  });
+  if (help) return 0;
+
   PredictorOptions popts;
   popts.threads = static_cast<int>(threads);
-  for (auto& r : rows) {
-    for (const auto& m : mods) {
-      Cells c;
-      c.chunked = measure_chunked(r.model, m.chunks, static_cast<int>(threads), advance);
-      c.unchunked = measure_unchunked(r.model, m.chunks, advance);
-      if (predict_bytes > 0) c.predictor = score_model(r.model.spec, {}, m.predict_data, popts, [&] { progress.advance(1); });
-      r.per_modality.push_back(std::move(c));
+  if (world.alone()) {
+    std::size_t total = 0;
+    for (const auto& m : mods) total += 2 * m.chunks.size() * kChunkBytes + m.predict_data.size();
+    total *= rows.size();
+    Progress progress("measured", total, quiet);
+    const auto advance = [&](std::size_t n) { progress.advance(n); };
+    for (auto& r : rows) {
+      for (const auto& m : mods) {
+        Cells c;
+        c.chunked = measure_chunked(r.model, m.chunks, static_cast<int>(threads), advance);
+        c.unchunked = measure_unchunked(r.model, m.chunks, advance);
+        if (predict_bytes > 0) c.predictor = score_model(r.model.spec, {}, m.predict_data, popts, [&] { progress.advance(1); });
+        r.per_modality.push_back(std::move(c));
+      }
     }
+    progress.finish();
+  } else {
+    measure_on_every_process(world, rows, mods, static_cast<int>(threads), predict_bytes > 0, popts, quiet);
   }
-  progress.finish();
+  if (!world.leader()) return 0;
 
   print_table(mods, rows, predict_bytes);
   if (!json_path.empty()) {

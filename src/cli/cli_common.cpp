@@ -4,6 +4,7 @@
 #include "zgen/errors.hpp"
 
 #include <omp.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -101,6 +102,10 @@ void use_threads(long long threads) {
 }
 
 int default_threads() {
+  // The CPUs this process may run on: all of them, unless taskset, Slurm or mpirun (which binds
+  // each of 2 processes to a core of its own by default) gave it fewer.
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0) return CPU_COUNT(&cpus);
   const unsigned n = std::thread::hardware_concurrency();
   return n ? static_cast<int>(n) : 1;
 }

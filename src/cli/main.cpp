@@ -2,12 +2,12 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 
-#include <boost/program_options/errors.hpp>
-
-#include "src/cli/cli_common.hpp"
 #include "src/cli/commands.hpp"
+#include "src/cli/processes.hpp"
+#include "src/parallel/world.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/version.hpp"
 
@@ -17,6 +17,7 @@ struct Subcommand {
   const char* name;
   int (*run)(int, char**);
   const char* summary;
+  bool several_processes = false;  // runs under `mpirun -np N` (src/parallel/)
 };
 
 constexpr Subcommand kSubcommands[] = {
@@ -26,8 +27,8 @@ constexpr Subcommand kSubcommands[] = {
     {"judge", zgen::cli::run_judge, "how good are the samples: several seeds judged beside real text (bits/byte, order gain, copies)"},
     {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
     {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
-    {"train", zgen::cli::run_train, "train the byte-level transformer on text, image patches or audio (safetensors)"},
-    {"bench", zgen::cli::run_bench, "the paper's Table 1 on your text, images and audio (compression rates)"},
+    {"train", zgen::cli::run_train, "train the byte-level transformer on text, image patches or audio (safetensors)", true},
+    {"bench", zgen::cli::run_bench, "the paper's Table 1 on your text, images and audio (compression rates)", true},
     {"complete-image", zgen::cli::run_complete_image, "complete a photo's hidden pixels with each model (PNG grid)"},
     {"sample-patches", zgen::cli::run_sample_patches, "sample 64x32 image patches from a model (PNG grid)"},
 };
@@ -38,9 +39,7 @@ void print_usage(std::FILE* out) {
   std::fprintf(out, "\nWith no command, `zgen` runs `zgen sample`.\n");
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run_command(int argc, char** argv) {
   try {
     if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
       print_usage(stdout);
@@ -50,23 +49,32 @@ int main(int argc, char** argv) {
       std::printf("zgen %s\n", ZGEN_VERSION);
       return 0;
     }
-    if (argc < 2 || argv[1][0] == '-') return zgen::cli::run_sample(argc, argv);
-    for (const auto& s : kSubcommands) {
-      if (std::strcmp(argv[1], s.name) == 0) return s.run(argc - 1, argv + 1);
-    }
-    std::fprintf(stderr, "zgen: unknown command '%s' (try zgen --help)\n", argv[1]);
-    return 2;
-  } catch (const zgen::UserError& e) {  // the library names its parameters; we name the flags
-    std::fprintf(stderr, "zgen: %s\n", e.worded(zgen::cli::flag_for).c_str());
-    return 2;
-  } catch (const boost::program_options::error& e) {
+    const bool implicit_sample = argc < 2 || argv[1][0] == '-';  // `zgen [options]` is `zgen sample [options]`
+    const Subcommand* command = implicit_sample ? &kSubcommands[0] : nullptr;
+    for (const auto& s : kSubcommands)
+      if (!implicit_sample && std::strcmp(argv[1], s.name) == 0) command = &s;
+    zgen::cli::on_every_process([&] {
+      if (!command) throw zgen::UserError(std::string("unknown command '") + argv[1] + "' (try zgen --help)");
+      if (!command->several_processes && !zgen::parallel::world().alone())
+        throw zgen::UserError(std::string(command->name) + " runs on one process: run it without mpirun" +
+                              " (train and bench run on several)");
+    });
+    return implicit_sample ? command->run(argc, argv) : command->run(argc - 1, argv + 1);
+  } catch (...) {
+    return zgen::cli::report_failure(std::current_exception());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // MPI starts only under mpirun or srun; it ends when the session does, after the command.
+  std::optional<zgen::parallel::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const std::exception& e) {
     std::fprintf(stderr, "zgen: %s\n", e.what());
     return 2;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "zgen: out of memory\n");
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "zgen: internal error: %s\n", e.what());
-    return 3;
   }
+  return run_command(argc, argv);
 }

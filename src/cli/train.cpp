@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/processes.hpp"
 #include "src/media/training_data.hpp"
+#include "src/parallel/world.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/transformer.hpp"
 
@@ -28,7 +30,7 @@ std::string duration_text(double seconds) {
 
 // Progress on stderr: the model and data at the start, a line every --log-every steps, one per
 // validation. The warning about restarted moments is printed even with --quiet.
-void print_progress(const TrainingOptions& o, const TrainingProgress& p, bool quiet) {
+void print_progress(const TrainingOptions& o, const TrainingProgress& p, bool quiet, int processes) {
   const TrainingSummary& run = p.run;
   switch (p.event) {
     case TrainingProgress::Event::started:
@@ -36,11 +38,11 @@ void print_progress(const TrainingOptions& o, const TrainingProgress& p, bool qu
         std::fprintf(stderr, "zgen: warning: no '%s.optimizer': AdamW moments restart from zero\n", o.resume.c_str());
       if (quiet) return;
       std::fprintf(stderr, "model   %s\n", run.config.describe().c_str());
-      std::fprintf(stderr, "data    %zu training bytes%s; batch %lld x %d bytes; steps %lld..%lld; seed %llu; threads %lld\n",
+      std::fprintf(stderr, "data    %zu training bytes%s; batch %lld x %d bytes; steps %lld..%lld; seed %llu; threads %lld%s\n",
                    run.data_bytes,
                    run.valid_data_bytes == 0 ? "" : (", " + std::to_string(run.valid_data_bytes) + " validation bytes").c_str(),
                    o.batch, run.config.seq, run.start_step, run.steps, static_cast<unsigned long long>(run.seed),
-                   *o.threads);
+                   *o.threads, processes > 1 ? (" per process x " + std::to_string(processes) + " processes").c_str() : "");
       return;
     case TrainingProgress::Event::step:
       if (quiet) return;
@@ -103,45 +105,56 @@ int run_train(int argc, char** argv) {
       ("log-every", po::value(&o.log_every)->default_value(10), "progress line every N steps")
       ("quiet,q", "only errors and the final summary");
   po::variables_map vm;
-  if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--augment mirror,shift]\n"
-                     "                  [--valid FILE] [--config 200k|800k|3.2m] [--layers L --dim D\n"
-                     "                  --heads H --seq T] [--steps N --batch B --lr LR ...] --out model.safetensors\n"
-                     "                  [--resume model.safetensors] [--seed S] [--threads N]\n"
-                     "Trains a decoder-only byte-level transformer (vocabulary 256, pre-LayerNorm, GELU MLP x4) with\n"
-                     "AdamW, warmup + cosine learning rate and gradient clipping, on random windows of the data.\n"
-                     "Progress goes to stderr; the checkpoint is a safetensors file whose metadata holds the config\n"
-                     "and how it was trained (readable by Python's safetensors and PyTorch as it is)."))
-    return 0;
-  // Every option is checked before any file is read, so that a bad one is named first.
-  const bool quiet = vm.count("quiet") > 0;
-  if (vm.count("layers")) o.layers = layers;
-  if (vm.count("dim")) o.dim = dim;
-  if (vm.count("heads")) o.heads = heads;
-  if (vm.count("seq")) o.seq = seq;
-  if (vm.count("raster-width")) o.raster_width = raster_width;
-  if (vm.count("hint-width")) o.hint_width = hint_width;
-  if (vm.count("seed")) o.seed = seed;
-  o.tied_head = vm.count("tied-head") > 0;
-  o.recompute_attention = vm.count("recompute-attention") > 0;
-  o.threads = threads;
-  o.command = "zgen";
-  for (int i = 0; i < argc; ++i) o.command += std::string(" ") + argv[i];
-  for (const auto& p : data_paths) o.data_source += (o.data_source.empty() ? "" : " ") + p;
-  o.valid_source = valid_path;
-  validate(o);
+  bool help = false;
+  Bytes data, valid;
+  // On several processes (mpirun -np N zgen train), every process reads the flags and the files
+  // (each node its own copies) and they agree before training: a bad flag or a file missing on
+  // one node stops every process with one message.
+  on_every_process([&] {
+    help = !parse_or_help(argc, argv, options, vm,
+                       "usage: zgen train --data FILE... [--data-kind text|image-patches|audio] [--augment mirror,shift]\n"
+                       "                  [--valid FILE] [--config 200k|800k|3.2m] [--layers L --dim D\n"
+                       "                  --heads H --seq T] [--steps N --batch B --lr LR ...] --out model.safetensors\n"
+                       "                  [--resume model.safetensors] [--seed S] [--threads N]\n"
+                       "Trains a decoder-only byte-level transformer (vocabulary 256, pre-LayerNorm, GELU MLP x4) with\n"
+                       "AdamW, warmup + cosine learning rate and gradient clipping, on random windows of the data.\n"
+                       "Progress goes to stderr; the checkpoint is a safetensors file whose metadata holds the config\n"
+                       "and how it was trained (readable by Python's safetensors and PyTorch as it is).\n"
+                       "Under mpirun -np N (or srun), N processes train together, each on its share of every batch\n"
+                       "with --threads threads; process 0 prints and writes the checkpoints.");
+    if (help) return;
+    // Every option is checked before any file is read, so that a bad one is named first.
+    if (vm.count("layers")) o.layers = layers;
+    if (vm.count("dim")) o.dim = dim;
+    if (vm.count("heads")) o.heads = heads;
+    if (vm.count("seq")) o.seq = seq;
+    if (vm.count("raster-width")) o.raster_width = raster_width;
+    if (vm.count("hint-width")) o.hint_width = hint_width;
+    if (vm.count("seed")) o.seed = seed;
+    o.tied_head = vm.count("tied-head") > 0;
+    o.recompute_attention = vm.count("recompute-attention") > 0;
+    o.threads = threads;
+    o.command = "zgen";
+    for (int i = 0; i < argc; ++i) o.command += std::string(" ") + argv[i];
+    for (const auto& p : data_paths) o.data_source += (o.data_source.empty() ? "" : " ") + p;
+    o.valid_source = valid_path;
+    validate(o);
 
-  Bytes data;
-  if (o.data_kind == "text") data = read_inputs(data_paths);
-  else data = load_media_training_data(o.data_kind, data_paths, parse_image_augment(o.augment)).bytes;
-  Bytes valid;
-  if (vm.count("valid")) {
-    valid = o.data_kind == "text" ? read_input(valid_path) : load_media_training_data(o.data_kind, {valid_path}).bytes;
-    if (valid.size() < 2) throw UserError("'" + valid_path + "' holds fewer than 2 bytes: nothing to validate");
-  }
+    if (o.data_kind == "text") data = read_inputs(data_paths);
+    else data = load_media_training_data(o.data_kind, data_paths, parse_image_augment(o.augment)).bytes;
+    if (vm.count("valid")) {
+      valid = o.data_kind == "text" ? read_input(valid_path) : load_media_training_data(o.data_kind, {valid_path}).bytes;
+      if (valid.size() < 2) throw UserError("'" + valid_path + "' holds fewer than 2 bytes: nothing to validate");
+    }
+  });
+  if (help) return 0;
+  const bool quiet = vm.count("quiet") > 0;
+  parallel::World& world = parallel::world();
+  if (!world.alone()) o.group = &world;  // process 0 alone hears the progress
 
   const TrainingSummary s =
-      train_transformer(o, data, valid, [&](const TrainingProgress& p) { print_progress(o, p, quiet); });
+      train_transformer(o, data, valid, [&](const TrainingProgress& p) { print_progress(o, p, quiet, world.size()); });
+  if (!world.leader()) return 0;
   std::printf("trained  %s\n", s.config.describe().c_str());
   std::printf("steps    %lld..%lld in %s (%.0f tokens/s)\n", s.start_step, s.steps, duration_text(s.seconds).c_str(),
               static_cast<double>(s.steps - s.start_step) * static_cast<double>(o.batch) * s.config.seq / s.seconds);

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "zgen/coding.hpp"
@@ -54,19 +55,21 @@ BenchModel describe_bench_model(const std::string& spec) {
   return m;
 }
 
-SizeCell measure_chunked(const BenchModel& model, const std::vector<Bytes>& chunks, int threads,
-                         const BenchProgress& progress) {
-  // sizes[i] belongs to chunk i whichever worker made it: sums are thread-count independent.
-  std::vector<std::pair<double, std::optional<double>>> sizes(chunks.size());
-  std::atomic<std::size_t> next{0};
+std::vector<ChunkSize> measure_chunk_sizes(const BenchModel& model, const std::vector<Bytes>& chunks, std::size_t first,
+                                           std::size_t last, int threads, const BenchProgress& progress) {
+  if (first > last || last > chunks.size()) throw std::logic_error("measure_chunk_sizes: bad range");
+  // sizes[i] belongs to chunk first+i whichever worker made it: sums are thread-count independent.
+  std::vector<ChunkSize> sizes(last - first);
+  std::atomic<std::size_t> next{first};
   std::mutex progress_lock;
   std::exception_ptr failure;
   std::mutex failure_lock;
   auto work = [&] {
     try {
       Instance instance(model);
-      for (std::size_t i; (i = next++) < chunks.size();) {
-        sizes[i] = instance.size_of(chunks[i]);
+      for (std::size_t i; (i = next++) < last;) {
+        const auto [actual, ideal] = instance.size_of(chunks[i]);
+        sizes[i - first] = {actual, ideal.value_or(0)};
         if (progress) {
           std::lock_guard lock(progress_lock);
           progress(chunks[i].size());
@@ -75,23 +78,32 @@ SizeCell measure_chunked(const BenchModel& model, const std::vector<Bytes>& chun
     } catch (...) {
       std::lock_guard lock(failure_lock);
       if (!failure) failure = std::current_exception();
-      next = chunks.size();  // the others stop at their next chunk
+      next = last;  // the others stop at their next chunk
     }
   };
-  const std::size_t n_workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads), chunks.size()));
+  const std::size_t n_workers = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(threads), last - first));
   std::vector<std::thread> workers;
   for (std::size_t w = 1; w < n_workers; ++w) workers.emplace_back(work);
   work();
   for (auto& t : workers) t.join();
   if (failure) std::rethrow_exception(failure);
+  return sizes;
+}
 
+SizeCell sum_chunk_sizes(const BenchModel& model, const std::vector<Bytes>& chunks, const std::vector<ChunkSize>& sizes) {
+  if (sizes.size() != chunks.size()) throw std::logic_error("sum_chunk_sizes: one size per chunk");
   SizeCell cell;
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     cell.raw_bytes += chunks[i].size();
-    cell.compressed_bytes += sizes[i].first;
-    if (sizes[i].second) cell.ideal_bytes = cell.ideal_bytes.value_or(0) + *sizes[i].second;
+    cell.compressed_bytes += sizes[i].actual;
+    if (model.coded) cell.ideal_bytes = cell.ideal_bytes.value_or(0) + sizes[i].ideal;
   }
   return cell;
+}
+
+SizeCell measure_chunked(const BenchModel& model, const std::vector<Bytes>& chunks, int threads,
+                         const BenchProgress& progress) {
+  return sum_chunk_sizes(model, chunks, measure_chunk_sizes(model, chunks, 0, chunks.size(), threads, progress));
 }
 
 SizeCell measure_unchunked(const BenchModel& model, const std::vector<Bytes>& chunks, const BenchProgress& progress) {

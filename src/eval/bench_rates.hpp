@@ -48,6 +48,17 @@ using BenchProgress = std::function<void(std::size_t bytes_done)>;
 SizeCell measure_chunked(const BenchModel& model, const std::vector<Bytes>& chunks, int threads,
                          const BenchProgress& progress = {});
 
+// The same in parts, for work spread over processes (`mpirun -np N zgen bench`): the sizes of
+// chunks [first, last), each compressed on its own (actual bytes, and the ideal bytes of a
+// coded model, else 0), and the cell they make, summed in chunk order (measure_chunked is
+// sum_chunk_sizes of measure_chunk_sizes of all the chunks).
+struct ChunkSize {
+  double actual = 0, ideal = 0;
+};
+std::vector<ChunkSize> measure_chunk_sizes(const BenchModel& model, const std::vector<Bytes>& chunks, std::size_t first,
+                                           std::size_t last, int threads, const BenchProgress& progress = {});
+SizeCell sum_chunk_sizes(const BenchModel& model, const std::vector<Bytes>& chunks, const std::vector<ChunkSize>& sizes);
+
 // The chunks concatenated in order and compressed once (one coded piece, the full history).
 SizeCell measure_unchunked(const BenchModel& model, const std::vector<Bytes>& chunks, const BenchProgress& progress = {});
 

@@ -5,11 +5,14 @@
 // Bit-for-bit reproducibility rests on: the seed naming the initial weights and the sampler's
 // first state; the .optimizer file holding the moments, the step count and the sampler's state
 // at the checkpoint's step; and the thread count, which fixes how the teams split their sums.
+// With a data-parallel group (TrainingOptions::group) also the number of processes, which fixes
+// how the batch is split, and the group's sum in rank order.
 
 #include <omp.h>
 #include <sys/stat.h>
 
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -18,6 +21,7 @@
 #include <random>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "src/media/raster_prediction.hpp"
 #include "src/media/training_data.hpp"
@@ -110,7 +114,7 @@ bool file_exists(const std::string& path) {
 class ThreadScope {
  public:
   explicit ThreadScope(std::optional<long long> threads) : before_(omp_get_max_threads()) {
-    if (threads) omp_set_num_threads(static_cast<int>(*threads));
+    if (threads && *threads >= 1) omp_set_num_threads(static_cast<int>(*threads));  // validate() refuses the rest
   }
   ~ThreadScope() { omp_set_num_threads(before_); }
   ThreadScope(const ThreadScope&) = delete;
@@ -197,6 +201,35 @@ long restore_optimizer(const TrainingOptions& o, const std::map<std::string, std
   return step;
 }
 
+// Runs `work` on every member (everyone) or on member 0 alone, then, in a group, agrees on
+// whether it failed anywhere, so that no member goes on to wait for one that has stopped. A
+// member rethrows its own failure; member 0's failure is the one reported, so the others throw
+// PeerFailed when it failed (an error every member meets, such as a bad option, is reported
+// once), and a member that failed alone reports its own.
+template <typename Work>
+void together(DataParallelGroup* group, bool everyone, Work&& work) {
+  if (!group) {
+    work();
+    return;
+  }
+  const int rank = group->rank();
+  std::exception_ptr failure;
+  if (everyone || rank == 0) {
+    try {
+      work();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  std::vector<double> failed(static_cast<std::size_t>(group->size()), 0.0);
+  failed[static_cast<std::size_t>(rank)] = failure ? 1 : 0;
+  group->sum(std::span<double>(failed));
+  if (failed[0] != 0 && rank != 0) throw PeerFailed("process 0 of the training group failed");
+  if (failure) std::rethrow_exception(failure);
+  for (std::size_t r = 0; r < failed.size(); ++r)
+    if (failed[r] != 0) throw PeerFailed("process " + std::to_string(r) + " of the training group failed");
+}
+
 }  // namespace
 
 void validate(const TrainingOptions& o) {
@@ -230,63 +263,88 @@ void validate(const TrainingOptions& o) {
 
 TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteView valid,
                                   const std::function<void(const TrainingProgress&)>& progress) {
-  validate(o);
+  DataParallelGroup* const group = o.group && o.group->size() > 1 ? o.group : nullptr;
+  const int members = group ? group->size() : 1, member = group ? group->rank() : 0;
   const ThreadScope thread_scope(o.threads);
   const long long threads = o.threads ? *o.threads : omp_get_max_threads();
   const bool resuming = !o.resume.empty();
 
-  StartingPoint start = resuming ? resume_model(o) : fresh_model(o);
+  // Everything before the first step, on every member, then agreed on (a member that cannot
+  // read the checkpoint to resume must not leave the others waiting in the first sum).
+  StartingPoint start;
+  Bytes train_targets, valid_targets, train_hints, valid_hints;
+  std::optional<transformer::AdamW> optimizer_slot;
+  std::optional<transformer::BatchSampler> sampler_slot;
+  transformer::AdamWOptions adamw;
+  TrainingSummary run;
+  std::size_t alignment = 1;
+  together(group, true, [&] {
+    validate(o);
+    if (o.batch < members)
+      throw InvalidParameter("batch", "{} " + std::to_string(o.batch) + " is smaller than the " + std::to_string(members) +
+                                          " processes training together: each needs at least one window of every batch");
+    start = resuming ? resume_model(o) : fresh_model(o);
+    const TransformerConfig& config = start.model->config();
+    const int T = config.seq;
+    check_model_reads(config, o.data_kind);
+    if (data.size() < static_cast<std::size_t>(T) + 1)
+      throw InvalidParameter("seq", "the training data holds " + std::to_string(data.size()) + " bytes; a window needs {} + 1 = " +
+                                        std::to_string(T + 1) + " (use a smaller {} or more data)");
+    check_whole_pieces(o.data_kind, data.size(), "training data");
+    if (!valid.empty() && valid.size() < 2)
+      throw InvalidParameter("valid", "the held-out data holds fewer than 2 bytes: nothing to validate");
+    check_whole_pieces(o.data_kind, valid.size(), "held-out data");
+
+    // With a raster, the targets are the residuals from the median predictor, on each patch's own
+    // raster (they restart at every window start, as the predictor's raster restarts at every chunk).
+    alignment = window_alignment(o.data_kind);
+    if (config.raster_width > 0) {
+      train_targets = raster_residuals(data, alignment, config.raster_width);
+      if (!valid.empty()) valid_targets = raster_residuals(valid, alignment, config.raster_width);
+    }
+    // With hints, the inputs carry the median predictor's guesses on the same rasters.
+    if (config.hint_width > 0) {
+      train_hints = raster_predictions(data, alignment, config.hint_width);
+      if (!valid.empty()) valid_hints = raster_predictions(valid, alignment, config.hint_width);
+    }
+
+    start.model->keep_attention_probs(!o.recompute_attention);
+    adamw.weight_decay = o.weight_decay;
+    adamw.beta2 = o.beta2;
+    optimizer_slot.emplace(start.model->layout(), adamw);
+    // Every member draws the whole batch (the same windows, whatever their number).
+    sampler_slot.emplace(data, static_cast<int>(o.batch), T, start.seed ^ 0x5DEECE66DULL, alignment, train_targets,
+                         train_hints);
+    run.config = config;
+    run.seed = start.seed;
+    run.steps = o.steps;
+    run.data_bytes = data.size();
+    run.valid_data_bytes = valid.size();
+    if (resuming) {
+      run.start_step = restore_optimizer(o, start.resumed, *optimizer_slot, *sampler_slot, run.moments_restarted);
+      if (run.start_step >= o.steps)
+        throw InvalidParameter("steps", "the checkpoint is already at step " + std::to_string(run.start_step) + " of {} " +
+                                            std::to_string(o.steps) + "; raise {} to continue");
+    }
+  });
   Transformer<float>& model = *start.model;
   const TransformerConfig& config = model.config();
   const int B = static_cast<int>(o.batch), T = config.seq;
-  check_model_reads(config, o.data_kind);
-  if (data.size() < static_cast<std::size_t>(T) + 1)
-    throw InvalidParameter("seq", "the training data holds " + std::to_string(data.size()) + " bytes; a window needs {} + 1 = " +
-                                      std::to_string(T + 1) + " (use a smaller {} or more data)");
-  check_whole_pieces(o.data_kind, data.size(), "training data");
-  if (!valid.empty() && valid.size() < 2)
-    throw InvalidParameter("valid", "the held-out data holds fewer than 2 bytes: nothing to validate");
-  check_whole_pieces(o.data_kind, valid.size(), "held-out data");
+  transformer::AdamW& optimizer = *optimizer_slot;
+  transformer::BatchSampler& sampler = *sampler_slot;
+  // This member's windows of each batch: [first_window, first_window + my_windows).
+  const int first_window = B * member / members, my_windows = B * (member + 1) / members - first_window;
+  const double share = static_cast<double>(my_windows) / B;
 
-  // With a raster, the targets are the residuals from the median predictor, on each patch's own
-  // raster (they restart at every window start, as the predictor's raster restarts at every chunk).
-  const std::size_t alignment = window_alignment(o.data_kind);
-  Bytes train_targets, valid_targets;
-  if (config.raster_width > 0) {
-    train_targets = raster_residuals(data, alignment, config.raster_width);
-    if (!valid.empty()) valid_targets = raster_residuals(valid, alignment, config.raster_width);
-  }
-  // With hints, the inputs carry the median predictor's guesses on the same rasters.
-  Bytes train_hints, valid_hints;
-  if (config.hint_width > 0) {
-    train_hints = raster_predictions(data, alignment, config.hint_width);
-    if (!valid.empty()) valid_hints = raster_predictions(valid, alignment, config.hint_width);
-  }
-
-  model.keep_attention_probs(!o.recompute_attention);
-  transformer::AdamWOptions adamw;
-  adamw.weight_decay = o.weight_decay;
-  adamw.beta2 = o.beta2;
-  transformer::AdamW optimizer(model.layout(), adamw);
-  transformer::BatchSampler sampler(data, B, T, start.seed ^ 0x5DEECE66DULL, alignment, train_targets, train_hints);
-  TrainingSummary run;
-  run.config = config;
-  run.seed = start.seed;
-  run.steps = o.steps;
-  run.data_bytes = data.size();
-  run.valid_data_bytes = valid.size();
-  if (resuming) {
-    run.start_step = restore_optimizer(o, start.resumed, optimizer, sampler, run.moments_restarted);
-    if (run.start_step >= o.steps)
-      throw InvalidParameter("steps", "the checkpoint is already at step " + std::to_string(run.start_step) + " of {} " +
-                                          std::to_string(o.steps) + "; raise {} to continue");
-  }
   run.step = run.start_step;
   run.tokens_seen = metadata_number<std::uint64_t>(start.resumed, "train.tokens_seen").value_or(0);
+  // Member 0 alone hears the events (and writes the checkpoints); its failure stops everyone.
   auto report = [&](TrainingProgress& p) {
-    if (!progress) return;
     p.run = run;
-    progress(p);
+    // Agreed on whether or not this member was given a callback: the members meet here alike.
+    together(group, false, [&] {
+      if (progress) progress(p);
+    });
   };
   const auto run_start = Clock::now();
   auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
@@ -320,6 +378,7 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
         {"train.data", o.data_source},
         {"train.data_kind", o.data_kind},
     };
+    if (members > 1) info["train.processes"] = std::to_string(members);  // threads is per process then
     if (o.augment != "none") info["train.augment"] = o.augment;
     if (!earlier_commands.empty()) info["train.earlier_commands"] = earlier_commands;
     if (!valid.empty()) info["train.valid"] = o.valid_source;
@@ -327,16 +386,18 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
     return info;
   };
   auto write_checkpoint = [&](long step) {
-    transformer::save_checkpoint(o.out, model, info_now(step));
-    transformer::save_optimizer_state(o.out + ".optimizer", optimizer,
-                                      {{"train.sampler_state", std::to_string(sampler.state())},
-                                       {"train.step", std::to_string(step)}});
+    together(group, false, [&] {
+      transformer::save_checkpoint(o.out, model, info_now(step));
+      transformer::save_optimizer_state(o.out + ".optimizer", optimizer,
+                                        {{"train.sampler_state", std::to_string(sampler.state())},
+                                         {"train.step", std::to_string(step)}});
+    });
   };
   auto validate_now = [&]() {
     if (valid.empty()) return;
     const auto t0 = Clock::now();
     const transformer::EvalResult r = transformer::evaluate(model, valid, T, B, static_cast<std::size_t>(o.valid_bytes),
-                                                            valid_targets, valid_hints);
+                                                            valid_targets, valid_hints, group);
     run.valid_bits_per_byte = r.bits_per_byte;
     TrainingProgress p;
     p.event = TrainingProgress::Event::validated;
@@ -347,6 +408,7 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
   };
 
   std::vector<std::uint8_t> inputs(static_cast<std::size_t>(B) * T), targets(inputs.size()), hints(inputs.size());
+  const std::size_t mine = static_cast<std::size_t>(first_window) * T;  // this member's windows start here
   auto window_start = run_start;  // the steps since the last step event
   long window_steps = 0;
   double loss_sum = 0;
@@ -355,7 +417,9 @@ TrainingSummary train_transformer(const TrainingOptions& o, ByteView data, ByteV
     const double rate = transformer::learning_rate(step, static_cast<long>(o.steps), static_cast<long>(o.warmup), o.lr,
                                                    o.min_lr_ratio);
     const transformer::StepResult r =
-        transformer::train_step(model, optimizer, inputs.data(), targets.data(), B, T, rate, o.grad_clip, hints.data());
+        transformer::train_step(model, optimizer, inputs.data() + mine, targets.data() + mine, my_windows, T, rate,
+                                o.grad_clip, hints.data() + mine, group, share);
+    // The loss is the whole batch's, the same on every member: all stop here together.
     if (!std::isfinite(r.loss))
       throw InvalidParameter("lr", "the loss became " + std::to_string(r.loss) + " at step " + std::to_string(step + 1) +
                                        "; try a smaller {}");

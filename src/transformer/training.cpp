@@ -41,18 +41,27 @@ void BatchSampler::next(std::uint8_t* inputs, std::uint8_t* targets, std::uint8_
 
 StepResult train_step(Transformer<float>& model, AdamW& optimizer, const std::uint8_t* inputs,
                       const std::uint8_t* targets, int B, int T, double lr, double grad_clip,
-                      const std::uint8_t* hints) {
+                      const std::uint8_t* hints, DataParallelGroup* group, double share) {
   StepResult r;
   model.zero_grad();
   r.loss = model.forward(inputs, targets, B, T, hints);
   model.backward();
+  if (group && group->size() > 1) {
+    // The whole batch's mean loss is Σ share_r · (member r's mean loss), and so its gradient.
+    const float weight = static_cast<float>(share);
+    for (float& g : model.gradients()) g *= weight;
+    group->sum(model.gradients());
+    double loss = r.loss * share;
+    group->sum(std::span<double>(&loss, 1));
+    r.loss = loss;
+  }
   r.grad_norm = clip_global_norm(model.gradients(), grad_clip);
   optimizer.step(model.parameters(), model.gradients(), lr);
   return r;
 }
 
 EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes,
-                    ByteView target_stream, ByteView hint_stream) {
+                    ByteView target_stream, ByteView hint_stream, DataParallelGroup* group) {
   if (target_stream.empty()) target_stream = data;
   if (target_stream.size() != data.size()) throw std::logic_error("evaluate: the target stream must be as long as the data");
   const bool hinted = model.config().hint_width > 0;
@@ -63,9 +72,14 @@ EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std:
   double nats = 0;
   const std::size_t n = data.size(), step = static_cast<std::size_t>(T);
   const std::size_t full = (n - 1) / step;  // windows with all T targets
+  // This member's windows [first, last) and whether it predicts the ragged one.
+  const std::size_t members = group ? static_cast<std::size_t>(group->size()) : 1;
+  const std::size_t member = group ? static_cast<std::size_t>(group->rank()) : 0;
+  const std::size_t first = full * member / members, last = full * (member + 1) / members;
+  const bool ragged = member + 1 == members;
   std::vector<std::uint8_t> inputs(static_cast<std::size_t>(B) * T), targets(inputs.size()), hints(inputs.size());
-  for (std::size_t w = 0; w < full; w += static_cast<std::size_t>(B)) {
-    const int nb = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(B), full - w));
+  for (std::size_t w = first; w < last; w += static_cast<std::size_t>(B)) {
+    const int nb = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(B), last - w));
     for (int b = 0; b < nb; ++b) {
       const std::size_t s = (w + static_cast<std::size_t>(b)) * step;
       std::memcpy(inputs.data() + static_cast<std::size_t>(b) * step, data.data() + s, step);
@@ -76,11 +90,17 @@ EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std:
     r.predicted += static_cast<std::size_t>(nb) * step;
   }
   const std::size_t s = full * step;
-  if (s + 1 < n) {  // the ragged last window
+  if (ragged && s + 1 < n) {  // the ragged last window
     const int len = static_cast<int>(n - 1 - s);
     nats += model.forward(data.data() + s, target_stream.data() + s + 1, 1, len,
                           hinted ? hint_stream.data() + s + 1 : nullptr) * len;
     r.predicted += static_cast<std::size_t>(len);
+  }
+  if (members > 1) {
+    double sums[2] = {nats, static_cast<double>(r.predicted)};  // whole numbers of bytes: exact
+    group->sum(std::span<double>(sums, 2));
+    nats = sums[0];
+    r.predicted = static_cast<std::size_t>(sums[1]);
   }
   r.bits_per_byte = nats / std::numbers::ln2 / static_cast<double>(r.predicted);
   return r;

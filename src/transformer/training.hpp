@@ -11,6 +11,7 @@
 #include "src/transformer/rng.hpp"
 #include "zgen/bytes.hpp"
 #include "zgen/errors.hpp"
+#include "zgen/transformer.hpp"
 
 namespace zgen::transformer {
 
@@ -45,9 +46,13 @@ struct StepResult {
 };
 
 // zero_grad, forward, backward, clip to `grad_clip` (≤ 0: no clipping), AdamW step at `lr`.
+// With a data-parallel group, B windows are this member's part of a batch of which it holds
+// `share` (B / the whole batch): its gradients and loss are weighted by `share` and summed over
+// the group (in rank order) before the clipping, so that every member clips and steps with the
+// same gradients, those of the whole batch's mean loss, and returns the whole batch's loss.
 StepResult train_step(Transformer<float>& model, AdamW& optimizer, const std::uint8_t* inputs,
                       const std::uint8_t* targets, int B, int T, double lr, double grad_clip,
-                      const std::uint8_t* hints = nullptr);
+                      const std::uint8_t* hints = nullptr, DataParallelGroup* group = nullptr, double share = 1);
 
 // Bits per byte on `data` (at most its first max_bytes; 0: all): consecutive windows of T+1
 // bytes overlapping by one, so every byte but the first is predicted exactly once, from the
@@ -59,8 +64,11 @@ struct EvalResult {
   double bits_per_byte = 0;
   std::size_t predicted = 0;  // bytes predicted
 };
+// With a data-parallel group (a collective call), member r of N predicts the windows
+// [r·W/N, (r+1)·W/N) of the W whole ones (the last member the ragged last window too) and the
+// sums are added over the group: every member returns the whole data's result.
 EvalResult evaluate(Transformer<float>& model, ByteView data, int T, int B, std::size_t max_bytes = 0,
-                    ByteView target_stream = {}, ByteView hint_stream = {});
+                    ByteView target_stream = {}, ByteView hint_stream = {}, DataParallelGroup* group = nullptr);
 
 // The optimiser's moments and step count, as a safetensors file beside the checkpoint
 // ("adamw.m", "adamw.v"; metadata "zgen.adamw.step" plus `info`). Loading is strict: the sizes

@@ -1,0 +1,184 @@
+// `mpirun -np 2 zgen train|bench` (src/parallel/) against the single process: the same losses
+// within float rounding and the same bits from run to run, resume on another number of
+// processes, the same bench table, and one process's bad input ending the whole job with one
+// message and exit code 2. Runs the real binary under the real mpirun (ZGEN_MPIEXEC), as root
+// with --allow-run-as-root and on 2 cores with --oversubscribe; registered only in builds with
+// ZGEN_MPI (tests/CMakeLists.txt).
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "src/transformer/checkpoint.hpp"
+#include "tests/cli_runner.hpp"
+
+namespace zgen {
+namespace {
+
+using test::Outcome;
+using test::slurp;
+
+const std::string kData = std::string(ZGEN_TEST_DATA) + "/sotu-valid-30k.txt";
+const std::string kValid = std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt";
+
+// A fresh directory of its own for each run: the checkpoints name their command, -o included,
+// so runs to compare bit for bit write the same relative path in different directories.
+std::string fresh_dir(const std::string& name) {
+  static int counter = 0;
+  const std::string dir = "/tmp/zgen-test-mpi-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + name;
+  ::mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+// `command` run in `dir` through the shell (quote it yourself), stdout and stderr captured.
+Outcome run_in(const std::string& dir, const std::string& command) {
+  const std::string out = dir + "/stdout", err = dir + "/stderr";
+  const std::string cmd = "cd '" + dir + "' && " + command + " </dev/null >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(out), slurp(err)};
+}
+
+// -q keeps Open MPI's own notices about a failed job off stderr; one machine needs only shared
+// memory (no network interfaces probed).
+const std::string kMpirunFlags = "-q --allow-run-as-root --oversubscribe --mca btl self,vader";
+
+// zgen on `processes` processes.
+std::string mpirun(int processes, const std::string& zgen_args) {
+  return std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np " + std::to_string(processes) + " '" +
+         ZGEN_BINARY + "' " + zgen_args;
+}
+std::string alone(const std::string& zgen_args) { return std::string("'") + ZGEN_BINARY + "' " + zgen_args; }
+
+// The losses of the "step i/N  loss X bits/byte" lines, in order.
+std::vector<double> losses(const std::string& progress) {
+  std::vector<double> v;
+  std::istringstream in(progress);
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find("  loss ");
+    if (line.rfind("step ", 0) == 0 && at != std::string::npos) v.push_back(std::stod(line.substr(at + 7)));
+  }
+  return v;
+}
+
+double valid_bits(const std::string& summary) {
+  const auto at = summary.find("valid    ");
+  REQUIRE(at != std::string::npos);
+  return std::stod(summary.substr(at + 9));
+}
+
+// A tiny model on 8 windows of 32 bytes per step, on one thread per process.
+const std::string kTrain = "train --data '" + kData + "' --valid '" + kValid +
+                           "' --valid-bytes 6000 --layers 1 --dim 32 --heads 2 --seq 32 --batch 8 --lr 3e-3 "
+                           "--warmup 2 --log-every 1 --eval-every 0 --seed 11 --threads 1";
+
+void check_close(const std::vector<double>& a, const std::vector<double>& b, double tolerance) {
+  REQUIRE(a.size() == b.size());
+  REQUIRE(!a.empty());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CAPTURE(i);
+    CHECK(std::abs(a[i] - b[i]) <= tolerance);
+  }
+}
+
+double largest_difference(const std::string& a_path, const std::string& b_path) {
+  const auto a = transformer::load_checkpoint(a_path), b = transformer::load_checkpoint(b_path);
+  const auto pa = a.model->parameters(), pb = b.model->parameters();
+  REQUIRE(pa.size() == pb.size());
+  double largest = 0;
+  for (std::size_t i = 0; i < pa.size(); ++i) largest = std::max(largest, static_cast<double>(std::abs(pa[i] - pb[i])));
+  return largest;
+}
+
+TEST_CASE("two processes train as one does: same losses within rounding, same bits run to run, resume on any count") {
+  const std::string one = fresh_dir("one"), two = fresh_dir("two"), again = fresh_dir("again");
+  const Outcome a = run_in(one, alone(kTrain + " --steps 8 -o m.safetensors"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  const Outcome b = run_in(two, mpirun(2, kTrain + " --steps 8 --checkpoint-every 4 -o m.safetensors"));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+  const Outcome c = run_in(again, mpirun(2, kTrain + " --steps 8 --checkpoint-every 4 -o m.safetensors"));
+  REQUIRE_MESSAGE(c.exit_code == 0, c.err);
+
+  // Process 0 alone prints: one progress line per step, one summary.
+  CHECK(losses(b.err).size() == 8);
+  CHECK(b.err.find("threads 1 per process x 2 processes") != std::string::npos);
+  CHECK(test::count_lines(b.out) == 4);
+  // The batch split in two and the gradients added back: the single process's curve, within
+  // float rounding (the loss falls by about 0.5 bits/byte over these 8 steps).
+  check_close(losses(a.err), losses(b.err), 2e-3);
+  CHECK(losses(a.err).back() < losses(a.err).front() - 0.2);
+  CHECK(std::abs(valid_bits(a.out) - valid_bits(b.out)) < 2e-3);
+  CHECK(largest_difference(one + "/m.safetensors", two + "/m.safetensors") < 1e-4);
+  // The sum in rank order: two runs on 2 processes agree to the bit.
+  CHECK(losses(b.err) == losses(c.err));
+  CHECK(slurp(two + "/m.safetensors") == slurp(again + "/m.safetensors"));
+  CHECK(slurp(two + "/m.safetensors.optimizer") == slurp(again + "/m.safetensors.optimizer"));
+
+  // A run of 4 steps on 2 processes continued to 8 on 1 process, beside the same on 1 process
+  // throughout: the checkpoint does not depend on the number of processes.
+  const std::string resumed = fresh_dir("resumed"), single = fresh_dir("single");
+  const Outcome d = run_in(resumed, mpirun(2, kTrain + " --steps 4 -o m.safetensors"));
+  REQUIRE_MESSAGE(d.exit_code == 0, d.err);
+  const Outcome e = run_in(resumed, alone(kTrain + " --steps 8 --resume m.safetensors -o m.safetensors"));
+  REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+  const Outcome f = run_in(single, alone(kTrain + " --steps 4 -o m.safetensors"));
+  REQUIRE_MESSAGE(f.exit_code == 0, f.err);
+  const Outcome g = run_in(single, alone(kTrain + " --steps 8 --resume m.safetensors -o m.safetensors"));
+  REQUIRE_MESSAGE(g.exit_code == 0, g.err);
+  CHECK(losses(e.err).size() == 4);
+  check_close(losses(e.err), losses(g.err), 2e-3);
+  CHECK(largest_difference(resumed + "/m.safetensors", single + "/m.safetensors") < 1e-4);
+}
+
+TEST_CASE("bench on two processes prints the single process's table and JSON, to the bit") {
+  const std::string args = "bench --text '" + kData + "' '" + kValid +
+                           "' --models gzip:1,gzip:9 --chunks 12 --predict-bytes 4 --threads 1 -q --json t.json";
+  const std::string one = fresh_dir("bench-one"), two = fresh_dir("bench-two");
+  const Outcome a = run_in(one, alone(args));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  const Outcome b = run_in(two, mpirun(2, args));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+  CHECK(a.out.find("| whole | gzip:9 | 0 |") != std::string::npos);
+  CHECK(a.out == b.out);
+  CHECK(slurp(one + "/t.json") == slurp(two + "/t.json"));
+  CHECK(b.err.empty());
+}
+
+// One clear line, exit code 2, every process ended (the test returning at all shows no hang).
+void check_stopped(const Outcome& o, const std::string& mentions) {
+  CAPTURE(o.err);
+  CHECK(o.exit_code == 2);
+  CHECK(test::count_lines(o.err) == 1);
+  CHECK(o.err.rfind("zgen: ", 0) == 0);
+  CHECK(o.err.find(mentions) != std::string::npos);
+}
+
+TEST_CASE("bad input on one process stops every process with one message and exit code 2") {
+  const std::string dir = fresh_dir("fail");
+  const std::string tiny = " --layers 1 --dim 16 --heads 2 --seq 16 --batch 2 --steps 2 --threads 1 -q -o m.safetensors";
+  // A file that only process 1 lacks (a node without the data).
+  check_stopped(run_in(dir, std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np 2 sh -c '" +
+                                "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then d=/nonexistent/data.txt; else d=" + kData +
+                                "; fi; exec " + ZGEN_BINARY + " train --data $d" + tiny + "'"),
+                "(process 1) cannot open '/nonexistent/data.txt'");
+  // A flag every process refuses: said once.
+  check_stopped(run_in(dir, mpirun(2, "train --data '" + kData + "'" + tiny + " --lr 7")), "--lr");
+  // Process 0 cannot write the checkpoint, after the others have trained with it.
+  check_stopped(run_in(dir, mpirun(2, "train --data '" + kData + "'" +
+                                          " --layers 1 --dim 16 --heads 2 --seq 16 --batch 2 --steps 2 --threads 1 -q"
+                                          " -o /nonexistent/m.safetensors")),
+                "/nonexistent/m.safetensors");
+  // A command that runs on one process only.
+  check_stopped(run_in(dir, mpirun(2, "sample --length 10")), "runs on one process");
+  // bench: a file missing everywhere.
+  check_stopped(run_in(dir, mpirun(2, "bench --text /nonexistent/t.txt --models gzip -q")), "/nonexistent/t.txt");
+}
+
+}  // namespace
+}  // namespace zgen
