@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   // Incremental generation: `generate` bytes through the KV cache from an empty context, one
   // stream (single-threaded work: one row per layer).
   // A run takes tens of milliseconds: the best of 5 (the first also faults the cache's pages in).
-  KVCache cache(config);
+  KVCache cache(model);
   std::vector<float> logits(256);
   const int n = std::min(generate, T);
   double gen_s = 1e300;
@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     std::uint8_t byte = 'a';
     for (int i = 0; i < n; ++i) {
-      cache.step(model, byte, logits.data());
+      cache.step(byte, logits.data());
       int best = 0;
       for (int v = 1; v < 256; ++v)
         if (logits[v] > logits[best]) best = v;

@@ -73,11 +73,11 @@ TEST_CASE("the KV-cache path gives the full-sequence distribution within 1e-5") 
     Transformer<float> reference(c);
     std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
     const auto bytes = text(100, 1);
-    KVCache cache(c);
+    KVCache cache(*model);
     std::vector<float> logits(256);
     double worst = 0, entropy_sum = 0;
     for (int t = 0; t < 100; ++t) {
-      cache.step(*model, bytes[t], logits.data());
+      cache.step(bytes[t], logits.data());
       std::array<double, 256> inc{};
       log_softmax(inc.data(), logits.data(), 256);
       const auto full = full_pass(reference, ByteView(bytes.data(), t + 1));
@@ -151,7 +151,9 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   std::array<double, 256> lp{};
   p->log_probs(lp);
   const auto full = full_pass(*model, bytes);
-  CHECK(max_abs_diff(lp, full) == 0.0);  // same weights, same batched pass: identical
+  // Same weights; the coding path's canonical arithmetic (kernels/exact.hpp) rounds otherwise
+  // than the training forward, within float rounding.
+  CHECK(max_abs_diff(lp, full) <= 1e-5);
   // The fingerprint follows the weights: same file, same hash; one weight changed, another.
   const auto hash = p->parameters_hash();
   CHECK(hash != 0);

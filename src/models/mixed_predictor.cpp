@@ -1,4 +1,6 @@
 #include "src/models/mixed_predictor.hpp"
+#include "src/coding/quantize.hpp"
+#include "src/common/exact_math.hpp"
 #include "src/common/hash.hpp"
 #include "zgen/errors.hpp"
 
@@ -48,8 +50,10 @@ void MixedPredictor::compute() {
   }
   if (top == kNone) throw UserError("mix: the models allow no byte in common");
   double z = 0;
-  for (int b = 0; b < 256; ++b) z += std::exp(mixed_[b] - top);
-  const double log_z = top + std::log(z);
+  // deterministic_exp and exact_log, not libm's: the mixture feeds the coder, and must be the
+  // same on every machine.
+  for (int b = 0; b < 256; ++b) z += deterministic_exp(mixed_[b] - top);
+  const double log_z = top + exact_log(z);
   for (double& v : mixed_) v -= log_z;
   fresh_ = true;
 }
@@ -63,7 +67,7 @@ void MixedPredictor::observe(std::uint8_t byte) {
   if (!fresh_) compute();
   if (std::isfinite(mixed_[byte])) {
     std::array<double, 256> p;  // (256,): the mixture's probabilities, 0 where it rules a byte out
-    for (int b = 0; b < 256; ++b) p[b] = std::exp(mixed_[b]);
+    for (int b = 0; b < 256; ++b) p[b] = deterministic_exp(mixed_[b]);  // mixed_ ≤ 0
     for (std::size_t k = 0; k < parts_.size(); ++k) {
       double expected = 0;  // Σ_b p(b) · ln p_k(b), over the bytes the mixture allows
       for (int b = 0; b < 256; ++b)

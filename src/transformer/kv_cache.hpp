@@ -1,10 +1,17 @@
 #pragma once
-// Incremental decoding: the keys and values of every position seen are kept per layer, so one
-// more byte costs one row through each layer plus attention over the cached positions, instead
-// of a forward pass over the whole window.
+// Incremental decoding, the transformer's coding path: the keys and values of every position
+// seen are kept per layer, so one more byte costs one row through each layer plus attention over
+// the cached positions, instead of a forward pass over the whole window.
+//
+// All of it computes in the canonical arithmetic of kernels/exact.hpp, the same bits on every
+// build and CPU (a compressed file decodes anywhere). prefill and step run the same code on
+// rows, so prefill(b₀…bₙ₋₁) gives exactly the logits (and cache) of clear() and then
+// step(b₀) … step(bₙ₋₁). The training forward (Transformer::forward) rounds differently: its
+// logits equal these up to float rounding.
 #include <cstdint>
 #include <vector>
 
+#include "src/transformer/kernels/exact.hpp"
 #include "src/transformer/model.hpp"
 #include "zgen/bytes.hpp"
 
@@ -12,27 +19,38 @@ namespace zgen::transformer {
 
 class KVCache {
  public:
-  explicit KVCache(const TransformerConfig& config);
+  // Packs the model's matrices for the canonical kernels. The model must outlive the cache, and
+  // its parameters must not change while the cache is in use (the embeddings, LayerNorms and
+  // biases are read in place; the matrices are copied here).
+  explicit KVCache(const Transformer<float>& model);
   int length() const { return length_; }  // positions cached, ≤ seq
   void clear() { length_ = 0; }
   // Feeds `byte` at position length() (which must be < seq) and writes the logits of the byte
-  // after it. The result equals the full forward pass's row for that position up to rounding.
-  // `hint`: the raster prediction of the byte after `byte`, for a model with hint_width.
-  void step(const Transformer<float>& model, std::uint8_t byte, float* logits /*(V)*/, std::uint8_t hint = 0);
-  // Replaces the cache with one batched forward pass over `bytes` (1 ≤ size ≤ seq): the fast way
-  // to condition on a long context. Writes the logits of the byte after the last one. `hints`:
-  // as long as bytes for a model with hint_width (Transformer::forward's), else ignored.
-  void prefill(Transformer<float>& model, ByteView bytes, float* logits /*(V)*/, ByteView hints = {});
+  // after it. `hint`: the raster prediction of the byte after `byte`, for a model with hint_width.
+  void step(std::uint8_t byte, float* logits /*(V)*/, std::uint8_t hint = 0);
+  // Replaces the cache with `bytes` (1 ≤ size ≤ seq), all rows of each layer at once, and writes
+  // the logits of the byte after the last one. `hints`: as long as bytes for a model with
+  // hint_width, else ignored.
+  void prefill(ByteView bytes, float* logits /*(V)*/, ByteView hints = {});
 
  private:
-  // Copies position pos's key and value (from a (3C) qkv row) into one layer's cache.
-  void store_row(float* keys, float* values, const float* qkv, int pos) const;
+  // Rows pos0 … pos0 + n − 1 (positions 0 … pos0 − 1 cached): their keys and values into the
+  // cache, the logits of the last into `logits`.
+  void run(const std::uint8_t* bytes, const std::uint8_t* hints, int pos0, int n, float* logits);
+  struct Layer {
+    exact::PackedMatrix qkv, attproj, fc, fcproj;
+  };
+  const Transformer<float>& model_;
   TransformerConfig config_;
-  // (L,H,T_max,hs) each: one head's rows contiguous, so that decoding sweeps each head's
-  // keys once as one block (a (T_max,C) layout made every head sweep all C columns' lines).
+  std::vector<Layer> layers_;
+  exact::PackedMatrix head_;
+  // (L,H,T_max,hs) each: one head's rows contiguous, so that attention sweeps each head's keys
+  // once as one block.
   std::vector<float> keys_, values_;
   int length_ = 0;
-  std::vector<float> x_, ln_, qkv_, atty_, proj_, fch_, fch_gelu_;  // one row's activations
+  // Activations of up to seq rows, reused: (T_max,C) x, ln, atty, res2; (T_max,3C) qkv;
+  // (T_max,4C) fch; (T_max) mean, rstd, scores.
+  std::vector<float> x_, ln_, atty_, res2_, qkv_, fch_, mean_, rstd_, scores_;
 };
 
 }  // namespace zgen::transformer

@@ -153,7 +153,8 @@ inline std::ptrdiff_t attention_prob_row(int i) {
 }
 inline std::ptrdiff_t attention_probs_per_head(int T) { return attention_prob_row((T + 15) / 16 * 16); }
 
-// One query against the first n cached keys and values (incremental decoding):
+// One query against the first n cached keys and values (the training kernels' incremental
+// decoding; the coding path's KV cache uses kernels/exact.hpp's attention_row instead):
 // out[h·hs..] = softmax(q_h · K_hᵀ/√hs) · V_h over the n positions. Head h's key for position
 // j is at keys + h·head_stride + j·ldk (hs contiguous values), likewise for values: the KV
 // cache keeps each head's rows contiguous (head_stride = T_max·hs, ldk = hs) so one head's
@@ -181,7 +182,8 @@ void crossentropy_backward(F* dlogits,      // (N,V)
                            const std::uint8_t* targets,  // (N)
                            F dloss, std::ptrdiff_t N, int V);
 
-// Rows of log-softmax (for predictors): out[v] = logits[v] − log Σ exp(logits), in double.
+// Rows of log-softmax: out[v] = logits[v] − log Σ exp(logits), in double, through libm (tests
+// and tools; the coding path's predictor uses its own, libm-free one: predictor.cpp).
 template <typename F>
 void log_softmax(double* out,      // (V)
                  const F* logits,  // (V)

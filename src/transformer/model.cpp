@@ -4,6 +4,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "src/coding/quantize.hpp"
+#include "src/common/exact_math.hpp"
 #include "src/common/rng.hpp"
 #include "src/transformer/block.hpp"
 #include "src/transformer/layers.hpp"
@@ -50,11 +52,14 @@ std::vector<ParameterSlot> parameter_layout(const TransformerConfig& c) {
 template <typename F>
 std::vector<F> sinusoidal_positions(int seq, int dim) {
   std::vector<F> table(static_cast<std::size_t>(seq) * dim);  // (seq, dim)
+  // ω_i = exp(−(2i/C)·ln 10000), sin and cos from src/common/exact_math.hpp, not libm: the table
+  // feeds the coding path, and must be the same on every machine.
+  constexpr double kLn10000 = 9.21034037197618273607;
   for (int t = 0; t < seq; ++t)
     for (int i = 0; i < dim / 2; ++i) {
-      const double omega = std::pow(10000.0, -2.0 * i / dim);
-      table[static_cast<std::size_t>(t) * dim + 2 * i] = static_cast<F>(kSinusoidScale * std::sin(t * omega));
-      table[static_cast<std::size_t>(t) * dim + 2 * i + 1] = static_cast<F>(kSinusoidScale * std::cos(t * omega));
+      const double omega = deterministic_exp(-2.0 * i / dim * kLn10000);
+      table[static_cast<std::size_t>(t) * dim + 2 * i] = static_cast<F>(kSinusoidScale * exact_sin(t * omega));
+      table[static_cast<std::size_t>(t) * dim + 2 * i + 1] = static_cast<F>(kSinusoidScale * exact_cos(t * omega));
     }
   return table;
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "src/coding/quantize.hpp"
+#include "src/common/exact_math.hpp"
 #include "src/common/hash.hpp"
 #include "src/media/raster_prediction.hpp"
 #include "src/transformer/checkpoint.hpp"
@@ -14,10 +16,21 @@ namespace zgen {
 
 namespace {
 int keep_after_slide(int seq) { return seq / 2; }  // seq = 1 keeps nothing: the window is the last byte
+
+// out[v] = logits[v] − ln Σ exp(logits) in double, from deterministic_exp and exact_log in a
+// fixed order: the same bits on every machine (libm's exp and log may differ between CPUs).
+void exact_log_softmax(double* out, const float* logits, int V) {
+  double m = -INFINITY;
+  for (int v = 0; v < V; ++v) m = std::max(m, static_cast<double>(logits[v]));
+  double sum = 0;
+  for (int v = 0; v < V; ++v) sum += deterministic_exp(static_cast<double>(logits[v]) - m);
+  const double lse = m + exact_log(sum);
+  for (int v = 0; v < V; ++v) out[v] = static_cast<double>(logits[v]) - lse;
+}
 }  // namespace
 
 TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name)
-    : model_(std::move(model)), name_(std::move(name)), cache_(model_->config()), logits_(256) {
+    : model_(std::move(model)), name_(std::move(name)), cache_(*model_), logits_(256) {
   std::uint64_t h = kFnv1a64Offset;
   for (const auto& [k, v] : model_->config().to_metadata()) {
     h = fnv1a64_fold(h, k);
@@ -27,11 +40,11 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transfor
   const auto params = model_->parameters();
   h = fnv1a64_fold(h, params.data(), params.size_bytes());
   // The arithmetic's fingerprint: the logits of a fixed probe, through both the batched pass
-  // and the KV-cache step. Floats differ in their last bits between builds (-march flags, FMA
-  // contraction) and between CPUs (Eigen picks its blocking from the cache sizes), and a
-  // decoder whose probabilities differ by one quantum decodes garbage; with the fingerprint in
-  // the hash, such a decoder refuses the file ("model differs") instead. Same build, same
-  // CPU kind: the same fingerprint (the forward pass does not depend on the thread count).
+  // and the KV-cache step. The coding path computes in the canonical arithmetic
+  // (kernels/exact.hpp), so the fingerprint is the same on every build and CPU; it stays as the
+  // guard: a decoder whose probabilities differed by one quantum would decode garbage, and with
+  // the fingerprint in the hash such a decoder (a bug, another version's arithmetic) refuses the
+  // file ("model differs") instead.
   const std::string_view probe = "zgen probe: this build's arithmetic, 0123456789.";
   const std::size_t n = std::min<std::size_t>(probe.size(), static_cast<std::size_t>(model_->config().seq) - 1);
   if (n > 0) {
@@ -61,7 +74,7 @@ void TransformerPredictor::reset(ByteView context) {
     cache_.clear();
     return;
   }
-  cache_.prefill(*model_, window_, logits_.data(), hints_);
+  cache_.prefill(window_, logits_.data(), hints_);
 }
 
 void TransformerPredictor::observe(std::uint8_t byte) {
@@ -78,8 +91,8 @@ void TransformerPredictor::observe(std::uint8_t byte) {
   // and seq/2 ≥ W + 1 (validated), so the left, above and above-left pixels are in it.
   std::uint8_t hint = 0;
   if (W > 0) hints_.push_back(hint = raster_prediction(window_.data() + window_.size(), seen_, W));
-  if (slide) cache_.prefill(*model_, window_, logits_.data(), hints_);
-  else cache_.step(*model_, byte, logits_.data(), hint);
+  if (slide) cache_.prefill(window_, logits_.data(), hints_);
+  else cache_.step(byte, logits_.data(), hint);
 }
 
 void TransformerPredictor::log_probs(std::span<double, 256> out) {
@@ -98,14 +111,14 @@ void TransformerPredictor::log_probs(std::span<double, 256> out) {
       throw UserError("model '" + name_ + "': a logit is NaN or beyond ±10000 (the checkpoint's weights are out of range)");
   const int W = model_->config().raster_width;
   if (W == 0) {
-    transformer::log_softmax(out.data(), logits_.data(), 256);
+    exact_log_softmax(out.data(), logits_.data(), 256);
     return;
   }
   // The window holds the last min(seen_, seq/2 or more) bytes, and seq/2 ≥ W + 1 (validated),
   // so the left, above and above-left pixels are in it.
   const std::uint8_t p = raster_prediction(window_.data() + window_.size(), seen_, W);
   double residual[256];
-  transformer::log_softmax(residual, logits_.data(), 256);
+  exact_log_softmax(residual, logits_.data(), 256);
   for (int v = 0; v < 256; ++v) out[static_cast<std::size_t>(v)] = residual[(v - p) & 255];
 }
 

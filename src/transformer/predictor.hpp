@@ -18,11 +18,12 @@
 // each next byte, on the same raster, as an input (kept beside the window); its logits are over
 // the byte itself.
 //
-// Both reset and the slide use the batched pass and observe uses the KV cache; the two agree
-// within float rounding (≈1e-6 in log-probability), and the same sequence of calls always
-// gives bit-identical results, whatever the thread count, which is what lossless coding needs
-// (the encoder and the decoder must make the same calls: reset with the same context, then
-// observe byte by byte).
+// Both reset and the slide use the KV cache's batched prefill and observe its step, all in the
+// canonical arithmetic (src/transformer/kernels/exact.hpp): the same sequence of calls gives
+// bit-identical probabilities on every build and CPU, whatever the thread count, which is what
+// lossless coding needs (the encoder and the decoder make the same calls: reset with the same
+// context, then observe byte by byte). A prefill of n ≤ seq bytes gives exactly what n steps
+// would.
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,8 +44,9 @@ class TransformerPredictor final : public Predictor {
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
   // FNV-1a over the config, every weight's bytes and the logits of a fixed probe: a compressed
-  // file records it, so that a different checkpoint under the same path, or a build or CPU whose
-  // float arithmetic gives other probabilities, is refused at decoding instead of garbling it.
+  // file records it, so that a different checkpoint under the same path, or an arithmetic that
+  // gives other probabilities (which the canonical kernels rule out on every build and CPU), is
+  // refused at decoding instead of garbling it.
   std::uint64_t parameters_hash() const override { return parameters_hash_; }
   std::uint64_t learned_parameters() const override { return model_->num_parameters(); }
   // "transformer": the checkpoint's path is where it was, not what it is (its content is in

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <stdexcept>
 
+#include "src/common/exact_math.hpp"
 #include "src/common/hash.hpp"
 #include "src/models/ppm/ppm.hpp"
 #include "zgen/corpus.hpp"
@@ -405,7 +406,8 @@ void ContextMixingModel::walk_tree(std::array<std::uint8_t*, kMaxContexts> slots
     const std::size_t mark = undo_.mark();
     learn(at, pred, bit, undo_);
     const double p = (bit ? pred.p1 : 65536 - pred.p1) / 65536.0;
-    walk_tree(slots, c0 * 2 + bit, bitpos + 1, log_p + std::log(p), out);
+    // exact_log, not libm's log: the same bits on every machine (the coder decodes with them)
+    walk_tree(slots, c0 * 2 + bit, bitpos + 1, log_p + exact_log(p), out);
     undo_.rollback(mark);
   }
 }

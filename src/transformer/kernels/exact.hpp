@@ -1,0 +1,68 @@
+#pragma once
+// The coding path's arithmetic: the transformer's inference (KVCache: the batched prefill and
+// the one-byte step) computes through these functions, which give the same bits on every build
+// (-march=native or not, gcc or clang, sanitizers or not) and every x86-64 CPU, so that a file
+// compressed on one machine decodes on any other. Training keeps its own, faster kernels
+// (layers.hpp), whose rounding may differ from one build to the next.
+//
+// The canonical arithmetic, which the portable implementation (plain C++, std::fma) and the
+// AVX2 + FMA one (exact_avx2.cpp, chosen at run time where the CPU has AVX2 and FMA, whatever
+// the build's -march) both follow to the bit; a wider implementation (AVX-512) must too:
+//   - Linear layers: out[i][o] = bias[o] (or +0), then acc = fma(in[i][k], W[o][k], acc) for
+//     k = 0, 1, …, K−1 in order: one chain per output element, one rounding per term. Vectors
+//     run across outputs (o) and rows (i), never across k, so every lane count gives the same
+//     chain. A one-row product and a batched one give the same row.
+//   - exp (float): Cephes' expf as in kernels/attention.cpp, defined operation by operation
+//     (exp_canonical in exact.cpp); no libm.
+//   - GELU (tanh form): u = s·(x + c·((x·x)·x)), t = 1 − 2/(exp(2u) + 1), y = (0.5·x)·(1 + t).
+//   - Attention, one query against n keys of a head of size hs: score_j = the 8-lane dot product
+//     (lane l: fma chain over d = l, l+8, … from +0; the lanes added as
+//     ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))); m = max_j score_j · scale; e_j = exp(fma(score_j,
+//     scale, −m)); sum = Σ e_j in 8 lanes by j mod 8 (plain adds from +0, same tree);
+//     out_d = (even_d + odd_d) · (1/sum), even_d and odd_d the fma chains over even and odd j.
+//     The batched prefill runs each of its rows through this same function, so a prefill's last
+//     row equals the step that would have reached it, bit for bit.
+//   - Everything else on the path (LayerNorm, embeddings, the residual adds) is plain IEEE
+//     +, −, ×, /, √ in a fixed order, compiled without contraction into FMAs (-ffp-contract=off).
+// Multiplications and additions are IEEE-754 single precision, round to nearest: x86-64 has no
+// other float arithmetic (SSE, never x87), and std::fma is correctly rounded by definition.
+#include <cstddef>
+#include <vector>
+
+#include "src/transformer/kernels/cache_line_allocator.hpp"
+
+namespace zgen::transformer::exact {
+
+// W (rows, depth) row-major (nn.Linear's (out, in)) packed for linear(): panels of 16 rows of W,
+// each stored depth-major (panel q holds W[16q + c][k] at [q·depth·16 + k·16 + c]), rows past
+// `rows` zero; the bias padded to whole panels (zeros when none).
+struct PackedMatrix {
+  std::vector<float, kernels::CacheLineAllocator<float>> panels;
+  std::vector<float, kernels::CacheLineAllocator<float>> bias;  // (panels·16)
+  int rows = 0, depth = 0;
+};
+PackedMatrix pack(const float* weight, const float* bias, int rows, int depth);
+
+// out (m, w.rows) with row stride ldo = in (m, w.depth) with row stride ldi · Wᵀ + bias.
+void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m);
+
+// out[i] = GELU(in[i]) for i < n (out may be in).
+void gelu(float* out, const float* in, std::ptrdiff_t n);
+
+// Multi-head attention of one query: for each head h, out[h·hs..] over the n ≥ 1 keys and values
+// of head h at keys + h·head_stride (n rows of hs floats, contiguous) and likewise for values.
+// `scores` is scratch for n floats.
+void attention_row(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
+                   int n, int C, int H, float* scores);
+
+// The canonical exp, one value (what the kernels compute per lane), for the tests.
+float exp_canonical(float x);
+
+// Which implementation runs: the portable one, or AVX2 + FMA (the default where the CPU has
+// both). Both give the same bits; tests switch between them to check it.
+enum class Isa { portable, avx2 };
+Isa isa();
+bool isa_supported(Isa isa);
+void set_isa(Isa isa);  // throws std::invalid_argument when this CPU lacks it
+
+}  // namespace zgen::transformer::exact

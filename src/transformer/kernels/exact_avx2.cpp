@@ -1,0 +1,243 @@
+// The canonical kernels (exact.hpp) in AVX2 + FMA: the same arithmetic as the portable code in
+// exact.cpp, operation for operation, with vectors across outputs, rows, keys or head columns,
+// never across a sum's terms. Compiled with -mavx2 -mfma in every build (CMakeLists.txt) and
+// called only where the CPU has both (exact.cpp checks at run time). Intrinsics and static
+// helpers only: see exact_impl.hpp for why no standard-library template is used here.
+#include "src/transformer/kernels/exact_impl.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <cstdint>
+
+namespace zgen::transformer::exact::detail {
+
+namespace {
+
+inline int min_int(int a, int b) { return a < b ? a : b; }
+
+// exp_canonical (exact.cpp) on eight lanes.
+inline __m256 exp8(__m256 v) {
+  v = _mm256_min_ps(v, _mm256_set1_ps(88.3f));
+  v = _mm256_max_ps(v, _mm256_set1_ps(-87.3f));
+  const __m256 shifter = _mm256_set1_ps(12582912.0f);
+  const __m256 k =
+      _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)), shifter), shifter);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), v);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Linear layers: R rows × P panels of 16 outputs, 2·R·P accumulators, each an fma chain over k
+// from the bias. Tiles that reach past the matrix's rows (the last panel) go through scratch.
+
+template <int R, int P>
+inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                        const float* bias, int q0, int rows, int depth) {
+  __m256 acc[R][P][2];
+  for (int p = 0; p < P; ++p) {
+    const __m256 b0 = _mm256_loadu_ps(bias + 16 * (q0 + p)), b1 = _mm256_loadu_ps(bias + 16 * (q0 + p) + 8);
+    for (int r = 0; r < R; ++r) acc[r][p][0] = b0, acc[r][p][1] = b1;
+  }
+  const float* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
+  const std::ptrdiff_t panel_size = static_cast<std::ptrdiff_t>(depth) * 16;
+  for (int k = 0; k < depth; ++k) {
+    __m256 a[R];
+    for (int r = 0; r < R; ++r) a[r] = _mm256_broadcast_ss(in + r * ldi + k);
+    for (int p = 0; p < P; ++p) {
+      const float* w = base + p * panel_size + k * 16;
+      const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+      for (int r = 0; r < R; ++r) {
+        acc[r][p][0] = _mm256_fmadd_ps(a[r], w0, acc[r][p][0]);
+        acc[r][p][1] = _mm256_fmadd_ps(a[r], w1, acc[r][p][1]);
+      }
+    }
+  }
+  const int col0 = 16 * q0, cols = min_int(16 * P, rows - col0);
+  for (int r = 0; r < R; ++r) {
+    float* o = out + r * ldo + col0;
+    if (cols == 16 * P) {
+      for (int p = 0; p < P; ++p) {
+        _mm256_storeu_ps(o + 16 * p, acc[r][p][0]);
+        _mm256_storeu_ps(o + 16 * p + 8, acc[r][p][1]);
+      }
+    } else {
+      alignas(32) float tile[16 * P];
+      for (int p = 0; p < P; ++p) {
+        _mm256_store_ps(tile + 16 * p, acc[r][p][0]);
+        _mm256_store_ps(tile + 16 * p + 8, acc[r][p][1]);
+      }
+      for (int c = 0; c < cols; ++c) o[c] = tile[c];
+    }
+  }
+}
+
+void linear_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                 const float* bias, int rows, int depth, int m) {
+  const int np = (rows + 15) / 16;
+  int i = 0;
+  // Six rows against one panel at a time (the batched prefill): six broadcasts and two loads
+  // feed twelve FMAs.
+  for (; i + 6 <= m; i += 6)
+    for (int q = 0; q < np; ++q) linear_tile<6, 1>(out + i * ldo, ldo, in + i * ldi, ldi, panels, bias, q, rows, depth);
+  // One row against four panels at a time (the step): eight independent chains hide the FMA
+  // latency.
+  for (; i < m; ++i) {
+    float* o = out + i * ldo;
+    const float* x = in + i * ldi;
+    int q = 0;
+    for (; q + 4 <= np; q += 4) linear_tile<1, 4>(o, ldo, x, ldi, panels, bias, q, rows, depth);
+    switch (np - q) {
+      case 3: linear_tile<1, 3>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
+      case 2: linear_tile<1, 2>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
+      case 1: linear_tile<1, 1>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
+      default: break;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GELU
+
+inline __m256 gelu8(__m256 x) {
+  const __m256 u = _mm256_mul_ps(
+      _mm256_set1_ps(0.7978845608028654f),
+      _mm256_add_ps(x, _mm256_mul_ps(_mm256_set1_ps(0.044715f), _mm256_mul_ps(_mm256_mul_ps(x, x), x))));
+  const __m256 e = exp8(_mm256_mul_ps(_mm256_set1_ps(2.0f), u));
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 t = _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
+  return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x), _mm256_add_ps(one, t));
+}
+
+void gelu_avx2(float* out, const float* in, std::ptrdiff_t n) {
+  std::ptrdiff_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, gelu8(_mm256_loadu_ps(in + i)));
+  if (i < n) {
+    alignas(32) float tail[8] = {};
+    for (std::ptrdiff_t j = i; j < n; ++j) tail[j - i] = in[j];
+    _mm256_store_ps(tail, gelu8(_mm256_load_ps(tail)));
+    for (std::ptrdiff_t j = i; j < n; ++j) out[j] = tail[j - i];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attention, one head
+
+// The lanes of eight vectors each reduced by the canonical tree: result[r] =
+// ((a[r]₀+a[r]₁)+(a[r]₂+a[r]₃)) + ((a[r]₄+a[r]₅)+(a[r]₆+a[r]₇)).
+inline __m256 lane_trees8(const __m256 a[8]) {
+  const __m256 s01 = _mm256_hadd_ps(a[0], a[1]), s23 = _mm256_hadd_ps(a[2], a[3]);
+  const __m256 s45 = _mm256_hadd_ps(a[4], a[5]), s67 = _mm256_hadd_ps(a[6], a[7]);
+  const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+  // s0123 = [r0 r1 r2 r3 | r0 r1 r2 r3]: the low halves' pair sums, then the high halves'.
+  const __m256 lo = _mm256_permute2f128_ps(s0123, s4567, 0x20), hi = _mm256_permute2f128_ps(s0123, s4567, 0x31);
+  return _mm256_add_ps(lo, hi);
+}
+
+inline float lane_tree(__m256 v) {
+  alignas(32) float l[8];
+  _mm256_store_ps(l, v);
+  return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
+}
+
+// s[j] = q · K[j] for j < n, hs = 8·nv: lane l of a row's accumulator chains d = l, l + 8, ….
+void scores(float* s, const float* q, const float* K, int n, int nv) {
+  __m256 qv[16];
+  for (int v = 0; v < nv; ++v) qv[v] = _mm256_loadu_ps(q + 8 * v);
+  const int hs = 8 * nv;
+  auto dot = [&](const float* row) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int v = 0; v < nv; ++v) acc = _mm256_fmadd_ps(qv[v], _mm256_loadu_ps(row + 8 * v), acc);
+    return acc;
+  };
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = dot(K + static_cast<std::ptrdiff_t>(j + r) * hs);
+    _mm256_storeu_ps(s + j, lane_trees8(acc));
+  }
+  if (j < n) {
+    __m256 acc[8];
+    for (int r = 0; r < 8; ++r) acc[r] = j + r < n ? dot(K + static_cast<std::ptrdiff_t>(j + r) * hs) : _mm256_setzero_ps();
+    alignas(32) float tail[8];
+    _mm256_store_ps(tail, lane_trees8(acc));
+    for (int r = 0; j + r < n; ++r) s[j + r] = tail[r];
+  }
+}
+
+// out[0..8·NV) = Σ_j p[j]·V[j][0..8·NV) as two chains (even j, odd j) per element, then
+// (even + odd)·inv.
+template <int NV>
+void weighted(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, float inv) {
+  __m256 even[NV], odd[NV];
+  for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const __m256 p0 = _mm256_broadcast_ss(p + j), p1 = _mm256_broadcast_ss(p + j + 1);
+    const float* v0 = V + j * ldv;
+    const float* v1 = v0 + ldv;
+    for (int v = 0; v < NV; ++v) {
+      even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * v), even[v]);
+      odd[v] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * v), odd[v]);
+    }
+  }
+  if (j < n) {
+    const __m256 p0 = _mm256_broadcast_ss(p + j);
+    for (int v = 0; v < NV; ++v) even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(V + j * ldv + 8 * v), even[v]);
+  }
+  const __m256 vinv = _mm256_set1_ps(inv);
+  for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + 8 * v, _mm256_mul_ps(_mm256_add_ps(even[v], odd[v]), vinv));
+}
+
+void attend_head_avx2(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
+                      float* s) {
+  if (hs % 8 != 0 || hs > 128) return kPortable.attend_head(out, q, K, V, n, hs, scale, s);
+  scores(s, q, K, n, hs / 8);
+  float top = s[0];
+  for (int j = 1; j < n; ++j) top = s[j] > top ? s[j] : top;
+  const float m = top * scale;
+  const __m256 vscale = _mm256_set1_ps(scale), vm = _mm256_set1_ps(m);
+  __m256 sums = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = exp8(_mm256_fmsub_ps(_mm256_loadu_ps(s + j), vscale, vm));
+    _mm256_storeu_ps(s + j, e);
+    sums = _mm256_add_ps(sums, e);
+  }
+  if (j < n) {  // the last 1–7 through the same lanes; the unused lanes add +0
+    alignas(32) float tail[8] = {};
+    for (int r = 0; j + r < n; ++r) tail[r] = s[j + r];
+    _mm256_store_ps(tail, exp8(_mm256_fmsub_ps(_mm256_load_ps(tail), vscale, vm)));
+    for (int r = n - j; r < 8; ++r) tail[r] = 0.0f;
+    for (int r = 0; j + r < n; ++r) s[j + r] = tail[r];
+    sums = _mm256_add_ps(sums, _mm256_load_ps(tail));
+  }
+  const float inv = 1.0f / lane_tree(sums);
+  // Columns in strips of up to four vectors: each output element has its own two chains, so
+  // the strips change nothing in the bits.
+  int c = 0;
+  for (; c + 32 <= hs; c += 32) weighted<4>(out + c, s, V + c, hs, n, inv);
+  switch ((hs - c) / 8) {
+    case 3: weighted<3>(out + c, s, V + c, hs, n, inv); break;
+    case 2: weighted<2>(out + c, s, V + c, hs, n, inv); break;
+    case 1: weighted<1>(out + c, s, V + c, hs, n, inv); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+const Kernels kAvx2 = {linear_avx2, gelu_avx2, attend_head_avx2};
+
+}  // namespace zgen::transformer::exact::detail
+
+#endif

@@ -1,0 +1,27 @@
+#pragma once
+// Inside the canonical kernels (exact.hpp): the table of functions each implementation fills.
+// Declarations only, on purpose: exact_avx2.cpp is compiled with -mavx2 -mfma whatever the
+// build's -march, and an inline function or template it instantiated could be the copy the
+// linker keeps for code that must run on any CPU. The AVX2 file therefore uses intrinsics and
+// its own static helpers only (no standard-library templates).
+#include <cstddef>
+
+namespace zgen::transformer::exact::detail {
+
+struct Kernels {
+  // out (m, rows), row stride ldo = in (m, depth), row stride ldi · Wᵀ + bias, W packed as in
+  // PackedMatrix (panels of 16 rows, depth-major; bias padded to whole panels).
+  void (*linear)(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                 const float* bias, int rows, int depth, int m);
+  void (*gelu)(float* out, const float* in, std::ptrdiff_t n);
+  // One head: out (hs) from q (hs), K and V (n, hs) contiguous; scores: scratch for n floats.
+  void (*attend_head)(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
+                      float* scores);
+};
+
+extern const Kernels kPortable;
+#if defined(__x86_64__)
+extern const Kernels kAvx2;  // call only where the CPU has AVX2 and FMA
+#endif
+
+}  // namespace zgen::transformer::exact::detail

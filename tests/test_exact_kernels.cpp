@@ -1,0 +1,193 @@
+// The coding path's canonical arithmetic (src/transformer/kernels/exact.hpp,
+// src/common/exact_math.hpp): the portable and the AVX2 implementations give the same bits on
+// odd shapes, the results are the right numbers (against double), a batched prefill equals
+// stepping byte by byte, and the KV cache agrees with the training forward up to rounding.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "src/common/exact_math.hpp"
+#include "src/transformer/kernels/exact.hpp"
+#include "src/transformer/kv_cache.hpp"
+#include "src/transformer/layers.hpp"
+#include "src/transformer/model.hpp"
+
+using namespace zgen;
+using namespace zgen::transformer;
+
+namespace {
+
+std::vector<float> normal(std::size_t n, std::uint64_t seed, float sd = 1.0f) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> d(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Runs f under each implementation this CPU has; returns their results (the portable one first).
+template <typename F>
+std::vector<std::vector<float>> under_each_isa(F&& f) {
+  const exact::Isa before = exact::isa();
+  std::vector<std::vector<float>> results;
+  for (exact::Isa isa : {exact::Isa::portable, exact::Isa::avx2}) {
+    if (!exact::isa_supported(isa)) continue;
+    exact::set_isa(isa);
+    results.push_back(f());
+  }
+  exact::set_isa(before);
+  return results;
+}
+
+void check_all_equal(const std::vector<std::vector<float>>& results) {
+  REQUIRE(!results.empty());
+  if (results.size() == 1) MESSAGE("this CPU has no AVX2 + FMA: the portable implementation alone");
+  for (std::size_t i = 1; i < results.size(); ++i) CHECK(same_bits(results[0], results[i]));
+}
+
+}  // namespace
+
+TEST_CASE("exp_canonical is expf within 2 ulp-ish (2.5e-7 relative) over the softmax's range") {
+  double worst = 0;
+  for (float x = -87.0f; x <= 88.0f; x += 0.0137f) {
+    const double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::abs(exact::exp_canonical(x) - want) / want);
+  }
+  CHECK(worst < 2.5e-7);
+  CHECK(exact::exp_canonical(0.0f) == 1.0f);
+  CHECK(exact::exp_canonical(-1000.0f) < 1e-37f);  // clamped: stands in for 0
+}
+
+TEST_CASE("exact_log, exact_sin, exact_cos agree with libm to 1e-15") {
+  double worst_log = 0, worst_trig = 0;
+  for (double x = 1e-300; x < 1e300; x *= 1.7320508) worst_log = std::max(worst_log, std::abs(exact_log(x) - std::log(x)) / std::max(1.0, std::abs(std::log(x))));
+  for (double x = 0.001; x < 3.0; x += 0.000731) worst_log = std::max(worst_log, std::abs(exact_log(x) - std::log(x)));
+  for (double x = -2000.0; x < 2000.0; x += 0.0917) {
+    worst_trig = std::max(worst_trig, std::abs(exact_sin(x) - std::sin(x)));
+    worst_trig = std::max(worst_trig, std::abs(exact_cos(x) - std::cos(x)));
+  }
+  CHECK(worst_log < 1e-15);
+  CHECK(worst_trig < 1e-15 * 2000);  // the reduction's error grows with |x|: ulp(x)
+  CHECK(exact_log(1.0) == 0.0);
+  CHECK(std::isinf(exact_log(0.0)));
+  CHECK(std::isnan(exact_log(-1.0)));
+}
+
+TEST_CASE("linear: every implementation and every row count give the same bits, the right numbers") {
+  for (auto [rows, depth, m] : {std::tuple{37, 19, 13}, std::tuple{64, 128, 7}, std::tuple{16, 1, 1}, std::tuple{5, 40, 6}}) {
+    CAPTURE(rows);
+    CAPTURE(depth);
+    CAPTURE(m);
+    const auto w = normal(static_cast<std::size_t>(rows) * depth, 1), b = normal(static_cast<std::size_t>(rows), 2);
+    const auto x = normal(static_cast<std::size_t>(m) * depth, 3);
+    const auto packed = exact::pack(w.data(), b.data(), rows, depth);
+    const auto results = under_each_isa([&] {
+      std::vector<float> out(static_cast<std::size_t>(m) * rows);
+      exact::linear(out.data(), rows, x.data(), depth, packed, m);
+      return out;
+    });
+    check_all_equal(results);
+    // Row by row (the step's one-row products) gives the batch's bits.
+    std::vector<float> rowwise(static_cast<std::size_t>(m) * rows);
+    for (int i = 0; i < m; ++i) exact::linear(rowwise.data() + i * rows, rows, x.data() + i * depth, depth, packed, 1);
+    CHECK(same_bits(rowwise, results[0]));
+    double worst = 0;
+    for (int i = 0; i < m; ++i)
+      for (int o = 0; o < rows; ++o) {
+        double want = b[o];
+        for (int k = 0; k < depth; ++k) want += static_cast<double>(x[i * depth + k]) * w[o * depth + k];
+        worst = std::max(worst, std::abs(want - results[0][i * rows + o]));
+      }
+    CHECK(worst < 1e-4);
+  }
+}
+
+TEST_CASE("gelu and attention_row: every implementation gives the same bits, the right numbers") {
+  const auto in = normal(1003, 4, 3.0f);
+  const auto g = under_each_isa([&] {
+    std::vector<float> out(in.size());
+    exact::gelu(out.data(), in.data(), static_cast<std::ptrdiff_t>(in.size()));
+    return out;
+  });
+  check_all_equal(g);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const double x = in[i], want = 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    CHECK(std::abs(g[0][i] - want) < 1e-6 * (1 + std::abs(want)));
+  }
+  // Heads of 32 (the shipped model's), 8, 40 (wider than four vectors), 12 (not whole vectors),
+  // against 1, 7, 8 and 77 keys.
+  for (auto [C, H] : {std::pair{128, 4}, std::pair{16, 2}, std::pair{80, 2}, std::pair{24, 2}}) {
+    for (int n : {1, 7, 8, 77}) {
+      CAPTURE(C);
+      CAPTURE(n);
+      const int hs = C / H, T = 80;
+      const auto q = normal(static_cast<std::size_t>(C), 5, 2.0f);
+      const auto keys = normal(static_cast<std::size_t>(H) * T * hs, 6), values = normal(keys.size(), 7);
+      const auto results = under_each_isa([&] {
+        std::vector<float> out(static_cast<std::size_t>(C)), scores(T);
+        exact::attention_row(out.data(), q.data(), keys.data(), values.data(), static_cast<std::ptrdiff_t>(T) * hs, n, C,
+                             H, scores.data());
+        return out;
+      });
+      check_all_equal(results);
+      for (int h = 0; h < H; ++h) {
+        std::vector<double> s(static_cast<std::size_t>(n));
+        double top = -1e300, sum = 0;
+        for (int j = 0; j < n; ++j) {
+          s[j] = 0;
+          for (int d = 0; d < hs; ++d) s[j] += static_cast<double>(q[h * hs + d]) * keys[(h * T + j) * hs + d];
+          s[j] /= std::sqrt(static_cast<double>(hs));
+          top = std::max(top, s[j]);
+        }
+        for (auto& v : s) sum += (v = std::exp(v - top));
+        for (int d = 0; d < hs; ++d) {
+          double want = 0;
+          for (int j = 0; j < n; ++j) want += s[j] / sum * values[(h * T + j) * hs + d];
+          CHECK(std::abs(results[0][h * hs + d] - want) < 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("KV cache: a prefill equals stepping, on every implementation; both near the training forward") {
+  TransformerConfig c;
+  c.vocab = 256;
+  c.dim = 64;
+  c.heads = 2;
+  c.layers = 2;
+  c.seq = 40;
+  Transformer<float> model(c);
+  model.init_weights(9);
+  std::mt19937_64 rng(10);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  for (auto& p : model.parameters()) p += noise(rng);  // biases and gains off their defaults
+  std::vector<std::uint8_t> bytes(37);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>('a' + rng() % 26);
+  const auto results = under_each_isa([&] {
+    KVCache stepping(model), prefilling(model);
+    std::vector<float> stepped(256), prefilled(256);
+    for (std::uint8_t b : bytes) stepping.step(b, stepped.data());
+    prefilling.prefill(ByteView(bytes.data(), bytes.size()), prefilled.data());
+    CHECK(same_bits(stepped, prefilled));
+    // After the prefill the cache goes on as after the steps.
+    std::vector<float> next_a(256), next_b(256);
+    stepping.step('x', next_a.data());
+    prefilling.step('x', next_b.data());
+    CHECK(same_bits(next_a, next_b));
+    return stepped;
+  });
+  check_all_equal(results);
+  model.forward(bytes.data(), nullptr, 1, static_cast<int>(bytes.size()));
+  const float* full = model.logits() + (bytes.size() - 1) * 256;
+  double worst = 0;
+  for (int v = 0; v < 256; ++v) worst = std::max(worst, static_cast<double>(std::abs(full[v] - results[0][v])));
+  CHECK(worst < 1e-4);
+}
