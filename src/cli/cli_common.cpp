@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -50,6 +51,50 @@ void write_output(const std::string& path, ByteView data) {
     return;
   }
   write_file_atomically(path, data);
+}
+
+InputStream::InputStream(const std::string& path) : path_(path), file_(stdin) {
+  if (path == "-") return;
+  const InputFileInfo info = check_input_file(path);
+  file_ = std::fopen(path.c_str(), "rb");
+  if (!file_) throw FileError(path, "cannot open '" + path + "': " + std::strerror(errno));
+  if (info.regular) size_ = info.size;
+}
+
+InputStream::~InputStream() {
+  if (file_ != stdin) std::fclose(file_);
+}
+
+ByteSource InputStream::source() {
+  return [this](std::span<std::uint8_t> buffer) -> std::size_t {
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file_);
+    if (n == 0 && std::ferror(file_))
+      throw UserError(path_ == "-" ? std::string("cannot read standard input") : "cannot read '" + path_ + "'");
+    return n;
+  };
+}
+
+OutputStream::OutputStream(const std::string& path) : path_(path) {
+  if (path != "-") file_ = std::make_unique<AtomicFileWriter>(path);
+}
+
+ByteSink OutputStream::sink() {
+  return [this](ByteView bytes) {
+    if (file_) {
+      file_->write(bytes);
+    } else if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
+      throw UserError("cannot write to standard output");
+    }
+    written_ += bytes.size();
+  };
+}
+
+void OutputStream::commit() {
+  if (file_) {
+    file_->commit();
+  } else if (std::fflush(stdout) != 0) {
+    throw UserError("cannot write to standard output");
+  }
 }
 
 std::vector<std::string> split_specs(const std::string& option, const std::string& list) {
