@@ -84,24 +84,27 @@ std::size_t stream_offset_of_frame(ByteView file, std::size_t k) {
 }  // namespace
 
 TEST_CASE("stream files round-trip, the same bytes whatever the window and the thread count") {
-  const Bytes data = text_bytes(2'600'000);
+  const Bytes data = text_bytes(2'200'000);
   struct Case {
     const char* spec;
     std::uint64_t chunk;
     std::size_t length;
   };
-  // Chunks coded in parallel (1..1 MiB), one history in 1 MiB frames (0), chunks of several frames.
+  // Chunks coded in parallel (1..1 MiB), one history in 1 MiB frames (0), chunks of several
+  // frames (above 1 MiB: a reset inside the second frame). The large cases are checked once.
   for (const Case c : {Case{"test-order0", 1, 700}, Case{"test-order2", 1000, 30'000}, Case{"test-bits0", 2048, 0},
-                       Case{"test-bits0", 2048, 1}, Case{"test-bits0", 2048, 2048 * 9 + 5}, Case{"test-bits0", 0, 2'600'000},
-                       Case{"test-order0", 1'500'000, 2'600'000}, Case{"test-bits0", 1 << 20, (1 << 20) * 2}}) {
+                       Case{"test-bits0", 2048, 1}, Case{"test-bits0", 2048, 2048 * 9 + 5}, Case{"test-bits0", 0, 1'100'000},
+                       Case{"test-bits0", (1 << 20) + 1000, 2'200'000}}) {
     CAPTURE(c.spec);
     CAPTURE(c.chunk);
     CAPTURE(c.length);
+    const bool large = c.length > 100'000;
     const ByteView original = ByteView(data).first(c.length);
     const Bytes file = stream_compress(c.spec, original, c.chunk, 1, 0);
     CHECK(file[4] == zgen::kContainerVersion);
-    CHECK(stream_compress(c.spec, original, c.chunk, 3, 5000) == file);
+    if (!large) CHECK(stream_compress(c.spec, original, c.chunk, 3, 5000) == file);
     for (const int threads : {1, 3}) {
+      if (large && threads == 1) continue;
       const Decoded d = stream_decompress(file, threads, threads == 1 ? 0 : 3000);
       CHECK(d.error.empty());
       CHECK(d.out == Bytes(original.begin(), original.end()));
@@ -110,7 +113,8 @@ TEST_CASE("stream files round-trip, the same bytes whatever the window and the t
     const zgen::ParsedContainer parsed = zgen::parse_container(file);
     CHECK(parsed.header.original_length == c.length);
     CHECK(parsed.header.crc32 == zgen::crc32_of(original));
-    CHECK(zgen::decompress_container(file, zgen::test::make_test_predictor) == Bytes(original.begin(), original.end()));
+    if (!large)
+      CHECK(zgen::decompress_container(file, zgen::test::make_test_predictor) == Bytes(original.begin(), original.end()));
   }
 }
 
@@ -163,7 +167,10 @@ TEST_CASE("zgen compress / decompress through pipes: stdin of unknown length, da
   using zgen::test::slurp;
   const std::string dir = "/tmp/zgen-streaming-test-" + std::to_string(::getpid());
   REQUIRE(std::system(("mkdir -p " + dir).c_str()) == 0);
-  const std::string in = std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt";
+  const std::string in = dir + "/in.txt";
+  {
+    std::ofstream(in, std::ios::binary) << slurp(std::string(ZGEN_TEST_DATA) + "/sotu-valid-70k.txt").substr(0, 20000);
+  }
   const std::string zgen = std::string("'") + ZGEN_BINARY + "'";
   const auto sh = [](const std::string& cmd) { return std::system(cmd.c_str()); };
 
@@ -172,40 +179,33 @@ TEST_CASE("zgen compress / decompress through pipes: stdin of unknown length, da
   CHECK(sh("cat " + in + " | " + zgen + " compress -q -m ppm:2 --chunk-size 1024 -j 3 --window 5000 > " + dir + "/b.zgen") == 0);
   CHECK(slurp(dir + "/a.zgen") == slurp(dir + "/b.zgen"));
   CHECK(sh("cat " + dir + "/a.zgen | " + zgen + " decompress -q -j 2 - | cmp -s - " + in) == 0);
-  // One history, through the pipes too.
-  CHECK(sh("head -c 20000 " + in + " | " + zgen + " compress -q -m ppm:2 --chunk-size 0 | " + zgen +
-           " decompress -q > " + dir + "/c.out") == 0);
-  CHECK(slurp(dir + "/c.out") == slurp(in).substr(0, 20000));
 
   // A damaged chunk in the middle: exit 2, one line, and stdout holds only the windows before it
-  // (windows of 8 chunks of 1024 bytes with one thread; chunk 20 is in the third window).
+  // (windows of 8 chunks of 1024 bytes with one thread; chunk 10 is in the second window).
   std::string file = slurp(dir + "/a.zgen");
-  file[stream_offset_of_frame(zgen::as_bytes(file), 20) + 7] ^= 0x40;
+  file[stream_offset_of_frame(zgen::as_bytes(file), 10) + 7] ^= 0x40;
   {
     std::ofstream(dir + "/bad.zgen", std::ios::binary) << file;
   }
   auto o = run_zgen("decompress -q -j 1 --window 8192 -", dir + "/bad.zgen");
   CHECK(o.exit_code == 2);
   CHECK(zgen::test::count_lines(o.err) == 1);
-  CHECK(o.err.find("bytes 20480 to 21503") != std::string::npos);
-  CHECK(o.err.find("standard output got the first 16384 bytes") != std::string::npos);
-  CHECK(o.out == slurp(in).substr(0, 16384));
+  CHECK(o.err.find("bytes 10240 to 11263") != std::string::npos);
+  CHECK(o.err.find("standard output got the first 8192 bytes") != std::string::npos);
+  CHECK(o.out == slurp(in).substr(0, 8192));
   o = run_zgen("decompress -q -j 2 -o " + dir + "/bad.out " + dir + "/bad.zgen");
   CHECK(o.exit_code == 2);
   CHECK(o.err.find("was not written") != std::string::npos);
   CHECK(sh("test ! -e " + dir + "/bad.out && ! ls " + dir + " | grep -q zgen-tmp") == 0);
 
-  // Version-1 files (the fixtures) decode, from a pipe and from a file.
+  // Version-1 files (the fixtures) decode, from a pipe and from a file. (Each ppm process primes
+  // its model, a second or so: this test keeps their number small.)
   const std::string original = slurp(std::string(ZGEN_TEST_DATA) + "/sotu-valid-30k.txt").substr(0, 300);
-  for (const char* name : {"v1-ppm2-sotu300.zgen", "v1-gzip6-sotu300.zgen"}) {
-    CAPTURE(name);
-    const std::string fixture = std::string(ZGEN_TEST_DATA) + "/" + name;
-    o = run_zgen("decompress -q -", fixture);
-    CHECK(o.exit_code == 0);
-    CHECK(o.out == original);
-    o = run_zgen("decompress -q " + fixture + " -o " + dir + "/v1.out");
-    CHECK(o.exit_code == 0);
-    CHECK(slurp(dir + "/v1.out") == original);
-  }
+  o = run_zgen("decompress -q -", std::string(ZGEN_TEST_DATA) + "/v1-ppm2-sotu300.zgen");
+  CHECK(o.exit_code == 0);
+  CHECK(o.out == original);
+  o = run_zgen("decompress -q " + std::string(ZGEN_TEST_DATA) + "/v1-gzip6-sotu300.zgen -o " + dir + "/v1.out");
+  CHECK(o.exit_code == 0);
+  CHECK(slurp(dir + "/v1.out") == original);
   sh("rm -rf " + dir);
 }

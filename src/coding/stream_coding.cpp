@@ -277,6 +277,9 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
   std::uint32_t crc = crc32_of({});
   std::uint64_t total = 0, done = 0;
   bool short_frame = false;
+  // The next frame's length is read ahead, so that a window that ends the file is seen to be the
+  // last one (and held until the trailer is checked) even when it fills the window exactly.
+  std::uint64_t next = in.varint();
   for (bool end = false; !end;) {
     // Read frames up to the window, or to the end and the trailer. A structural error is
     // thrown before anything of this window is decoded or written.
@@ -284,8 +287,8 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
     std::uint64_t in_window = 0;
     std::uint64_t trailer_length = 0;
     std::uint32_t trailer_crc = 0;
-    while (in_window < window) {
-      const std::uint64_t n = in.varint();
+    for (;; next = in.varint()) {
+      const std::uint64_t n = next;
       if (n == 0) {
         trailer_length = in.varint();
         trailer_crc = in.u32le();
@@ -293,6 +296,7 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
         end = true;
         break;
       }
+      if (in_window >= window) break;
       const std::uint64_t limit = frame_limit(chunk, total);
       if (short_frame || n > limit)
         throw FormatError("corrupt zgen file: a frame at byte " + std::to_string(total) + " claims " + std::to_string(n) +
