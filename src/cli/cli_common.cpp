@@ -119,9 +119,23 @@ Bytes read_inputs(const std::vector<std::string>& paths) {
 }
 
 Bytes read_data(const std::string& path, long long max_bytes) {
-  Bytes data = read_input(path);
+  // Only the bytes scored are read: a large file (or an endless pipe) costs no more than them.
+  Bytes data;
+  if (max_bytes > 0) {
+    InputStream in(path);
+    const ByteSource source = in.source();
+    data.resize(static_cast<std::size_t>(max_bytes));
+    std::size_t got = 0;
+    while (got < data.size()) {
+      const std::size_t n = source(std::span<std::uint8_t>(data).subspan(got));
+      if (n == 0) break;
+      got += n;
+    }
+    data.resize(got);
+  } else {
+    data = read_input(path);
+  }
   if (data.empty()) throw UserError("'" + path + "' is empty: nothing to score");
-  if (max_bytes > 0 && data.size() > static_cast<std::size_t>(max_bytes)) data.resize(static_cast<std::size_t>(max_bytes));
   return data;
 }
 
