@@ -81,6 +81,15 @@ inline Outcome fuzz_container(ByteView input) {
       const Bytes file = compress_to_container(*models.lend(use.spec), use.spec, data, chunk_size).file;
       check(decompress_container(file, lend) == Bytes(data.begin(), data.end()),
             std::string("round trip through ") + use.spec + " changed the data");
+      // The stream layout (version 3) of the same data, through the stream decoder.
+      const auto lent = models.lend(use.spec);
+      Predictor* const one[] = {lent.get()};
+      StreamCompressOptions so;
+      so.chunk_size = chunk_size;
+      Bytes stream_file, back;
+      (void)compress_stream(one, use.spec, source_of(data), sink_of(stream_file), so);
+      (void)decompress_stream(source_of(stream_file), sink_of(back), lend);
+      check(back == Bytes(data.begin(), data.end()), std::string("stream round trip through ") + use.spec + " changed the data");
     }
   }
   return outcome;

@@ -129,6 +129,28 @@ void container_seeds() {
                   payload));
   save("container", "bad-seed-primed-ppm", relabelled([](ContainerHeader& h) { h.model_spec = "ppm:1"; }, payload));
 
+  // The stream layout (version 3, compress_stream), whole and damaged.
+  const auto stream_file_of = [&](const std::string& spec, const std::string& text, std::uint64_t chunk) {
+    const auto lent = models.lend(spec);
+    Predictor* const one[] = {lent.get()};
+    StreamCompressOptions options;
+    options.chunk_size = chunk;
+    Bytes file;
+    (void)compress_stream(one, spec, source_of(as_bytes(text)), sink_of(file), options);
+    return file;
+  };
+  for (std::uint64_t chunk : {0, 8})
+    save("container", "ok-seed-stream-ppm1-unprimed-text2-chunk" + std::to_string(chunk),
+         stream_file_of("ppm:1:unprimed", texts[2], chunk));
+  const Bytes stream = stream_file_of("ppm:1:unprimed", texts[2], 8);
+  save("container", "bad-seed-stream-truncated", cut(stream, stream.size() - 3));
+  b = stream;
+  b[b.size() / 2] ^= 0x10;
+  save("container", "bad-seed-stream-damaged-frame", b);
+  b = stream;
+  b.push_back(0);
+  save("container", "bad-seed-stream-extra-byte", b);
+
   // Payloads straight to the decoder: [model, chunk, length (2 bytes)] then the payload, as
   // fuzz_container reads them (first byte odd).
   const char* payload_models[] = {"test-order0", "test-bits0", "test-bits-extreme", "ppm:2:unprimed"};

@@ -192,7 +192,7 @@ TEST_CASE("wrong magic, unknown version, wrong or missing model, absurd lengths"
   };
   // (write_container refuses to write such a length itself, so it is written by hand.)
   zgen::Bytes huge(std::begin(zgen::kContainerMagic), std::end(zgen::kContainerMagic));
-  huge.insert(huge.end(), {zgen::kContainerVersion, 0, 1, 'x'});
+  huge.insert(huge.end(), {zgen::kWholeContainerVersion, 0, 1, 'x'});
   huge.insert(huge.end(), 8, 0);                  // parameters hash
   zgen::put_varint(huge, std::uint64_t{1} << 50);  // original length
   huge.insert(huge.end(), {0, 0, 0, 0, 0});       // chunk size 0, crc32

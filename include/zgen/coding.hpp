@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -27,8 +28,20 @@
 namespace zgen {
 
 inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 1 TiB
-inline constexpr std::uint8_t kContainerVersion = 2;        // what write_container writes by default
+// Versions (src/coding/container.hpp has the layouts): 3 is the stream layout (per-frame lengths
+// and CRCs, the total at the end), written by compress_stream and so by `zgen compress`; 2 is the
+// whole-buffer layout (length and CRC up front, one payload), written by the in-memory
+// compress_to_container and ArithmeticCompressor; 1 is version 2 with the older model hash.
+inline constexpr std::uint8_t kContainerVersion = 3;        // the newest: what compress_stream writes
+inline constexpr std::uint8_t kWholeContainerVersion = 2;   // what write_container writes by default
 inline constexpr std::uint8_t kOldestContainerVersion = 1;  // the oldest that parse_container reads
+// The most original bytes in one frame of the stream layout: chunks of 1..kStreamSegmentBytes
+// are frames of their own, coded in parallel; chunk size 0 (one history) and larger chunks are
+// coded in frames of this size, one after the other, the model keeping its state across them.
+inline constexpr std::uint64_t kStreamSegmentBytes = std::uint64_t{1} << 20;
+// How much original data the stream coders hold at a time (decoded output is written out a
+// window at a time; see DecompressOptions::window_bytes).
+inline constexpr std::uint64_t kDefaultStreamWindowBytes = std::uint64_t{4} << 20;
 
 enum class CodingMode : std::uint8_t {
   bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
@@ -37,24 +50,30 @@ enum class CodingMode : std::uint8_t {
 
 // The .zgen file's header (src/coding/container.hpp has the layout and what each version means).
 struct ContainerHeader {
-  std::uint8_t version = kContainerVersion;  // says what parameters_hash covers
+  std::uint8_t version = kWholeContainerVersion;  // says the layout and what parameters_hash covers
   std::string model_spec;
   // Identifies the model so that decompress refuses a different one: model_identity_hash()
   // in version 2, model_parameters_hash() in version 1.
   std::uint64_t parameters_hash = 0;
   CodingMode coding = CodingMode::bytes;
-  std::uint64_t original_length = 0;
+  std::uint64_t original_length = 0;  // version 3: from the trailer (0 until it is read)
   std::uint64_t chunk_size = 0;
-  std::uint32_t crc32 = 0;
+  std::uint32_t crc32 = 0;             // version 3: from the trailer
 };
 
 struct ParsedContainer {
   ContainerHeader header;
-  ByteView payload;  // points into the parsed file
+  ByteView payload;  // points into the parsed file (version 3: the frames and the trailer)
 };
 
-// Throws FormatError for anything but a well-formed container of a version this zgen reads.
+// Throws FormatError for anything but a well-formed container of a version this zgen reads
+// (version 3: every frame's structure is walked, no decoding, and the trailer's length and
+// CRC fill the header).
 ParsedContainer parse_container(ByteView file);
+
+// Whether a stream (version 3) with this chunk size codes its chunks in parallel, one model
+// per thread (chunk sizes 1..kStreamSegmentBytes), or in one thread with one model (0, larger).
+bool stream_chunks_in_parallel(std::uint64_t chunk_size);
 
 
 struct EncodedPayload {
@@ -127,6 +146,14 @@ struct DecompressOptions {
   std::uint64_t max_output = kMaxOriginalLength;  // refuse files that claim more
   ChunkProgress progress;
   int threads = 1;  // chunks decoded together, each thread with its own copy of the model
+  // The streaming decoder (decompress_stream): called once the header is read, before any model
+  // is made (the CLI chooses the models' threads by the chunk size). Version 1 and 2 files are
+  // read whole first, so original_length is known then; for version 3 it is 0.
+  std::function<void(const ContainerHeader&)> header_read;
+  // The streaming decoder holds at most this much decoded output (and chunks' streams) at a
+  // time, and writes it only once every chunk in it passed its CRC (the last window: and the
+  // trailer). 0: kDefaultStreamWindowBytes, at least 4 chunks per thread.
+  std::uint64_t window_bytes = 0;
 };
 
 // Parses, finds and loads the model named inside (or the override; find_model), checks that it
@@ -136,6 +163,49 @@ Bytes decompress_container(ByteView file, const PredictorFactory& make, const De
 // The same for a container already parsed (its payload still points into the file).
 Bytes decompress_container(const ParsedContainer& parsed, const PredictorFactory& make,
                            const DecompressOptions& options = {});
+
+// Streaming: the same coding over a source and a sink, in memory bounded by the models, the
+// threads and the window, whatever the input's length (stdin of unknown length included).
+//
+// A source fills `buffer` with up to its size and returns how many bytes it wrote; 0 only at
+// the end of the input. It throws (a UserError) when it cannot read.
+using ByteSource = std::function<std::size_t(std::span<std::uint8_t> buffer)>;
+// A sink takes the next bytes of the output; it throws when it cannot write.
+using ByteSink = std::function<void(ByteView bytes)>;
+ByteSource source_of(ByteView data);  // reads `data` (which must outlive the source)
+ByteSource source_of(std::istream& in);
+ByteSink sink_of(Bytes& out);         // appends
+ByteSink sink_of(std::ostream& out);
+
+struct StreamCompressOptions {
+  std::uint64_t chunk_size = 2048;  // 0: one history over the whole input
+  ChunkProgress progress;           // original bytes coded so far
+  std::uint64_t window_bytes = 0;   // input read at a time; 0: kDefaultStreamWindowBytes (>= 4 chunks per thread)
+};
+
+struct StreamCompressSummary {
+  CodingMode coding = CodingMode::bytes;
+  std::uint64_t original_bytes = 0, file_bytes = 0;
+  std::uint64_t stream_bytes = 0;  // the coded streams alone (no framing): what encode_payload's streams would be
+  std::uint64_t frames = 0;
+  double ideal_bits = 0;           // as EncodedPayload::ideal_bits
+};
+
+// Writes a version-3 .zgen file of everything `in` yields to `out`, one window at a time. With
+// a chunk size of 1..kStreamSegmentBytes, each thread codes whole chunks with its own predictor
+// (all of one model; the file is the same byte for byte on any number); otherwise only the first
+// predictor is used. Memory: the predictors, plus about 3 windows (input, streams, frames).
+StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, const std::string& spec,
+                                      const ByteSource& in, const ByteSink& out, const StreamCompressOptions& options = {});
+
+// Decodes a .zgen file of any version from `in` to `out`: finds and checks the model as
+// decompress_container does. Version 3 is decoded a window at a time, and a window is written
+// only after each of its chunks passed its CRC-32 (the last one: and the trailer's length and
+// CRC), so a damaged chunk stops the output at the window before it, with a one-line UserError;
+// a file of at most one window is written whole or not at all. Versions 1 and 2 are read whole
+// and written after the CRC check, as before. Returns the header (length and CRC filled in).
+ContainerHeader decompress_stream(const ByteSource& in, const ByteSink& out, const PredictorFactory& make,
+                                  const DecompressOptions& options = {});
 
 // The Compressor face of a predictor (DESIGN.md: ArithmeticCompressor(Predictor) is a
 // Compressor). compress() writes a whole .zgen file. The predictor is stateful, so calls are

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -53,6 +54,50 @@ void write_output(const std::string& path, ByteView data) {
   write_file_atomically(path, data);
 }
 
+InputStream::InputStream(const std::string& path) : path_(path), file_(stdin) {
+  if (path == "-") return;
+  const InputFileInfo info = check_input_file(path);
+  file_ = std::fopen(path.c_str(), "rb");
+  if (!file_) throw FileError(path, "cannot open '" + path + "': " + std::strerror(errno));
+  if (info.regular) size_ = info.size;
+}
+
+InputStream::~InputStream() {
+  if (file_ != stdin) std::fclose(file_);
+}
+
+ByteSource InputStream::source() {
+  return [this](std::span<std::uint8_t> buffer) -> std::size_t {
+    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file_);
+    if (n == 0 && std::ferror(file_))
+      throw UserError(path_ == "-" ? std::string("cannot read standard input") : "cannot read '" + path_ + "'");
+    return n;
+  };
+}
+
+OutputStream::OutputStream(const std::string& path) : path_(path) {
+  if (path != "-") file_ = std::make_unique<AtomicFileWriter>(path);
+}
+
+ByteSink OutputStream::sink() {
+  return [this](ByteView bytes) {
+    if (file_) {
+      file_->write(bytes);
+    } else if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
+      throw UserError("cannot write to standard output");
+    }
+    written_ += bytes.size();
+  };
+}
+
+void OutputStream::commit() {
+  if (file_) {
+    file_->commit();
+  } else if (std::fflush(stdout) != 0) {
+    throw UserError("cannot write to standard output");
+  }
+}
+
 std::vector<std::string> split_specs(const std::string& option, const std::string& list) {
   std::vector<std::string> out;
   std::string item;
@@ -75,9 +120,23 @@ Bytes read_inputs(const std::vector<std::string>& paths) {
 }
 
 Bytes read_data(const std::string& path, long long max_bytes) {
-  Bytes data = read_input(path);
+  // Only the bytes scored are read: a large file (or an endless pipe) costs no more than them.
+  Bytes data;
+  if (max_bytes > 0) {
+    InputStream in(path);
+    const ByteSource source = in.source();
+    data.resize(static_cast<std::size_t>(max_bytes));
+    std::size_t got = 0;
+    while (got < data.size()) {
+      const std::size_t n = source(std::span<std::uint8_t>(data).subspan(got));
+      if (n == 0) break;
+      got += n;
+    }
+    data.resize(got);
+  } else {
+    data = read_input(path);
+  }
   if (data.empty()) throw UserError("'" + path + "' is empty: nothing to score");
-  if (max_bytes > 0 && data.size() > static_cast<std::size_t>(max_bytes)) data.resize(static_cast<std::size_t>(max_bytes));
   return data;
 }
 

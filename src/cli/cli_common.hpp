@@ -1,12 +1,17 @@
 #pragma once
 // What every subcommand shares: option parsing with --help, reading files, strict checks.
 #include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/program_options.hpp>
 
+#include "src/common/file_io.hpp"
 #include "zgen/bytes.hpp"
+#include "zgen/coding.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen::cli {
@@ -30,6 +35,38 @@ Bytes read_inputs(const std::vector<std::string>& paths);
 Bytes read_data(const std::string& path, long long max_bytes);
 // Writes atomically: a temporary file next to `path`, renamed on success; "-" is stdout.
 void write_output(const std::string& path, ByteView data);
+
+// An input read piece by piece: stdin for "-", else a file (FileError as read_input when it is
+// missing or a directory). size() is the file's size when it is a regular file.
+class InputStream {
+ public:
+  explicit InputStream(const std::string& path);
+  ~InputStream();
+  InputStream(const InputStream&) = delete;
+  InputStream& operator=(const InputStream&) = delete;
+  ByteSource source();
+  std::optional<std::uint64_t> size() const { return size_; }
+
+ private:
+  std::string path_;
+  std::FILE* file_;
+  std::optional<std::uint64_t> size_;
+};
+
+// An output written piece by piece: stdout for "-" (each piece as it comes), else a file under
+// write_output's rule (a temporary name, renamed by commit(); removed if commit() never comes).
+class OutputStream {
+ public:
+  explicit OutputStream(const std::string& path);
+  ByteSink sink();
+  void commit();
+  std::uint64_t written() const { return written_; }  // bytes handed to stdout or the file so far
+
+ private:
+  std::string path_;
+  std::unique_ptr<AtomicFileWriter> file_;
+  std::uint64_t written_ = 0;
+};
 
 // Strict checks that turn a bad number into a one-line UserError naming the option.
 void require_finite(const char* option, double value);

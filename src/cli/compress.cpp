@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -39,15 +40,16 @@ ChunkProgress progress_callback(Progress& progress) {
 
 int run_compress(int argc, char** argv) {
   std::string model_spec, input = "-", output = "-";
-  long long chunk_size = 2048, threads = 0;
+  long long chunk_size = 2048, threads = 0, window = 0;
   po::options_description options("options");
   options.add_options()
       ("model,m", po::value(&model_spec)->required(), "model SPEC: ppm:N, transformer:PATH, mix:A+B, or a compressor turned into a model (gzip:9, zstd:19, ...)")
-      ("chunk-size", po::value(&chunk_size)->default_value(2048), "code each N-byte chunk on its own, the model reset (the paper's protocol); 0: the whole input with its full history")
+      ("chunk-size", po::value(&chunk_size)->default_value(2048), "code each N-byte chunk on its own, the model reset (the paper's protocol); 0: the whole input with its full history, in one thread (memory: one model, e.g. ppm:6 about 150 MB, a compressor model twice its kept context, plus about 12 MB of buffers, whatever the input's size)")
       ("native", "write the compressor's own format instead (compressor SPECs only; the whole input)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout)")
       ("input", po::value(&input)->default_value("-"), "input file ('-': stdin)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks coded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models); the output does not depend on it")
+      ("window", po::value(&window)->default_value(0), "bytes of input read and coded at a time (0: 4 MiB; at least 4 chunks per thread); the output does not depend on it")
       ("quiet,q", "no progress or summary on stderr");
   po::positional_options_description positional;
   positional.add("input", 1);
@@ -55,17 +57,21 @@ int run_compress(int argc, char** argv) {
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [--threads N] [-o OUT] [IN|-]\n"
                      "Compresses IN with the model's next-byte probabilities and an arithmetic coder into a .zgen\n"
-                     "file that `zgen decompress` restores on its own (the model is named inside).",
+                     "file that `zgen decompress` restores on its own (the model is named inside).\n"
+                     "The input is streamed (stdin of any length): memory is the models (one per thread with\n"
+                     "chunks of up to 1 MiB, else one) plus a window of max(4 MiB, 4 chunks per thread), three\n"
+                     "times over, whatever the input's size. OUT appears when the whole input is coded.",
                      &positional))
     return 0;
   require_at_least("chunk-size", chunk_size, 0);
+  require_at_least("window", window, 0);
   use_threads(threads);
   const bool quiet = vm.count("quiet") > 0;
   refuse_terminal(output);
-  const Bytes data = read_input(input);
 
   if (vm.count("native")) {
     if (!vm["chunk-size"].defaulted()) throw UserError("--native compresses the whole input: --chunk-size does not apply");
+    const Bytes data = read_input(input);
     const std::unique_ptr<Compressor> compressor = make_compressor(model_spec);
     const Bytes out = compressor->compress(data);
     write_output(output, out);
@@ -75,31 +81,44 @@ int run_compress(int argc, char** argv) {
     return 0;
   }
 
-  // Several chunks: one copy of the model per thread, each coding whole chunks (better than
-  // splitting one model's candidates). One chunk: one model, its candidates costed in parallel.
-  const std::uint64_t chunks = chunk_count(data.size(), static_cast<std::uint64_t>(chunk_size));
-  const int copies = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(threads)));
+  // Streamed a window at a time (compress_stream). Chunks of up to 1 MiB: one copy of the model
+  // per thread, each coding whole chunks (better than splitting one model's candidates), no more
+  // copies than a file of known size has chunks. One history (0) or larger chunks: one model, its
+  // candidates costed in parallel.
+  const std::uint64_t chunk = static_cast<std::uint64_t>(chunk_size);
+  InputStream in(input);
+  std::uint64_t copies = 1;
+  if (stream_chunks_in_parallel(chunk))
+    copies = std::clamp<std::uint64_t>(in.size() ? chunk_count(*in.size(), chunk) : static_cast<std::uint64_t>(threads), 1,
+                                       static_cast<std::uint64_t>(threads));
   PredictorOptions popts;  // alphabet "all": coding needs every byte possible
   popts.threads = copies > 1 ? 1 : static_cast<int>(threads);
   std::vector<std::unique_ptr<Predictor>> models;
   std::vector<Predictor*> predictors;
-  for (int i = 0; i < copies; ++i) {
+  for (std::uint64_t i = 0; i < copies; ++i) {
     models.push_back(make_predictor(model_spec, popts));
     predictors.push_back(models.back().get());
   }
-  Progress progress("compressed", data.size(), quiet);
-  const CompressResult r = compress_to_container(std::span<Predictor* const>(predictors), model_spec, data,
-                                                 static_cast<std::uint64_t>(chunk_size), progress_callback(progress));
+  Progress progress("compressed", static_cast<std::size_t>(in.size().value_or(0)), quiet);
+  OutputStream out(output);
+  StreamCompressOptions sopts;
+  sopts.chunk_size = chunk;
+  sopts.window_bytes = static_cast<std::uint64_t>(window);
+  sopts.progress = progress_callback(progress);
+  const StreamCompressSummary r =
+      compress_stream(std::span<Predictor* const>(predictors), model_spec, in.source(), out.sink(), sopts);
+  out.commit();
   progress.finish();
-  write_output(output, r.file);
   if (!quiet) {
-    const double n = static_cast<double>(data.size());
-    const double payload = static_cast<double>(r.encoded.payload.size());
-    std::fprintf(stderr, "%s: %zu -> %zu bytes (%.2f%%), %zu chunk(s) of %lld\n", model_spec.c_str(), data.size(),
-                 r.file.size(), n > 0 ? 100.0 * static_cast<double>(r.file.size()) / n : 0.0, r.encoded.chunks, chunk_size);
-    std::fprintf(stderr, "  payload %.0f bytes = %.4f bits/byte; ideal %.1f bytes = %.4f bits/byte; coder overhead %+.1f bytes\n",
-                 payload, n > 0 ? 8 * payload / n : 0.0, r.encoded.ideal_bits / 8, n > 0 ? r.encoded.ideal_bits / n : 0.0,
-                 payload - r.encoded.ideal_bits / 8);
+    const double n = static_cast<double>(r.original_bytes);
+    const double streams = static_cast<double>(r.stream_bytes);
+    std::fprintf(stderr, "%s: %llu -> %llu bytes (%.2f%%), %llu frame(s), chunks of %lld\n", model_spec.c_str(),
+                 static_cast<unsigned long long>(r.original_bytes), static_cast<unsigned long long>(r.file_bytes),
+                 n > 0 ? 100.0 * static_cast<double>(r.file_bytes) / n : 0.0, static_cast<unsigned long long>(r.frames),
+                 chunk_size);
+    std::fprintf(stderr, "  coded streams %.0f bytes = %.4f bits/byte; ideal %.1f bytes = %.4f bits/byte; coder overhead %+.1f bytes\n",
+                 streams, n > 0 ? 8 * streams / n : 0.0, r.ideal_bits / 8, n > 0 ? r.ideal_bits / n : 0.0,
+                 streams - r.ideal_bits / 8);
   }
   return 0;
 }
@@ -107,22 +126,25 @@ int run_compress(int argc, char** argv) {
 int run_decompress(int argc, char** argv) {
   std::string model_override, input = "-", output = "-";
   std::vector<std::string> model_dirs;
-  long long threads = 0;
+  long long threads = 0, window = 0;
   po::options_description options("options");
   options.add_options()
       ("model,m", po::value(&model_override), "use this SPEC instead of the one in the file, and nothing else (it must be the same model, e.g. transformer:NEW-PATH for a moved checkpoint)")
       ("model-dir", po::value(&model_dirs)->composing(), "also look for a checkpoint named in the file by its file name in DIR (repeatable; before the ZGEN_MODEL_PATH entries)")
-      ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout, written only once the whole result is checked)")
+      ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout, a window at a time, each checked first)")
       ("input", po::value(&input)->default_value("-"), "a .zgen file ('-': stdin)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks decoded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models)")
+      ("window", po::value(&window)->default_value(0), "bytes of output decoded, checked and held before they are written (0: 4 MiB; at least 4 chunks per thread)")
       ("quiet,q", "no progress on stderr");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen decompress [--model SPEC] [--model-dir DIR]... [-o OUT] [IN|-]\n"
-                     "Restores a file written by `zgen compress`. Output appears only whole: OUT is written to a\n"
-                     "temporary file and renamed after the CRC-32 check; stdout is written after it.\n"
+                     "Restores a file written by `zgen compress`, a window (--window) at a time. OUT is written to a\n"
+                     "temporary file and renamed after the last check; stdout gets each window once every chunk\n"
+                     "in it passed its CRC-32 (and, for the last, the total length and CRC): a damaged chunk\n"
+                     "stops the output before its window, with one line on stderr and exit code 2.\n"
                      "\n"
                      "The file names its model by SPEC and by a hash of its content (a checkpoint's weights and\n"
                      "arithmetic, not its path). A checkpoint (transformer:PATH, also inside mix:A+B) is looked\n"
@@ -136,8 +158,10 @@ int run_decompress(int argc, char** argv) {
                      &positional))
     return 0;
   use_threads(threads);
-  const Bytes file = read_input(input);
+  require_at_least("window", window, 0);
+  InputStream in(input);
   DecompressOptions dopts;
+  dopts.window_bytes = static_cast<std::uint64_t>(window);
   dopts.model_override = model_override;
   if (input != "-") dopts.file_dir = std::filesystem::path(input).parent_path().string();
   if (input != "-" && dopts.file_dir.empty()) dopts.file_dir = ".";
@@ -145,22 +169,33 @@ int run_decompress(int argc, char** argv) {
   if (const char* env = std::getenv("ZGEN_MODEL_PATH"))
     for (std::string& dir : split_model_path(env)) dopts.model_dirs.push_back(std::move(dir));
   dopts.threads = static_cast<int>(threads);
-  Bytes out;
+  // Chunks decoded in parallel: each thread its own model; otherwise one model whose threads
+  // cost candidates (compressor models). Known once the header is read.
+  PredictorOptions popts;
+  std::optional<Progress> progress;
+  dopts.header_read = [&](const ContainerHeader& h) {
+    const bool parallel = h.version < kStreamContainerVersion ? chunk_count(h.original_length, h.chunk_size) > 1
+                                                              : stream_chunks_in_parallel(h.chunk_size);
+    popts.threads = parallel ? 1 : static_cast<int>(threads);
+    progress.emplace("decompressed", static_cast<std::size_t>(h.original_length), vm.count("quiet") > 0);
+    dopts.progress = progress_callback(*progress);
+  };
+  OutputStream out(output);
   try {
-    const ParsedContainer parsed = parse_container(file);
-    const ContainerHeader& h = parsed.header;
-    // One chunk: its model's threads cost candidates; several: each thread decodes whole chunks.
-    PredictorOptions popts;
-    popts.threads = chunk_count(h.original_length, h.chunk_size) <= 1 ? static_cast<int>(threads) : 1;
-    Progress progress("decompressed", static_cast<std::size_t>(h.original_length), vm.count("quiet") > 0);
-    dopts.progress = progress_callback(progress);
-    out = decompress_container(parsed, [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
-    progress.finish();
+    decompress_stream(in.source(), out.sink(), [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
+    out.commit();
+    if (progress) progress->finish();
   } catch (const UserError& e) {
-    throw UserError(Wording{e.wording().text + literal(output == "-" ? " (nothing was written to standard output)"
-                                                                     : " ('" + output + "' was not written)")});
+    std::string what;
+    if (output != "-")
+      what = " ('" + output + "' was not written)";
+    else if (out.written() == 0)
+      what = " (nothing was written to standard output)";
+    else
+      what = " (standard output got the first " + std::to_string(out.written()) +
+             " bytes, every chunk in them checked; the rest was not written)";
+    throw UserError(Wording{e.wording().text + literal(what)});
   }
-  write_output(output, out);
   return 0;
 }
 

@@ -21,7 +21,7 @@ int run_score(int argc, char** argv) {
       ("model,m", po::value(&model_spec)->required(), "model SPEC (see zgen sample --help)")
       ("context,c", po::value(&contexts)->composing(), "condition on this file first (repeatable)")
       ("data,d", po::value(&data_path)->required(), "the bytes to score ('-' for stdin)")
-      ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data (0: all)")
+      ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data, reading no more of it (0: all of it, held in memory: a compressor model's own code length needs it whole)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
       ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window, at most 64 KiB)")
       ("no-coder", "skip the arithmetic-coding pass (ideal vs actual coded size)")

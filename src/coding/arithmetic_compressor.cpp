@@ -12,6 +12,7 @@
 
 #include "src/coding/arithmetic_coder.hpp"
 #include "src/coding/container.hpp"
+#include "src/coding/stream_coding.hpp"
 #include "src/coding/quantize.hpp"
 #include "src/common/hash.hpp"
 #include "src/models/model_search.hpp"
@@ -132,36 +133,66 @@ std::uint64_t model_parameters_hash(const Predictor& predictor) {
   return model_hash(predictor.name(), predictor.parameters_hash());
 }
 
-namespace {
-// The hash a file of `version` stores for this predictor.
 std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version) {
   return version >= 2 ? model_identity_hash(predictor) : model_parameters_hash(predictor);
 }
-}  // namespace
 
-namespace {
-
-// One chunk through a fresh context: its own coded stream, and its ideal bits.
-double encode_chunk(Predictor& predictor, CodingMode coding, ByteView chunk, Bytes& stream) {
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream) {
   BinaryPredictor* binary = binary_view(predictor, coding);
-  predictor.reset({});
+  if (reset) predictor.reset({});
   stream.clear();
   EncodeSide side{ArithmeticEncoder(stream), {}};
-  for (std::uint8_t byte : chunk) code_byte(predictor, binary, side, byte);
+  for (std::uint8_t byte : data) code_byte(predictor, binary, side, byte);
   side.coder.finish();
   return side.ideal.bits();
 }
 
 // The output grows as it is decoded (a corrupt length claims memory only as fast as the stream
 // yields bytes).
-Bytes decode_chunk(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n) {
+void decode_frame(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n, bool reset, Bytes& out) {
   BinaryPredictor* binary = binary_view(predictor, coding);
-  predictor.reset({});
+  if (reset) predictor.reset({});
   DecodeSide side{ArithmeticDecoder(stream)};
-  Bytes out;
+  out.clear();
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, std::uint64_t{64} << 20)));
   for (std::uint64_t i = 0; i < n; ++i) out.push_back(code_byte(predictor, binary, side, 0));
   side.coder.finish();
+}
+
+std::vector<std::unique_ptr<Predictor>> load_models(const ContainerHeader& h, const PredictorFactory& make,
+                                                    const DecompressOptions& options, int copies) {
+  // The model, found and checked against the file's hash; then the same one for each further
+  // thread, each copy checked against the first.
+  FoundModel found = find_model(h, options, make);
+  const std::uint64_t identity = model_identity_hash(*found.predictor);
+  std::vector<std::unique_ptr<Predictor>> owned;
+  owned.push_back(std::move(found.predictor));
+  for (int i = 1; i < copies; ++i) owned.push_back(another_copy(found.spec, identity, make));
+  return owned;
+}
+
+std::unique_ptr<Predictor> another_copy(const std::string& spec, std::uint64_t identity, const PredictorFactory& make) {
+  std::unique_ptr<Predictor> copy;
+  try {
+    copy = make(spec);
+  } catch (const UserError& e) {
+    throw UserError(Wording{"cannot load the model '" + literal(spec) + "' again: " + e.wording().text});
+  }
+  if (!copy || model_identity_hash(*copy) != identity)
+    throw UserError("the model '" + spec + "' changed while it was loaded (a second copy differs)");
+  return copy;
+}
+
+namespace {
+
+// One chunk through a fresh context: its own coded stream, and its ideal bits.
+double encode_chunk(Predictor& predictor, CodingMode coding, ByteView chunk, Bytes& stream) {
+  return encode_frame(predictor, coding, chunk, true, stream);
+}
+
+Bytes decode_chunk(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n) {
+  Bytes out;
+  decode_frame(predictor, coding, stream, n, true, out);
   return out;
 }
 
@@ -310,25 +341,20 @@ Bytes decompress_container(const ParsedContainer& parsed, const PredictorFactory
   if (h.original_length > options.max_output)
     throw FormatError("the file claims " + std::to_string(h.original_length) + " bytes, more than the limit of " +
                     std::to_string(options.max_output));
-  // The model, found and checked against the file's hash; then the same one for each further
-  // thread, each copy checked against the first (one predictor per thread, no more than chunks).
-  FoundModel found = find_model(h, options, make);
-  const std::uint64_t identity = model_identity_hash(*found.predictor);
+  // One predictor per thread, no more than chunks.
   const std::uint64_t chunks = chunk_count(h.original_length, h.chunk_size);
-  const int n = static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(std::max(1, options.threads))));
-  std::vector<std::unique_ptr<Predictor>> owned;
-  owned.push_back(std::move(found.predictor));
-  for (int i = 1; i < n; ++i) {
-    try {
-      owned.push_back(make(found.spec));
-    } catch (const UserError& e) {
-      throw UserError(Wording{"cannot load the model '" + literal(found.spec) + "' again: " + e.wording().text});
-    }
-    if (!owned.back() || model_identity_hash(*owned.back()) != identity)
-      throw UserError("the model '" + found.spec + "' changed while it was loaded (a second copy differs)");
-  }
+  const bool parallel = h.version < kStreamContainerVersion || stream_chunks_in_parallel(h.chunk_size);
+  const int n = parallel ? static_cast<int>(std::clamp<std::uint64_t>(chunks, 1, static_cast<std::uint64_t>(std::max(1, options.threads)))) : 1;
+  const std::vector<std::unique_ptr<Predictor>> owned = load_models(h, make, options, n);
   std::vector<Predictor*> predictors;
   for (const auto& p : owned) predictors.push_back(p.get());
+  if (h.version == kStreamContainerVersion) {
+    Bytes out;
+    ContainerHeader header = h;
+    StreamIn in(source_of(parsed.payload));
+    decode_frames(header, in, predictors, n, nullptr, sink_of(out), options);
+    return out;
+  }
   Bytes out = decode_payload(predictors, h.coding, parsed.payload, h.original_length, h.chunk_size, options.progress);
   if (crc32_of(out) != h.crc32) throw FormatError("corrupt file: CRC-32 mismatch after decoding");
   return out;
@@ -349,6 +375,13 @@ Bytes ArithmeticCompressor::decompress(ByteView data) const {
   if (parsed.header.parameters_hash != stored_hash_of(*predictor_, parsed.header.version))
     throw ModelMismatch("model mismatch: the file was compressed with '" + parsed.header.model_spec + "', not '" +
                     spec_ + "'");
+  if (parsed.header.version == kStreamContainerVersion) {
+    Bytes out;
+    ContainerHeader header = parsed.header;
+    StreamIn in(source_of(parsed.payload));
+    decode_frames(header, in, {predictor_.get()}, 1, nullptr, sink_of(out), {});
+    return out;
+  }
   Bytes out = decode_payload(*predictor_, parsed.header.coding, parsed.payload, parsed.header.original_length,
                              parsed.header.chunk_size);
   if (crc32_of(out) != parsed.header.crc32) throw FormatError("corrupt file: CRC-32 mismatch after decoding");

@@ -9,8 +9,10 @@
 
 namespace zgen {
 
-std::uint32_t crc32_of(ByteView data) {
-  uLong crc = ::crc32(0L, Z_NULL, 0);
+std::uint32_t crc32_of(ByteView data) { return crc32_update(static_cast<std::uint32_t>(::crc32(0L, Z_NULL, 0)), data); }
+
+std::uint32_t crc32_update(std::uint32_t start, ByteView data) {
+  uLong crc = start;
   // zlib takes uInt lengths: feed large buffers in pieces.
   for (std::size_t pos = 0; pos < data.size();) {
     const std::size_t n = std::min<std::size_t>(data.size() - pos, 1u << 30);
@@ -71,8 +73,8 @@ ByteView ByteReader::take(std::uint64_t n) {
 Bytes write_container(const ContainerHeader& h, ByteView payload) {
   if (h.model_spec.size() > kMaxSpecBytes) throw UserError("model spec is longer than 4096 bytes");
   if (h.original_length > kMaxOriginalLength) throw UserError("input is larger than 1 TiB");
-  if (h.version < kOldestContainerVersion || h.version > kContainerVersion)
-    throw std::logic_error("write_container: no format version " + std::to_string(h.version));
+  if (h.version < kOldestContainerVersion || h.version > kWholeContainerVersion)
+    throw std::logic_error("write_container: no whole-buffer format version " + std::to_string(h.version));
   Bytes out(std::begin(kContainerMagic), std::end(kContainerMagic));
   out.push_back(h.version);
   out.push_back(static_cast<std::uint8_t>(h.coding));
@@ -89,6 +91,99 @@ Bytes write_container(const ContainerHeader& h, ByteView payload) {
   return out;
 }
 
+namespace {
+
+// The fields every version shares, checked the same way (the header CRC passed: these catch an
+// encoder that wrote nonsense).
+void check_fields(ContainerHeader& h, std::uint8_t coding, ByteView spec) {
+  if (coding > static_cast<std::uint8_t>(CodingMode::bits))
+    throw FormatError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
+  h.coding = static_cast<CodingMode>(coding);
+  for (std::uint8_t c : spec)
+    if (c < 0x20 || c == 0x7f) throw FormatError("corrupt zgen header: control character in the model spec");
+  h.model_spec = as_string(spec);
+  if (h.model_spec.empty()) throw FormatError("corrupt zgen header: no model spec");
+  if (h.chunk_size > kMaxOriginalLength) throw FormatError("corrupt zgen header: chunk size " + std::to_string(h.chunk_size));
+}
+
+void put_u32le(Bytes& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// Version 3 in memory: the header, then every frame's structure walked (lengths, limits, the
+// end marker, the trailer) without decoding, so that the header gets its length and CRC.
+ParsedContainer parse_stream_container(ByteView file) {
+  ByteReader r(file, "zgen file header");
+  r.take(sizeof kContainerMagic + 1);
+  const std::uint64_t field_bytes = r.varint();
+  if (field_bytes > kMaxStreamHeaderBytes)
+    throw FormatError("corrupt zgen header: header length " + std::to_string(field_bytes));
+  ParsedContainer p;
+  p.header = parse_stream_header_fields(r.take(field_bytes));
+  const std::size_t header_end = r.position();
+  if (r.u32le() != crc32_of(file.first(header_end))) throw FormatError("corrupt zgen header (checksum mismatch)");
+  ByteReader f(file.subspan(r.position()), "zgen file");
+  const std::uint64_t chunk = p.header.chunk_size;
+  std::uint64_t total = 0;
+  bool short_frame = false;
+  for (std::uint64_t frame = 0;; ++frame) {
+    const std::uint64_t n = f.varint();
+    if (n == 0) break;
+    if (short_frame || n > frame_limit(chunk, total))
+      throw FormatError("corrupt zgen file: frame " + std::to_string(frame) + " claims " + std::to_string(n) + " bytes");
+    short_frame = n < frame_limit(chunk, total);
+    const std::uint64_t m = f.varint();
+    if (m > kMaxStreamBytesPerByte * n + 16)
+      throw FormatError("corrupt zgen file: frame " + std::to_string(frame) + "'s stream claims " + std::to_string(m) + " bytes");
+    f.take(m);
+    f.u32le();
+    total += n;
+    if (total > kMaxOriginalLength) throw FormatError("corrupt zgen file: more than 1 TiB of frames");
+  }
+  p.header.original_length = f.varint();
+  if (p.header.original_length != total)
+    throw FormatError("corrupt zgen file: the trailer says " + std::to_string(p.header.original_length) +
+                      " bytes, the frames hold " + std::to_string(total));
+  p.header.crc32 = f.u32le();
+  if (f.remaining() != 0)
+    throw FormatError("corrupt zgen file: " + std::to_string(f.remaining()) + " unexpected byte(s) after the trailer");
+  p.payload = file.subspan(r.position());
+  return p;
+}
+
+}  // namespace
+
+Bytes write_stream_header(const ContainerHeader& h) {
+  if (h.model_spec.size() > kMaxSpecBytes) throw UserError("model spec is longer than 4096 bytes");
+  Bytes fields;
+  fields.push_back(static_cast<std::uint8_t>(h.coding));
+  put_varint(fields, h.model_spec.size());
+  fields.insert(fields.end(), h.model_spec.begin(), h.model_spec.end());
+  for (int i = 0; i < 8; ++i) fields.push_back(static_cast<std::uint8_t>(h.parameters_hash >> (8 * i)));
+  put_varint(fields, h.chunk_size);
+  Bytes out(std::begin(kContainerMagic), std::end(kContainerMagic));
+  out.push_back(kStreamContainerVersion);
+  put_varint(out, fields.size());
+  out.insert(out.end(), fields.begin(), fields.end());
+  put_u32le(out, crc32_of(out));
+  return out;
+}
+
+ContainerHeader parse_stream_header_fields(ByteView fields) {
+  ByteReader r(fields, "zgen file header");
+  ContainerHeader h;
+  h.version = kStreamContainerVersion;
+  const std::uint8_t coding = r.u8();
+  const std::uint64_t spec_bytes = r.varint();
+  if (spec_bytes > kMaxSpecBytes) throw FormatError("corrupt zgen header: model spec length " + std::to_string(spec_bytes));
+  const ByteView spec = r.take(spec_bytes);
+  h.parameters_hash = r.u64le();
+  h.chunk_size = r.varint();
+  if (r.remaining() != 0) throw FormatError("corrupt zgen header: " + std::to_string(r.remaining()) + " unknown byte(s)");
+  check_fields(h, coding, spec);
+  return h;
+}
+
 ParsedContainer parse_container(ByteView file) {
   // Identity first, so that a different file gets "not a zgen file" rather than a field error.
   const std::size_t magic_seen = std::min(file.size(), sizeof kContainerMagic);
@@ -99,6 +194,7 @@ ParsedContainer parse_container(ByteView file) {
   if (version < kOldestContainerVersion || version > kContainerVersion)
     throw FormatError("unsupported zgen format version " + std::to_string(version) + " (this zgen reads versions " +
                     std::to_string(kOldestContainerVersion) + " to " + std::to_string(kContainerVersion) + ")");
+  if (version == kStreamContainerVersion) return parse_stream_container(file);
 
   ByteReader r(file, "zgen file header");
   r.take(sizeof kContainerMagic + 1);
@@ -117,16 +213,9 @@ ParsedContainer parse_container(ByteView file) {
   if (r.u32le() != crc32_of(file.first(header_end))) throw FormatError("corrupt zgen header (checksum mismatch)");
 
   // The header is as written; what follows checks that it was written by a sane encoder.
-  if (coding > static_cast<std::uint8_t>(CodingMode::bits))
-    throw FormatError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
-  h.coding = static_cast<CodingMode>(coding);
-  for (std::uint8_t c : spec)
-    if (c < 0x20 || c == 0x7f) throw FormatError("corrupt zgen header: control character in the model spec");
-  h.model_spec = as_string(spec);
-  if (h.model_spec.empty()) throw FormatError("corrupt zgen header: no model spec");
+  check_fields(h, coding, spec);
   if (h.original_length > kMaxOriginalLength)
     throw FormatError("corrupt zgen header: original length " + std::to_string(h.original_length) + " exceeds 1 TiB");
-  if (h.chunk_size > kMaxOriginalLength) throw FormatError("corrupt zgen header: chunk size " + std::to_string(h.chunk_size));
 
   ByteReader pr(file.subspan(r.position()), "zgen file");
   const std::uint64_t payload_bytes = pr.varint();

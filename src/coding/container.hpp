@@ -26,6 +26,35 @@
 //      path as stored in the SPEC. For models without a checkpoint both hashes are equal.
 // A version-1 file is still read: the model search hashes a found checkpoint under the path
 // stored in the file, so it is found by content like a version-2 file.
+//
+// Version 3, the stream layout (src/coding/stream_coding.cpp; written by compress_stream, so by
+// `zgen compress`): nothing in it needs the input's length before the end, so stdin of unknown
+// length is coded in one pass, and every chunk can be checked on its own before it is written out.
+//
+//   magic            4 bytes  89 'Z' 'G' 'N'
+//   version          1 byte   3
+//   header length    varint   bytes of the fields below up to the header crc (<= kMaxStreamHeaderBytes)
+//     coding           1 byte
+//     model spec       varint length, then the bytes
+//     parameters hash  8 bytes  little-endian, model_identity_hash() as in version 2
+//     chunk size       varint   0: one history over the whole input
+//   header crc32     4 bytes  crc32 of every byte above (magic included)
+//   frames, each:
+//     length         varint   original bytes in the frame, 1..frame_limit(chunk size, position)
+//     stream length  varint   <= kMaxStreamBytesPerByte · length + 16
+//     stream         that many bytes: one arithmetic-coded stream (the coder starts afresh)
+//     crc32          4 bytes  crc32 of the frame's original bytes
+//   end              varint 0 (a frame of no bytes)
+//   total length     varint   the sum of the frames' lengths
+//   crc32            4 bytes  crc32 of the whole original
+//   then the end of the file.
+//
+// Frames and chunks: a frame holds at most kStreamSegmentBytes (1 MiB) and never crosses a chunk
+// boundary (frame_limit). With a chunk size of 1..1 MiB a frame is exactly one chunk (the model
+// reset before it), and chunks are coded in parallel. With chunk size 0 (one history) or one
+// above 1 MiB, a chunk spans several frames: the coder is flushed at each frame's end (a few
+// bytes) but the model keeps its state, and the frames of a chunk are coded one after the other.
+// Every frame but the last has its full frame_limit; a shorter one must be followed by the end.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -38,13 +67,32 @@ namespace zgen {
 
 inline constexpr std::uint8_t kContainerMagic[4] = {0x89, 'Z', 'G', 'N'};
 inline constexpr std::size_t kMaxSpecBytes = 4096;
+inline constexpr std::uint8_t kStreamContainerVersion = 3;
+inline constexpr std::size_t kMaxStreamHeaderBytes = kMaxSpecBytes + 64;
+// A coded byte costs at most 16 bits in bits mode (p1 clamped to [1, 65535], 8 decisions) and
+// 24 bits in bytes mode (every symbol at least 1 of 2^24), plus the coder's end: a frame's stream
+// longer than this is corrupt, which bounds what a damaged length can make the decoder read.
+inline constexpr std::uint64_t kMaxStreamBytesPerByte = 17;
+
+// The most original bytes the next frame may hold at `position` (bytes before it).
+inline std::uint64_t frame_limit(std::uint64_t chunk_size, std::uint64_t position) {
+  if (chunk_size == 0) return kStreamSegmentBytes;
+  const std::uint64_t left_in_chunk = chunk_size - position % chunk_size;
+  return left_in_chunk < kStreamSegmentBytes ? left_in_chunk : kStreamSegmentBytes;
+}
+
+// Version 3's header, whole (magic to header crc), and its parser: `fields` are the bytes between
+// the header length and the header crc, `whole` every byte before the crc.
+Bytes write_stream_header(const ContainerHeader& header);
+ContainerHeader parse_stream_header_fields(ByteView fields);
 
 // Writes header.version (kOldestContainerVersion..kContainerVersion; tests write version 1 to
 // check that old files still decode).
 Bytes write_container(const ContainerHeader& header, ByteView payload);
 
-// zlib's CRC-32.
+// zlib's CRC-32, and the CRC-32 of (the data `crc` was computed over) followed by `data`.
 std::uint32_t crc32_of(ByteView data);
+std::uint32_t crc32_update(std::uint32_t crc, ByteView data);
 
 // Unsigned LEB128.
 void put_varint(Bytes& out, std::uint64_t value);

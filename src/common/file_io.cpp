@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 
 namespace zgen {
 namespace {
@@ -60,6 +61,38 @@ void write_file_atomically(const std::string& path, ByteView data) {
     const std::string why = std::strerror(errno);
     std::remove(tmp.c_str());
     throw UserError("cannot rename '" + tmp + "' to '" + path + "': " + why);
+  }
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path)
+    : path_(std::move(path)), tmp_(path_ + ".zgen-tmp-" + std::to_string(::getpid())) {
+  file_ = std::fopen(tmp_.c_str(), "wb");
+  if (!file_) throw UserError("cannot create '" + tmp_ + "': " + std::strerror(errno));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (file_) {
+    std::fclose(file_);
+    std::remove(tmp_.c_str());
+  }
+}
+
+void AtomicFileWriter::write(ByteView data) {
+  if (!file_) throw std::logic_error("AtomicFileWriter: write after commit");
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) throw UserError("cannot write '" + tmp_ + "'");
+}
+
+void AtomicFileWriter::commit() {
+  std::FILE* f = file_;
+  file_ = nullptr;
+  if (std::fclose(f) != 0) {
+    std::remove(tmp_.c_str());
+    throw UserError("cannot write '" + tmp_ + "'");
+  }
+  if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp_.c_str());
+    throw UserError("cannot rename '" + tmp_ + "' to '" + path_ + "': " + why);
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Reading a whole file, and writing one so that a reader never sees half of it.
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -29,5 +30,23 @@ Bytes read_file(const std::string& path, std::string_view noun = {});
 // whole or not at all. Throws UserError naming the file on any failure (and removes the
 // temporary file).
 void write_file_atomically(const std::string& path, ByteView data);
+
+// The same rule for output written piece by piece: the pieces go to a temporary file next to
+// `path`, and commit() renames it over `path`. Destroyed without commit() (an error on the way),
+// it removes the temporary file and `path` is left as it was. UserError naming the file on any
+// failure to create, write or rename.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  void write(ByteView data);
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  std::FILE* file_ = nullptr;
+};
 
 }  // namespace zgen

@@ -1,0 +1,60 @@
+#pragma once
+// The library's own pieces shared by the whole-buffer coders (arithmetic_compressor.cpp) and the
+// stream coders (stream_coding.cpp): one frame through the coder, the models a file names, and
+// a buffered reader over a ByteSource.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "zgen/coding.hpp"
+
+namespace zgen {
+
+// The hash a file of `version` stores for this predictor.
+std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version);
+
+// One coded stream of `data` (replacing `stream`'s contents); returns its ideal bits. `reset`:
+// the predictor starts from an empty context; otherwise it goes on from what it saw.
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream);
+// Decodes n bytes of one stream into `out` (replacing its contents); UserError when the stream is
+// not one that encode_frame wrote for n bytes (a stream can also decode to wrong bytes: the
+// frame's CRC catches those).
+void decode_frame(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n, bool reset, Bytes& out);
+
+// The model a header names, found and checked (find_model), and copies-1 more of it.
+std::vector<std::unique_ptr<Predictor>> load_models(const ContainerHeader& header, const PredictorFactory& make,
+                                                    const DecompressOptions& options, int copies);
+// One more copy of a model already found, checked to be the same (UserError otherwise).
+std::unique_ptr<Predictor> another_copy(const std::string& spec, std::uint64_t identity, const PredictorFactory& make);
+
+// Reads fields from a ByteSource through a buffer; the end of the input inside a field is a
+// FormatError ("zgen file is truncated").
+class StreamIn {
+ public:
+  explicit StreamIn(ByteSource source) : source_(std::move(source)), buffer_(std::size_t{1} << 16) {}
+  std::uint8_t u8();
+  std::uint32_t u32le();
+  std::uint64_t varint();  // minimal LEB128, at most 10 bytes, as ByteReader
+  void read(std::uint8_t* out, std::size_t n);
+  bool at_end();  // nothing more to read
+
+ private:
+  bool fill();
+  ByteSource source_;
+  Bytes buffer_;
+  std::size_t pos_ = 0, end_ = 0;
+  bool eof_ = false;
+};
+
+// Decodes the frames and the trailer of a version-3 file from `in` (just after the header) to
+// `out`, a window at a time, each written only after all its frames (and, for the last, the
+// trailer) passed their checks. `more` makes one more predictor when a window has more chunks
+// than there are predictors (parallel chunk sizes only; nullptr: use `predictors` as given).
+// Fills header.original_length and header.crc32.
+using MorePredictors = std::function<Predictor*()>;
+void decode_frames(ContainerHeader& header, StreamIn& in, std::vector<Predictor*> predictors, int max_threads,
+                   const MorePredictors& more, const ByteSink& out, const DecompressOptions& options);
+
+}  // namespace zgen
