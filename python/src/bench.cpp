@@ -11,6 +11,7 @@
 
 #include "coding.hpp"
 #include "errors.hpp"
+#include "threads.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/evaluation.hpp"
 #include "zgen/images.hpp"
@@ -68,6 +69,7 @@ py::list bench(const std::vector<std::pair<std::string, py::bytes>>& modalities,
   std::vector<Row> rows;
   {
     py::gil_scoped_release nogil;
+    ThreadScope scope(threads);
     std::vector<BenchModel> models;
     for (const auto& spec : specs) models.push_back(describe_bench_model(spec));
     std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();

@@ -11,6 +11,7 @@
 
 #include "errors.hpp"
 #include "model.hpp"
+#include "threads.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/errors.hpp"
 
@@ -46,6 +47,7 @@ py::bytes compress(const py::bytes& data_in, ModelHandle& model, long long chunk
   Bytes file;
   {
     py::gil_scoped_release nogil;
+    ThreadScope scope(threads);
     const auto chunk = static_cast<std::uint64_t>(chunk_size);
     if (model.is_python()) {
       std::lock_guard lock(model.mutex());
@@ -75,6 +77,7 @@ py::bytes decompress(const py::bytes& blob, ModelHandle* model, int threads, con
   Bytes out;
   {
     py::gil_scoped_release nogil;
+    ThreadScope scope(threads);
     const ParsedContainer parsed = parse_container(file);
     const ContainerHeader& h = parsed.header;
     const bool python_file = h.model_spec.rfind(kPythonSpecPrefix, 0) == 0;
@@ -91,10 +94,13 @@ py::bytes decompress(const py::bytes& blob, ModelHandle* model, int threads, con
       p.forget_fingerprint();
       // Refused here with what differs, before any byte is decoded (find_model would refuse too,
       // in the words it uses for a SPEC).
-      if (!python_file || model_identity_hash(p) != h.parameters_hash)
+      if (!python_file)
+        throw ModelMismatch("model mismatch: the file was compressed with '" + h.model_spec +
+                            "', not with a Python predictor (decompress it without model=)");
+      if (model_identity_hash(p) != h.parameters_hash)
         throw ModelMismatch("model mismatch: the file was compressed with '" + h.model_spec + "', and the predictor '" +
                             p.name() + "' " +
-                            (python_file && h.model_spec != p.name()
+                            (h.model_spec != p.name()
                                  ? "has another name"
                                  : "computes differently (its outputs on zgen's probe differ from the encoder's)") +
                             ": decoding would give wrong bytes");

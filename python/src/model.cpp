@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "threads.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/evaluation.hpp"
 #include "zgen/sampling.hpp"
@@ -99,6 +100,7 @@ SampleRequest make_request(const py::bytes& context, long long length, double te
 // Samples on the calling thread, which does not hold the GIL; `emit` gets each piece.
 Bytes run_sample(ModelHandle& model, const SampleRequest& r, const std::function<void(ByteView)>& emit) {
   std::lock_guard lock(model.mutex());
+  ThreadScope threads(model.options().threads);
   Predictor& predictor = model.predictor(r.alphabet);
   SamplerChain chain = make_generation_chain(r.params, r.generation);
   return generate_after(predictor, chain, r.context, r.generation, emit);
@@ -298,6 +300,7 @@ void register_model(py::module_& m) {
              {
                py::gil_scoped_release nogil;
                std::lock_guard lock(h.mutex());
+               ThreadScope threads(h.options().threads);
                Predictor& p = h.predictor("all");
                p.reset(c);
                p.log_probs(std::span<double, 256>(o, 256));
@@ -312,6 +315,7 @@ void register_model(py::module_& m) {
              ScoreResult r;
              {
                py::gil_scoped_release nogil;
+               ThreadScope threads(h.options().threads);
                if (h.is_python()) {
                  r = score_python(h, c, d);
                } else {

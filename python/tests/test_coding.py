@@ -112,7 +112,7 @@ def test_python_predictor_that_computes_differently_is_refused(sotu, cli, tmp_pa
         zgen.decompress(blob, model=Renamed())
     with pytest.raises(zgen.ModelMismatch, match="pass that predictor"):
         zgen.decompress(blob)
-    with pytest.raises(zgen.ModelMismatch):
+    with pytest.raises(zgen.ModelMismatch, match="not with a Python predictor"):
         zgen.decompress(zgen.compress(data, twin), model=Order1())
     path = tmp_path / "py.zgen"
     path.write_bytes(blob)

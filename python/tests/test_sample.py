@@ -70,16 +70,18 @@ def test_log_probs_is_a_distribution(sotu):
 
 
 def test_sampling_releases_the_gil(sotu):
-    # Deterministic, not timed: with a huge switch interval a thread keeps the GIL until it
-    # blocks or releases it. The main thread waits for the worker to start; it can run again
-    # before the worker's sample() returns only if sample() released the GIL.
+    # Not timed: with a huge switch interval a thread keeps the GIL until it blocks or releases
+    # it. The main thread waits for the worker to start; it can run again before the worker's
+    # sample() returns only if sample() released the GIL (no false pass). The call is long
+    # (about 0.2 s, 150 bytes) so that the main thread, woken when the GIL is released, is
+    # scheduled before the worker takes the GIL back even on a loaded machine.
     model = zgen.Model("gzip:1")
     started, finished = threading.Event(), threading.Event()
     seen_running = []
 
     def work():
         started.set()
-        model.sample(sotu[:5000], length=30, seed=1, method="bytes")
+        model.sample(sotu[:5000], length=150, seed=1, method="bytes")
         finished.set()
 
     old = sys.getswitchinterval()

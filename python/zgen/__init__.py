@@ -112,8 +112,8 @@ class Model:
     ``brotli:11``, ``png``, ``flac``, ``cmd:COMMAND``), ``ppm:N``, ``transformer:PATH`` and
     ``mix:A+B``. A SPEC is checked (and a checkpoint loaded) here.
 
-    Options: ``threads`` costs a compressor model's candidates in parallel (results do not
-    depend on it), ``max_context`` keeps that many bytes of context (0: the compressor's
+    Options: ``threads`` costs a compressor model's candidates in parallel and bounds a
+    transformer's matrix products (the CLI's ``--threads``; results do not depend on it), ``max_context`` keeps that many bytes of context (0: the compressor's
     window), ``cmd_timeout`` bounds a ``cmd:`` compressor per input, ``snapshot=False``
     recompresses every candidate from scratch (slow; for checking).
 
