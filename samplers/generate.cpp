@@ -73,6 +73,13 @@ GenerationMethod parse_method(const std::string& name) {
   throw InvalidParameter("method", "unknown {} '" + literal(name) + "' (expected spans or bytes)");
 }
 
+GenerationMethod resolve_method(std::optional<GenerationMethod> asked, int horizon) {
+  if (horizon <= 1) return asked.value_or(GenerationMethod::kSpans);
+  if (asked == GenerationMethod::kSpans)
+    throw InvalidParameter("horizon", "{} goes with {method} bytes (the beam over bytes), not with {method} spans");
+  return GenerationMethod::kBytes;
+}
+
 Bytes generate_after(Predictor& model, SamplerChain& chain, ByteView context, const GenerationOptions& options,
                      const std::function<void(ByteView)>& emit) {
   model.reset(context);

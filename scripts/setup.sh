@@ -17,6 +17,8 @@ packages=(
   gzip xz-utils zstd bzip2 brotli                               # command-line peers for cmd: specs and tests
   clang libclang-rt-14-dev libomp-14-dev                        # the fuzz targets: libFuzzer, sanitizers, OpenMP
   libopenmpi-dev openmpi-bin                                    # several processes: mpirun -np N zgen train|bench
+  python3-dev pybind11-dev python3-numpy python3-pytest         # the Python package (python/) and its tests
+  python3-pip python3-setuptools                                # installing it with pip (offline)
 )
 
 missing=()

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -162,5 +163,11 @@ Bytes generate_after(Predictor& model, SamplerChain& chain, ByteView context, co
 // The method's name for the CLI and logs ("bytes", "spans"), and back (UserError otherwise).
 std::string method_name(GenerationMethod method);
 GenerationMethod parse_method(const std::string& name);
+
+// The method that a caller's choice comes to, the same for every front end (zgen sample, zgen
+// judge's generators, the Python package): none named gives kSpans, or kBytes when horizon > 1
+// (a horizon asks for the beam over bytes); kSpans named with horizon > 1 is an
+// InvalidParameter ("horizon goes with method bytes ...").
+GenerationMethod resolve_method(std::optional<GenerationMethod> asked, int horizon);
 
 }  // namespace zgen

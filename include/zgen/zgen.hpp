@@ -19,6 +19,7 @@
 #include "zgen/compressor.hpp"  // Compressor, CodeLengthState, make_compressor (SPECs)
 #include "zgen/corpus.hpp"      // the built-in corpus
 #include "zgen/errors.hpp"      // UserError and its kinds
+#include "zgen/evaluation.hpp"  // score_model; the Table-1 measurements (measure_chunked, ...)
 #include "zgen/images.hpp"      // grayscale images, 64×32 patches, patch completion
 #include "zgen/models.hpp"      // make_predictor (every SPEC: compressors, ppm, transformer, mix)
 #include "zgen/predictor.hpp"   // Predictor, BinaryPredictor, ContinuationCost

@@ -28,12 +28,8 @@ void add_method_options(po::options_description& options, MethodFlags& f) {
 }
 
 void apply_method_options(const MethodFlags& f, const po::variables_map& vm, long long horizon, GenerationOptions& o) {
-  o.method = parse_method(f.method);
-  if (horizon > 1) {
-    if (o.method == GenerationMethod::kSpans && !vm["method"].defaulted())
-      throw UserError("--horizon goes with --method bytes (the beam over bytes), not with --method spans");
-    o.method = GenerationMethod::kBytes;
-  }
+  const GenerationMethod named = parse_method(f.method);
+  o.method = resolve_method(vm["method"].defaulted() ? std::nullopt : std::optional(named), static_cast<int>(horizon));
   require_at_least("copy-window", f.copy_window, 0);
   require_finite("length-bonus", f.length_bonus);
   require_at_least("vocabulary-bytes", f.vocabulary_bytes, 0);
