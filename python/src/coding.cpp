@@ -37,6 +37,14 @@ ChunkProgress signal_check() {
   };
 }
 
+// The file `zgen compress` writes (version 3, framed), byte for byte.
+StreamCompressOptions stream_options(std::uint64_t chunk) {
+  StreamCompressOptions o;
+  o.chunk_size = chunk;
+  o.progress = signal_check();
+  return o;
+}
+
 // As `zgen compress`: several chunks, one copy of the model per thread coding whole chunks;
 // one chunk, one model whose candidates are costed by `threads` threads. A Python predictor is
 // one object: one thread.
@@ -52,7 +60,8 @@ py::bytes compress(const py::bytes& data_in, ModelHandle& model, long long chunk
     if (model.is_python()) {
       std::lock_guard lock(model.mutex());
       model.python().forget_fingerprint();
-      file = compress_to_container(model.python(), model.spec(), data, chunk, signal_check()).file;
+      Predictor* one[] = {&model.python()};
+      compress_stream(std::span<Predictor* const>(one), model.spec(), source_of(data), sink_of(file), stream_options(chunk));
     } else {
       const int copies = static_cast<int>(std::clamp<std::uint64_t>(chunk_count(data.size(), chunk), 1,
                                                                     static_cast<std::uint64_t>(threads)));
@@ -64,7 +73,8 @@ py::bytes compress(const py::bytes& data_in, ModelHandle& model, long long chunk
         owned.push_back(model.make(options));
         predictors.push_back(owned.back().get());
       }
-      file = compress_to_container(std::span<Predictor* const>(predictors), model.spec(), data, chunk, signal_check()).file;
+      compress_stream(std::span<Predictor* const>(predictors), model.spec(), source_of(data), sink_of(file),
+                      stream_options(chunk));
     }
   }
   return to_python(file);
