@@ -425,7 +425,7 @@ TEST_CASE("zgen judge: generators' samples are zgen sample's, real passages and 
   }
   const std::string common = "--judge ppm:2 --context '" + context + "' --prompt 'The ' --threads 1 -q";
   const auto o = zgen::test::run_zgen("judge " + common + " --data '" + data + "' --length 100 --seeds 2 --seed 4 " +
-                                      "--generator 'ppm:3 --temperature 0.5' --samples mine=" + mine + " --json");
+                                      "--generator 'ppm:3 --temperature 0.5 --method bytes' --samples mine=" + mine + " --json");
   REQUIRE_MESSAGE(o.exit_code == 0, o.err);
   CHECK(o.err.empty());
   const auto j = nlohmann::json::parse(o.out);
@@ -447,12 +447,12 @@ TEST_CASE("zgen judge: generators' samples are zgen sample's, real passages and 
   // and each cell's mean is the mean over the texts.
   const auto& gens = j["generators"];
   REQUIRE(gens.size() == 2);
-  CHECK(gens[0]["label"] == "ppm:3 --temperature 0.5");
+  CHECK(gens[0]["label"] == "ppm:3 --temperature 0.5 --method bytes");
   REQUIRE(gens[0]["texts"].size() == 2);
   for (int k = 0; k < 2; ++k) {
     const auto& t = gens[0]["texts"][k];
     CHECK(t["seed"] == 4 + k);
-    const auto sample = zgen::test::run_zgen("sample -m ppm:3 --temperature 0.5 --context '" + context +
+    const auto sample = zgen::test::run_zgen("sample -m ppm:3 --temperature 0.5 --method bytes --context '" + context +
                                              "' --prompt 'The ' -n 100 -q --seed " + std::to_string(4 + k));
     REQUIRE(sample.exit_code == 0);
     CHECK(t["text"] == sample.out);

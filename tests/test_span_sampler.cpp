@@ -229,14 +229,21 @@ TEST_CASE("span sampling on a recompressing family and a model without span cost
   const Bytes context = fixture(3000, 5000);
   const Bytes z = sample_spans(context, 3, 2, 30, {}, "zstd:19");
   CHECK(z.size() == 30);
-  // ppm prices one byte at a time: generate_after falls back to the byte method.
-  auto ppm = make_predictor("ppm:2", PredictorOptions{});
+  // A transformer prices one byte at a time: generate_after falls back to the byte method, whose
+  // bytes are generate()'s after the same context.
+  const std::string spec = "transformer:" + std::string(ZGEN_TEST_DATA) + "/../../models/patches-2x64.safetensors";
+  auto model = make_predictor(spec, PredictorOptions{});
+  REQUIRE(model->as_continuation_cost() == nullptr);
   SamplerParams p;
   p.seed = 3;
   GenerationOptions g;
   g.length = 20;
   SamplerChain chain = make_generation_chain(p, g);
-  CHECK(generate_after(*ppm, chain, context, g).size() == 20);
+  const Bytes spans_asked = generate_after(*model, chain, context, g);
+  CHECK(spans_asked.size() == 20);
+  model->reset(context);
+  SamplerChain again = make_generation_chain(p, g);
+  CHECK(generate(*model, again, g) == spans_asked);
 }
 
 TEST_CASE("zgen sample: spans by default, --method bytes keeps the paper's method, bad flags are one-line errors") {
