@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "convert.hpp"
 #include "errors.hpp"
 #include "model.hpp"
 #include "threads.hpp"
@@ -20,12 +21,6 @@ namespace py = pybind11;
 namespace zgen::python {
 namespace {
 
-Bytes bytes_of(const py::bytes& b) {
-  const std::string_view s = b;
-  return Bytes(s.begin(), s.end());
-}
-
-py::bytes to_python(const Bytes& b) { return py::bytes(reinterpret_cast<const char*>(b.data()), b.size()); }
 
 // Ctrl-C between chunks (the callback runs on the coder's threads, serialised).
 ChunkProgress signal_check() {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "convert.hpp"
 #include "errors.hpp"
 #include "threads.hpp"
 #include "zgen/errors.hpp"
@@ -25,11 +26,6 @@ namespace py = pybind11;
 namespace zgen::python {
 
 namespace {
-
-Bytes bytes_of(const py::bytes& b) {
-  const std::string_view s = b;
-  return Bytes(s.begin(), s.end());
-}
 
 void require_at_least(const char* parameter, long long value, long long lo) {
   if (value < lo)
