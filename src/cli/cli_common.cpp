@@ -45,10 +45,15 @@ Bytes read_input(const std::string& path) {
   return read_file(path);
 }
 
+// Writes and flushes; an empty span (whose pointer may be null, which fwrite must not see) writes nothing.
+static void write_stdout(ByteView data) {
+  const bool ok = data.empty() || std::fwrite(data.data(), 1, data.size(), stdout) == data.size();
+  if (!ok || std::fflush(stdout) != 0) throw UserError("cannot write to standard output");
+}
+
 void write_output(const std::string& path, ByteView data) {
   if (path == "-") {
-    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0)
-      throw UserError("cannot write to standard output");
+    write_stdout(data);
     return;
   }
   write_file_atomically(path, data);
@@ -83,8 +88,8 @@ ByteSink OutputStream::sink() {
   return [this](ByteView bytes) {
     if (file_) {
       file_->write(bytes);
-    } else if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size() || std::fflush(stdout) != 0) {
-      throw UserError("cannot write to standard output");
+    } else {
+      write_stdout(bytes);
     }
     written_ += bytes.size();
   };

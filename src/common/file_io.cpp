@@ -66,6 +66,7 @@ AtomicFileWriter::~AtomicFileWriter() {
 
 void AtomicFileWriter::write(ByteView data) {
   if (!file_) throw std::logic_error("AtomicFileWriter: write after commit");
+  if (data.empty()) return;  // an empty span may hold a null pointer, which fwrite must not see
   if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) throw UserError("cannot write '" + tmp_ + "'");
 }
 
