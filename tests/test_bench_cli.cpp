@@ -124,6 +124,32 @@ TEST_CASE("zgen bench: table, JSON and chart for every model and modality") {
   CHECK(nlohmann::json::parse(slurp(dir / "r1.json")) == j);
 }
 
+TEST_CASE("zgen bench --chunks: the chunks read by seeking are those that reading whole picks") {
+  // Two files (sotu 70k: 34 chunks; sotu 30k: 14); 7 of the 48, evenly spaced, one of them in the
+  // second file. Files are read chunk by chunk at the chosen offsets; a '-' among the paths makes
+  // every file be read whole and then selected. Both must measure the same chunks.
+  const TempDir dir("seek");
+  const std::string a = kData + "/sotu-valid-70k.txt";
+  const std::string common = " --text '" + kText + "' --models gzip,ppm:3 --chunks 7 --predict-bytes 0 -q --json ";
+  const auto seek = run_zgen("bench --text '" + a + "'" + common + "'" + (dir / "seek.json") + "'");
+  const auto whole = run_zgen("bench --text -" + common + "'" + (dir / "whole.json") + "'", a);
+  REQUIRE_MESSAGE(seek.exit_code == 0, seek.err);
+  REQUIRE_MESSAGE(whole.exit_code == 0, whole.err);
+  const auto js = nlohmann::json::parse(slurp(dir / "seek.json"));
+  const auto jw = nlohmann::json::parse(slurp(dir / "whole.json"));
+  CHECK(js["modalities"][0]["available_chunks"] == 48);
+  CHECK(js["modalities"][0]["chunks"] == 7);
+  CHECK(js["models"] == jw["models"]);
+  CHECK(seek.out == whole.out);  // the table names no files
+}
+
+TEST_CASE("zgen bench --json to a device writes in place and leaves the device a device") {
+  const auto r = run_zgen("bench --text '" + kText + "' --models gzip --chunks 2 --predict-bytes 0 -q --json /dev/null");
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  CHECK(!fs::is_regular_file("/dev/null"));
+  CHECK(fs::is_character_file("/dev/null"));
+}
+
 TEST_CASE("zgen bench: a transformer row gets its parameters and an adjusted rate") {
   const TempDir dir("tf");
   const std::string model = dir / "tiny.safetensors";

@@ -51,8 +51,16 @@ void write_file_atomically(const std::string& path, ByteView data) {
   out.commit();
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path)
-    : path_(std::move(path)), tmp_(path_ + ".zgen-tmp-" + std::to_string(::getpid())) {
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    // A device or a pipe (/dev/null, /dev/stdout, a FIFO): written in place; renaming over it
+    // would replace the device node with a regular file.
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) throw UserError("cannot open '" + path_ + "' for writing: " + std::strerror(errno));
+    return;
+  }
+  tmp_ = path_ + ".zgen-tmp-" + std::to_string(::getpid());
   file_ = std::fopen(tmp_.c_str(), "wb");
   if (!file_) throw UserError("cannot create '" + tmp_ + "': " + std::strerror(errno));
 }
@@ -60,28 +68,31 @@ AtomicFileWriter::AtomicFileWriter(std::string path)
 AtomicFileWriter::~AtomicFileWriter() {
   if (file_) {
     std::fclose(file_);
-    std::remove(tmp_.c_str());
+    if (!tmp_.empty()) std::remove(tmp_.c_str());
   }
 }
 
 void AtomicFileWriter::write(ByteView data) {
   if (!file_) throw std::logic_error("AtomicFileWriter: write after commit");
   if (data.empty()) return;  // an empty span may hold a null pointer, which fwrite must not see
-  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) throw UserError("cannot write '" + tmp_ + "'");
+  if (std::fwrite(data.data(), 1, data.size(), file_) != data.size()) throw UserError("cannot write '" + written() + "'");
 }
 
 void AtomicFileWriter::commit() {
   std::FILE* f = file_;
   file_ = nullptr;
   if (std::fclose(f) != 0) {
-    std::remove(tmp_.c_str());
-    throw UserError("cannot write '" + tmp_ + "'");
+    if (!tmp_.empty()) std::remove(tmp_.c_str());
+    throw UserError("cannot write '" + written() + "'");
   }
+  if (tmp_.empty()) return;
   if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
     const std::string why = std::strerror(errno);
     std::remove(tmp_.c_str());
     throw UserError("cannot rename '" + tmp_ + "' to '" + path_ + "': " + why);
   }
 }
+
+const std::string& AtomicFileWriter::written() const { return tmp_.empty() ? path_ : tmp_; }
 
 }  // namespace zgen

@@ -27,14 +27,15 @@ InputFileInfo check_input_file(const std::string& path, std::string_view noun = 
 Bytes read_file(const std::string& path, std::string_view noun = {});
 
 // Writes to a temporary file next to `path`, then renames it over `path`: the file appears
-// whole or not at all. Throws UserError naming the file on any failure (and removes the
+// whole or not at all (a device or a pipe is written in place, as AtomicFileWriter says). Throws UserError naming the file on any failure (and removes the
 // temporary file).
 void write_file_atomically(const std::string& path, ByteView data);
 
 // The same rule for output written piece by piece: the pieces go to a temporary file next to
 // `path`, and commit() renames it over `path`. Destroyed without commit() (an error on the way),
 // it removes the temporary file and `path` is left as it was. UserError naming the file on any
-// failure to create, write or rename.
+// failure to create, write or rename. A `path` that is a device or a pipe (/dev/null,
+// /dev/stdout, a FIFO) has nothing to rename over and is written in place.
 class AtomicFileWriter {
  public:
   explicit AtomicFileWriter(std::string path);
@@ -45,7 +46,9 @@ class AtomicFileWriter {
   void commit();
 
  private:
-  std::string path_, tmp_;
+  const std::string& written() const;  // the file being written: tmp_, or path_ in place
+
+  std::string path_, tmp_;  // tmp_ empty: writing path_ in place
   std::FILE* file_ = nullptr;
 };
 
