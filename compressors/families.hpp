@@ -17,6 +17,8 @@ std::unique_ptr<Compressor> make_xz(int preset);      // 0..9, liblzma, .xz cont
 std::unique_ptr<Compressor> make_xz_dict(int preset);  // 0..9
 std::unique_ptr<Compressor> make_bzip2(int level);    // 1..9
 std::unique_ptr<Compressor> make_brotli(int quality); // 0..11
+// brotli:Q with the context compressed once as the stream's history (see brotli_dict.cpp).
+std::unique_ptr<Compressor> make_brotli_dict(int quality);  // 0..11
 // No level: each is fixed at its format's maximum effort (see the .cpp files).
 std::unique_ptr<Compressor> make_png();   // 8-bit grayscale PNG, 64 wide, libpng/zlib level 9
 std::unique_ptr<Compressor> make_flac();  // 8-bit mono FLAC, libFLAC level 8

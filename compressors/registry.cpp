@@ -22,6 +22,7 @@ constexpr Family kFamilies[] = {
     {"bzip2", 1, 9, 9, make_bzip2}, {"brotli", 0, 11, 11, make_brotli},
     // Conditional variants: the same compressor, the context given another way (own definition).
     {"zstd-dict", 1, 22, 19, make_zstd_dict}, {"xz-dict", 0, 9, 9, make_xz_dict},
+    {"brotli-dict", 0, 11, 11, make_brotli_dict},
 };
 // Families with one setting only (their maximum effort): the SPEC is the bare name.
 struct FixedFamily {

@@ -14,13 +14,11 @@
 //
 // The fast path. Loading h only inserts it into the match finder (no optimal parse over the
 // context), and that is done once per context, not per candidate: liblzma cannot copy an encoder,
-// but it takes every byte of memory it uses from an lzma_allocator, so the state gives it an
-// arena, and after the encoder is initialised with h it saves every block's bytes and the
-// lzma_stream. Each candidate restores them to the same addresses (so liblzma's internal
-// pointers stay right), then codes t·x. Blocks are not given back while a snapshot may refer to
-// them. This relies on liblzma keeping an encoder's whole state in the lzma_stream and in memory
-// from its allocator (its only globals are constant tables), which tests/test_xz_dict.cpp checks
-// in effect. Exact: the restored encoder is, byte for byte, the one initialised from scratch (tested
+// but it takes every byte of memory it uses from an lzma_allocator, so the state gives it a
+// SnapshotArena (snapshot_arena.hpp), and after the encoder is initialised with h it saves every
+// block's bytes and the lzma_stream. Each candidate restores them, then codes t·x. This relies on
+// liblzma keeping an encoder's whole state in the lzma_stream and in memory from its allocator
+// (its only globals are constant tables), which tests/test_xz_dict.cpp checks in effect. Exact: the restored encoder is, byte for byte, the one initialised from scratch (tested
 // against code_length_bits_given, which uses a fresh encoder and liblzma's own allocator).
 // Whole bytes, as xz:P.
 #include <lzma.h>
@@ -34,6 +32,7 @@
 #include <vector>
 
 #include "compressors/families.hpp"
+#include "compressors/snapshot_arena.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -85,88 +84,41 @@ double code_tail(lzma_stream& strm, ByteView context, ByteView x, Bytes& in, Byt
   return 8.0 * static_cast<double>(strm.total_out - before);
 }
 
-// Every block liblzma allocates for one encoder, and a snapshot of their bytes. Invariant: while
-// a snapshot exists no block is given back (liblzma's free is deferred), so restoring the bytes to
-// the same addresses gives liblzma exactly the memory it had when the snapshot was taken.
+// A liblzma encoder whose memory is a SnapshotArena: initialised once per context, restored per
+// candidate (with the lzma_stream, which holds the rest of its state).
 class Arena {
  public:
-  Arena() : allocator_{&Arena::allocate, &Arena::release, this} {}
+  Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  ~Arena() {
-    lzma_end(&strm_);
-    for (const Block& b : blocks_) std::free(b.memory);
-  }
+  ~Arena() { lzma_end(&strm_); }  // before memory_ frees the blocks
 
   lzma_stream& stream() { return strm_; }
-  bool has_snapshot() const { return snapshot_; }
-  // Lets liblzma give blocks back again (before the encoder is initialised anew).
-  void drop_snapshot() {
-    snapshot_ = false;
-    for (void* p : deferred_) forget(p);
-    deferred_.clear();
-  }
+  bool has_snapshot() const { return memory_.has_snapshot(); }
+  void drop_snapshot() { memory_.drop_snapshot(); }
   void take_snapshot() {
-    saved_.resize(blocks_.size());
-    for (std::size_t i = 0; i < blocks_.size(); ++i) {
-      const auto* p = static_cast<const std::uint8_t*>(blocks_[i].memory);
-      saved_[i].assign(p, p + blocks_[i].bytes);
-    }
+    memory_.take_snapshot();
     saved_stream_ = strm_;
-    snapshot_ = true;
   }
   void restore() {
-    // Blocks allocated after the snapshot are not referenced by the state it restores.
-    while (blocks_.size() > saved_.size()) {
-      std::free(blocks_.back().memory);
-      blocks_.pop_back();
-    }
-    for (std::size_t i = 0; i < saved_.size(); ++i) std::memcpy(blocks_[i].memory, saved_[i].data(), saved_[i].size());
+    memory_.restore();
     strm_ = saved_stream_;
-    deferred_.clear();  // the restored encoder holds every snapshot block again
   }
 
  private:
-  struct Block {
-    void* memory;
-    std::size_t bytes;
-  };
   static void* allocate(void* opaque, std::size_t count, std::size_t size) {
-    auto* arena = static_cast<Arena*>(opaque);
     if (size != 0 && count > SIZE_MAX / size) return nullptr;
-    const std::size_t bytes = count * size;
-    void* p = std::malloc(bytes > 0 ? bytes : 1);
-    if (p) arena->blocks_.push_back({p, bytes});
-    return p;
-  }
-  static void release(void* opaque, void* ptr) {
-    auto* arena = static_cast<Arena*>(opaque);
-    if (!ptr) return;
-    if (arena->snapshot_)
-      arena->deferred_.push_back(ptr);
-    else
-      arena->forget(ptr);
-  }
-  void forget(void* ptr) {
-    for (std::size_t i = 0; i < blocks_.size(); ++i) {
-      if (blocks_[i].memory != ptr) continue;
-      std::free(ptr);
-      blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
-      return;
-    }
+    return SnapshotArena::allocate(opaque, count * size);
   }
 
-  lzma_allocator allocator_;
+  SnapshotArena memory_;
+  lzma_allocator allocator_{&Arena::allocate, &SnapshotArena::release, &memory_};
   lzma_stream strm_ = [this] {
     lzma_stream s = LZMA_STREAM_INIT;
     s.allocator = &allocator_;
     return s;
   }();
-  std::vector<Block> blocks_;
-  std::vector<Bytes> saved_;  // parallel to the first saved_.size() blocks
   lzma_stream saved_stream_{};
-  bool snapshot_ = false;
-  std::vector<void*> deferred_;  // given back by liblzma since the snapshot or the last restore
 };
 
 class XzDictState final : public CodeLengthState {

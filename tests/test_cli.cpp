@@ -76,6 +76,7 @@ TEST_CASE("a slow model's notice names the fast definition of its family") {
   CHECK(faster_spec("zstd:19") == "zstd-dict:19");
   CHECK(faster_spec("zstd") == "zstd-dict");
   CHECK(faster_spec("xz:6") == "xz-dict:6");
+  CHECK(faster_spec("brotli:11") == "brotli-dict:11");
   CHECK(faster_spec("gzip:9").empty());  // gzip's own fast path is exact already
   CHECK(faster_spec("zstd-dict:19").empty());
   CHECK(faster_spec("ppm:6").empty());

@@ -46,7 +46,7 @@ TEST_CASE("valid specs and their canonical names") {
 }
 
 TEST_CASE("the families list") {
-  CHECK(compressor_families() == std::vector<std::string>{"gzip", "zstd", "xz", "bzip2", "brotli", "zstd-dict", "xz-dict", "png", "flac", "cmd"});
+  CHECK(compressor_families() == std::vector<std::string>{"gzip", "zstd", "xz", "bzip2", "brotli", "zstd-dict", "xz-dict", "brotli-dict", "png", "flac", "cmd"});
 }
 
 TEST_CASE("invalid specs name the problem") {
@@ -55,7 +55,7 @@ TEST_CASE("invalid specs name the problem") {
     CAPTURE(spec);
     const std::string e = error_of(spec);
     CHECK(contains(e, "unknown compressor family"));
-    CHECK(contains(e, "gzip, zstd, xz, bzip2, brotli, zstd-dict, xz-dict, png, flac, cmd"));
+    CHECK(contains(e, "gzip, zstd, xz, bzip2, brotli, zstd-dict, xz-dict, brotli-dict, png, flac, cmd"));
   }
   for (const std::string spec : {"gzip:x", "gzip:9x", "gzip:nan", "gzip:1e3", "gzip: 9", "gzip:9 ", "gzip:+9",
                                  "gzip:9.0", "gzip:-", "zstd:0x10", "xz:inf", "gzip:9:1"}) {

@@ -14,7 +14,7 @@ constexpr double kSlowSeconds = 60;
 constexpr double kMeasure = 1;
 
 // The families whose recompressing definition has a fast conditional variant.
-constexpr const char* kVariants[][2] = {{"zstd", "zstd-dict"}, {"xz", "xz-dict"}};
+constexpr const char* kVariants[][2] = {{"zstd", "zstd-dict"}, {"xz", "xz-dict"}, {"brotli", "brotli-dict"}};
 
 }  // namespace
 
