@@ -95,6 +95,77 @@ void broadcast(std::string& text, int root) {
   if (length > 0) check(MPI_Bcast(text.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
+void broadcast(std::vector<std::uint8_t>& bytes, int root) {
+  unsigned long long length = bytes.size();
+  check(MPI_Bcast(&length, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD), "MPI_Bcast");
+  if (length > static_cast<unsigned long long>(INT_MAX)) throw std::logic_error("broadcast: more than 2 GiB");
+  bytes.resize(static_cast<std::size_t>(length));
+  if (length > 0) check(MPI_Bcast(bytes.data(), static_cast<int>(length), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+}
+
+namespace {
+
+// The counts and offsets of `parts` laid end to end, for MPI's int-counted v-collectives.
+std::vector<std::uint8_t> lay_out(const std::vector<std::vector<std::uint8_t>>& parts, std::vector<int>& counts,
+                                  std::vector<int>& offsets) {
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  if (total > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("scatter/gather: more than 2 GiB at once");
+  std::vector<std::uint8_t> all;
+  all.reserve(total);
+  counts.clear();
+  offsets.clear();
+  for (const auto& p : parts) {
+    offsets.push_back(static_cast<int>(all.size()));
+    counts.push_back(static_cast<int>(p.size()));
+    all.insert(all.end(), p.begin(), p.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> scatter(const std::vector<std::vector<std::uint8_t>>& parts, int root) {
+  const int me = rank(), N = size();
+  std::vector<int> counts, offsets;
+  std::vector<std::uint8_t> all;
+  if (me == root) {
+    if (parts.size() != static_cast<std::size_t>(N)) throw std::logic_error("scatter: one part per process");
+    all = lay_out(parts, counts, offsets);
+  }
+  int mine = 0;
+  check(MPI_Scatter(counts.data(), 1, MPI_INT, &mine, 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Scatter");
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(mine));
+  check(MPI_Scatterv(all.data(), counts.data(), offsets.data(), MPI_BYTE, out.data(), mine, MPI_BYTE, root,
+                     MPI_COMM_WORLD),
+        "MPI_Scatterv");
+  return out;
+}
+
+std::vector<std::vector<std::uint8_t>> gather(const std::vector<std::uint8_t>& mine, int root) {
+  const int me = rank(), N = size();
+  if (mine.size() > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("gather: more than 2 GiB");
+  const int count = static_cast<int>(mine.size());
+  std::vector<int> counts(me == root ? static_cast<std::size_t>(N) : 0);
+  check(MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Gather");
+  std::vector<int> offsets(counts.size());
+  std::size_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    if (total > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("gather: more than 2 GiB at once");
+    offsets[r] = static_cast<int>(total);
+    total += static_cast<std::size_t>(counts[r]);
+  }
+  if (total > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("gather: more than 2 GiB at once");
+  std::vector<std::uint8_t> all(total);
+  check(MPI_Gatherv(mine.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, root,
+                    MPI_COMM_WORLD),
+        "MPI_Gatherv");
+  std::vector<std::vector<std::uint8_t>> parts;
+  for (std::size_t r = 0; r < counts.size(); ++r)
+    parts.emplace_back(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
+  return parts;
+}
+
 void abort(int code) {
   int initialized = 0;
   MPI_Initialized(&initialized);
