@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -178,6 +179,100 @@ TEST_CASE("bad input on one process stops every process with one message and exi
   check_stopped(run_in(dir, mpirun(2, "sample --length 10")), "runs on one process");
   // bench: a file missing everywhere.
   check_stopped(run_in(dir, mpirun(2, "bench --text /nonexistent/t.txt --models gzip -q")), "/nonexistent/t.txt");
+}
+
+// compress and decompress on two processes: process 0 reads the input a window at a time and
+// hands out chunks; the file and the output are the single process's bytes.
+const std::string kTiny = std::string(ZGEN_TEST_DATA) + "/twin-learned-tied.safetensors";
+
+TEST_CASE("compress on two processes writes the single process's file, from a file or stdin; decompress restores it") {
+  const std::string dir = fresh_dir("code");
+  // ppm:3 in chunks of 2048 (15 chunks), and a tiny transformer in chunks of 256 on 3000 bytes.
+  const std::string small = dir + "/small.txt";
+  {
+    const std::string text = slurp(kData).substr(0, 3000);
+    std::FILE* f = std::fopen(small.c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  struct Case {
+    std::string model, input, chunk;
+  };
+  for (const Case& c : {Case{"ppm:3", kData, "2048"}, Case{"transformer:" + kTiny, small, "256"}}) {
+    CAPTURE(c.model);
+    const std::string args = "compress -q -m '" + c.model + "' --chunk-size " + c.chunk;
+    const Outcome a = run_in(dir, alone(args + " --threads 2 -o one.zgen '" + c.input + "'"));
+    REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+    const Outcome b = run_in(dir, mpirun(2, args + " --threads 1 -o two.zgen '" + c.input + "'"));
+    REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+    CHECK(b.err.empty());
+    CHECK(slurp(dir + "/one.zgen").size() > 100);
+    CHECK(slurp(dir + "/one.zgen") == slurp(dir + "/two.zgen"));
+    // stdin to stdout, in windows of 4 chunks per process: several windows handed out in turn.
+    const Outcome s = run_in(dir, "( " + mpirun(2, args + " --threads 1 --window 1") + " <'" + c.input + "' )");
+    REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+    CHECK(s.out == slurp(dir + "/one.zgen"));
+    // Back on two processes, to a file and (windows of 4 chunks per process) to stdout.
+    const Outcome d = run_in(dir, mpirun(2, "decompress -q --threads 1 -o back.txt one.zgen"));
+    REQUIRE_MESSAGE(d.exit_code == 0, d.err);
+    CHECK(slurp(dir + "/back.txt") == slurp(c.input));
+    const Outcome e = run_in(dir, mpirun(2, "decompress -q --threads 1 --window 1 one.zgen"));
+    REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+    CHECK(e.out == slurp(c.input));
+  }
+  // One history (--chunk-size 0) is process 0's alone: still the same file, and back.
+  const Outcome a = run_in(dir, alone("compress -q -m ppm:2 --chunk-size 0 -o one.zgen '" + kData + "'"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  const Outcome b = run_in(dir, mpirun(2, "compress -q -m ppm:2 --chunk-size 0 -o two.zgen '" + kData + "'"));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+  CHECK(slurp(dir + "/one.zgen") == slurp(dir + "/two.zgen"));
+  const Outcome d = run_in(dir, mpirun(2, "decompress -q -o back.txt two.zgen"));
+  REQUIRE_MESSAGE(d.exit_code == 0, d.err);
+  CHECK(slurp(dir + "/back.txt") == slurp(kData));
+}
+
+TEST_CASE("a damaged chunk stops both processes decoding with one message and exit code 2, nothing unchecked written") {
+  const std::string dir = fresh_dir("damaged");
+  const Outcome a = run_in(dir, alone("compress -q -m ppm:3 -o good.zgen '" + kData + "'"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  // A bit flipped in the chunk of bytes 22528..24575 (of 15 chunks: process 1's share).
+  std::string file = slurp(dir + "/good.zgen");
+  REQUIRE(file.size() > 8000);
+  file[8000] = static_cast<char>(file[8000] ^ 0x40);
+  {
+    std::FILE* f = std::fopen((dir + "/bad.zgen").c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(file.data(), 1, file.size(), f);
+    std::fclose(f);
+  }
+  const Outcome alone_run = run_in(dir, alone("decompress -q -o out.txt bad.zgen"));
+  const Outcome o = run_in(dir, mpirun(2, "decompress -q --threads 1 -o out.txt bad.zgen"));
+  check_stopped(o, "(process 1) corrupt zgen file: the frame of bytes");
+  CHECK(alone_run.exit_code == 2);
+  CHECK(o.err.find("('out.txt' was not written)") != std::string::npos);
+  CHECK(!std::ifstream(dir + "/out.txt").good());
+  // To stdout in windows of 4 chunks per process: the windows before the damaged one, each
+  // checked, and no more.
+  const Outcome s = run_in(dir, mpirun(2, "decompress -q --threads 1 --window 1 bad.zgen"));
+  check_stopped(s, "standard output got the first 16384 bytes");
+  CHECK(s.out == slurp(kData).substr(0, 16384));
+  // A file cut short: found by process 0 as it reads, before anything of that window is decoded.
+  file.resize(5000);
+  {
+    std::FILE* f = std::fopen((dir + "/cut.zgen").c_str(), "wb");
+    REQUIRE(f);
+    std::fwrite(file.data(), 1, file.size(), f);
+    std::fclose(f);
+  }
+  check_stopped(run_in(dir, mpirun(2, "decompress -q --threads 1 -o out.txt cut.zgen")), "zgen file is truncated");
+  // The model missing on process 1 only (a node without the checkpoint).
+  check_stopped(run_in(dir, std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np 2 sh -c '" +
+                                "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then m=transformer:/nonexistent.safetensors; else m=ppm:3; fi; exec " +
+                                ZGEN_BINARY + " decompress -q -m $m -o out.txt good.zgen'"),
+                "(process 1) cannot load the model 'transformer:/nonexistent.safetensors'");
+  // compress: an input that process 0 cannot open.
+  check_stopped(run_in(dir, mpirun(2, "compress -q -m ppm:3 -o x.zgen /nonexistent/in.txt")), "/nonexistent/in.txt");
 }
 
 }  // namespace
