@@ -66,8 +66,10 @@ void sum_slices(T* values, std::size_t n, MPI_Datatype type) {
   std::vector<T> copies(static_cast<std::size_t>(mine) * static_cast<std::size_t>(N));
   std::vector<int> copy_counts(static_cast<std::size_t>(N), mine), copy_offsets(static_cast<std::size_t>(N));
   for (int j = 0; j < N; ++j) copy_offsets[static_cast<std::size_t>(j)] = j * mine;
-  collective("MPI_Ialltoallv", [&](MPI_Request* r) { return MPI_Ialltoallv(values, counts.data(), offsets.data(), type, copies.data(), copy_counts.data(),
-                      copy_offsets.data(), type, MPI_COMM_WORLD, r); });
+  collective("MPI_Ialltoallv", [&](MPI_Request* r) {
+    return MPI_Ialltoallv(values, counts.data(), offsets.data(), type, copies.data(), copy_counts.data(),
+                          copy_offsets.data(), type, MPI_COMM_WORLD, r);
+  });
   // ((c0 + c1) + c2) + ...: each element's sum is a left fold in rank order.
   T* slice = values + offsets[static_cast<std::size_t>(me)];
   const auto m = static_cast<std::size_t>(mine);
@@ -76,7 +78,10 @@ void sum_slices(T* values, std::size_t n, MPI_Datatype type) {
     const T* c = copies.data() + static_cast<std::size_t>(j) * m;
     for (std::size_t i = 0; i < m; ++i) slice[i] += c[i];
   }
-  collective("MPI_Iallgatherv", [&](MPI_Request* r) { return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, counts.data(), offsets.data(), type, MPI_COMM_WORLD, r); });
+  collective("MPI_Iallgatherv", [&](MPI_Request* r) {
+    return MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values, counts.data(), offsets.data(), type,
+        MPI_COMM_WORLD, r);
+  });
 }
 
 }  // namespace
@@ -108,17 +113,25 @@ void sum_in_rank_order(double* values, std::size_t n) { sum_slices(values, n, MP
 
 void broadcast(std::string& text, int root) {
   unsigned long long length = text.size();
-  collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(&length, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Ibcast", [&](MPI_Request* r) {
+    return MPI_Ibcast(&length, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD, r);
+  });
   text.resize(static_cast<std::size_t>(length));
-  if (length > 0) collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(text.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD, r); });
+  if (length > 0) collective("MPI_Ibcast", [&](MPI_Request* r) {
+    return MPI_Ibcast(text.data(), static_cast<int>(length), MPI_CHAR, root, MPI_COMM_WORLD, r);
+  });
 }
 
 void broadcast(std::vector<std::uint8_t>& bytes, int root) {
   unsigned long long length = bytes.size();
-  collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(&length, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Ibcast", [&](MPI_Request* r) {
+    return MPI_Ibcast(&length, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD, r);
+  });
   if (length > static_cast<unsigned long long>(INT_MAX)) throw std::logic_error("broadcast: more than 2 GiB");
   bytes.resize(static_cast<std::size_t>(length));
-  if (length > 0) collective("MPI_Ibcast", [&](MPI_Request* r) { return MPI_Ibcast(bytes.data(), static_cast<int>(length), MPI_BYTE, root, MPI_COMM_WORLD, r); });
+  if (length > 0) collective("MPI_Ibcast", [&](MPI_Request* r) {
+    return MPI_Ibcast(bytes.data(), static_cast<int>(length), MPI_BYTE, root, MPI_COMM_WORLD, r);
+  });
 }
 
 namespace {
@@ -152,9 +165,14 @@ std::vector<std::uint8_t> scatter(const std::vector<std::vector<std::uint8_t>>& 
     all = lay_out(parts, counts, offsets);
   }
   int mine = 0;
-  collective("MPI_Iscatter", [&](MPI_Request* r) { return MPI_Iscatter(counts.data(), 1, MPI_INT, &mine, 1, MPI_INT, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Iscatter", [&](MPI_Request* r) {
+    return MPI_Iscatter(counts.data(), 1, MPI_INT, &mine, 1, MPI_INT, root, MPI_COMM_WORLD, r);
+  });
   std::vector<std::uint8_t> out(static_cast<std::size_t>(mine));
-  collective("MPI_Iscatterv", [&](MPI_Request* r) { return MPI_Iscatterv(all.data(), counts.data(), offsets.data(), MPI_BYTE, out.data(), mine, MPI_BYTE, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Iscatterv", [&](MPI_Request* r) {
+    return MPI_Iscatterv(all.data(), counts.data(), offsets.data(), MPI_BYTE, out.data(), mine, MPI_BYTE, root,
+        MPI_COMM_WORLD, r);
+  });
   return out;
 }
 
@@ -163,7 +181,9 @@ std::vector<std::vector<std::uint8_t>> gather(const std::vector<std::uint8_t>& m
   if (mine.size() > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("gather: more than 2 GiB");
   const int count = static_cast<int>(mine.size());
   std::vector<int> counts(me == root ? static_cast<std::size_t>(N) : 0);
-  collective("MPI_Igather", [&](MPI_Request* r) { return MPI_Igather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Igather", [&](MPI_Request* r) {
+    return MPI_Igather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, root, MPI_COMM_WORLD, r);
+  });
   std::vector<int> offsets(counts.size());
   std::size_t total = 0;
   for (std::size_t r = 0; r < counts.size(); ++r) {
@@ -173,7 +193,10 @@ std::vector<std::vector<std::uint8_t>> gather(const std::vector<std::uint8_t>& m
   }
   if (total > static_cast<std::size_t>(INT_MAX)) throw std::logic_error("gather: more than 2 GiB at once");
   std::vector<std::uint8_t> all(total);
-  collective("MPI_Igatherv", [&](MPI_Request* r) { return MPI_Igatherv(mine.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, root, MPI_COMM_WORLD, r); });
+  collective("MPI_Igatherv", [&](MPI_Request* r) {
+    return MPI_Igatherv(mine.data(), count, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, root,
+        MPI_COMM_WORLD, r);
+  });
   std::vector<std::vector<std::uint8_t>> parts;
   for (std::size_t r = 0; r < counts.size(); ++r)
     parts.emplace_back(all.begin() + offsets[r], all.begin() + offsets[r] + counts[r]);
