@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -178,6 +179,136 @@ TEST_CASE("bad input on one process stops every process with one message and exi
   check_stopped(run_in(dir, mpirun(2, "sample --length 10")), "runs on one process");
   // bench: a file missing everywhere.
   check_stopped(run_in(dir, mpirun(2, "bench --text /nonexistent/t.txt --models gzip -q")), "/nonexistent/t.txt");
+}
+
+// compress, decompress and score on two processes: process 0 reads the input a window at a time
+// and hands out chunks; the file and the output are the single process's bytes. Mostly a tiny
+// transformer (22 KB) on 3000 bytes: ppm's tables cost about a CPU second per process to set up.
+const std::string kTiny = "transformer:" + std::string(ZGEN_TEST_DATA) + "/twin-learned-tied.safetensors";
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  REQUIRE(f);
+  if (!bytes.empty()) std::fwrite(bytes.data(), 1, bytes.size(), f);
+  REQUIRE(std::fclose(f) == 0);
+}
+
+// The first 3000 bytes of the text, in `dir`.
+std::string small_text(const std::string& dir) {
+  write_file(dir + "/small.txt", slurp(kData).substr(0, 3000));
+  return dir + "/small.txt";
+}
+
+TEST_CASE("compress on two processes writes the single process's file, from a file or stdin; decompress restores it") {
+  const std::string dir = fresh_dir("code");
+  const std::string small = small_text(dir);
+  // ppm:2 in chunks of 2048 (15 chunks, one window).
+  const Outcome p1 = run_in(dir, alone("compress -q -m ppm:2 --threads 2 -o p1.zgen '" + kData + "'"));
+  REQUIRE_MESSAGE(p1.exit_code == 0, p1.err);
+  const Outcome p2 = run_in(dir, mpirun(2, "compress -q -m ppm:2 --threads 1 -o p2.zgen '" + kData + "'"));
+  REQUIRE_MESSAGE(p2.exit_code == 0, p2.err);
+  CHECK(p2.err.empty());
+  CHECK(slurp(dir + "/p1.zgen").size() > 5000);
+  CHECK(slurp(dir + "/p1.zgen") == slurp(dir + "/p2.zgen"));
+
+  // The tiny transformer in chunks of 256 (12 chunks).
+  const std::string args = "compress -q -m '" + kTiny + "' --chunk-size 256";
+  const Outcome a = run_in(dir, alone(args + " --threads 2 -o one.zgen small.txt"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  const Outcome b = run_in(dir, mpirun(2, args + " --threads 1 -o two.zgen small.txt"));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+  CHECK(slurp(dir + "/one.zgen").size() > 1000);
+  CHECK(slurp(dir + "/one.zgen") == slurp(dir + "/two.zgen"));
+  // stdin to stdout in windows of 4 chunks per process: 2 windows handed out in turn.
+  const Outcome s = run_in(dir, "( " + mpirun(2, args + " --threads 1 --window 1") + " <small.txt )");
+  REQUIRE_MESSAGE(s.exit_code == 0, s.err);
+  CHECK(s.out == slurp(dir + "/one.zgen"));
+  // Back on two processes, to a file and (windows of 4 chunks per process) to stdout.
+  const Outcome d = run_in(dir, mpirun(2, "decompress -q --threads 1 -o back.txt one.zgen"));
+  REQUIRE_MESSAGE(d.exit_code == 0, d.err);
+  CHECK(slurp(dir + "/back.txt") == slurp(small));
+  const Outcome e = run_in(dir, mpirun(2, "decompress -q --threads 1 --window 1 one.zgen"));
+  REQUIRE_MESSAGE(e.exit_code == 0, e.err);
+  CHECK(e.out == slurp(small));
+
+  // One history (--chunk-size 0) is process 0's alone: still the same file, and back.
+  const Outcome h1 = run_in(dir, alone("compress -q -m '" + kTiny + "' --chunk-size 0 -o h1.zgen small.txt"));
+  REQUIRE_MESSAGE(h1.exit_code == 0, h1.err);
+  const Outcome h2 = run_in(dir, mpirun(2, "compress -q -m '" + kTiny + "' --chunk-size 0 -o h2.zgen small.txt"));
+  REQUIRE_MESSAGE(h2.exit_code == 0, h2.err);
+  CHECK(slurp(dir + "/h1.zgen") == slurp(dir + "/h2.zgen"));
+  const Outcome hd = run_in(dir, mpirun(2, "decompress -q h2.zgen"));
+  REQUIRE_MESSAGE(hd.exit_code == 0, hd.err);
+  CHECK(hd.out == slurp(small));
+}
+
+TEST_CASE("a damaged chunk stops both processes decoding with one message and exit code 2, nothing unchecked written") {
+  const std::string dir = fresh_dir("damaged");
+  small_text(dir);
+  const Outcome a = run_in(dir, alone("compress -q -m '" + kTiny + "' --chunk-size 256 -o good.zgen small.txt"));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  // A bit flipped in the stream of the last chunk, bytes 2816..2999 (process 1's share), just
+  // before its CRC and the trailer (0, the length 3000 in 2 bytes, the CRC: 7 bytes).
+  std::string file = slurp(dir + "/good.zgen");
+  REQUIRE(file.size() > 1000);
+  const std::size_t at = file.size() - 7 - 4 - 20;
+  file[at] = static_cast<char>(file[at] ^ 0x40);
+  write_file(dir + "/bad.zgen", file);
+  const Outcome o = run_in(dir, mpirun(2, "decompress -q --threads 1 -o out.txt bad.zgen"));
+  check_stopped(o, "(process 1) corrupt zgen file: the frame of bytes 2816 to 2999");
+  CHECK(o.err.find("('out.txt' was not written)") != std::string::npos);
+  CHECK(!std::ifstream(dir + "/out.txt").good());
+  // To stdout in windows of 4 chunks per process: the first window (chunks 0..7), checked, and
+  // no more.
+  const Outcome s = run_in(dir, mpirun(2, "decompress -q --threads 1 --window 1 bad.zgen"));
+  check_stopped(s, "standard output got the first 2048 bytes");
+  CHECK(s.out == slurp(dir + "/small.txt").substr(0, 2048));
+  // A file cut short: found by process 0 as it reads, before anything of that window is decoded.
+  file.resize(500);
+  write_file(dir + "/cut.zgen", file);
+  check_stopped(run_in(dir, mpirun(2, "decompress -q --threads 1 -o out.txt cut.zgen")), "zgen file is truncated");
+  // The model missing on process 1 only (a node without the checkpoint).
+  check_stopped(run_in(dir, std::string("'") + ZGEN_MPIEXEC + "' " + kMpirunFlags + " -np 2 sh -c '" +
+                                "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then m=transformer:/nonexistent.safetensors; else m=" +
+                                kTiny + "; fi; exec " + ZGEN_BINARY + " decompress -q -m $m -o out.txt good.zgen'"),
+                "(process 1) cannot load the model 'transformer:/nonexistent.safetensors'");
+  // compress: an input that process 0 cannot open.
+  check_stopped(run_in(dir, mpirun(2, "compress -q -m ppm:2 -o x.zgen /nonexistent/in.txt")), "/nonexistent/in.txt");
+}
+
+TEST_CASE("score --chunk-size on two processes prints the single process's bits, to the bit") {
+  const std::string dir = fresh_dir("score");
+  small_text(dir);
+  // 7 chunks of 300 bytes (the last short), each given the context; --json without the timings.
+  const std::string args = "score -q --json -m '" + kTiny + "' --context small.txt -d '" + kValid +
+                           "' --max-bytes 2000 --chunk-size 300 --threads 1";
+  const auto figures = [](const std::string& json) {
+    std::string kept;
+    std::istringstream in(json);
+    for (std::string line; std::getline(in, line);)
+      if (line.find("seconds") == std::string::npos && line.find("per_second") == std::string::npos) kept += line + "\n";
+    return kept;
+  };
+  const Outcome a = run_in(dir, alone(args));
+  REQUIRE_MESSAGE(a.exit_code == 0, a.err);
+  const Outcome b = run_in(dir, mpirun(2, args));
+  REQUIRE_MESSAGE(b.exit_code == 0, b.err);
+  CHECK(a.out.find("\"chunk_size\": 300") != std::string::npos);
+  CHECK(a.out.find("\"model_bits\": ") != std::string::npos);
+  CHECK(figures(a.out) == figures(b.out));
+  // One chunk holding all the data is the plain score: the same bits.
+  const Outcome whole = run_in(dir, alone("score -q --json --no-coder -m '" + kTiny + "' -d small.txt --max-bytes 600"));
+  const Outcome one = run_in(dir, alone("score -q --json -m '" + kTiny + "' -d small.txt --max-bytes 600 --chunk-size 600"));
+  REQUIRE_MESSAGE(whole.exit_code == 0, whole.err);
+  REQUIRE_MESSAGE(one.exit_code == 0, one.err);
+  const auto bits = [](const std::string& json) {
+    const auto at = json.find("\"model_bits\"");
+    REQUIRE(at != std::string::npos);
+    return json.substr(at, json.find('\n', at) - at);
+  };
+  CHECK(bits(whole.out) == bits(one.out));
+  // One history over the data cannot be shared.
+  check_stopped(run_in(dir, mpirun(2, "score -m ppm:2 -d '" + kData + "'")), "needs --chunk-size");
 }
 
 }  // namespace

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/coding_on_processes.hpp"
+#include "src/cli/processes.hpp"
 #include "src/cli/progress.hpp"
 #include "src/models/model_search.hpp"
+#include "src/parallel/world.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/compressor.hpp"
 #include "zgen/errors.hpp"
@@ -48,26 +51,36 @@ int run_compress(int argc, char** argv) {
       ("native", "write the compressor's own format instead (compressor SPECs only; the whole input)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout)")
       ("input", po::value(&input)->default_value("-"), "input file ('-': stdin)")
-      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads: chunks coded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models); the output does not depend on it")
-      ("window", po::value(&window)->default_value(0), "bytes of input read and coded at a time (0: 4 MiB; at least 4 chunks per thread); the output does not depend on it")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads (per process under mpirun): chunks coded together, each with its own copy of the model (one chunk: threads that cost candidates, for compressor models); the output does not depend on it")
+      ("window", po::value(&window)->default_value(0), "bytes of input read and coded at a time (0: 4 MiB; at least 4 chunks per thread, of every process); the output does not depend on it")
       ("quiet,q", "no progress or summary on stderr");
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [--threads N] [-o OUT] [IN|-]\n"
-                     "Compresses IN with the model's next-byte probabilities and an arithmetic coder into a .zgen\n"
-                     "file that `zgen decompress` restores on its own (the model is named inside).\n"
-                     "The input is streamed (stdin of any length): memory is the models (one per thread with\n"
-                     "chunks of up to 1 MiB, else one) plus a window of max(4 MiB, 4 chunks per thread), three\n"
-                     "times over, whatever the input's size. OUT appears when the whole input is coded.",
-                     &positional))
-    return 0;
-  require_at_least("chunk-size", chunk_size, 0);
-  require_at_least("window", window, 0);
-  use_threads(threads);
-  const bool quiet = vm.count("quiet") > 0;
-  refuse_terminal(output);
+  parallel::World& world = parallel::world();
+  bool help = false;
+  on_every_process([&] {
+    help = !parse_or_help(argc, argv, options, vm,
+                          "usage: zgen compress --model SPEC [--chunk-size 2048|0] [--native] [--threads N] [-o OUT] [IN|-]\n"
+                          "Compresses IN with the model's next-byte probabilities and an arithmetic coder into a .zgen\n"
+                          "file that `zgen decompress` restores on its own (the model is named inside).\n"
+                          "The input is streamed (stdin of any length): memory is the models (one per thread with\n"
+                          "chunks of up to 1 MiB, else one) plus a window of max(4 MiB, 4 chunks per thread), three\n"
+                          "times over, whatever the input's size. OUT appears when the whole input is coded.\n"
+                          "Under mpirun -np N (or srun), chunks of up to 1 MiB are shared by the N processes (each\n"
+                          "with --threads threads); process 0 reads IN and writes OUT, the same bytes as alone.",
+                          &positional);
+    if (help) return;
+    require_at_least("chunk-size", chunk_size, 0);
+    require_at_least("window", window, 0);
+    use_threads(threads);
+    // Under mpirun every process's stdout is a pseudo-terminal of Open MPI's (which passes bytes
+    // through unchanged to wherever mpirun's own stdout goes): only a process alone can tell.
+    if (world.alone()) refuse_terminal(output);
+    if (vm.count("native") && !world.alone()) throw UserError("--native runs on one process: run it without mpirun");
+  });
+  if (help) return 0;
+  const bool quiet = vm.count("quiet") > 0 || !world.leader();
 
   if (vm.count("native")) {
     if (!vm["chunk-size"].defaulted()) throw UserError("--native compresses the whole input: --chunk-size does not apply");
@@ -84,31 +97,59 @@ int run_compress(int argc, char** argv) {
   // Streamed a window at a time (compress_stream). Chunks of up to 1 MiB: one copy of the model
   // per thread, each coding whole chunks (better than splitting one model's candidates), no more
   // copies than a file of known size has chunks. One history (0) or larger chunks: one model, its
-  // candidates costed in parallel.
+  // candidates costed in parallel. Several processes share chunks of up to 1 MiB
+  // (compress_on_processes); a single history is process 0's alone.
   const std::uint64_t chunk = static_cast<std::uint64_t>(chunk_size);
-  InputStream in(input);
-  std::uint64_t copies = 1;
-  if (stream_chunks_in_parallel(chunk))
-    copies = std::clamp<std::uint64_t>(in.size() ? chunk_count(*in.size(), chunk) : static_cast<std::uint64_t>(threads), 1,
-                                       static_cast<std::uint64_t>(threads));
-  PredictorOptions popts;  // alphabet "all": coding needs every byte possible
-  popts.threads = copies > 1 ? 1 : static_cast<int>(threads);
+  const bool shared = !world.alone() && stream_chunks_in_parallel(chunk);
+  const bool mine = world.leader() || shared;
+  std::optional<InputStream> in;
   std::vector<std::unique_ptr<Predictor>> models;
   std::vector<Predictor*> predictors;
-  for (std::uint64_t i = 0; i < copies; ++i) {
-    models.push_back(make_predictor(model_spec, popts));
-    predictors.push_back(models.back().get());
-  }
-  Progress progress("compressed", static_cast<std::size_t>(in.size().value_or(0)), quiet);
-  OutputStream out(output);
+  std::optional<Progress> progress;
+  std::optional<OutputStream> out;
+  on_every_process([&] {
+    if (world.leader()) in.emplace(input);
+    if (!mine) return;
+    std::uint64_t copies = 1;
+    if (stream_chunks_in_parallel(chunk)) {
+      const std::uint64_t processes = static_cast<std::uint64_t>(shared ? world.size() : 1);
+      copies = static_cast<std::uint64_t>(threads);
+      if (in && in->size()) copies = std::clamp<std::uint64_t>((chunk_count(*in->size(), chunk) + processes - 1) / processes, 1, copies);
+    }
+    PredictorOptions popts;  // alphabet "all": coding needs every byte possible
+    popts.threads = copies > 1 ? 1 : static_cast<int>(threads);
+    for (std::uint64_t i = 0; i < copies; ++i) {
+      models.push_back(make_predictor(model_spec, popts));
+      predictors.push_back(models.back().get());
+    }
+    if (!world.leader()) return;
+    progress.emplace("compressed", static_cast<std::size_t>(in->size().value_or(0)), quiet);
+    out.emplace(output);
+  });
   StreamCompressOptions sopts;
   sopts.chunk_size = chunk;
   sopts.window_bytes = static_cast<std::uint64_t>(window);
-  sopts.progress = progress_callback(progress);
-  const StreamCompressSummary r =
-      compress_stream(std::span<Predictor* const>(predictors), model_spec, in.source(), out.sink(), sopts);
-  out.commit();
-  progress.finish();
+  StreamCompressSummary r;
+  if (shared) {
+    ByteSource source;
+    ByteSink sink;
+    if (world.leader()) {
+      sopts.progress = progress_callback(*progress);
+      source = in->source();
+      sink = out->sink();
+    }
+    r = compress_on_processes(world, std::span<Predictor* const>(predictors), model_spec, source, sink, sopts);
+  }
+  on_every_process([&] {
+    if (!world.leader()) return;
+    if (!shared) {
+      sopts.progress = progress_callback(*progress);
+      r = compress_stream(std::span<Predictor* const>(predictors), model_spec, in->source(), out->sink(), sopts);
+    }
+    out->commit();
+  });
+  if (!world.leader()) return 0;
+  progress->finish();
   if (!quiet) {
     const double n = static_cast<double>(r.original_bytes);
     const double streams = static_cast<double>(r.stream_bytes);
@@ -139,7 +180,10 @@ int run_decompress(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("input", 1);
   po::variables_map vm;
-  if (!parse_or_help(argc, argv, options, vm,
+  parallel::World& world = parallel::world();
+  bool help = false;
+  on_every_process([&] {
+    help = !parse_or_help(argc, argv, options, vm,
                      "usage: zgen decompress [--model SPEC] [--model-dir DIR]... [-o OUT] [IN|-]\n"
                      "Restores a file written by `zgen compress`, a window (--window) at a time. OUT is written to a\n"
                      "temporary file and renamed after the last check; stdout gets each window once every chunk\n"
@@ -154,12 +198,16 @@ int run_decompress(int argc, char** argv) {
                      "  3. a relative PATH from the .zgen file's directory;\n"
                      "  4. PATH's file name in each --model-dir DIR, then in each directory of the\n"
                      "     colon-separated environment variable ZGEN_MODEL_PATH.\n"
-                     "If none matches: one line saying what was tried and why each was refused, exit code 2.",
-                     &positional))
-    return 0;
-  use_threads(threads);
-  require_at_least("window", window, 0);
-  InputStream in(input);
+                     "If none matches: one line saying what was tried and why each was refused, exit code 2.\n"
+                     "Under mpirun -np N (or srun), the chunks of a file with chunks of up to 1 MiB are shared by\n"
+                     "the N processes (each with --threads threads, each finding the model itself); process 0\n"
+                     "reads IN and writes OUT.",
+                     &positional);
+    if (help) return;
+    use_threads(threads);
+    require_at_least("window", window, 0);
+  });
+  if (help) return 0;
   DecompressOptions dopts;
   dopts.window_bytes = static_cast<std::uint64_t>(window);
   dopts.model_override = model_override;
@@ -177,12 +225,34 @@ int run_decompress(int argc, char** argv) {
     const bool parallel = h.version < kStreamContainerVersion ? chunk_count(h.original_length, h.chunk_size) > 1
                                                               : stream_chunks_in_parallel(h.chunk_size);
     popts.threads = parallel ? 1 : static_cast<int>(threads);
-    progress.emplace("decompressed", static_cast<std::size_t>(h.original_length), vm.count("quiet") > 0);
+    progress.emplace("decompressed", static_cast<std::size_t>(h.original_length), vm.count("quiet") > 0 || !world.leader());
     dopts.progress = progress_callback(*progress);
   };
+  const PredictorFactory make = [&](const std::string& spec) { return make_predictor(spec, popts); };
+  if (!world.alone()) {
+    std::optional<InputStream> in;
+    std::optional<OutputStream> out;
+    on_every_process([&] {
+      if (!world.leader()) return;
+      in.emplace(input);
+      out.emplace(output);
+    });
+    DecompressOnProcesses io;
+    io.output = output;
+    if (world.leader()) {
+      io.in = in->source();
+      io.out = out->sink();
+      io.commit = [&] { out->commit(); };
+      io.written = [&] { return out->written(); };
+    }
+    decompress_on_processes(world, io, make, dopts);
+    if (world.leader() && progress) progress->finish();
+    return 0;
+  }
+  InputStream in(input);
   OutputStream out(output);
   try {
-    decompress_stream(in.source(), out.sink(), [&](const std::string& spec) { return make_predictor(spec, popts); }, dopts);
+    decompress_stream(in.source(), out.sink(), make, dopts);
     out.commit();
     if (progress) progress->finish();
   } catch (const UserError& e) {

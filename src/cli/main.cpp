@@ -22,11 +22,11 @@ struct Subcommand {
 
 constexpr Subcommand kSubcommands[] = {
     {"sample", zgen::cli::run_sample, "generate bytes from a compressor or model (default: gzip on a built-in corpus)"},
-    {"score", zgen::cli::run_score, "bits per byte of a model on data, beside the compressor's own size"},
+    {"score", zgen::cli::run_score, "bits per byte of a model on data, beside the compressor's own size", true},
     {"compare", zgen::cli::run_compare, "score several models on the same data and sample from each"},
     {"judge", zgen::cli::run_judge, "how good are the samples: several seeds judged beside real text (bits/byte, order gain, copies)"},
-    {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)"},
-    {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)"},
+    {"compress", zgen::cli::run_compress, "compress with any model driving an arithmetic coder (.zgen file)", true},
+    {"decompress", zgen::cli::run_decompress, "restore a .zgen file (the model is named inside it)", true},
     {"train", zgen::cli::run_train, "train the byte-level transformer on text, image patches or audio (safetensors)", true},
     {"bench", zgen::cli::run_bench, "the paper's Table 1 on your text, images and audio (compression rates)", true},
     {"complete-image", zgen::cli::run_complete_image, "complete a photo's hidden pixels with each model (PNG grid)"},
@@ -57,7 +57,7 @@ int run_command(int argc, char** argv) {
       if (!command) throw zgen::UserError(std::string("unknown command '") + argv[1] + "' (try zgen --help)");
       if (!command->several_processes && !zgen::parallel::world().alone())
         throw zgen::UserError(std::string(command->name) + " runs on one process: run it without mpirun" +
-                              " (train and bench run on several)");
+                              " (train, bench, compress, decompress and score run on several)");
     });
     return implicit_sample ? command->run(argc, argv) : command->run(argc - 1, argv + 1);
   } catch (...) {

@@ -1,64 +1,153 @@
 // zgen score: bits per byte of a model's normalised distribution on data.
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <numbers>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "src/cli/cli_common.hpp"
+#include "src/cli/processes.hpp"
 #include "src/cli/progress.hpp"
 #include "src/cli/slow_model.hpp"
 #include "src/eval/evaluation.hpp"
+#include "src/parallel/world.hpp"
+#include "zgen/models.hpp"
 
 namespace zgen::cli {
+namespace {
+
+// −log2 p of `chunk`, each byte given the context and the chunk before it (score_model's loop,
+// the model reset to the context first).
+double chunk_bits(Predictor& model, ByteView context, ByteView chunk, const std::function<void()>& on_byte) {
+  model.reset(context);
+  std::array<double, 256> lp{};
+  double bits = 0;
+  for (std::uint8_t b : chunk) {
+    model.log_probs(lp);
+    if (!std::isfinite(lp[b])) throw std::logic_error(model.name() + " gave byte " + std::to_string(b) + " no probability");
+    bits -= lp[b] / std::numbers::ln2;
+    model.observe(b);
+    if (on_byte) on_byte();
+  }
+  return bits;
+}
+
+// --chunk-size N: every chunk scored on its own, on this process's share of the chunks
+// (contiguous, in rank order); process 0 adds the chunks' bits in chunk order, so the figure is
+// the same bits on any number of processes.
+ScoreResult score_chunks(parallel::World& world, const std::string& spec, const Bytes& context, const Bytes& data,
+                         std::uint64_t chunk, const PredictorOptions& options, const std::function<void()>& on_byte) {
+  ScoreResult r;
+  r.bytes = data.size();
+  const std::size_t count = (data.size() + chunk - 1) / chunk;
+  const auto share = [&](int rank) {
+    return count * static_cast<std::size_t>(rank) / static_cast<std::size_t>(world.size());
+  };
+  std::vector<std::uint8_t> mine;
+  const auto start = std::chrono::steady_clock::now();
+  on_every_process([&] {
+    PredictorOptions all = options;
+    all.alphabet = "all";  // a score must give every byte a finite probability
+    const auto model = make_predictor(spec, all);
+    r.model = model->name();
+    for (std::size_t i = share(world.rank()); i < share(world.rank() + 1); ++i) {
+      const std::size_t at = i * chunk;
+      const double bits = chunk_bits(*model, context, ByteView(data).subspan(at, std::min<std::size_t>(chunk, data.size() - at)),
+                                     on_byte);
+      const auto raw = std::bit_cast<std::uint64_t>(bits);
+      for (int k = 0; k < 8; ++k) mine.push_back(static_cast<std::uint8_t>(raw >> (8 * k)));
+    }
+  });
+  for (const std::vector<std::uint8_t>& part : world.gather(mine))
+    for (std::size_t k = 0; k + 8 <= part.size(); k += 8) {
+      std::uint64_t raw = 0;
+      for (int b = 0; b < 8; ++b) raw |= std::uint64_t{part[k + static_cast<std::size_t>(b)]} << (8 * b);
+      r.model_bits += std::bit_cast<double>(raw);
+    }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace
 
 int run_score(int argc, char** argv) {
   std::string model_spec, data_path;
   std::vector<std::string> contexts;
-  long long max_bytes = 0, threads = 0, max_context = 0;
+  long long max_bytes = 0, threads = 0, max_context = 0, chunk_size = 0;
   po::options_description options("options");
   options.add_options()
       ("model,m", po::value(&model_spec)->required(), "model SPEC (see zgen sample --help)")
       ("context,c", po::value(&contexts)->composing(), "condition on this file first (repeatable)")
       ("data,d", po::value(&data_path)->required(), "the bytes to score ('-' for stdin)")
       ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data, reading no more of it (0: all of it, held in memory: a compressor model's own code length needs it whole)")
-      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates")
+      ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (per process under mpirun)")
       ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window, at most 64 KiB)")
+      ("chunk-size", po::value(&chunk_size)->default_value(0), "score each N-byte chunk on its own, the model reset to the context before each (what compress --chunk-size N codes; no coder pass, no compressor's own size); 0: every byte given all the data before it")
       ("no-coder", "skip the arithmetic-coding pass (ideal vs actual coded size)")
       ("json", "print the result as JSON")
       ("quiet,q", "no progress on stderr");
   po::variables_map vm;
-  if (!parse_or_help(argc, argv, options, vm,
-                     "usage: zgen score --model SPEC [--context FILE]... --data FILE [--max-bytes N] [--json]\n"
-                     "Bits per byte of the model on the data (each byte given the context and the data before it),\n"
-                     "beside the compressor's own compressed size of the same bytes."))
-    return 0;
-  require_at_least("max-bytes", max_bytes, 0);
-  use_threads(threads);
-  require_at_least("max-context", max_context, 0);
-
-  const Bytes context = read_inputs(contexts);
-  const Bytes data = read_data(data_path, max_bytes);
+  parallel::World& world = parallel::world();
+  bool help = false;
+  Bytes context, data;
+  on_every_process([&] {
+    help = !parse_or_help(argc, argv, options, vm,
+                          "usage: zgen score --model SPEC [--context FILE]... --data FILE [--max-bytes N] [--chunk-size N] [--json]\n"
+                          "Bits per byte of the model on the data (each byte given the context and the data before it),\n"
+                          "beside the compressor's own compressed size of the same bytes.\n"
+                          "Under mpirun -np N (or srun), with --chunk-size, the chunks are shared by the N processes\n"
+                          "(each with --threads threads); process 0 reads the files and prints the figures, the same\n"
+                          "bits as one process's.");
+    if (help) return;
+    require_at_least("max-bytes", max_bytes, 0);
+    use_threads(threads);
+    require_at_least("max-context", max_context, 0);
+    require_at_least("chunk-size", chunk_size, 0);
+    if (!world.alone() && chunk_size == 0)
+      throw UserError("score on several processes needs --chunk-size N (one history over the data is one process's work)");
+    if (!world.leader()) return;
+    context = read_inputs(contexts);
+    data = read_data(data_path, max_bytes);
+  });
+  if (help) return 0;
+  // Process 0 read the files; the others get them whole (score holds the data in memory).
+  world.broadcast(context);
+  world.broadcast(data);
 
   PredictorOptions popts;
   popts.threads = static_cast<int>(threads);
   popts.max_context = static_cast<std::size_t>(max_context);
-  const bool quiet = vm.count("quiet") || vm.count("json");
-  Progress progress("scored", data.size(), quiet);
+  const bool quiet = vm.count("quiet") || vm.count("json") || !world.leader();
+  Progress progress("scored", data.size() / static_cast<std::size_t>(world.size()), quiet);
   SlowModelNotice slow(model_spec, "scoring", data.size(), quiet);
   const auto on_byte = [&] {
     progress.advance(1);
     slow.advance(1);
   };
-  const ScoreResult r = score_model(model_spec, context, data, popts, on_byte, vm.count("no-coder") == 0);
+  const ScoreResult r = chunk_size > 0 ? score_chunks(world, model_spec, context, data, static_cast<std::uint64_t>(chunk_size), popts, on_byte)
+                                       : score_model(model_spec, context, data, popts, on_byte, vm.count("no-coder") == 0);
+  if (!world.leader()) return 0;
   if (!vm.count("json")) progress.finish();
 
   if (vm.count("json")) {
-    std::cout << to_json(r).dump(2) << "\n";
+    nlohmann::json j = to_json(r);
+    if (chunk_size > 0) j["chunk_size"] = chunk_size;
+    std::cout << j.dump(2) << "\n";
     return 0;
   }
   std::printf("model            %s\n", r.model.c_str());
-  std::printf("bytes scored     %zu (context %zu bytes)\n", r.bytes, context.size());
+  if (chunk_size > 0)
+    std::printf("bytes scored     %zu in chunks of %lld, each given the context alone (context %zu bytes)\n", r.bytes,
+                chunk_size, context.size());
+  else
+    std::printf("bytes scored     %zu (context %zu bytes)\n", r.bytes, context.size());
   std::printf("bits/byte        %.4f  (model's normalised distribution, log-loss)\n", r.bits_per_byte());
   if (r.own_bits_given_context) {
     // The SPEC's own ℓ(data | context): ℓ(context·data) − ℓ(context), or for a *-dict variant

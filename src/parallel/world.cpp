@@ -56,6 +56,18 @@ void World::agree(const std::optional<Failure>& mine) {
   throw Stopped{static_cast<int>(codes[static_cast<std::size_t>(first)])};
 }
 
+void World::broadcast(std::vector<std::uint8_t>& bytes, int root) {
+  if (size_ > 1) transport::broadcast(bytes, root);
+}
+
+std::vector<std::uint8_t> World::scatter(const std::vector<std::vector<std::uint8_t>>& parts, int root) {
+  return size_ > 1 ? transport::scatter(parts, root) : parts.at(0);
+}
+
+std::vector<std::vector<std::uint8_t>> World::gather(const std::vector<std::uint8_t>& mine, int root) {
+  return size_ > 1 ? transport::gather(mine, root) : std::vector<std::vector<std::uint8_t>>{mine};
+}
+
 void World::abort(int code) { transport::abort(code); }
 
 }  // namespace zgen::parallel

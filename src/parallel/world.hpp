@@ -5,9 +5,11 @@
 // on this machine, and would tie a plain `zgen` run to a working MPI installation).
 //
 // A build without MPI (-DZGEN_MPI=OFF) has the same World, always of one process.
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "zgen/transformer.hpp"
 
@@ -44,6 +46,14 @@ class World final : public DataParallelGroup {
   // "(process r)" when r > 0: a file missing on one node only), and every process throws
   // Stopped with its code. Otherwise returns.
   void agree(const std::optional<Failure>& mine);
+
+  // Bytes between processes (collective: every process calls them, in the same order). Alone,
+  // `bytes` stays, scatter returns parts[0] and gather {mine}.
+  void broadcast(std::vector<std::uint8_t>& bytes, int root = 0);  // root's bytes to all
+  // parts[r] of root's parts (one per process; the others pass none) to process r.
+  std::vector<std::uint8_t> scatter(const std::vector<std::vector<std::uint8_t>>& parts, int root = 0);
+  // Every process's `mine` to root, in rank order; the others get nothing back.
+  std::vector<std::vector<std::uint8_t>> gather(const std::vector<std::uint8_t>& mine, int root = 0);
 
   // Ends every process of the job now, with `code` (MPI_Abort): for a failure the others cannot
   // know of, so that none waits for this one forever.
