@@ -42,6 +42,8 @@ inline constexpr std::uint64_t kStreamSegmentBytes = std::uint64_t{1} << 20;
 // How much original data the stream coders hold at a time (decoded output is written out a
 // window at a time; see DecompressOptions::window_bytes).
 inline constexpr std::uint64_t kDefaultStreamWindowBytes = std::uint64_t{4} << 20;
+// Chunks a thread codes in lockstep by default, where the model can (the transformer).
+inline constexpr int kDefaultBatchLanes = 16;
 
 enum class CodingMode : std::uint8_t {
   bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
@@ -154,6 +156,10 @@ struct DecompressOptions {
   // time, and writes it only once every chunk in it passed its CRC (the last window: and the
   // trailer). 0: kDefaultStreamWindowBytes, at least 4 chunks per thread.
   std::uint64_t window_bytes = 0;
+  // Chunks decoded in lockstep per thread, by a model that can batch itself (the transformer:
+  // one matrix–matrix product per layer for all of them); 0: one chunk at a time. The output
+  // does not depend on it.
+  int batch = kDefaultBatchLanes;
 };
 
 // Parses, finds and loads the model named inside (or the override; find_model), checks that it
@@ -181,6 +187,9 @@ struct StreamCompressOptions {
   std::uint64_t chunk_size = 2048;  // 0: one history over the whole input
   ChunkProgress progress;           // original bytes coded so far
   std::uint64_t window_bytes = 0;   // input read at a time; 0: kDefaultStreamWindowBytes (>= 4 chunks per thread)
+  // Chunks coded in lockstep per thread where the model can batch itself (as
+  // DecompressOptions::batch); 0: one at a time. The file does not depend on it.
+  int batch = kDefaultBatchLanes;
 };
 
 struct StreamCompressSummary {
