@@ -151,13 +151,16 @@ void in_parallel(std::span<Predictor* const> predictors, std::size_t count, Work
 }
 
 // One batch per predictor of a window's threads, made before the threads start (each thread
-// then codes its groups on the batch of its own predictor).
+// then codes its groups on the batch of its own predictor), with as many lanes as the largest
+// group (each lane holds a whole KV cache: no more than the window needs).
 class BatchPerThread {
  public:
-  BatchPerThread(std::span<Predictor* const> predictors, CodingMode coding, int lanes) {
-    for (Predictor* p : predictors) {
+  BatchPerThread(std::span<Predictor* const> predictors, CodingMode coding, const std::vector<ChunkGroup>& groups) {
+    std::size_t lanes = 1;
+    for (const ChunkGroup& g : groups) lanes = std::max(lanes, g.last - g.first);
+    for (Predictor* p : predictors.first(std::min(predictors.size(), groups.size()))) {
       owners_.push_back(p);
-      batches_.push_back(make_batch_of(*p, coding, lanes));
+      batches_.push_back(make_batch_of(*p, coding, static_cast<int>(lanes)));
       if (!batches_.back()) throw std::logic_error("BatchPerThread: the model cannot batch");
     }
   }
@@ -239,7 +242,7 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
     if (batched) {
       // Whole chunks (each starts one: parallel mode), groups of them in lockstep on a thread's batch.
       const std::vector<ChunkGroup> groups = batch_groups(begin.size(), used.size(), static_cast<std::size_t>(options.batch));
-      BatchPerThread batches(used, summary.coding, options.batch);
+      BatchPerThread batches(used, summary.coding, groups);
       in_parallel(
           used, groups.size(),
           [&](std::size_t g, Predictor& p) {
@@ -374,7 +377,7 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
     if (batched) {
       // Whole chunks (parallel mode), groups of them in lockstep on a thread's batch.
       const std::vector<ChunkGroup> groups = batch_groups(count, used.size(), static_cast<std::size_t>(options.batch));
-      BatchPerThread batches(used, h.coding, options.batch);
+      BatchPerThread batches(used, h.coding, groups);
       in_parallel(
           used, groups.size(),
           [&](std::size_t g, Predictor& p) {
