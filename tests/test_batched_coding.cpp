@@ -1,8 +1,9 @@
-// Batched transformer coding (issue 24, part 2): chunks coded in lockstep, one matrix–matrix
-// product per layer for a batch of lanes, give the very bits of one chunk at a time. Checked at
-// the predictor (a batch's lanes against lone predictors, exact equality, through steps, slides
-// and raster hints) and at the file (the same .zgen for batch 0 = unbatched, 1, 3 and 16, on 1
-// and 2 threads, with a short last chunk; decoding either way; the committed fixture's stream).
+// Batched transformer coding (issue 24, part 2): the decoder's chunks in lockstep (one
+// matrix–matrix product per layer for a batch of lanes) and the encoder's window passes (the
+// distributions of known bytes a window at a time) give the very bits of one byte at a time.
+// Checked at the predictor (exact equality, through steps, slides, raster hints and rolls) and
+// at the file (the same .zgen either way, on 1 and 2 threads, with a short last chunk; decoding
+// with batch 0 = byte by byte, 1, 3 and 16; the committed fixture's stream).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -28,13 +29,14 @@ namespace fs = std::filesystem;
 const fs::path kRoot = fs::path(ZGEN_TEST_DATA) / ".." / "..";  // the repository: models/ and tests/data/
 const std::string kSpec = "transformer:models/sotu-800k.safetensors";
 
-TransformerConfig tiny_config(int seq, int hint_width) {
+TransformerConfig tiny_config(int seq, int hint_width, int raster_width = 0) {
   TransformerConfig c;
   c.layers = 2;
   c.dim = 32;
   c.heads = 4;
   c.seq = seq;
   c.hint_width = hint_width;
+  c.raster_width = raster_width;
   return c;
 }
 
@@ -88,6 +90,29 @@ void check_lanes_match_lone_predictors(const TransformerConfig& c) {
   CHECK(mismatches == 0);
 }
 
+// forced_log_probs against reset({}) and observe, byte by byte: equal to the bit.
+void check_forced_matches_steps(const TransformerConfig& c) {
+  TransformerPredictor forced(sharp_model(c, 5), "transformer:tiny");
+  TransformerPredictor stepped(sharp_model(c, 5), "transformer:tiny");
+  std::mt19937_64 rng(11);
+  Bytes data(static_cast<std::size_t>(5 * c.seq + 3));  // several slides
+  for (auto& x : data) x = static_cast<std::uint8_t>('a' + rng() % 20);
+  std::vector<std::array<double, 256>> want(data.size());
+  stepped.reset({});
+  for (std::size_t t = 0; t < data.size(); ++t) {
+    stepped.log_probs(want[t]);
+    stepped.observe(data[t]);
+  }
+  std::size_t next = 0;
+  int mismatches = 0;
+  forced.forced_log_probs(data, [&](std::size_t t, std::span<const double, 256> lp) {
+    CHECK(t == next++);
+    mismatches += !std::equal(lp.begin(), lp.end(), want[t].begin());
+  });
+  CHECK(next == data.size());
+  CHECK(mismatches == 0);
+}
+
 Bytes sotu(std::size_t n) {
   const Bytes text = test::read_fixture("sotu-valid-30k.txt");
   REQUIRE(text.size() >= n);
@@ -129,6 +154,12 @@ TEST_CASE("a hinted model's lanes give a lone predictor's distributions to the b
   check_lanes_match_lone_predictors(tiny_config(16, 7));
 }
 
+TEST_CASE("the encoder's window passes give the byte-by-byte distributions to the bit") {
+  check_forced_matches_steps(tiny_config(16, 0));
+  check_forced_matches_steps(tiny_config(16, 7));     // raster hints as inputs
+  check_forced_matches_steps(tiny_config(16, 0, 7));  // residuals rolled by the raster prediction
+}
+
 TEST_CASE("batch_groups: consecutive, covering, at most `lanes` each, a multiple of the threads where it can") {
   const auto groups = batch_groups(49, 2, 16);
   REQUIRE(groups.size() == 4);
@@ -145,7 +176,7 @@ TEST_CASE("batch_groups: consecutive, covering, at most `lanes` each, a multiple
   CHECK(batch_groups(0, 2, 16).empty());
 }
 
-TEST_CASE("the .zgen file is the same for every batch size and thread count, and decodes every way") {
+TEST_CASE("the .zgen file is the same every way it is coded, and decodes with every batch size") {
   InRepository here;
   // Seven chunks of 700 bytes and a short last one (200): lanes finish at different steps. The
   // 800k model's window (512) slides in every full chunk.
@@ -153,34 +184,33 @@ TEST_CASE("the .zgen file is the same for every batch size and thread count, and
   const auto a = test::make_single_threaded(kSpec), b = test::make_single_threaded(kSpec);
   Predictor* one[] = {a.get()};
   Predictor* two[] = {a.get(), b.get()};
-  const Bytes unbatched = compress_with(one, data, 700, 0);
-  CHECK(compress_with(one, data, 700, 1) == unbatched);
-  CHECK(compress_with(one, data, 700, 3) == unbatched);
-  CHECK(compress_with(two, data, 700, 16) == unbatched);
-  CHECK(decompress_with(unbatched, 16, 2) == data);
-  CHECK(decompress_with(unbatched, 3, 1) == data);
-  CHECK(decompress_with(unbatched, 0, 1) == data);
+  const Bytes byte_by_byte = compress_with(one, data, 700, 0);
+  CHECK(compress_with(one, data, 700, 16) == byte_by_byte);
+  CHECK(compress_with(two, data, 700, 16) == byte_by_byte);
+  CHECK(decompress_with(byte_by_byte, 16, 2) == data);
+  CHECK(decompress_with(byte_by_byte, 3, 1) == data);
+  CHECK(decompress_with(byte_by_byte, 1, 1) == data);
+  CHECK(decompress_with(byte_by_byte, 0, 1) == data);
 }
 
-TEST_CASE("the batched coder writes the committed fixture's stream") {
+TEST_CASE("the fixture's stream: written by the encoder's window passes, read by a batch of lanes") {
   InRepository here;
   // v2-transformer800k-sotu700.zgen: one 700-byte chunk coded one byte at a time by the build
-  // that made it. The same 700 bytes as the first chunk of a batch of three write that stream.
+  // that made it.
   const Bytes fixture = test::read_fixture("v2-transformer800k-sotu700.zgen");
   const ParsedContainer parsed = parse_container(fixture);
   ByteReader reader(parsed.payload, "fixture");
-  const ByteView stream = reader.take(reader.varint());
-  REQUIRE(stream.size() > 100);
+  const ByteView fixture_stream = reader.take(reader.varint());
+  REQUIRE(fixture_stream.size() > 100);
   const Bytes data = sotu(700 + 700 + 300);
   const auto a = test::make_single_threaded(kSpec);
-  const auto batch = make_batch_of(*a, CodingMode::bytes, 3);
-  REQUIRE(batch);
   const ByteView chunks[] = {ByteView(data).first(700), ByteView(data).subspan(700, 700), ByteView(data).subspan(1400)};
   std::vector<Bytes> streams(3);
-  std::vector<double> ideal(3);
-  encode_chunks_batched(*batch, chunks, streams, ideal);
-  CHECK(Bytes(stream.begin(), stream.end()) == streams[0]);
-  // And back, on the same batch (reset lane by lane).
+  for (int i = 0; i < 3; ++i) encode_frame(*a, CodingMode::bytes, chunks[i], true, streams[static_cast<std::size_t>(i)], true);
+  CHECK(Bytes(fixture_stream.begin(), fixture_stream.end()) == streams[0]);
+  // The three streams (one shorter) decoded in lockstep on three lanes.
+  const auto batch = make_batch_of(*a, CodingMode::bytes, 3);
+  REQUIRE(batch);
   std::vector<Bytes> decoded(3);
   const ByteView views[] = {streams[0], streams[1], streams[2]};
   const std::uint64_t lengths[] = {700, 700, 300};

@@ -187,8 +187,9 @@ struct StreamCompressOptions {
   std::uint64_t chunk_size = 2048;  // 0: one history over the whole input
   ChunkProgress progress;           // original bytes coded so far
   std::uint64_t window_bytes = 0;   // input read at a time; 0: kDefaultStreamWindowBytes (>= 4 chunks per thread)
-  // Chunks coded in lockstep per thread where the model can batch itself (as
-  // DecompressOptions::batch); 0: one at a time. The file does not depend on it.
+  // Non-zero: a model that can (the transformer) computes each chunk's distributions a window at
+  // a time, the bytes being known (one pass of matrix–matrix products per window instead of one
+  // step per byte); 0: byte by byte. The file does not depend on it.
   int batch = kDefaultBatchLanes;
 };
 

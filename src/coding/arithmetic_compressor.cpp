@@ -137,11 +137,19 @@ std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version) {
   return version >= 2 ? model_identity_hash(predictor) : model_parameters_hash(predictor);
 }
 
-double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream) {
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream, bool fast) {
   BinaryPredictor* binary = binary_view(predictor, coding);
-  if (reset) predictor.reset({});
   stream.clear();
   EncodeSide side{ArithmeticEncoder(stream), {}};
+  if (auto* forced = dynamic_cast<BatchablePredictor*>(&predictor); fast && reset && forced && !binary) {
+    // The bytes are known: the model's distributions a window at a time (the same bits).
+    forced->forced_log_probs(data, [&](std::size_t t, std::span<const double, 256> log_probs) {
+      side.symbol(log_probs, data[t]);
+    });
+    side.coder.finish();
+    return side.ideal.bits();
+  }
+  if (reset) predictor.reset({});
   for (std::uint8_t byte : data) code_byte(predictor, binary, side, byte);
   side.coder.finish();
   return side.ideal.bits();
@@ -183,42 +191,6 @@ std::vector<ChunkGroup> batch_groups(std::size_t count, std::size_t threads, std
     first += size;
   }
   return groups;
-}
-
-void encode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> chunks, std::span<Bytes> streams,
-                           std::span<double> ideal) {
-  const std::size_t B = chunks.size();
-  if (B > static_cast<std::size_t>(batch.lanes()) || streams.size() < B || ideal.size() < B)
-    throw std::logic_error("encode_chunks_batched: more chunks than lanes");
-  std::vector<std::unique_ptr<EncodeSide>> sides;  // (B): a coder that writes into streams[b]
-  std::size_t longest = 0;
-  for (std::size_t b = 0; b < B; ++b) {
-    batch.reset(static_cast<int>(b), {});
-    streams[b].clear();
-    sides.push_back(std::unique_ptr<EncodeSide>(new EncodeSide{ArithmeticEncoder(streams[b]), {}}));
-    longest = std::max(longest, chunks[b].size());
-  }
-  std::array<double, 256> log_probs;
-  std::vector<int> lanes;           // (≤ B) the lanes that observe after this step
-  std::vector<std::uint8_t> bytes;  // (≤ B) what they observe
-  for (std::size_t t = 0; t < longest; ++t) {
-    lanes.clear();
-    bytes.clear();
-    for (std::size_t b = 0; b < B; ++b) {
-      if (t >= chunks[b].size()) continue;  // a shorter chunk (the last) is done
-      batch.log_probs(static_cast<int>(b), log_probs);
-      const std::uint8_t s = sides[b]->symbol(log_probs, chunks[b][t]);
-      if (t + 1 < chunks[b].size()) {  // the byte after a chunk's last is never asked for
-        lanes.push_back(static_cast<int>(b));
-        bytes.push_back(s);
-      }
-    }
-    if (!lanes.empty()) batch.observe(lanes, bytes);
-  }
-  for (std::size_t b = 0; b < B; ++b) {
-    sides[b]->coder.finish();
-    ideal[b] = sides[b]->ideal.bits();
-  }
 }
 
 void decode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> streams,

@@ -199,7 +199,6 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
 
   const bool parallel = stream_chunks_in_parallel(chunk);
   const std::span<Predictor* const> used = parallel ? predictors : predictors.first(1);
-  const bool batched = parallel && options.batch > 0 && can_batch(*used[0], summary.coding);
   // A window is whole frames: whole chunks (parallel), or frames of up to 1 MiB read one by one.
   const std::uint64_t window = window_of(options.window_bytes, chunk, used.size());
   Bytes input(static_cast<std::size_t>(parallel ? window / chunk * chunk : kStreamSegmentBytes));
@@ -236,38 +235,18 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
     ideal.assign(begin.size(), 0.0);
     const std::uint64_t window_start = total;
     std::uint64_t done = total;
-    const auto chunk_of = [&](std::size_t i) {
-      return ByteView(input).subspan(static_cast<std::size_t>(begin[i]), static_cast<std::size_t>(length[i]));
-    };
-    if (batched) {
-      // Whole chunks (each starts one: parallel mode), groups of them in lockstep on a thread's batch.
-      const std::vector<ChunkGroup> groups = batch_groups(begin.size(), used.size(), static_cast<std::size_t>(options.batch));
-      BatchPerThread batches(used, summary.coding, groups);
-      in_parallel(
-          used, groups.size(),
-          [&](std::size_t g, Predictor& p) {
-            const ChunkGroup& group = groups[g];
-            std::vector<ByteView> chunks;  // (group size)
-            for (std::size_t i = group.first; i < group.last; ++i) chunks.push_back(chunk_of(i));
-            const std::size_t n = group.last - group.first;
-            encode_chunks_batched(batches.of(p), chunks, std::span<Bytes>(streams).subspan(group.first, n),
-                                  std::span<double>(ideal).subspan(group.first, n));
-          },
-          [&](std::size_t g) {
-            for (std::size_t i = groups[g].first; i < groups[g].last; ++i) done += length[i];
-            if (options.progress) options.progress(done);
-          });
-    } else {
-      in_parallel(
-          used, begin.size(),
-          [&](std::size_t i, Predictor& p) {
-            ideal[i] = encode_frame(p, summary.coding, chunk_of(i), starts_chunk(chunk, window_start + begin[i]), streams[i]);
-          },
-          [&](std::size_t i) {
-            done += length[i];
-            if (options.progress) options.progress(done);
-          });
-    }
+    in_parallel(
+        used, begin.size(),
+        [&](std::size_t i, Predictor& p) {
+          const ByteView data = ByteView(input).subspan(static_cast<std::size_t>(begin[i]), static_cast<std::size_t>(length[i]));
+          // batch 0: byte by byte, as before the encoder's window passes (the same stream).
+          ideal[i] = encode_frame(p, summary.coding, data, starts_chunk(chunk, window_start + begin[i]), streams[i],
+                                  options.batch > 0);
+        },
+        [&](std::size_t i) {
+          done += length[i];
+          if (options.progress) options.progress(done);
+        });
     // Write the frames in order.
     frames.clear();
     for (std::size_t i = 0; i < begin.size(); ++i) {

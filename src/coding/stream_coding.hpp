@@ -18,16 +18,18 @@ namespace zgen {
 std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version);
 
 // One coded stream of `data` (replacing `stream`'s contents); returns its ideal bits. `reset`:
-// the predictor starts from an empty context; otherwise it goes on from what it saw.
-double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream);
+// the predictor starts from an empty context; otherwise it goes on from what it saw. `fast`:
+// with reset, a model that can (BatchablePredictor::forced_log_probs) gives the distributions of
+// the known bytes a window at a time instead of byte by byte (the same stream).
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream, bool fast = true);
 // Decodes n bytes of one stream into `out` (replacing its contents); UserError when the stream is
 // not one that encode_frame wrote for n bytes (a stream can also decode to wrong bytes: the
 // frame's CRC catches those).
 void decode_frame(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n, bool reset, Bytes& out);
 
-// Chunks coded in lockstep on the lanes of a PredictorBatch (src/models/predictor_batch.hpp): the
-// same streams, bit for bit, as encode_frame / decode_frame of each chunk from reset({}), in
-// fewer passes over the model's weights.
+// Chunks decoded in lockstep on the lanes of a PredictorBatch (src/models/predictor_batch.hpp):
+// the same bytes, bit for bit, as decode_frame of each chunk from reset({}), in fewer passes over
+// the model's weights.
 //
 // Whether the predictor codes whole bytes and can batch itself (otherwise: chunk by chunk).
 bool can_batch(const Predictor& predictor, CodingMode coding);
@@ -39,10 +41,6 @@ struct ChunkGroup {
 };
 // count chunks in consecutive groups of at most `lanes`, as evenly as the threads want.
 std::vector<ChunkGroup> batch_groups(std::size_t count, std::size_t threads, std::size_t lanes);
-// chunks[b] on lane b (chunks.size() ≤ lanes), each from an empty context: streams[b] and its
-// ideal bits, as encode_frame(…, reset = true, …) would write.
-void encode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> chunks, std::span<Bytes> streams,
-                           std::span<double> ideal);
 // streams[b] decoded to lengths[b] bytes into out[b], as decode_frame(…, reset = true, …); a
 // FormatError from stream b is rethrown with where(b) before its text.
 void decode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> streams,

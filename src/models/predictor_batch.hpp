@@ -8,6 +8,7 @@
 // lanes the batch has or which lanes step together. So a file coded in batches is the file coded
 // one chunk at a time, and decodes either way.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -32,6 +33,12 @@ struct BatchablePredictor {
   // A batch of `lanes` ≥ 1 lanes, each starting with an empty context. The predictor must
   // outlive it (the batch may share its weights).
   virtual std::unique_ptr<PredictorBatch> make_batch(int lanes) const = 0;
+  // The encoder's side, which knows every byte ahead: each(t, log_probs) in order for t = 0 …
+  // size − 1, log_probs the distribution of data[t] that reset({}) and then observe(data[0]) …
+  // observe(data[t − 1]) would give, bit for bit (the transformer computes a window's
+  // distributions in one pass instead of one step per byte). Leaves the predictor as reset({}).
+  using EachLogProbs = std::function<void(std::size_t, std::span<const double, 256>)>;
+  virtual void forced_log_probs(ByteView data, const EachLogProbs& each) = 0;
 };
 
 }  // namespace zgen

@@ -64,13 +64,14 @@ void KVCache::step(std::span<const Row> rows, float* logits) {
     positions_[static_cast<std::size_t>(r)] = length(row.lane);
     hints_[static_cast<std::size_t>(r)] = row.hint;
   }
-  run(n, true, logits);
+  run(n, 0, logits);
   for (const Row& row : rows) ++length_[static_cast<std::size_t>(row.lane)];
 }
 
-void KVCache::prefill(ByteView bytes, float* logits, ByteView hints, int lane) {
+void KVCache::prefill_rows(ByteView bytes, int first, float* logits, ByteView hints, int lane) {
   const int n = static_cast<int>(bytes.size());
   if (n < 1 || n > config_.seq) throw std::logic_error("KVCache::prefill: need 1..seq bytes");
+  if (first < 0 || first >= n) throw std::logic_error("KVCache::prefill_rows: no such row");
   if (lane < 0 || lane >= lanes_) throw std::logic_error("KVCache::prefill: no such lane");
   const bool hinted = config_.hint_width > 0;
   if (hinted && hints.size() != bytes.size())
@@ -81,11 +82,11 @@ void KVCache::prefill(ByteView bytes, float* logits, ByteView hints, int lane) {
     positions_[static_cast<std::size_t>(t)] = t;
     hints_[static_cast<std::size_t>(t)] = hint;
   }
-  run(n, false, logits);
+  run(n, first, logits);
   length_[static_cast<std::size_t>(lane)] = n;
 }
 
-void KVCache::run(int n, bool all_logits, float* logits) {
+void KVCache::run(int n, int first_out, float* logits) {
   const auto& w = model_.weights();
   const int C = config_.dim, H = config_.heads, L = config_.layers, T = config_.seq, V = config_.vocab, hs = C / H;
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C), C4 = 4 * static_cast<std::ptrdiff_t>(C);
@@ -114,7 +115,7 @@ void KVCache::run(int n, bool all_logits, float* logits) {
         std::memcpy(v + at, row + 2 * C + h * hs, hs * sizeof(float));
       }
     }
-    const int first = l == L - 1 && !all_logits ? n - 1 : 0, rows = n - first;  // rows first … n − 1 go on
+    const int first = l == L - 1 ? first_out : 0, rows = n - first;  // rows first … n − 1 go on
     for (int r = first; r < n; ++r) {  // row r sees its lane's positions 0 … pos
       const int lane = rows_[static_cast<std::size_t>(r)].lane, pos = positions_[static_cast<std::size_t>(r)];
       exact::attention_row(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, qkv_.data() + r * C3, keys(lane, l),
@@ -130,7 +131,7 @@ void KVCache::run(int n, bool all_logits, float* logits) {
     exact::linear(xr, C, fch_.data(), C4, layer.fcproj, rows);  // (rows,C)
     for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(rows) * C; ++i) xr[i] += res2[i];
   }
-  const int first = all_logits ? 0 : n - 1, rows = n - first;
+  const int first = first_out, rows = n - first;
   layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x + static_cast<std::ptrdiff_t>(first) * C, w.lnfw, w.lnfb,
                     rows, C);                                   // (rows,C)
   exact::linear(logits, V, ln_.data(), C, head_, rows);  // (rows,V)

@@ -56,14 +56,20 @@ class KVCache {
   // Replaces lane `lane` with `bytes` (1 ≤ size ≤ seq), all rows of each layer at once, and
   // writes the logits of the byte after the last one. `hints`: as long as bytes for a model with
   // hint_width, else ignored.
-  void prefill(ByteView bytes, float* logits /*(V)*/, ByteView hints = {}, int lane = 0);
+  void prefill(ByteView bytes, float* logits /*(V)*/, ByteView hints = {}, int lane = 0) {
+    prefill_rows(bytes, static_cast<int>(bytes.size()) - 1, logits, hints, lane);
+  }
+  // prefill, writing the logits after every byte from bytes[first] on: logits + (r − first)·V
+  // after bytes[r], r = first … size − 1 (the encoder, which knows the bytes ahead, gets a
+  // window's distributions from one pass instead of one step each; the same bits).
+  void prefill_rows(ByteView bytes, int first, float* logits /*(size−first,V)*/, ByteView hints = {}, int lane = 0);
 
  private:
   // The n rows in rows_/positions_: row r is byte rows_[r].byte of lane rows_[r].lane at
   // position positions_[r] (the lane's positions before it, and before it in this call, cached).
-  // Their keys and values go into the cache; the logits of every row (all_logits) or of the last
-  // alone go to `logits`, (n or 1, V).
-  void run(int n, bool all_logits, float* logits);
+  // Their keys and values go into the cache; the logits of rows first … n − 1 go to `logits`,
+  // (n − first, V).
+  void run(int n, int first, float* logits);
   float* keys(int lane, int layer);    // (H,T_max,hs)
   float* values(int lane, int layer);  // (H,T_max,hs)
   struct Layer {

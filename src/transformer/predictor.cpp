@@ -1,6 +1,7 @@
 #include "src/transformer/predictor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string_view>
 
@@ -96,13 +97,10 @@ bool window_push(TransformerWindow& win, std::uint8_t byte, const TransformerCon
   return slide;
 }
 
-// The distribution of the next byte from the logits (V) after the window.
-void window_log_probs(const TransformerWindow& win, const float* logits, const TransformerConfig& config,
-                      const std::string& name, std::span<double, 256> out) {
-  if (win.bytes.empty()) {
-    for (auto& v : out) v = -std::log(256.0);
-    return;
-  }
+// The distribution of the next byte from the logits (V) after a history of `seen` ≥ 1 bytes that
+// ends at history_end (a raster model reads its last pixels there).
+void log_probs_after(const std::uint8_t* history_end, std::size_t seen, const float* logits,
+                     const TransformerConfig& config, const std::string& name, std::span<double, 256> out) {
   // A damaged or hand-made checkpoint (finite weights near 1e38, found by fuzz/fuzz_safetensors)
   // can give logits that overflow to infinity or NaN, or so large that log_softmax's x − lse
   // loses the distribution (two logits of 1e37 both got log-probability 0). Within ±kMaxLogit
@@ -119,10 +117,20 @@ void window_log_probs(const TransformerWindow& win, const float* logits, const T
   }
   // The window holds the last min(seen, seq/2 or more) bytes, and seq/2 ≥ W + 1 (validated),
   // so the left, above and above-left pixels are in it.
-  const std::uint8_t p = raster_prediction(win.bytes.data() + win.bytes.size(), win.seen, W);
+  const std::uint8_t p = raster_prediction(history_end, seen, W);
   double residual[256];
   exact_log_softmax(residual, logits, 256);
   for (int v = 0; v < 256; ++v) out[static_cast<std::size_t>(v)] = residual[(v - p) & 255];
+}
+
+// The same for a window (uniform when it is empty: no bytes yet).
+void window_log_probs(const TransformerWindow& win, const float* logits, const TransformerConfig& config,
+                      const std::string& name, std::span<double, 256> out) {
+  if (win.bytes.empty()) {
+    for (auto& v : out) v = -std::log(256.0);
+    return;
+  }
+  log_probs_after(win.bytes.data() + win.bytes.size(), win.seen, logits, config, name, out);
 }
 
 // Lanes of one TransformerPredictor in one KVCache: each lane's window and logits kept as the
@@ -201,6 +209,42 @@ void TransformerPredictor::observe(std::uint8_t byte) {
 
 void TransformerPredictor::log_probs(std::span<double, 256> out) {
   window_log_probs(window_, logits_.data(), model_->config(), name_, out);
+}
+
+void TransformerPredictor::forced_log_probs(ByteView data, const EachLogProbs& each) {
+  const TransformerConfig& config = model_->config();
+  const std::size_t N = data.size(), V = static_cast<std::size_t>(config.vocab);
+  const int W = config.hint_width;
+  std::array<double, 256> out;
+  reset({});
+  if (N == 0) return;
+  window_log_probs(window_, logits_.data(), config, name_, out);  // data[0]: uniform
+  each(0, out);
+  // History h (the bytes before data[h]) has the window data[s(h) … h), s(h) = h − window_length(h).
+  // Histories h0 … h1 with one start s share a pass: a prefill of data[s … h1) gives the logits
+  // after each of its rows, row h − 1 − s the distribution of data[h] (a prefill's row is the
+  // step that reaches it, bit for bit; the rows before h0 − 1 − s only fill the cache).
+  const auto start = [&](std::size_t h) { return h - window_length(h, config.seq); };
+  std::vector<float> logits;      // (rows,V)
+  std::vector<std::uint8_t> hints;  // (h1 − s): with hint_width, the prediction of the byte after each row's
+  for (std::size_t h0 = 1; h0 < N;) {
+    const std::size_t s = start(h0);
+    std::size_t h1 = h0;
+    while (h1 + 1 < N && start(h1 + 1) == s) ++h1;
+    const ByteView rows = data.subspan(s, h1 - s);  // (n) bytes s … h1 − 1
+    const int first = static_cast<int>(h0 - 1 - s);
+    logits.resize((rows.size() - static_cast<std::size_t>(first)) * V);
+    hints.clear();
+    if (W > 0)
+      for (std::size_t k = s; k < h1; ++k) hints.push_back(raster_prediction(data.data() + k + 1, k + 1, W));
+    cache_.prefill_rows(rows, first, logits.data(), hints);
+    for (std::size_t h = h0; h <= h1; ++h) {
+      log_probs_after(data.data() + h, h, logits.data() + (h - h0) * V, config, name_, out);
+      each(h, out);
+    }
+    h0 = h1 + 1;
+  }
+  reset({});
 }
 
 std::unique_ptr<PredictorBatch> TransformerPredictor::make_batch(int lanes) const {

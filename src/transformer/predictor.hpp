@@ -64,6 +64,7 @@ class TransformerPredictor final : public Predictor, public BatchablePredictor {
   std::string identity() const override { return "transformer"; }
 
   std::unique_ptr<PredictorBatch> make_batch(int lanes) const override;
+  void forced_log_probs(ByteView data, const EachLogProbs& each) override;
 
   const transformer::Transformer<float>& model() const { return *model_; }
   // Bytes the model currently conditions on (see the window rule above).
