@@ -111,6 +111,16 @@ void check_forced_matches_steps(const TransformerConfig& c) {
   });
   CHECK(next == data.size());
   CHECK(mismatches == 0);
+  // Afterwards both have seen every byte, and go on alike.
+  std::array<double, 256> after_forced{}, after_steps{};
+  for (int extra = 0; extra < c.seq; ++extra) {
+    forced.log_probs(after_forced);
+    stepped.log_probs(after_steps);
+    mismatches += after_forced != after_steps;
+    forced.observe('q');
+    stepped.observe('q');
+  }
+  CHECK(mismatches == 0);
 }
 
 Bytes sotu(std::size_t n) {

@@ -42,8 +42,10 @@ inline constexpr std::uint64_t kStreamSegmentBytes = std::uint64_t{1} << 20;
 // How much original data the stream coders hold at a time (decoded output is written out a
 // window at a time; see DecompressOptions::window_bytes).
 inline constexpr std::uint64_t kDefaultStreamWindowBytes = std::uint64_t{4} << 20;
-// Chunks a thread codes in lockstep by default, where the model can (the transformer).
-inline constexpr int kDefaultBatchLanes = 16;
+// Chunks a thread decodes in lockstep by default, where the model can (the transformer): 4
+// keeps the lanes' KV caches (2 MB each for the 800k model) within the shared L3 cache; 16 ran
+// slower (BENCHMARKS.md, issue 24 part 2).
+inline constexpr int kDefaultBatchLanes = 4;
 
 enum class CodingMode : std::uint8_t {
   bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)

@@ -36,7 +36,8 @@ struct BatchablePredictor {
   // The encoder's side, which knows every byte ahead: each(t, log_probs) in order for t = 0 …
   // size − 1, log_probs the distribution of data[t] that reset({}) and then observe(data[0]) …
   // observe(data[t − 1]) would give, bit for bit (the transformer computes a window's
-  // distributions in one pass instead of one step per byte). Leaves the predictor as reset({}).
+  // distributions in one pass instead of one step per byte). Leaves the predictor as after
+  // reset({}) and observe of every byte of data, bit for bit.
   using EachLogProbs = std::function<void(std::size_t, std::span<const double, 256>)>;
   virtual void forced_log_probs(ByteView data, const EachLogProbs& each) = 0;
 };

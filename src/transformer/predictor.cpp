@@ -242,9 +242,14 @@ void TransformerPredictor::forced_log_probs(ByteView data, const EachLogProbs& e
       log_probs_after(data.data() + h, h, logits.data() + (h - h0) * V, config, name_, out);
       each(h, out);
     }
+    // The predictor's own state is now history h1: the cache holds its window.
+    window_.bytes.assign(rows.begin(), rows.end());
+    window_.hints = hints;
+    window_.seen = h1;
+    std::copy_n(logits.data() + (h1 - h0) * V, V, logits_.data());
     h0 = h1 + 1;
   }
-  reset({});
+  observe(data[N - 1]);  // as after observing every byte: a frame that continues the chunk goes on from here
 }
 
 std::unique_ptr<PredictorBatch> TransformerPredictor::make_batch(int lanes) const {
