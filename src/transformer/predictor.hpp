@@ -45,7 +45,9 @@ struct TransformerWindow {
 };
 
 // make_batch: lanes of this model (src/models/predictor_batch.hpp) in one KVCache, each lane's
-// distributions bit for bit those of this predictor.
+// distributions bit for bit those of this predictor (the decoder's chunks in lockstep).
+// forced_log_probs: the encoder's side, a history's distributions a window at a time, one
+// KVCache::prefill_rows per window (the same rows as the slide's prefill and the steps after it).
 class TransformerPredictor final : public Predictor, public BatchablePredictor {
  public:
   TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name);
