@@ -42,6 +42,10 @@ inline constexpr std::uint64_t kStreamSegmentBytes = std::uint64_t{1} << 20;
 // How much original data the stream coders hold at a time (decoded output is written out a
 // window at a time; see DecompressOptions::window_bytes).
 inline constexpr std::uint64_t kDefaultStreamWindowBytes = std::uint64_t{4} << 20;
+// Chunks a thread decodes in lockstep by default, where the model can (the transformer): 4
+// keeps the lanes' KV caches (2 MB each for the 800k model) within the shared L3 cache; 16 ran
+// slower (BENCHMARKS.md, issue 24 part 2).
+inline constexpr int kDefaultBatchLanes = 4;
 
 enum class CodingMode : std::uint8_t {
   bytes = 0,  // one 256-symbol table per byte (Predictor::log_probs, quantised to 2^24)
@@ -154,6 +158,10 @@ struct DecompressOptions {
   // time, and writes it only once every chunk in it passed its CRC (the last window: and the
   // trailer). 0: kDefaultStreamWindowBytes, at least 4 chunks per thread.
   std::uint64_t window_bytes = 0;
+  // Chunks decoded in lockstep per thread, by a model that can batch itself (the transformer:
+  // one matrix–matrix product per layer for all of them); 0: one chunk at a time. The output
+  // does not depend on it.
+  int batch = kDefaultBatchLanes;
 };
 
 // Parses, finds and loads the model named inside (or the override; find_model), checks that it
@@ -181,6 +189,10 @@ struct StreamCompressOptions {
   std::uint64_t chunk_size = 2048;  // 0: one history over the whole input
   ChunkProgress progress;           // original bytes coded so far
   std::uint64_t window_bytes = 0;   // input read at a time; 0: kDefaultStreamWindowBytes (>= 4 chunks per thread)
+  // Non-zero: a model that can (the transformer) computes each chunk's distributions a window at
+  // a time, the bytes being known (one pass of matrix–matrix products per window instead of one
+  // step per byte); 0: byte by byte. The file does not depend on it.
+  int batch = kDefaultBatchLanes;
 };
 
 struct StreamCompressSummary {

@@ -137,11 +137,19 @@ std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version) {
   return version >= 2 ? model_identity_hash(predictor) : model_parameters_hash(predictor);
 }
 
-double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream) {
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream, bool fast) {
   BinaryPredictor* binary = binary_view(predictor, coding);
-  if (reset) predictor.reset({});
   stream.clear();
   EncodeSide side{ArithmeticEncoder(stream), {}};
+  if (auto* forced = dynamic_cast<BatchablePredictor*>(&predictor); fast && reset && forced && !binary) {
+    // The bytes are known: the model's distributions a window at a time (the same bits).
+    forced->forced_log_probs(data, [&](std::size_t t, std::span<const double, 256> log_probs) {
+      side.symbol(log_probs, data[t]);
+    });
+    side.coder.finish();
+    return side.ideal.bits();
+  }
+  if (reset) predictor.reset({});
   for (std::uint8_t byte : data) code_byte(predictor, binary, side, byte);
   side.coder.finish();
   return side.ideal.bits();
@@ -157,6 +165,76 @@ void decode_frame(Predictor& predictor, CodingMode coding, ByteView stream, std:
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(n, std::uint64_t{64} << 20)));
   for (std::uint64_t i = 0; i < n; ++i) out.push_back(code_byte(predictor, binary, side, 0));
   side.coder.finish();
+}
+
+bool can_batch(const Predictor& predictor, CodingMode coding) {
+  return coding == CodingMode::bytes && dynamic_cast<const BatchablePredictor*>(&predictor) != nullptr;
+}
+
+std::unique_ptr<PredictorBatch> make_batch_of(const Predictor& predictor, CodingMode coding, int lanes) {
+  if (!can_batch(predictor, coding) || lanes < 1) return nullptr;
+  return dynamic_cast<const BatchablePredictor&>(predictor).make_batch(lanes);
+}
+
+std::vector<ChunkGroup> batch_groups(std::size_t count, std::size_t threads, std::size_t lanes) {
+  std::vector<ChunkGroup> groups;
+  if (count == 0) return groups;
+  lanes = std::max<std::size_t>(lanes, 1);
+  threads = std::max<std::size_t>(threads, 1);
+  // As few groups as the lanes allow, rounded up to a multiple of the threads (while each group
+  // keeps a chunk) so that the threads finish together; then the chunks spread evenly.
+  std::size_t n = (count + lanes - 1) / lanes;
+  n = std::min(count, (n + threads - 1) / threads * threads);
+  for (std::size_t g = 0, first = 0; g < n; ++g) {
+    const std::size_t size = count / n + (g < count % n ? 1 : 0);
+    groups.push_back({first, first + size});
+    first += size;
+  }
+  return groups;
+}
+
+void decode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> streams,
+                           std::span<const std::uint64_t> lengths, std::span<Bytes> out,
+                           const std::function<std::string(std::size_t)>& where) {
+  const std::size_t B = streams.size();
+  if (B > static_cast<std::size_t>(batch.lanes()) || lengths.size() < B || out.size() < B)
+    throw std::logic_error("decode_chunks_batched: more chunks than lanes");
+  // A stream's error names its chunk: where(b) is the prefix.
+  auto in_chunk = [&](std::size_t b, auto&& work) {
+    try {
+      return work();
+    } catch (const FormatError& e) {
+      throw FormatError(Wording{where(b) + e.wording().text});
+    }
+  };
+  std::vector<DecodeSide> sides;  // (B)
+  std::uint64_t longest = 0;
+  for (std::size_t b = 0; b < B; ++b) {
+    batch.reset(static_cast<int>(b), {});
+    sides.push_back(in_chunk(b, [&] { return DecodeSide{ArithmeticDecoder(streams[b])}; }));
+    out[b].clear();
+    out[b].reserve(static_cast<std::size_t>(std::min<std::uint64_t>(lengths[b], std::uint64_t{64} << 20)));
+    longest = std::max(longest, lengths[b]);
+  }
+  std::array<double, 256> log_probs;
+  std::vector<int> lanes;           // (≤ B) the lanes that observe after this step
+  std::vector<std::uint8_t> bytes;  // (≤ B) what they observe
+  for (std::uint64_t t = 0; t < longest; ++t) {
+    lanes.clear();
+    bytes.clear();
+    for (std::size_t b = 0; b < B; ++b) {
+      if (t >= lengths[b]) continue;
+      batch.log_probs(static_cast<int>(b), log_probs);
+      const std::uint8_t s = in_chunk(b, [&] { return sides[b].symbol(log_probs, 0); });
+      out[b].push_back(s);
+      if (t + 1 < lengths[b]) {
+        lanes.push_back(static_cast<int>(b));
+        bytes.push_back(s);
+      }
+    }
+    if (!lanes.empty()) batch.observe(lanes, bytes);
+  }
+  for (std::size_t b = 0; b < B; ++b) in_chunk(b, [&] { sides[b].coder.finish(); });
 }
 
 std::vector<std::unique_ptr<Predictor>> load_models(const ContainerHeader& h, const PredictorFactory& make,

@@ -150,6 +150,31 @@ void in_parallel(std::span<Predictor* const> predictors, std::size_t count, Work
   if (failure) std::rethrow_exception(failure);
 }
 
+// One batch per predictor of a window's threads, made before the threads start (each thread
+// then codes its groups on the batch of its own predictor), with as many lanes as the largest
+// group (each lane holds a whole KV cache: no more than the window needs).
+class BatchPerThread {
+ public:
+  BatchPerThread(std::span<Predictor* const> predictors, CodingMode coding, const std::vector<ChunkGroup>& groups) {
+    std::size_t lanes = 1;
+    for (const ChunkGroup& g : groups) lanes = std::max(lanes, g.last - g.first);
+    for (Predictor* p : predictors.first(std::min(predictors.size(), groups.size()))) {
+      owners_.push_back(p);
+      batches_.push_back(make_batch_of(*p, coding, static_cast<int>(lanes)));
+      if (!batches_.back()) throw std::logic_error("BatchPerThread: the model cannot batch");
+    }
+  }
+  PredictorBatch& of(const Predictor& p) {
+    for (std::size_t k = 0; k < owners_.size(); ++k)
+      if (owners_[k] == &p) return *batches_[k];
+    throw std::logic_error("BatchPerThread: not one of the predictors");
+  }
+
+ private:
+  std::vector<const Predictor*> owners_;
+  std::vector<std::unique_ptr<PredictorBatch>> batches_;
+};
+
 }  // namespace
 
 StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, const std::string& spec,
@@ -214,7 +239,9 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
         used, begin.size(),
         [&](std::size_t i, Predictor& p) {
           const ByteView data = ByteView(input).subspan(static_cast<std::size_t>(begin[i]), static_cast<std::size_t>(length[i]));
-          ideal[i] = encode_frame(p, summary.coding, data, starts_chunk(chunk, window_start + begin[i]), streams[i]);
+          // batch 0: byte by byte, as before the encoder's window passes (the same stream).
+          ideal[i] = encode_frame(p, summary.coding, data, starts_chunk(chunk, window_start + begin[i]), streams[i],
+                                  options.batch > 0);
         },
         [&](std::size_t i) {
           done += length[i];
@@ -273,6 +300,7 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
   const bool parallel = stream_chunks_in_parallel(chunk);
   const std::size_t threads = parallel ? static_cast<std::size_t>(std::max(1, max_threads)) : 1;
   const std::uint64_t window = window_of(options.window_bytes, chunk, threads);
+  const bool batched = parallel && options.batch > 0 && can_batch(*predictors[0], h.coding);
   std::vector<Frame> frames;
   std::uint32_t crc = crc32_of({});
   std::uint64_t total = 0, done = 0;
@@ -324,20 +352,48 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
     const std::span<Predictor* const> used =
         parallel ? std::span<Predictor* const>(predictors).first(std::min(predictors.size(), threads))
                  : std::span<Predictor* const>(predictors).first(1);
-    in_parallel(
-        used, count,
-        [&](std::size_t i, Predictor& p) {
-          Frame& f = frames[i];
-          try {
-            decode_frame(p, h.coding, f.stream, f.length, starts_chunk(chunk, f.position), f.decoded);
-          } catch (const FormatError& e) {
-            throw FormatError(Wording{"corrupt zgen file: the frame of " + bytes_of(f) + ": " + e.wording().text});
-          }
-        },
-        [&](std::size_t i) {
-          done += frames[i].length;
-          if (options.progress) options.progress(done);
-        });
+    const auto where = [&](std::size_t i) { return "corrupt zgen file: the frame of " + bytes_of(frames[i]) + ": "; };
+    if (batched) {
+      // Whole chunks (parallel mode), groups of them in lockstep on a thread's batch.
+      const std::vector<ChunkGroup> groups = batch_groups(count, used.size(), static_cast<std::size_t>(options.batch));
+      BatchPerThread batches(used, h.coding, groups);
+      in_parallel(
+          used, groups.size(),
+          [&](std::size_t g, Predictor& p) {
+            const ChunkGroup& group = groups[g];
+            const std::size_t n = group.last - group.first;
+            std::vector<ByteView> streams;         // (n)
+            std::vector<std::uint64_t> lengths;    // (n)
+            std::vector<Bytes> decoded(n);         // (n)
+            for (std::size_t i = group.first; i < group.last; ++i) {
+              streams.push_back(frames[i].stream);
+              lengths.push_back(frames[i].length);
+              decoded[i - group.first].swap(frames[i].decoded);  // reuse its memory
+            }
+            decode_chunks_batched(batches.of(p), streams, lengths, decoded,
+                                  [&](std::size_t b) { return where(group.first + b); });
+            for (std::size_t i = group.first; i < group.last; ++i) frames[i].decoded.swap(decoded[i - group.first]);
+          },
+          [&](std::size_t g) {
+            for (std::size_t i = groups[g].first; i < groups[g].last; ++i) done += frames[i].length;
+            if (options.progress) options.progress(done);
+          });
+    } else {
+      in_parallel(
+          used, count,
+          [&](std::size_t i, Predictor& p) {
+            Frame& f = frames[i];
+            try {
+              decode_frame(p, h.coding, f.stream, f.length, starts_chunk(chunk, f.position), f.decoded);
+            } catch (const FormatError& e) {
+              throw FormatError(Wording{where(i) + e.wording().text});
+            }
+          },
+          [&](std::size_t i) {
+            done += frames[i].length;
+            if (options.progress) options.progress(done);
+          });
+    }
     // Check every frame, then (last window) the trailer; only then write the window.
     for (std::size_t i = 0; i < count; ++i) {
       const Frame& f = frames[i];

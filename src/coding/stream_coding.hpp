@@ -3,11 +3,13 @@
 // stream coders (stream_coding.cpp): one frame through the coder, the models a file names, and
 // a buffered reader over a ByteSource.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "src/models/predictor_batch.hpp"
 #include "zgen/coding.hpp"
 
 namespace zgen {
@@ -16,12 +18,34 @@ namespace zgen {
 std::uint64_t stored_hash_of(const Predictor& predictor, std::uint8_t version);
 
 // One coded stream of `data` (replacing `stream`'s contents); returns its ideal bits. `reset`:
-// the predictor starts from an empty context; otherwise it goes on from what it saw.
-double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream);
+// the predictor starts from an empty context; otherwise it goes on from what it saw. `fast`:
+// with reset, a model that can (BatchablePredictor::forced_log_probs) gives the distributions of
+// the known bytes a window at a time instead of byte by byte (the same stream).
+double encode_frame(Predictor& predictor, CodingMode coding, ByteView data, bool reset, Bytes& stream, bool fast = true);
 // Decodes n bytes of one stream into `out` (replacing its contents); UserError when the stream is
 // not one that encode_frame wrote for n bytes (a stream can also decode to wrong bytes: the
 // frame's CRC catches those).
 void decode_frame(Predictor& predictor, CodingMode coding, ByteView stream, std::uint64_t n, bool reset, Bytes& out);
+
+// Chunks decoded in lockstep on the lanes of a PredictorBatch (src/models/predictor_batch.hpp):
+// the same bytes, bit for bit, as decode_frame of each chunk from reset({}), in fewer passes over
+// the model's weights.
+//
+// Whether the predictor codes whole bytes and can batch itself (otherwise: chunk by chunk).
+bool can_batch(const Predictor& predictor, CodingMode coding);
+// A batch of `lanes` lanes of the predictor where can_batch; nullptr otherwise.
+std::unique_ptr<PredictorBatch> make_batch_of(const Predictor& predictor, CodingMode coding, int lanes);
+// The chunks [first, last) of a window that one batch codes.
+struct ChunkGroup {
+  std::size_t first = 0, last = 0;
+};
+// count chunks in consecutive groups of at most `lanes`, as evenly as the threads want.
+std::vector<ChunkGroup> batch_groups(std::size_t count, std::size_t threads, std::size_t lanes);
+// streams[b] decoded to lengths[b] bytes into out[b], as decode_frame(…, reset = true, …); a
+// FormatError from stream b is rethrown with where(b) before its text.
+void decode_chunks_batched(PredictorBatch& batch, std::span<const ByteView> streams,
+                           std::span<const std::uint64_t> lengths, std::span<Bytes> out,
+                           const std::function<std::string(std::size_t)>& where);
 
 // The model a header names, found and checked (find_model), and copies-1 more of it.
 std::vector<std::unique_ptr<Predictor>> load_models(const ContainerHeader& header, const PredictorFactory& make,

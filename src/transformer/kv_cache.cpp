@@ -1,5 +1,6 @@
 #include "src/transformer/kv_cache.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -7,7 +8,8 @@
 
 namespace zgen::transformer {
 
-KVCache::KVCache(const Transformer<float>& model) : model_(model), config_(model.config()) {
+KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), config_(model.config()), lanes_(lanes) {
+  if (lanes < 1) throw std::logic_error("KVCache: need at least one lane");
   const auto& w = model.weights();
   const int C = config_.dim, L = config_.layers, T = config_.seq;
   for (int l = 0; l < L; ++l) {
@@ -21,77 +23,118 @@ KVCache::KVCache(const Transformer<float>& model) : model_(model), config_(model
   }
   head_ = exact::pack(w.head, nullptr, config_.vocab, C);
   const std::size_t TC = static_cast<std::size_t>(T) * C;
-  keys_.resize(static_cast<std::size_t>(L) * TC);
+  keys_.resize(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(L) * TC);
   values_.resize(keys_.size());
-  x_.resize(TC);
-  ln_.resize(TC);
-  atty_.resize(TC);
-  res2_.resize(TC);
-  qkv_.resize(3 * TC);
-  fch_.resize(4 * TC);
-  mean_.resize(static_cast<std::size_t>(T));
-  rstd_.resize(static_cast<std::size_t>(T));
+  length_.assign(static_cast<std::size_t>(lanes), 0);
+  const std::size_t R = static_cast<std::size_t>(std::max(T, lanes)), RC = R * static_cast<std::size_t>(C);
+  rows_.resize(R);
+  positions_.resize(R);
+  hints_.resize(R);
+  x_.resize(RC);
+  ln_.resize(RC);
+  atty_.resize(RC);
+  res2_.resize(RC);
+  qkv_.resize(3 * RC);
+  fch_.resize(4 * RC);
+  mean_.resize(R);
+  rstd_.resize(R);
   scores_.resize(static_cast<std::size_t>(T));
 }
 
-void KVCache::step(std::uint8_t byte, float* logits, std::uint8_t hint) {
-  if (length_ >= config_.seq) throw std::logic_error("KVCache::step: cache full; the caller must slide the window");
-  run(&byte, &hint, length_, 1, logits);
-  ++length_;
+float* KVCache::keys(int lane, int layer) {
+  const std::ptrdiff_t TC = static_cast<std::ptrdiff_t>(config_.seq) * config_.dim;
+  return keys_.data() + (static_cast<std::ptrdiff_t>(lane) * config_.layers + layer) * TC;
 }
 
-void KVCache::prefill(ByteView bytes, float* logits, ByteView hints) {
+float* KVCache::values(int lane, int layer) {
+  const std::ptrdiff_t TC = static_cast<std::ptrdiff_t>(config_.seq) * config_.dim;
+  return values_.data() + (static_cast<std::ptrdiff_t>(lane) * config_.layers + layer) * TC;
+}
+
+void KVCache::step(std::span<const Row> rows, float* logits) {
+  const int n = static_cast<int>(rows.size());
+  if (n < 1 || n > lanes_) throw std::logic_error("KVCache::step: need 1..lanes rows");
+  for (int r = 0; r < n; ++r) {
+    const Row& row = rows[static_cast<std::size_t>(r)];
+    if (row.lane < 0 || row.lane >= lanes_) throw std::logic_error("KVCache::step: no such lane");
+    if (length(row.lane) >= config_.seq) throw std::logic_error("KVCache::step: cache full; the caller must slide the window");
+    for (int s = 0; s < r; ++s)
+      if (rows[static_cast<std::size_t>(s)].lane == row.lane) throw std::logic_error("KVCache::step: a lane twice");
+    rows_[static_cast<std::size_t>(r)] = row;
+    positions_[static_cast<std::size_t>(r)] = length(row.lane);
+    hints_[static_cast<std::size_t>(r)] = row.hint;
+  }
+  run(n, 0, logits);
+  for (const Row& row : rows) ++length_[static_cast<std::size_t>(row.lane)];
+}
+
+void KVCache::prefill_rows(ByteView bytes, int first, float* logits, ByteView hints, int lane) {
   const int n = static_cast<int>(bytes.size());
   if (n < 1 || n > config_.seq) throw std::logic_error("KVCache::prefill: need 1..seq bytes");
-  if (config_.hint_width > 0 && hints.size() != bytes.size())
+  if (first < 0 || first >= n) throw std::logic_error("KVCache::prefill_rows: no such row");
+  if (lane < 0 || lane >= lanes_) throw std::logic_error("KVCache::prefill: no such lane");
+  const bool hinted = config_.hint_width > 0;
+  if (hinted && hints.size() != bytes.size())
     throw std::logic_error("KVCache::prefill: a model with raster hints needs one per byte");
-  run(bytes.data(), hints.data(), 0, n, logits);
-  length_ = n;
+  for (int t = 0; t < n; ++t) {
+    const std::uint8_t hint = hinted ? hints[static_cast<std::size_t>(t)] : 0;
+    rows_[static_cast<std::size_t>(t)] = Row{lane, bytes[static_cast<std::size_t>(t)], hint};
+    positions_[static_cast<std::size_t>(t)] = t;
+    hints_[static_cast<std::size_t>(t)] = hint;
+  }
+  run(n, first, logits);
+  length_[static_cast<std::size_t>(lane)] = n;
 }
 
-void KVCache::run(const std::uint8_t* bytes, const std::uint8_t* hints, int pos0, int n, float* logits) {
+void KVCache::run(int n, int first_out, float* logits) {
   const auto& w = model_.weights();
-  const int C = config_.dim, H = config_.heads, L = config_.layers, T = config_.seq, hs = C / H;
+  const int C = config_.dim, H = config_.heads, L = config_.layers, T = config_.seq, V = config_.vocab, hs = C / H;
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C), C4 = 4 * static_cast<std::ptrdiff_t>(C);
-  float* x = x_.data();  // (n,C) the residual stream of rows pos0 …
-  for (int t = 0; t < n; ++t)
-    encoder_forward(x + static_cast<std::ptrdiff_t>(t) * C, bytes + t, w.wte,
-                    model_.position_table() + static_cast<std::ptrdiff_t>(pos0 + t) * C, 1, 1, C);
-  if (w.wme) embedding_add_forward(x, hints, w.wme, n, C);
+  const std::ptrdiff_t head_stride = static_cast<std::ptrdiff_t>(T) * hs;  // between heads in keys()/values()
+  float* x = x_.data();  // (n,C) the residual stream of the rows
+  for (int r = 0; r < n; ++r)
+    encoder_forward(x + static_cast<std::ptrdiff_t>(r) * C, &rows_[static_cast<std::size_t>(r)].byte, w.wte,
+                    model_.position_table() + static_cast<std::ptrdiff_t>(positions_[static_cast<std::size_t>(r)]) * C,
+                    1, 1, C);
+  if (w.wme) embedding_add_forward(x, hints_.data(), w.wme, n, C);
   for (int l = 0; l < L; ++l) {
     const std::ptrdiff_t lC = static_cast<std::ptrdiff_t>(l) * C;
     const Layer& layer = layers_[static_cast<std::size_t>(l)];
-    float* keys = keys_.data() + lC * T;  // (H,T_max,hs)
-    float* values = values_.data() + lC * T;
     // Every row's keys and values go into the cache; past the last layer's attention only the
-    // last row matters (the logits are its), so there the rest runs on that row alone.
-    layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, w.ln1w + lC, w.ln1b + lC, n, C);
-    exact::linear(qkv_.data(), C3, ln_.data(), C, layer.qkv, n);  // (n,3C)
-    for (int t = 0; t < n; ++t) {
-      const float* row = qkv_.data() + t * C3;
+    // rows whose logits are asked for matter, so there the rest runs on those rows alone.
+    layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x, w.ln1w + lC, w.ln1b + lC, n, C);  // (n,C)
+    exact::linear(qkv_.data(), C3, ln_.data(), C, layer.qkv, n);                                     // (n,3C)
+    for (int r = 0; r < n; ++r) {
+      const float* row = qkv_.data() + r * C3;
+      const int lane = rows_[static_cast<std::size_t>(r)].lane, pos = positions_[static_cast<std::size_t>(r)];
+      float* k = keys(lane, l);    // (H,T_max,hs)
+      float* v = values(lane, l);  // (H,T_max,hs)
       for (int h = 0; h < H; ++h) {
-        const std::ptrdiff_t at = (static_cast<std::ptrdiff_t>(h) * T + pos0 + t) * hs;
-        std::memcpy(keys + at, row + C + h * hs, hs * sizeof(float));
-        std::memcpy(values + at, row + 2 * C + h * hs, hs * sizeof(float));
+        const std::ptrdiff_t at = h * head_stride + static_cast<std::ptrdiff_t>(pos) * hs;
+        std::memcpy(k + at, row + C + h * hs, hs * sizeof(float));
+        std::memcpy(v + at, row + 2 * C + h * hs, hs * sizeof(float));
       }
     }
-    const int first = l == L - 1 ? n - 1 : 0, rows = n - first;  // rows first … n − 1 go on
-    for (int t = first; t < n; ++t)  // row t sees positions 0 … pos0 + t
-      exact::attention_row(atty_.data() + static_cast<std::ptrdiff_t>(t) * C, qkv_.data() + t * C3, keys, values,
-                           static_cast<std::ptrdiff_t>(T) * hs, pos0 + t + 1, C, H, scores_.data());
+    const int first = l == L - 1 ? first_out : 0, rows = n - first;  // rows first … n − 1 go on
+    for (int r = first; r < n; ++r) {  // row r sees its lane's positions 0 … pos
+      const int lane = rows_[static_cast<std::size_t>(r)].lane, pos = positions_[static_cast<std::size_t>(r)];
+      exact::attention_row(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, qkv_.data() + r * C3, keys(lane, l),
+                           values(lane, l), head_stride, pos + 1, C, H, scores_.data());  // (C)
+    }
     float* xr = x + static_cast<std::ptrdiff_t>(first) * C;  // (rows,C)
     float* res2 = res2_.data();                               // (rows,C)
     exact::linear(res2, C, atty_.data() + static_cast<std::ptrdiff_t>(first) * C, C, layer.attproj, rows);
     for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(rows) * C; ++i) res2[i] += xr[i];
-    layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), res2, w.ln2w + lC, w.ln2b + lC, rows, C);
-    exact::linear(fch_.data(), C4, ln_.data(), C, layer.fc, rows);  // (rows,4C)
+    layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), res2, w.ln2w + lC, w.ln2b + lC, rows, C);  // (rows,C)
+    exact::linear(fch_.data(), C4, ln_.data(), C, layer.fc, rows);                                        // (rows,4C)
     exact::gelu(fch_.data(), fch_.data(), rows * C4);
-    exact::linear(xr, C, fch_.data(), C4, layer.fcproj, rows);
+    exact::linear(xr, C, fch_.data(), C4, layer.fcproj, rows);  // (rows,C)
     for (std::ptrdiff_t i = 0; i < static_cast<std::ptrdiff_t>(rows) * C; ++i) xr[i] += res2[i];
   }
-  const float* last = x + static_cast<std::ptrdiff_t>(n - 1) * C;
-  layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), last, w.lnfw, w.lnfb, 1, C);
-  exact::linear(logits, config_.vocab, ln_.data(), C, head_, 1);  // (V)
+  const int first = first_out, rows = n - first;
+  layernorm_forward(ln_.data(), mean_.data(), rstd_.data(), x + static_cast<std::ptrdiff_t>(first) * C, w.lnfw, w.lnfb,
+                    rows, C);                                   // (rows,C)
+  exact::linear(logits, V, ln_.data(), C, head_, rows);  // (rows,V)
 }
 
 }  // namespace zgen::transformer

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "src/models/predictor_batch.hpp"
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/model.hpp"
 #include "zgen/errors.hpp"
@@ -36,7 +37,18 @@
 
 namespace zgen {
 
-class TransformerPredictor final : public Predictor {
+// One history's window (the rule above): what the predictor and each lane of its batch keep.
+struct TransformerWindow {
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::uint8_t> hints;  // with hint_width: hints[t] is the raster prediction of the byte after bytes[t]
+  std::size_t seen = 0;  // bytes of history: the next byte is pixel `seen` of the raster
+};
+
+// make_batch: lanes of this model (src/models/predictor_batch.hpp) in one KVCache, each lane's
+// distributions bit for bit those of this predictor (the decoder's chunks in lockstep).
+// forced_log_probs: the encoder's side, a history's distributions a window at a time, one
+// KVCache::prefill_rows per window (the same rows as the slide's prefill and the steps after it).
+class TransformerPredictor final : public Predictor, public BatchablePredictor {
  public:
   TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name);
   std::string name() const override { return name_; }
@@ -53,9 +65,12 @@ class TransformerPredictor final : public Predictor {
   // parameters_hash), so a .zgen file still knows the model once the checkpoint has moved.
   std::string identity() const override { return "transformer"; }
 
+  std::unique_ptr<PredictorBatch> make_batch(int lanes) const override;
+  void forced_log_probs(ByteView data, const EachLogProbs& each) override;
+
   const transformer::Transformer<float>& model() const { return *model_; }
   // Bytes the model currently conditions on (see the window rule above).
-  std::size_t window_size() const { return window_.size(); }
+  std::size_t window_size() const { return window_.bytes.size(); }
   // The window length after n bytes of history.
   static std::size_t window_length(std::size_t n, int seq);
 
@@ -63,9 +78,7 @@ class TransformerPredictor final : public Predictor {
   std::unique_ptr<transformer::Transformer<float>> model_;
   std::string name_;
   transformer::KVCache cache_;
-  std::vector<std::uint8_t> window_;
-  std::vector<std::uint8_t> hints_;  // with hint_width: hints_[t] is the raster prediction of the byte after window_[t]
-  std::size_t seen_ = 0;  // bytes of history: the next byte is pixel seen_ of the raster
+  TransformerWindow window_;
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;
 };

@@ -81,27 +81,39 @@ inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::pt
   }
 }
 
+// R rows against every panel, P panels at a time (the last one or two alone).
+template <int R, int P>
+inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                           const float* bias, int rows, int depth, int np) {
+  int q = 0;
+  for (; q + P <= np; q += P) linear_tile<R, P>(out, ldo, in, ldi, panels, bias, q, rows, depth);
+  for (; q < np; ++q) linear_tile<R, 1>(out, ldo, in, ldi, panels, bias, q, rows, depth);
+}
+
 void linear_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
                  const float* bias, int rows, int depth, int m) {
   const int np = (rows + 15) / 16;
-  int i = 0;
-  // Six rows against one panel at a time (the batched prefill): six broadcasts and two loads
-  // feed twelve FMAs.
-  for (; i + 6 <= m; i += 6)
-    for (int q = 0; q < np; ++q) linear_tile<6, 1>(out + i * ldo, ldo, in + i * ldi, ldi, panels, bias, q, rows, depth);
-  // One row against four panels at a time (the step): eight independent chains hide the FMA
-  // latency.
-  for (; i < m; ++i) {
-    float* o = out + i * ldo;
-    const float* x = in + i * ldi;
-    int q = 0;
-    for (; q + 4 <= np; q += 4) linear_tile<1, 4>(o, ldo, x, ldi, panels, bias, q, rows, depth);
-    switch (np - q) {
-      case 3: linear_tile<1, 3>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
-      case 2: linear_tile<1, 2>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
-      case 1: linear_tile<1, 1>(o, ldo, x, ldi, panels, bias, q, rows, depth); break;
-      default: break;
-    }
+  // Blocks of six rows against one panel (a prefill, a batch's step): six broadcasts and two
+  // loads feed twelve FMAs. Panel by panel, so that a panel (depth·16 floats) stays in L1 while
+  // every block of rows passes it: the weights are read once per call, not once per block.
+  const int blocks = m / 6;
+  if (blocks > 0)
+    for (int q = 0; q < np; ++q)
+      for (int b = 0; b < blocks; ++b)
+        linear_tile<6, 1>(out + 6 * b * ldo, ldo, in + 6 * b * ldi, ldi, panels, bias, q, rows, depth);
+  // The last m mod 6 rows together, with enough independent chains (8 to 12) to hide the FMA
+  // latency: one row against four panels at a time (the lone step), two or three against two,
+  // four or five against one.
+  const int i = 6 * blocks;
+  float* o = out + i * ldo;
+  const float* x = in + i * ldi;
+  switch (m - i) {
+    case 1: rows_by_panels<1, 4>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
+    case 2: rows_by_panels<2, 2>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
+    case 3: rows_by_panels<3, 2>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
+    case 4: rows_by_panels<4, 1>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
+    case 5: rows_by_panels<5, 1>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
+    default: break;
   }
 }
 
