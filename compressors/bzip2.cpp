@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "compressors/bzip2_model/model.hpp"
 #include "compressors/families.hpp"
 #include "compressors/gzip_guard.hpp"
 #include "zgen/errors.hpp"
@@ -184,7 +185,11 @@ class Bzip2 final : public Compressor {
 
   double code_length_bits(ByteView data) const override { return stream_bits(compress(data)); }
 
+  // The fast path (bzip2_model/): libbz2's stages reproduced, the context's block sorted once
+  // and each continuation's new rotations inserted. Where the model disagrees with the linked
+  // libbz2 (checked once), the state recompresses with libbz2.
   std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    if (bzip2_fast_path_verified(*this)) return bzip2_model_state(level_, context);
     return std::make_unique<Bzip2State>(level_, context);
   }
 
