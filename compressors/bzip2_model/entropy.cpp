@@ -32,8 +32,8 @@ void MtfCoder::start(const InUse& in_use, MtfSymbols& out) {
   out.freq.fill(0);
   int n = 0;
   for (int b = 0; b < 256; ++b)
-    if (in_use[static_cast<std::size_t>(b)]) seq_[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(n++);
-  for (int i = 0; i < n; ++i) list_[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+    if (in_use[static_cast<std::size_t>(b)]) list_[static_cast<std::size_t>(n++)] = static_cast<std::uint8_t>(b);
+  size_ = n;
   out.alpha_size = n + 2;
   zeros_ = 0;
 }

@@ -24,29 +24,42 @@ struct MtfSymbols {
 };
 
 // Move-to-front coder over the bytes in use; feed the last column byte by byte, then finish().
+// The list holds byte values (first the in-use bytes in ascending order), so that the lists of
+// two coders over different alphabets can be compared (state.cpp resumes and compares them).
 class MtfCoder {
  public:
   void start(const InUse& in_use, MtfSymbols& out);
   void feed(std::uint8_t byte) {
-    const std::uint8_t s = seq_[byte];
-    if (list_[0] == s) {
+    if (list_[0] == byte) {
       ++zeros_;
       return;
     }
     flush_zeros();
-    // Shift the list right until s is found, then put s in front.
+    // Shift the list right until the byte is found, then put it in front.
     std::uint8_t carried = list_[0];
     int j = 0;
-    while (carried != s) {
+    while (carried != byte) {
       ++j;
       const std::uint8_t next = list_[j];
       list_[j] = carried;
       carried = next;
     }
-    list_[0] = s;
+    list_[0] = byte;
     emit(static_cast<std::uint16_t>(j + 1));
   }
   void finish();
+
+  // The state between two bytes: the list, its length, the zeros not yet written.
+  const std::uint8_t* list() const { return list_.data(); }
+  int size() const { return size_; }
+  std::uint32_t pending_zeros() const { return zeros_; }
+  // Continues from a saved state, writing to `out` (whose alphabet size the caller sets).
+  void resume(const std::uint8_t* list, int size, std::uint32_t zeros, MtfSymbols& out) {
+    out_ = &out;
+    for (int i = 0; i < size; ++i) list_[static_cast<std::size_t>(i)] = list[i];
+    size_ = size;
+    zeros_ = zeros;
+  }
 
  private:
   void emit(std::uint16_t v) {
@@ -56,8 +69,8 @@ class MtfCoder {
   void flush_zeros();
 
   MtfSymbols* out_ = nullptr;
-  std::array<std::uint8_t, 256> seq_{};   // byte value → index among the bytes in use
-  std::array<std::uint8_t, 256> list_{};  // the move-to-front list of indices
+  std::array<std::uint8_t, 256> list_{};  // the move-to-front list of byte values
+  int size_ = 0;
   std::uint32_t zeros_ = 0;
 };
 
