@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace zgen::bzip2 {
 namespace {
@@ -150,25 +153,51 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
   const int n_groups = (n + kGroupSize - 1) / kGroupSize;
   scratch.selectors.resize(static_cast<std::size_t>(n_groups));
   std::uint8_t lengths[kMaxTables][258];
+  // The passes. A table's counts are those of the groups it was chosen for; from the second
+  // pass on they are updated by the groups whose choice changed, and a table whose counts did
+  // not change keeps its lengths (they are a function of the counts).
+  std::int32_t rfreq[kMaxTables][258];
+  for (int t = 0; t < n_tables; ++t) std::fill(rfreq[t], rfreq[t] + alpha, 0);
   for (int pass = 0; pass < kPasses; ++pass) {
-    std::int32_t rfreq[kMaxTables][258];
-    for (int t = 0; t < n_tables; ++t) std::fill(rfreq[t], rfreq[t] + alpha, 0);
+    bool changed[kMaxTables] = {};
     for (int g = 0; g < n_groups; ++g) {
       const int gs = g * kGroupSize, ge = std::min(n, gs + kGroupSize);
-      std::uint16_t cost[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      alignas(16) std::uint16_t cost[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+#ifdef __SSE2__
+      // Two sums, so that consecutive adds do not wait for each other.
+      const auto row = [&](int i) { return _mm_load_si128(reinterpret_cast<const __m128i*>(len[sym[i]])); };
+      __m128i acc0 = _mm_setzero_si128(), acc1 = _mm_setzero_si128();
+      int i = gs;
+      for (; i + 1 < ge; i += 2) {
+        acc0 = _mm_add_epi16(acc0, row(i));
+        acc1 = _mm_add_epi16(acc1, row(i + 1));
+      }
+      if (i < ge) acc0 = _mm_add_epi16(acc0, row(i));
+      _mm_store_si128(reinterpret_cast<__m128i*>(cost), _mm_add_epi16(acc0, acc1));
+#else
       for (int i = gs; i < ge; ++i) {
         const std::uint16_t* l = len[sym[i]];
         for (int t = 0; t < 8; ++t) cost[t] = static_cast<std::uint16_t>(cost[t] + l[t]);
       }
+#endif
       // The first cheapest table.
       int best = 0;
       for (int t = 1; t < n_tables; ++t)
         if (cost[t] < cost[best]) best = t;
-      scratch.selectors[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(best);
+      std::uint8_t& chosen = scratch.selectors[static_cast<std::size_t>(g)];
+      if (pass > 0 && chosen == best) continue;
+      if (pass > 0) {
+        std::int32_t* was = rfreq[chosen];
+        for (int i = gs; i < ge; ++i) --was[sym[i]];
+        changed[chosen] = true;
+      }
+      chosen = static_cast<std::uint8_t>(best);
+      changed[best] = true;
       std::int32_t* f = rfreq[best];
       for (int i = gs; i < ge; ++i) ++f[sym[i]];
     }
     for (int t = 0; t < n_tables; ++t) {
+      if (!changed[t] && pass > 0) continue;
       make_code_lengths(lengths[t], rfreq[t], alpha, kMaxCodeLength);
       for (int v = 0; v < alpha; ++v) len[v][t] = lengths[t][v];
     }
