@@ -32,9 +32,6 @@
 #include "compressors/bzip2_model/sort.hpp"
 
 namespace zgen {
-#ifdef BZ_DEBUG
-long dbg_full, dbg_inc, dbg_fed, dbg_nojoin;
-#endif
 namespace {
 
 using namespace bzip2;
@@ -112,11 +109,7 @@ class Bzip2ModelState final : public CodeLengthState {
     for (const std::uint8_t b : u_)
       if (!in_use[b]) in_use[b] = true, is_new_[b] = true, new_bytes_[y_count_++] = b;
     std::sort(new_bytes_.begin(), new_bytes_.begin() + y_count_);
-    if (!mtf_incremental()) { mtf_full(in_use);
-#ifdef BZ_DEBUG
-    ++dbg_full;
-#endif
-    }
+    if (!mtf_incremental()) mtf_full(in_use);
     for (int i = 0; i < y_count_; ++i) is_new_[new_bytes_[static_cast<std::size_t>(i)]] = false;
     return static_cast<double>(kStreamBits + block_bits(mtf_, in_use, huffman_));
   }
@@ -182,13 +175,7 @@ class Bzip2ModelState final : public CodeLengthState {
           break;
         }
         coder_.feed(column_[static_cast<std::size_t>(b)]);
-#ifdef BZ_DEBUG
-        ++dbg_fed;
-#endif
       }
-#ifdef BZ_DEBUG
-      ++dbg_inc; if (!joined) ++dbg_nojoin;
-#endif
       if (!joined) {  // B ended first
         coder_.finish();
         break;
