@@ -155,6 +155,8 @@ class Bzip2ModelState final : public CodeLengthState {
       for (int i = 0; i < y_count_; ++i) all[new_bytes_[static_cast<std::size_t>(i)]] = true;
       coder_.start(all, mtf_);
     }
+    // Counts: B's, less B's symbols where the coder writes its own (which it counts), patched.
+    mtf_.freq = base_.freq;
     std::int32_t c = 0;  // the checkpoint the coder's state equals B's at
     std::size_t k = 0;   // the next insertion
     while (true) {
@@ -170,6 +172,7 @@ class Bzip2ModelState final : public CodeLengthState {
         for (; k < inserts_.size() && inserts_[k].first == b; ++k) coder_.feed(inserts_[k].second), fed = true;
         if (b == nb) break;
         if (fed && b % kStride == 0 && at_checkpoint(b / kStride)) {
+          uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(b / kStride)]);
           c = b / kStride;
           joined = true;
           break;
@@ -177,13 +180,16 @@ class Bzip2ModelState final : public CodeLengthState {
         coder_.feed(column_[static_cast<std::size_t>(b)]);
       }
       if (!joined) {  // B ended first
+        uncount(cp_emitted_[static_cast<std::size_t>(c)], base_.symbols.size());
         coder_.finish();
         break;
       }
     }
-    mtf_.freq.fill(0);
-    for (const std::uint16_t v : mtf_.symbols) ++mtf_.freq[v];
     return true;
+  }
+
+  void uncount(std::size_t from, std::size_t until) {
+    for (std::size_t i = from; i < until; ++i) --mtf_.freq[base_.symbols[i]];
   }
 
   // Whether the coder's state equals B's at checkpoint c (new bytes left out of the list).
@@ -233,10 +239,14 @@ class Bzip2ModelState final : public CodeLengthState {
       if (d == 0) continue;
       if (next_sym[z] == -2) return false;  // read as a zero of a run: the runs would change
       std::uint16_t& v = mtf_.symbols[s0 + static_cast<std::size_t>(next_sym[z]) - from];
+      --mtf_.freq[v];
       v = static_cast<std::uint16_t>(v + d);
+      ++mtf_.freq[v];
     }
-    if (to_end) {
-      mtf_.symbols.push_back(static_cast<std::uint16_t>(mtf_.alpha_size - 1));  // EOB
+    if (to_end) {  // B's EOB becomes the block's
+      --mtf_.freq[static_cast<std::size_t>(base_.alpha_size - 1)];
+      mtf_.symbols.push_back(static_cast<std::uint16_t>(mtf_.alpha_size - 1));
+      ++mtf_.freq[static_cast<std::size_t>(mtf_.alpha_size - 1)];
       return true;
     }
     // The list at c3: B's bytes read since c (its first size − kept entries), then the rest.
