@@ -14,9 +14,11 @@ double bzip2_model_bits(ByteView data, int level);
 
 // The fast path's state (state.cpp): ℓ(c·x) as bzip2_model_bits(c·x), with the sort of the
 // context's block done once per context and each continuation's few new rotations inserted.
-// Contexts of more than one block, or continuations of more than a few bytes, are costed by
-// bzip2_model_bits from scratch (still exact).
-std::unique_ptr<CodeLengthState> bzip2_model_state(int level, ByteView context);
+// Contexts of more than one block (or empty, or very repetitive) and continuations of more than
+// 64 bytes are costed by `recompress`, a state that recompresses c·x with libbz2, which it
+// keeps in step with the context.
+std::unique_ptr<CodeLengthState> bzip2_model_state(int level, ByteView context,
+                                                   std::unique_ptr<CodeLengthState> recompress);
 
 // True when bzip2_model_bits equals the linked libbz2 on a few inputs (checked once); otherwise
 // the family recompresses and prints a one-line warning.

@@ -37,8 +37,8 @@ namespace {
 using namespace bzip2;
 
 constexpr std::uint64_t kStreamBits = 32 + 48 + 32;  // stream header and trailer (model.cpp)
-// Past these the continuation is costed from scratch: the inserted rotations are compared one
-// by one, which pays only when they are few.
+// Past these the continuation is costed by recompressing (libbz2): the inserted rotations are
+// compared one by one, which pays only when they are few.
 constexpr std::size_t kMaxAmbiguous = 512;
 constexpr std::size_t kMaxContinuation = 64;
 // B's coder state is saved every kStride bytes: a continuation's coding starts at most this far
@@ -62,7 +62,8 @@ int compare_rotations(const std::uint8_t* t, std::int32_t n, std::int32_t a, std
 
 class Bzip2ModelState final : public CodeLengthState {
  public:
-  Bzip2ModelState(int level, ByteView context) : level_(level), context_(context.begin(), context.end()) {}
+  Bzip2ModelState(int level, ByteView context, std::unique_ptr<CodeLengthState> recompress)
+      : level_(level), context_(context.begin(), context.end()), recompress_{std::move(recompress)} {}
 
   double context_bits() override {
     if (context_bits_ < 0) context_bits_ = bits_with({});
@@ -72,11 +73,8 @@ class Bzip2ModelState final : public CodeLengthState {
   double bits_with(ByteView x) override {
     if (!prepared_) prepare();
     const std::size_t p = p_size_;
-    if (!fast_ || x.size() > kMaxContinuation || p + 5 * (x.size() + 1) >= block_limit(level_)) {
-      scratch_.assign(context_.begin(), context_.end());
-      scratch_.insert(scratch_.end(), x.begin(), x.end());
-      return bzip2_model_bits(scratch_, level_);
-    }
+    if (!fast_ || x.size() > kMaxContinuation || p + 5 * (x.size() + 1) >= block_limit(level_))
+      return recompress_.state->bits_with(x);
     // u: the run in progress, then x, through the first stage; the block is P·u.
     u_.clear();
     PendingRun run = run_;
@@ -259,6 +257,7 @@ class Bzip2ModelState final : public CodeLengthState {
   }
 
   void append(ByteView committed) override {
+    recompress_.state->append(committed);
     context_.insert(context_.end(), committed.begin(), committed.end());
     context_bits_ = -1;
     prepared_ = false;
@@ -358,8 +357,16 @@ class Bzip2ModelState final : public CodeLengthState {
     }
   }
 
+  // The recompressing state, for what the model does not cost incrementally; copied by clone().
+  struct Owned {
+    std::unique_ptr<CodeLengthState> state;
+    Owned(std::unique_ptr<CodeLengthState> s) : state(std::move(s)) {}
+    Owned(const Owned& o) : state(o.state->clone()) {}
+  };
+
   int level_;
   Bytes context_;
+  Owned recompress_;
   double context_bits_ = -1;
 
   // Prepared once per context.
@@ -388,7 +395,7 @@ class Bzip2ModelState final : public CodeLengthState {
   std::array<bool, 256> is_new_{};
   int y_count_ = 0;
   std::array<std::uint8_t, 256> resume_list_{};
-  Bytes u_, scratch_;
+  Bytes u_;
   std::vector<std::int32_t> moving_;
   std::vector<std::size_t> places_;
   MtfCoder coder_;
@@ -398,8 +405,9 @@ class Bzip2ModelState final : public CodeLengthState {
 
 }  // namespace
 
-std::unique_ptr<CodeLengthState> bzip2_model_state(int level, ByteView context) {
-  return std::make_unique<Bzip2ModelState>(level, context);
+std::unique_ptr<CodeLengthState> bzip2_model_state(int level, ByteView context,
+                                                   std::unique_ptr<CodeLengthState> recompress) {
+  return std::make_unique<Bzip2ModelState>(level, context, std::move(recompress));
 }
 
 }  // namespace zgen
