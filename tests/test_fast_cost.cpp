@@ -366,10 +366,10 @@ TEST_CASE("bzip2: the model's length equals libbz2's, from scratch, on hundreds 
   CHECK(checked > 200);
 }
 
-// The fast path against libbz2 on c·x for every byte x, at sampled steps: text, speech, random
+// The fast path against libbz2 on c·x for every byte x, and after a step: text, speech, random
 // bytes, runs, a context ending in a run (the continuation extends it), one whose last bytes
 // repeat earlier (many rotations move with x).
-TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, step after step") {
+TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, then after a step") {
   auto bz = make_compressor("bzip2:9");
   std::mt19937 rng(5);
   int checked = 0;
@@ -378,14 +378,16 @@ TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, s
     Bytes context = source_bytes(i, rng() % 20000, n);
     if (i == 5) context.insert(context.end(), 7, 'e');
     if (i == 6) {
-      const Bytes head(context.begin(), context.begin() + 200);
+      const Bytes head = slice(context, 0, 200);
       context.insert(context.end(), head.begin(), head.end());
     }
     auto state = bz->begin(context);
     for (int step = 0; step < 2; ++step) {
       INFO("context " << i << " of " << context.size() << " bytes, step " << step);
       CHECK(state->context_bits() == bz->code_length_bits(context));
+      // Every byte at the first step, 40 of them (random) at the second: libbz2 takes ~4 ms a call.
       for (int b = 0; b < 256; ++b) {
+        if (step > 0 && rng() % 256 >= 40) continue;
         const Bytes x{static_cast<std::uint8_t>(b)};
         CHECK(state->bits_with(x) == bz->code_length_bits(concat(context, x)));
         ++checked;
@@ -395,7 +397,7 @@ TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, s
       context.insert(context.end(), next.begin(), next.end());
     }
   }
-  CHECK(checked == 7 * 2 * 256);
+  CHECK(checked > 7 * 256);
 }
 
 TEST_CASE("bzip2: sampling gives the same bytes by the fast path and by recompressing") {

@@ -59,45 +59,48 @@ void MtfCoder::finish() {
 }
 
 void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_size, int max_len) {
-  // Nodes 1..alpha_size are the symbols, then the merged nodes; node 0 (weight 0) is the heap's
-  // sentinel above the root, so sifting up needs no bound check.
-  std::int32_t weight[2 * 260];
+  // Nodes 1..alpha_size are the symbols, then the merged nodes. Heap entries carry their node's
+  // weight in the high half and are compared by it alone (as libbz2 compares weights); entry 0
+  // (weight 0) is the sentinel above the root, so sifting up needs no bound check. Weights stay
+  // below 2^31: a block's symbol counts sum to at most 900,000, times 256.
+  std::uint32_t weight[2 * 260];
   std::int32_t parent[2 * 260];
-  std::int32_t heap[262];
-  for (int i = 0; i < alpha_size; ++i) weight[i + 1] = (freq[i] == 0 ? 1 : freq[i]) << 8;
-
+  std::uint64_t heap[262];
+  for (int i = 0; i < alpha_size; ++i) weight[i + 1] = static_cast<std::uint32_t>(freq[i] == 0 ? 1 : freq[i]) << 8;
   while (true) {
     int n_heap = 0, n_nodes = alpha_size;
     heap[0] = 0;
-    weight[0] = 0;
+    const auto key = [](std::uint64_t e) { return static_cast<std::uint32_t>(e >> 32); };
     const auto sift_up = [&](int at) {
-      const std::int32_t node = heap[at];
-      while (weight[node] < weight[heap[at >> 1]]) {
+      const std::uint64_t e = heap[at];
+      const std::uint32_t w = key(e);
+      while (w < key(heap[at >> 1])) {
         heap[at] = heap[at >> 1];
         at >>= 1;
       }
-      heap[at] = node;
+      heap[at] = e;
     };
     const auto sift_down = [&](int at) {
-      const std::int32_t node = heap[at];
+      const std::uint64_t e = heap[at];
+      const std::uint32_t w = key(e);
       while (true) {
         int child = at << 1;
         if (child > n_heap) break;
-        if (child < n_heap && weight[heap[child + 1]] < weight[heap[child]]) ++child;
-        if (weight[node] < weight[heap[child]]) break;
+        if (child < n_heap && key(heap[child + 1]) < key(heap[child])) ++child;
+        if (w < key(heap[child])) break;
         heap[at] = heap[child];
         at = child;
       }
-      heap[at] = node;
+      heap[at] = e;
     };
     const auto pop = [&] {
-      const std::int32_t top = heap[1];
+      const std::uint64_t top = heap[1];
       heap[1] = heap[n_heap--];
       sift_down(1);
-      return top;
+      return static_cast<std::int32_t>(top & 0xffffffffu);
     };
     for (int i = 1; i <= alpha_size; ++i) {
-      heap[++n_heap] = i;
+      heap[++n_heap] = (static_cast<std::uint64_t>(weight[i]) << 32) | static_cast<std::uint32_t>(i);
       sift_up(n_heap);
     }
     while (n_heap > 1) {
@@ -105,9 +108,8 @@ void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_si
       ++n_nodes;
       parent[a] = parent[b] = n_nodes;
       // Weights add; the low byte keeps 1 + the deeper subtree's depth (ties go to shallow trees).
-      weight[n_nodes] = static_cast<std::int32_t>((weight[a] & ~0xff) + (weight[b] & ~0xff)) |
-                        (1 + std::max(weight[a] & 0xff, weight[b] & 0xff));
-      heap[++n_heap] = n_nodes;
+      weight[n_nodes] = ((weight[a] & ~0xffu) + (weight[b] & ~0xffu)) | (1 + std::max(weight[a] & 0xffu, weight[b] & 0xffu));
+      heap[++n_heap] = (static_cast<std::uint64_t>(weight[n_nodes]) << 32) | static_cast<std::uint32_t>(n_nodes);
       sift_up(n_heap);
     }
     // Depths from the root (the last node) down: parents are always created after children.
@@ -123,7 +125,6 @@ void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_si
     for (int i = 1; i <= alpha_size; ++i) weight[i] = (1 + (weight[i] >> 8) / 2) << 8;
   }
 }
-
 std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScratch& scratch) {
   const int alpha = mtf.alpha_size;
   const std::uint16_t* sym = mtf.symbols.data();
