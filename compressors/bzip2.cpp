@@ -10,7 +10,10 @@
 // bits, which requires the magic to repeat itself with period d. It does not (checked below at
 // compile time), whatever bits precede the magic or make up the CRC.
 //
-// begin() returns a state that recompresses c·x with libbz2 like code_length_bits, through the
+// begin() returns the state of zgen's bzip2 model (compressors/bzip2_model/), which gives the same
+// lengths without libbz2 for one-byte and short continuations; for the rest, and wherever the
+// model disagrees with the linked libbz2 (checked once per process), a state that recompresses
+// c·x with libbz2 like code_length_bits, through the
 // same calls BZ2_bzBuffToBuffCompress makes (BZ2_bzCompressInit, BZ2_bzCompress(BZ_FINISH),
 // BZ2_bzCompressEnd) but with libbz2's memory kept by the state and handed out again: at level
 // 9 libbz2 asks for 7.5 MB per stream, and fresh pages for every candidate cost three times the
@@ -23,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "compressors/bzip2_model/model.hpp"
 #include "compressors/families.hpp"
 #include "compressors/gzip_guard.hpp"
 #include "zgen/errors.hpp"
@@ -184,7 +188,12 @@ class Bzip2 final : public Compressor {
 
   double code_length_bits(ByteView data) const override { return stream_bits(compress(data)); }
 
+  // The fast path (bzip2_model/): libbz2's stages reproduced, the context's block sorted once
+  // and each continuation's new rotations inserted. Where the model disagrees with the linked
+  // libbz2 (checked once), the state recompresses with libbz2.
   std::unique_ptr<CodeLengthState> begin(ByteView context) const override {
+    if (bzip2_fast_path_verified(*this))
+      return bzip2_model_state(level_, context, std::make_unique<Bzip2State>(level_, context));
     return std::make_unique<Bzip2State>(level_, context);
   }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "compressors/bzip2_model/model.hpp"
 #include "compressors/flac_model.hpp"
 #include "compressors/png_model.hpp"
 #include "tests/fixtures.hpp"
@@ -18,6 +19,7 @@
 #include "zgen/compressor.hpp"
 #include "zgen/images.hpp"
 #include "zgen/models.hpp"
+#include "zgen/sampling.hpp"
 
 using namespace zgen;
 using zgen::test::random_bytes;
@@ -284,7 +286,7 @@ TEST_CASE("flac: predictions are the same with one and two threads, and as by re
 
 // ---- bzip2 ----
 
-TEST_CASE("bzip2: the state's ℓ(c·x) equals libbz2's on c·x, its memory reused across sizes and levels") {
+TEST_CASE("bzip2: the state's ℓ(c·x) equals libbz2's on c·x across sizes and levels, spans and appends") {
   std::mt19937 rng(31);
   int checked = 0;
   for (const std::string spec : {"bzip2:9", "bzip2:1", "bzip2:5"}) {
@@ -329,4 +331,92 @@ TEST_CASE("bzip2: predictions are the same with one and two threads, and as by r
   }
   CHECK(runs[0] == runs[1]);
   CHECK(runs[0] == runs[2]);
+}
+
+// The model of compressors/bzip2_model/ against libbz2 itself, from scratch: empty and short
+// inputs, runs around the first stage's lengths (3..5, 255..260), text, random bytes, small
+// alphabets, and inputs of several blocks (bzip2:1's blocks hold 99,981 bytes).
+TEST_CASE("bzip2: the model's length equals libbz2's, from scratch, on hundreds of inputs") {
+  auto bz9 = make_compressor("bzip2:9");
+  auto bz1 = make_compressor("bzip2:1");
+  REQUIRE(bzip2_fast_path_verified(*bz9));
+  std::mt19937 rng(21);
+  int checked = 0;
+  for (int i = 0; i < 240; ++i) {
+    const std::size_t n = i < 40 ? static_cast<std::size_t>(i) : (i < 200 ? rng() % 3000 : rng() % 30000);
+    Bytes data = source_bytes(i, rng() % 20000, n);
+    if (i % 7 == 6)  // runs of lengths the first stage treats differently
+      for (std::size_t k = 0; k + 300 < data.size(); k += 400) std::fill_n(data.begin() + static_cast<std::ptrdiff_t>(k), 250 + rng() % 12, data[k]);
+    INFO("input " << i << ", " << data.size() << " bytes");
+    CHECK(bzip2_model_bits(data, 9) == bz9->code_length_bits(data));
+    ++checked;
+  }
+  for (const std::size_t n : {std::size_t{99970}, std::size_t{99990}, std::size_t{160000}}) {
+    const Bytes data = source_bytes(static_cast<int>(n % 5), 0, n);
+    Bytes big = data;
+    while (big.size() < n) big.insert(big.end(), data.begin(), data.end());  // sources are shorter
+    big.resize(n);
+    CHECK(bzip2_model_bits(big, 1) == bz1->code_length_bits(big));
+    ++checked;
+    // A context of more than one block: the state costs c·x from scratch.
+    auto state = bz1->begin(big);
+    const Bytes x{'q'};
+    CHECK(state->bits_with(x) == bz1->code_length_bits(concat(big, x)));
+  }
+  CHECK(checked > 200);
+}
+
+// The fast path against libbz2 on c·x for every byte x, and after a step: text, speech, random
+// bytes, runs, a context ending in a run (the continuation extends it), one whose last bytes
+// repeat earlier (many rotations move with x).
+TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, then after a step") {
+  auto bz = make_compressor("bzip2:9");
+  std::mt19937 rng(5);
+  int checked = 0;
+  for (int i = 0; i < 7; ++i) {
+    const std::size_t n = 300 + rng() % 2500;
+    Bytes context = source_bytes(i, rng() % 20000, n);
+    if (i == 5) context.insert(context.end(), 7, 'e');
+    if (i == 6) {
+      const Bytes head = slice(context, 0, 200);
+      context.insert(context.end(), head.begin(), head.end());
+    }
+    auto state = bz->begin(context);
+    for (int step = 0; step < 2; ++step) {
+      INFO("context " << i << " of " << context.size() << " bytes, step " << step);
+      CHECK(state->context_bits() == bz->code_length_bits(context));
+      // Every byte at the first step, 40 of them (random) at the second: libbz2 takes ~4 ms a call.
+      for (int b = 0; b < 256; ++b) {
+        if (step > 0 && rng() % 256 >= 40) continue;
+        const Bytes x{static_cast<std::uint8_t>(b)};
+        CHECK(state->bits_with(x) == bz->code_length_bits(concat(context, x)));
+        ++checked;
+      }
+      const Bytes next = source_bytes(i, rng() % 20000, 1 + rng() % 3);
+      state->append(next);
+      context.insert(context.end(), next.begin(), next.end());
+    }
+  }
+  CHECK(checked > 7 * 256);
+}
+
+TEST_CASE("bzip2: sampling gives the same bytes by the fast path and by recompressing") {
+  const Bytes context = slice(text(), 5000, 2000);
+  std::vector<Bytes> outs;
+  for (const bool snapshot : {true, false}) {
+    PredictorOptions options;
+    options.alphabet = "all";
+    options.threads = 1;
+    options.snapshot = snapshot;
+    auto model = make_predictor("bzip2:9", options);
+    model->reset(context);
+    SamplerParams params;
+    params.seed = 11;
+    SamplerChain chain = make_chain(params);
+    GenerationOptions g;
+    g.length = 3;
+    outs.push_back(generate(*model, chain, g));
+  }
+  CHECK(outs[0].size() == 3);
+  CHECK(outs[0] == outs[1]);
 }

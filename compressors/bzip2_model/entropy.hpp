@@ -1,0 +1,90 @@
+#pragma once
+// bzip2's entropy stage and the size of a block, from the block's Burrows–Wheeler last column:
+// move-to-front over the bytes in use, zero runs as RUNA/RUNB digits (bijective base 2, least
+// significant first), EOB; then the Huffman tables and their selection (libbz2's initial split
+// by cumulative frequency and four refinement passes over groups of 50 symbols), each table's
+// code lengths built as libbz2 builds them (limited to 17 bits by halving the weights), and the
+// bits of the block header, mapping table, selectors, tables and data.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "zgen/bytes.hpp"
+
+namespace zgen::bzip2 {
+
+// Which byte values a block holds: the mapping table and the move-to-front alphabet.
+using InUse = std::array<bool, 256>;
+
+// The symbols after move-to-front and zero-run coding, with EOB last, and their counts.
+struct MtfSymbols {
+  std::vector<std::uint16_t> symbols;
+  std::array<std::int32_t, 258> freq{};
+  int alpha_size = 0;  // bytes in use + 2 (RUNA/RUNB replace index 0; EOB)
+};
+
+// Move-to-front coder over the bytes in use; feed the last column byte by byte, then finish().
+// The list holds byte values (first the in-use bytes in ascending order), so that the lists of
+// two coders over different alphabets can be compared (state.cpp resumes and compares them).
+class MtfCoder {
+ public:
+  void start(const InUse& in_use, MtfSymbols& out);
+  void feed(std::uint8_t byte) {
+    if (list_[0] == byte) {
+      ++zeros_;
+      return;
+    }
+    flush_zeros();
+    // Shift the list right until the byte is found, then put it in front.
+    std::uint8_t carried = list_[0];
+    int j = 0;
+    while (carried != byte) {
+      ++j;
+      const std::uint8_t next = list_[j];
+      list_[j] = carried;
+      carried = next;
+    }
+    list_[0] = byte;
+    emit(static_cast<std::uint16_t>(j + 1));
+  }
+  void finish();
+
+  // The state between two bytes: the list, its length, the zeros not yet written.
+  const std::uint8_t* list() const { return list_.data(); }
+  int size() const { return size_; }
+  std::uint32_t pending_zeros() const { return zeros_; }
+  // Continues from a saved state, writing to `out` (whose alphabet size the caller sets).
+  void resume(const std::uint8_t* list, int size, std::uint32_t zeros, MtfSymbols& out) {
+    out_ = &out;
+    for (int i = 0; i < size; ++i) list_[static_cast<std::size_t>(i)] = list[i];
+    size_ = size;
+    zeros_ = zeros;
+  }
+
+ private:
+  void emit(std::uint16_t v) {
+    out_->symbols.push_back(v);
+    ++out_->freq[v];
+  }
+  void flush_zeros();
+
+  MtfSymbols* out_ = nullptr;
+  std::array<std::uint8_t, 256> list_{};  // the move-to-front list of byte values
+  int size_ = 0;
+  std::uint32_t zeros_ = 0;
+};
+
+// Scratch space for block_bits, kept between calls to avoid allocation.
+struct HuffmanScratch {
+  std::vector<std::uint8_t> selectors;
+};
+
+// The bits of one block (header to last data bit), given its symbols and bytes in use.
+std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScratch& scratch);
+
+// Code lengths as libbz2 builds them: a Huffman tree over weights freq·256 (0 counts as 1)
+// whose low byte is the subtree's depth, merged with a binary heap; when a length exceeds
+// max_len the weights are halved (w → 1 + w/2) and the tree rebuilt.
+void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_size, int max_len);
+
+}  // namespace zgen::bzip2

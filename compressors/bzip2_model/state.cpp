@@ -1,0 +1,413 @@
+// The bzip2 fast path: ℓ(c·x) for many x after one context c, equal to bzip2_model_bits(c·x).
+//
+// After the first stage the block of c·x is P·u: P, the context's coded runs, does not depend on
+// x; u codes the context's run in progress followed by x (a few bytes). The rotations of P·u
+// that start in P are P[i..)·u·P[..i). For two of them whose P-suffixes differ before either
+// ends, the order is decided inside P, whatever u is. Only a rotation whose P-suffix is a proper
+// prefix of another P-suffix can move with x; those are the last `ambiguous` starts of P (if
+// P[j..) occurs earlier in P, so does P[j+1..)). So, once per context: the suffix order of P, its
+// free rotations (all but the ambiguous ones) in that order with their last-column bytes. Per
+// continuation: the ambiguous rotations and those starting in u sorted among themselves and
+// placed among the free ones by comparing whole rotations; then the move-to-front stage, resumed
+// from the context's own (see mtf_incremental), and the Huffman stage from scratch.
+//
+// The move-to-front stage of the merged column. The context's column B (the free rotations'
+// bytes, rotation 0's left out) is coded once, its coder's state saved every kStride bytes. A
+// continuation's column is B with a few bytes inserted (rotation 0's and the moving ones'). Its
+// coder starts from the saved state before the first insertion and runs until, after the last
+// insertion, its state at a saved point equals B's: same list order and same pending zeros.
+// From there on it would write B's symbols, so they are copied. Bytes new to the block (Y, in
+// u only) join the list: before they are first read, they sit among the unread bytes in
+// ascending order, so the first read of a byte z of B costs #{y in Y : y < z} more; after the
+// last insertion they are never read again, so a byte z that is behind some of them costs that
+// many more at its next read, and nothing changes otherwise. Those reads are found from tables
+// made with B's coding; where one of them would be a zero of a run (which would change the
+// runs' coding), the column is coded from scratch instead.
+#include <algorithm>
+#include <cstring>
+
+#include "compressors/bzip2_model/entropy.hpp"
+#include "compressors/bzip2_model/model.hpp"
+#include "compressors/bzip2_model/rle.hpp"
+#include "compressors/bzip2_model/sort.hpp"
+
+namespace zgen {
+namespace {
+
+using namespace bzip2;
+
+constexpr std::uint64_t kStreamBits = 32 + 48 + 32;  // stream header and trailer (model.cpp)
+// Past these the continuation is costed by recompressing (libbz2): the inserted rotations are
+// compared one by one, which pays only when they are few.
+constexpr std::size_t kMaxAmbiguous = 512;
+constexpr std::size_t kMaxContinuation = 64;
+// B's coder state is saved every kStride bytes: a continuation's coding starts at most this far
+// before its first insertion and may only join B's at these points.
+constexpr std::int32_t kStride = 128;
+
+// Sign of the comparison of the rotations of t[0..n) starting at a and b.
+int compare_rotations(const std::uint8_t* t, std::int32_t n, std::int32_t a, std::int32_t b) {
+  for (std::int32_t done = 0; done < n;) {
+    const std::int32_t span = std::min({n - a, n - b, n - done});
+    const int c = std::memcmp(t + a, t + b, static_cast<std::size_t>(span));
+    if (c != 0) return c;
+    done += span;
+    a += span;
+    b += span;
+    if (a == n) a = 0;
+    if (b == n) b = 0;
+  }
+  return 0;
+}
+
+class Bzip2ModelState final : public CodeLengthState {
+ public:
+  Bzip2ModelState(int level, ByteView context, std::unique_ptr<CodeLengthState> recompress)
+      : level_(level), context_(context.begin(), context.end()), recompress_{std::move(recompress)} {}
+
+  double context_bits() override {
+    if (context_bits_ < 0) context_bits_ = bits_with({});
+    return context_bits_;
+  }
+
+  double bits_with(ByteView x) override {
+    if (!prepared_) prepare();
+    const std::size_t p = p_size_;
+    if (!fast_ || x.size() > kMaxContinuation || p + 5 * (x.size() + 1) >= block_limit(level_))
+      return recompress_.state->bits_with(x);
+    // u: the run in progress, then x, through the first stage; the block is P·u.
+    u_.clear();
+    PendingRun run = run_;
+    for (const std::uint8_t b : x) add_byte(b, run, u_);
+    if (run.length > 0) write_run(run, u_);
+    block_.resize(p);
+    block_.insert(block_.end(), u_.begin(), u_.end());
+    const std::int32_t n = static_cast<std::int32_t>(block_.size());
+    const std::uint8_t* t = block_.data();
+
+    // The rotations that may move with u, sorted, each with its place among the free ones.
+    moving_.clear();
+    for (std::int32_t r = static_cast<std::int32_t>(p - ambiguous_); r < n; ++r) moving_.push_back(r);
+    std::sort(moving_.begin(), moving_.end(),
+              [&](std::int32_t a, std::int32_t b) { return compare_rotations(t, n, a, b) < 0; });
+    places_.resize(moving_.size());
+    std::size_t lo = 0;
+    for (std::size_t k = 0; k < moving_.size(); ++k) {
+      std::size_t hi = free_pos_.size();
+      while (lo < hi) {
+        const std::size_t mid = (lo + hi) / 2;
+        if (compare_rotations(t, n, free_pos_[mid], moving_[k]) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      places_[k] = lo;
+    }
+
+    InUse in_use = in_use_p_;
+    y_count_ = 0;
+    for (const std::uint8_t b : u_)
+      if (!in_use[b]) in_use[b] = true, is_new_[b] = true, new_bytes_[y_count_++] = b;
+    std::sort(new_bytes_.begin(), new_bytes_.begin() + y_count_);
+    if (!mtf_incremental()) mtf_full(in_use);
+    for (int i = 0; i < y_count_; ++i) is_new_[new_bytes_[static_cast<std::size_t>(i)]] = false;
+    return static_cast<double>(kStreamBits + block_bits(mtf_, in_use, huffman_));
+  }
+
+  // The merged column from scratch: free rotations' bytes with the moving ones inserted.
+  void mtf_full(const InUse& in_use) {
+    const std::uint8_t* t = block_.data();
+    const std::uint8_t last = block_.back();
+    coder_.start(in_use, mtf_);
+    mtf_.symbols.reserve(block_.size() + 1);
+    std::size_t k = 0;
+    for (std::size_t f = 0; f <= free_pos_.size(); ++f) {
+      for (; k < moving_.size() && places_[k] == f; ++k) coder_.feed(t[moving_[k] - 1]);
+      if (f == free_pos_.size()) break;
+      coder_.feed(f == free_of_zero_ ? last : free_last_[f]);
+    }
+    coder_.finish();
+  }
+
+  // The merged column resumed from B's coding (see the header); false where it cannot be.
+  bool mtf_incremental() {
+    const std::int32_t nb = static_cast<std::int32_t>(column_.size());
+    if (nb == 0) return false;
+    // The insertions as (position in B, byte), in order; rotation 0 sits before B[free_of_zero_].
+    inserts_.clear();
+    const std::uint8_t* t = block_.data();
+    const std::int32_t fz = static_cast<std::int32_t>(free_of_zero_);
+    bool zero_done = false;
+    for (std::size_t k = 0; k < moving_.size(); ++k) {
+      const std::int32_t place = static_cast<std::int32_t>(places_[k]);
+      if (!zero_done && place > fz) inserts_.push_back({fz, block_.back()}), zero_done = true;
+      inserts_.push_back({place > fz ? place - 1 : place, t[moving_[k] - 1]});
+    }
+    if (!zero_done) inserts_.push_back({fz, block_.back()});
+
+    const int a_c = base_size_ + y_count_;
+    const std::int32_t n_cp = static_cast<std::int32_t>(cp_zeros_.size());
+    mtf_.symbols.clear();
+    mtf_.alpha_size = a_c + 2;
+    // Joined at checkpoint 0: the list before any read, new bytes in ascending place.
+    {
+      InUse all = in_use_p_;
+      for (int i = 0; i < y_count_; ++i) all[new_bytes_[static_cast<std::size_t>(i)]] = true;
+      coder_.start(all, mtf_);
+    }
+    // Counts: B's, less B's symbols where the coder writes its own (which it counts), patched.
+    mtf_.freq = base_.freq;
+    std::int32_t c = 0;  // the checkpoint the coder's state equals B's at
+    std::size_t k = 0;   // the next insertion
+    while (true) {
+      // Skip to the checkpoint before the next insertion (the end of B if none is left).
+      const bool last = k == inserts_.size();
+      const std::int32_t c3 = last ? n_cp : std::min(inserts_[k].first, nb - 1) / kStride;
+      if (c3 > c && !skip(c, c3)) return false;
+      if (last) break;
+      c = c3;
+      // Code from there, through the insertions, until the state joins B's at a checkpoint.
+      bool fed = false, joined = false;
+      for (std::int32_t b = c * kStride;; ++b) {
+        for (; k < inserts_.size() && inserts_[k].first == b; ++k) coder_.feed(inserts_[k].second), fed = true;
+        if (b == nb) break;
+        if (fed && b % kStride == 0 && at_checkpoint(b / kStride)) {
+          uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(b / kStride)]);
+          c = b / kStride;
+          joined = true;
+          break;
+        }
+        coder_.feed(column_[static_cast<std::size_t>(b)]);
+      }
+      if (!joined) {  // B ended first
+        uncount(cp_emitted_[static_cast<std::size_t>(c)], base_.symbols.size());
+        coder_.finish();
+        break;
+      }
+    }
+    return true;
+  }
+
+  void uncount(std::size_t from, std::size_t until) {
+    for (std::size_t i = from; i < until; ++i) --mtf_.freq[base_.symbols[i]];
+  }
+
+  // Whether the coder's state equals B's at checkpoint c (new bytes left out of the list).
+  bool at_checkpoint(std::int32_t c) const {
+    if (coder_.pending_zeros() != cp_zeros_[static_cast<std::size_t>(c)]) return false;
+    const std::uint8_t* base_list = &cp_list_[static_cast<std::size_t>(c) * static_cast<std::size_t>(base_size_)];
+    const std::uint8_t* list = coder_.list();
+    int i = 0;
+    for (int j = 0; j < coder_.size(); ++j) {
+      if (is_new_[list[j]]) continue;
+      if (list[j] != base_list[i++]) return false;
+    }
+    return true;
+  }
+
+  // From a state equal to B's at checkpoint c (new bytes aside) to checkpoint c3 (n_cp: the end
+  // of B) with no insertion between: B's symbols, each byte behind d new bytes costing d more at
+  // its first read; then the coder's state at c3: the bytes read meanwhile in front (B's order),
+  // the others and the new bytes in their order at c.
+  bool skip(std::int32_t c, std::int32_t c3) {
+    const std::int32_t nb = static_cast<std::int32_t>(column_.size());
+    const bool to_end = c3 == static_cast<std::int32_t>(cp_zeros_.size());
+    const std::int32_t stop = to_end ? nb : c3 * kStride;
+    const std::size_t from = cp_emitted_[static_cast<std::size_t>(c)];
+    const std::size_t until = to_end ? base_.symbols.size() - 1 : cp_emitted_[static_cast<std::size_t>(c3)];
+    const std::size_t s0 = mtf_.symbols.size();
+    mtf_.symbols.insert(mtf_.symbols.end(), base_.symbols.begin() + static_cast<std::ptrdiff_t>(from),
+                        base_.symbols.begin() + static_cast<std::ptrdiff_t>(until));
+    const std::uint8_t* list = coder_.list();
+    const std::int32_t* next_sym = &cp_next_[static_cast<std::size_t>(c) * 256];
+    const std::int32_t* next_pos = &cp_next_pos_[static_cast<std::size_t>(c) * 256];
+    const int size = coder_.size();
+    int d = 0, kept = 0;
+    std::uint8_t* rest = resume_list_.data();
+    for (int j = 0; j < size; ++j) {
+      const std::uint8_t z = list[j];
+      if (is_new_[z]) {
+        ++d;
+        rest[kept++] = z;
+        continue;
+      }
+      const std::int32_t at = next_pos[z];
+      if (at < 0 || at >= stop) {  // not read before c3: keeps its place
+        rest[kept++] = z;
+        continue;
+      }
+      if (d == 0) continue;
+      if (next_sym[z] == -2) return false;  // read as a zero of a run: the runs would change
+      std::uint16_t& v = mtf_.symbols[s0 + static_cast<std::size_t>(next_sym[z]) - from];
+      --mtf_.freq[v];
+      v = static_cast<std::uint16_t>(v + d);
+      ++mtf_.freq[v];
+    }
+    if (to_end) {  // B's EOB becomes the block's
+      --mtf_.freq[static_cast<std::size_t>(base_.alpha_size - 1)];
+      mtf_.symbols.push_back(static_cast<std::uint16_t>(mtf_.alpha_size - 1));
+      ++mtf_.freq[static_cast<std::size_t>(mtf_.alpha_size - 1)];
+      return true;
+    }
+    // The list at c3: B's bytes read since c (its first size − kept entries), then the rest.
+    std::uint8_t merged[256];
+    const int front = size - kept;
+    std::memcpy(merged, &cp_list_[static_cast<std::size_t>(c3) * static_cast<std::size_t>(base_size_)], static_cast<std::size_t>(front));
+    std::memcpy(merged + front, rest, static_cast<std::size_t>(kept));
+    coder_.resume(merged, size, cp_zeros_[static_cast<std::size_t>(c3)], mtf_);
+    return true;
+  }
+
+  void append(ByteView committed) override {
+    recompress_.state->append(committed);
+    context_.insert(context_.end(), committed.begin(), committed.end());
+    context_bits_ = -1;
+    prepared_ = false;
+  }
+
+  std::unique_ptr<CodeLengthState> clone() const override { return std::make_unique<Bzip2ModelState>(*this); }
+
+ private:
+  // The context's block P, its suffix order and free rotations (see the header).
+  void prepare() {
+    prepared_ = true;
+    block_.clear();
+    run_ = PendingRun{};
+    fast_ = false;
+    const std::size_t limit = block_limit(level_);
+    for (const std::uint8_t b : context_) {
+      if (block_.size() >= limit) {  // more than one block: from scratch
+        p_size_ = block_.size();
+        return;
+      }
+      add_byte(b, run_, block_);
+    }
+    p_size_ = block_.size();
+    const std::int32_t p = static_cast<std::int32_t>(p_size_);
+    if (p == 0) return;
+    std::vector<std::int32_t> order, rank;
+    sort_suffixes(block_, order, rank);
+    // The ambiguous starts: P[j..) a proper prefix of the suffix after it in the order.
+    std::int32_t j = p;
+    while (j > 1) {
+      const std::int32_t cand = j - 1, len = p - cand;
+      const std::int32_t r = rank[static_cast<std::size_t>(cand)];
+      if (r + 1 >= p) break;
+      const std::int32_t next = order[static_cast<std::size_t>(r + 1)];
+      if (next + len > p || std::memcmp(&block_[static_cast<std::size_t>(cand)], &block_[static_cast<std::size_t>(next)],
+                                        static_cast<std::size_t>(len)) != 0)
+        break;
+      j = cand;
+    }
+    ambiguous_ = static_cast<std::size_t>(p - j);
+    if (ambiguous_ > kMaxAmbiguous) return;
+    free_pos_.clear();
+    free_last_.clear();
+    for (const std::int32_t i : order) {
+      if (i >= j) continue;
+      if (i == 0) free_of_zero_ = free_pos_.size();
+      free_pos_.push_back(i);
+      free_last_.push_back(i == 0 ? 0 : block_[static_cast<std::size_t>(i - 1)]);
+    }
+    in_use_p_.fill(false);
+    for (const std::uint8_t b : block_) in_use_p_[b] = true;
+    code_column();
+    fast_ = true;
+  }
+
+  // B, the free rotations' bytes but rotation 0's, coded once with its states saved.
+  void code_column() {
+    column_.clear();
+    for (std::size_t f = 0; f < free_last_.size(); ++f)
+      if (f != free_of_zero_) column_.push_back(free_last_[f]);
+    const std::int32_t nb = static_cast<std::int32_t>(column_.size());
+    const std::size_t n_cp = static_cast<std::size_t>((nb + kStride - 1) / kStride);
+    coder_.start(in_use_p_, base_);
+    base_size_ = coder_.size();
+    cp_list_.resize(n_cp * static_cast<std::size_t>(base_size_));
+    cp_zeros_.resize(n_cp);
+    cp_emitted_.resize(n_cp);
+    sym_at_.resize(static_cast<std::size_t>(nb));
+    for (std::int32_t b = 0; b < nb; ++b) {
+      const std::size_t c = static_cast<std::size_t>(b / kStride);
+      if (b % kStride == 0) {
+        std::memcpy(&cp_list_[c * static_cast<std::size_t>(base_size_)], coder_.list(), static_cast<std::size_t>(base_size_));
+        cp_zeros_[c] = coder_.pending_zeros();
+        cp_emitted_[c] = static_cast<std::uint32_t>(base_.symbols.size());
+      }
+      const std::uint8_t z = column_[static_cast<std::size_t>(b)];
+      const bool zero = coder_.list()[0] == z;
+      coder_.feed(z);
+      // Where this read's symbol is (its move-to-front index + 1), or −2 for a zero of a run.
+      const std::int32_t at = zero ? -2 : static_cast<std::int32_t>(base_.symbols.size()) - 1;
+      sym_at_[static_cast<std::size_t>(b)] = at;
+    }
+    coder_.finish();
+    // The next read of each byte at or after each checkpoint.
+    cp_next_.assign(n_cp * 256, -1);
+    cp_next_pos_.assign(n_cp * 256, -1);
+    std::array<std::int32_t, 256> next, next_pos;
+    next.fill(-1);
+    next_pos.fill(-1);
+    for (std::int32_t b = nb - 1; b >= 0; --b) {
+      next[column_[static_cast<std::size_t>(b)]] = sym_at_[static_cast<std::size_t>(b)];
+      next_pos[column_[static_cast<std::size_t>(b)]] = b;
+      if (b % kStride == 0) {
+        std::copy(next.begin(), next.end(), &cp_next_[static_cast<std::size_t>(b / kStride) * 256]);
+        std::copy(next_pos.begin(), next_pos.end(), &cp_next_pos_[static_cast<std::size_t>(b / kStride) * 256]);
+      }
+    }
+  }
+
+  // The recompressing state, for what the model does not cost incrementally; copied by clone().
+  struct Owned {
+    std::unique_ptr<CodeLengthState> state;
+    Owned(std::unique_ptr<CodeLengthState> s) : state(std::move(s)) {}
+    Owned(const Owned& o) : state(o.state->clone()) {}
+  };
+
+  int level_;
+  Bytes context_;
+  Owned recompress_;
+  double context_bits_ = -1;
+
+  // Prepared once per context.
+  bool prepared_ = false, fast_ = false;
+  Bytes block_;  // P, then P·u while a continuation is costed
+  std::size_t p_size_ = 0;
+  PendingRun run_;
+  std::size_t ambiguous_ = 0, free_of_zero_ = 0;
+  std::vector<std::int32_t> free_pos_;
+  Bytes free_last_;
+  InUse in_use_p_{};
+
+  // B and its coding (code_column).
+  Bytes column_;
+  MtfSymbols base_;
+  int base_size_ = 0;
+  std::vector<std::uint8_t> cp_list_;  // per checkpoint: the list (base_size_ bytes)
+  std::vector<std::uint32_t> cp_zeros_, cp_emitted_;
+  std::vector<std::int32_t> cp_next_;   // per checkpoint and byte: the next read's symbol, −1 none, −2 a zero
+  std::vector<std::int32_t> cp_next_pos_;  // per checkpoint and byte: the next read's position, −1 none
+  std::vector<std::int32_t> sym_at_;
+
+  // Per continuation, kept to avoid allocation.
+  std::vector<std::pair<std::int32_t, std::uint8_t>> inserts_;
+  std::array<std::uint8_t, 256> new_bytes_{};
+  std::array<bool, 256> is_new_{};
+  int y_count_ = 0;
+  std::array<std::uint8_t, 256> resume_list_{};
+  Bytes u_;
+  std::vector<std::int32_t> moving_;
+  std::vector<std::size_t> places_;
+  MtfCoder coder_;
+  MtfSymbols mtf_;
+  HuffmanScratch huffman_;
+};
+
+}  // namespace
+
+std::unique_ptr<CodeLengthState> bzip2_model_state(int level, ByteView context,
+                                                   std::unique_ptr<CodeLengthState> recompress) {
+  return std::make_unique<Bzip2ModelState>(level, context, std::move(recompress));
+}
+
+}  // namespace zgen
