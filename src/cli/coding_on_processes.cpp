@@ -298,69 +298,33 @@ void decompress_on_processes(parallel::World& world, const DecompressOnProcesses
   const std::uint64_t asked = options.window_bytes ? options.window_bytes : kDefaultStreamWindowBytes;
   const std::uint64_t window = std::max<std::uint64_t>(asked, 4 * chunk * predictors.size() * static_cast<std::uint64_t>(N));
   std::uint32_t crc = crc32_of({});
-  std::uint64_t total = 0, next = 0;
-  bool short_frame = false;
+  std::uint64_t total = 0;
+  std::optional<FrameReader> reader;  // process 0's
+  std::vector<FrameRecord> read;      // process 0's: the window's frames as read
   said([&] {
-    if (world.leader()) next = in->varint();  // read ahead, as decode_frames does
+    if (world.leader()) reader.emplace(*in, chunk, options.max_output);
   });
   for (bool end = false; !end;) {
-    // Process 0 reads the window's frames with decode_frames' checks (a structural error stops
-    // all before anything of the window is decoded) and hands each process a run of them:
-    // [last window?] then, per frame, position, length, CRC, stream.
+    // Process 0 reads the window's frames with every structural check (FrameReader: a damaged
+    // structure stops all before anything of the window is decoded) and hands each process a
+    // run of them: [last window?] then, per frame, position, length, CRC, stream.
     std::vector<Bytes> parts;
-    std::uint64_t trailer_length = 0;
-    std::uint32_t trailer_crc = 0;
     said([&] {
       if (!world.leader()) return;
-      struct Frame {
-        std::uint64_t position, length;
-        ByteView stream;
-        std::uint32_t crc;
-      };
-      Bytes streams;
-      std::vector<Frame> frames;
-      std::vector<std::size_t> at;  // each frame's stream in `streams`
-      std::uint64_t in_window = 0;
-      bool last = false;
-      for (;; next = in->varint()) {
-        const std::uint64_t n = next;
-        if (n == 0) {
-          trailer_length = in->varint();
-          trailer_crc = in->u32le();
-          if (!in->at_end()) throw FormatError("corrupt zgen file: unexpected bytes after the trailer");
-          last = true;
-          break;
-        }
-        if (in_window >= window) break;
-        const std::uint64_t limit = frame_limit(chunk, total + in_window);
-        if (short_frame || n > limit)
-          throw FormatError("corrupt zgen file: a frame at byte " + std::to_string(total + in_window) + " claims " +
-                            std::to_string(n) + " bytes");
-        short_frame = n < limit;
-        if (total + in_window + n > options.max_output)
-          throw FormatError("the file holds more than the limit of " + std::to_string(options.max_output) + " bytes");
-        const std::uint64_t m = in->varint();
-        if (m > kMaxStreamBytesPerByte * n + 16)
-          throw FormatError("corrupt zgen file: the frame at byte " + std::to_string(total + in_window) + " claims a " +
-                            std::to_string(m) + "-byte stream");
-        at.push_back(streams.size());
-        streams.resize(streams.size() + static_cast<std::size_t>(m));
-        in->read(streams.data() + at.back(), static_cast<std::size_t>(m));
-        frames.push_back({total + in_window, n, {}, in->u32le()});
-        in_window += n;
+      std::size_t count = 0;
+      for (std::uint64_t in_window = 0;; in_window += read[count++].length) {
+        if (read.size() <= count) read.emplace_back();
+        if (!reader->next(read[count], in_window, window)) break;
       }
-      for (std::size_t i = 0; i < frames.size(); ++i) {
-        const std::size_t to = i + 1 < frames.size() ? at[i + 1] : streams.size();
-        frames[i].stream = ByteView(streams).subspan(at[i], to - at[i]);
-      }
+      const bool last = reader->end();
       for (int r = 0; r < N; ++r) {
         Bytes part{static_cast<std::uint8_t>(last)};
-        for (std::size_t i = first_of(frames.size(), r, N); i < first_of(frames.size(), r + 1, N); ++i) {
-          put_varint(part, frames[i].position);
-          put_varint(part, frames[i].length);
-          put_u32le(part, frames[i].crc);
-          put_varint(part, frames[i].stream.size());
-          put_bytes(part, frames[i].stream);
+        for (std::size_t i = first_of(count, r, N); i < first_of(count, r + 1, N); ++i) {
+          put_varint(part, read[i].position);
+          put_varint(part, read[i].length);
+          put_u32le(part, read[i].crc);
+          put_varint(part, read[i].stream.size());
+          put_bytes(part, read[i].stream);
         }
         parts.push_back(std::move(part));
       }
@@ -410,12 +374,7 @@ void decompress_on_processes(parallel::World& world, const DecompressOnProcesses
         crc = crc32_update(crc, part);
         total += part.size();
       }
-      if (end) {
-        if (trailer_length != total)
-          throw FormatError("corrupt zgen file: the trailer says " + std::to_string(trailer_length) +
-                            " bytes, the frames hold " + std::to_string(total));
-        if (trailer_crc != crc) throw FormatError("corrupt zgen file: CRC-32 mismatch after decoding");
-      }
+      if (end) check_trailer(*reader, crc);
       for (const Bytes& part : results)
         if (!part.empty()) io.out(part);
       if (options.progress) options.progress(total);

@@ -276,10 +276,7 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
 namespace {
 
 // One frame as read, then decoded.
-struct Frame {
-  std::uint64_t position = 0, length = 0;
-  Bytes stream;
-  std::uint32_t crc = 0;
+struct Frame : FrameRecord {
   Bytes decoded;
 };
 
@@ -288,6 +285,48 @@ std::string bytes_of(const Frame& f) {
 }
 
 }  // namespace
+
+FrameReader::FrameReader(StreamIn& in, std::uint64_t chunk_size, std::uint64_t max_output)
+    : in_(in), chunk_(chunk_size), max_output_(max_output), next_length_(in.varint()) {}
+
+bool FrameReader::next(FrameRecord& f, std::uint64_t in_window, std::uint64_t window) {
+  if (end_) return false;
+  const std::uint64_t n = next_length_;
+  if (n == 0) {
+    trailer_length_ = in_.varint();
+    trailer_crc_ = in_.u32le();
+    if (!in_.at_end()) throw FormatError("corrupt zgen file: unexpected bytes after the trailer");
+    end_ = true;
+    return false;
+  }
+  if (in_window >= window) return false;
+  const std::uint64_t limit = frame_limit(chunk_, total_);
+  if (short_frame_ || n > limit)
+    throw FormatError("corrupt zgen file: a frame at byte " + std::to_string(total_) + " claims " + std::to_string(n) +
+                      " bytes");
+  short_frame_ = n < limit;
+  if (total_ + n > max_output_)
+    throw FormatError("the file holds more than the limit of " + std::to_string(max_output_) + " bytes");
+  const std::uint64_t m = in_.varint();
+  if (m > kMaxStreamBytesPerByte * n + 16)
+    throw FormatError("corrupt zgen file: the frame at byte " + std::to_string(total_) + " claims a " +
+                      std::to_string(m) + "-byte stream");
+  f.position = total_;
+  f.length = n;
+  f.stream.resize(static_cast<std::size_t>(m));
+  in_.read(f.stream.data(), f.stream.size());
+  f.crc = in_.u32le();
+  total_ += n;
+  next_length_ = in_.varint();
+  return true;
+}
+
+void check_trailer(const FrameReader& reader, std::uint32_t crc) {
+  if (reader.trailer_length() != reader.total())
+    throw FormatError("corrupt zgen file: the trailer says " + std::to_string(reader.trailer_length()) +
+                      " bytes, the frames hold " + std::to_string(reader.total()));
+  if (reader.trailer_crc() != crc) throw FormatError("corrupt zgen file: CRC-32 mismatch after decoding");
+}
 
 void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> predictors, int max_threads,
                    const MorePredictors& more, const ByteSink& out, const DecompressOptions& options) {
@@ -303,49 +342,17 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
   const bool batched = parallel && options.batch > 0 && can_batch(*predictors[0], h.coding);
   std::vector<Frame> frames;
   std::uint32_t crc = crc32_of({});
-  std::uint64_t total = 0, done = 0;
-  bool short_frame = false;
-  // The next frame's length is read ahead, so that a window that ends the file is seen to be the
-  // last one (and held until the trailer is checked) even when it fills the window exactly.
-  std::uint64_t next = in.varint();
+  std::uint64_t done = 0;
+  FrameReader reader(in, chunk, options.max_output);
   for (bool end = false; !end;) {
     // Read frames up to the window, or to the end and the trailer. A structural error is
     // thrown before anything of this window is decoded or written.
     std::size_t count = 0;
-    std::uint64_t in_window = 0;
-    std::uint64_t trailer_length = 0;
-    std::uint32_t trailer_crc = 0;
-    for (;; next = in.varint()) {
-      const std::uint64_t n = next;
-      if (n == 0) {
-        trailer_length = in.varint();
-        trailer_crc = in.u32le();
-        if (!in.at_end()) throw FormatError("corrupt zgen file: unexpected bytes after the trailer");
-        end = true;
-        break;
-      }
-      if (in_window >= window) break;
-      const std::uint64_t limit = frame_limit(chunk, total);
-      if (short_frame || n > limit)
-        throw FormatError("corrupt zgen file: a frame at byte " + std::to_string(total) + " claims " + std::to_string(n) +
-                          " bytes");
-      short_frame = n < limit;
-      if (total + n > options.max_output)
-        throw FormatError("the file holds more than the limit of " + std::to_string(options.max_output) + " bytes");
-      const std::uint64_t m = in.varint();
-      if (m > kMaxStreamBytesPerByte * n + 16)
-        throw FormatError("corrupt zgen file: the frame at byte " + std::to_string(total) + " claims a " +
-                          std::to_string(m) + "-byte stream");
+    for (std::uint64_t in_window = 0;; in_window += frames[count++].length) {
       if (frames.size() <= count) frames.emplace_back();
-      Frame& f = frames[count++];
-      f.position = total;
-      f.length = n;
-      f.stream.resize(static_cast<std::size_t>(m));
-      in.read(f.stream.data(), f.stream.size());
-      f.crc = in.u32le();
-      total += n;
-      in_window += n;
+      if (!reader.next(frames[count], in_window, window)) break;
     }
+    end = reader.end();
     // Decode: chunks in parallel (more predictors as the window needs them), or frames in order.
     if (parallel)
       while (predictors.size() < std::min<std::size_t>(threads, count) && more) predictors.push_back(more());
@@ -401,15 +408,10 @@ void decode_frames(ContainerHeader& h, StreamIn& in, std::vector<Predictor*> pre
         throw FormatError("corrupt zgen file: the frame of " + bytes_of(f) + " fails its CRC-32 check");
       crc = crc32_update(crc, f.decoded);
     }
-    if (end) {
-      if (trailer_length != total)
-        throw FormatError("corrupt zgen file: the trailer says " + std::to_string(trailer_length) +
-                          " bytes, the frames hold " + std::to_string(total));
-      if (trailer_crc != crc) throw FormatError("corrupt zgen file: CRC-32 mismatch after decoding");
-    }
+    if (end) check_trailer(reader, crc);
     for (std::size_t i = 0; i < count; ++i) out(frames[i].decoded);
   }
-  h.original_length = total;
+  h.original_length = reader.total();
   h.crc32 = crc;
 }
 

@@ -72,6 +72,42 @@ class StreamIn {
   bool eof_ = false;
 };
 
+// A frame of a version-3 file as read: where its original bytes go, its coded stream, its CRC.
+struct FrameRecord {
+  std::uint64_t position = 0, length = 0;
+  Bytes stream;
+  std::uint32_t crc = 0;
+};
+
+// Reads the frames of a version-3 file, just after its header, with every structural check (a
+// frame longer than frame_limit, a short frame that is not the last, a stream longer than its
+// length allows, more than max_output bytes, bytes after the trailer): a damaged structure is a
+// FormatError before the window that holds it is decoded. The next frame's length is read
+// ahead, so that a window that ends the file is seen to be the last one (and held until the
+// trailer is checked) even when it fills the window exactly. Every reader of frames uses this one
+// (decode_frames, and src/cli/coding_on_processes.cpp under MPI).
+class FrameReader {
+ public:
+  FrameReader(StreamIn& in, std::uint64_t chunk_size, std::uint64_t max_output);
+  // Reads the window's next frame into `f`; false when the window is full (`in_window`, the
+  // original bytes read in it so far, reached `window`) or the file ended (then end() is true).
+  bool next(FrameRecord& f, std::uint64_t in_window, std::uint64_t window);
+  bool end() const { return end_; }
+  std::uint64_t total() const { return total_; }  // original bytes in the frames read
+  std::uint64_t trailer_length() const { return trailer_length_; }
+  std::uint32_t trailer_crc() const { return trailer_crc_; }
+
+ private:
+  StreamIn& in_;
+  std::uint64_t chunk_, max_output_, next_length_, total_ = 0, trailer_length_ = 0;
+  std::uint32_t trailer_crc_ = 0;
+  bool short_frame_ = false, end_ = false;
+};
+
+// After the last window: the trailer's length and CRC against the frames' (`crc`: of every
+// decoded byte). FormatError if either differs.
+void check_trailer(const FrameReader& reader, std::uint32_t crc);
+
 // Decodes the frames and the trailer of a version-3 file from `in` (just after the header) to
 // `out`, a window at a time, each written only after all its frames (and, for the last, the
 // trailer) passed their checks. `more` makes one more predictor when a window has more chunks
