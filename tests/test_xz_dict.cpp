@@ -4,6 +4,7 @@
 // model's distribution is the same on one thread, on two, and with --no-snapshot.
 #include <doctest/doctest.h>
 
+#include "tests/dict_variant_checks.hpp"
 #include "tests/fixtures.hpp"
 
 #include <lzma.h>
@@ -18,36 +19,14 @@
 #include "zgen/compressor.hpp"
 
 using namespace zgen;
+using zgen::test::concat;
+using zgen::test::mismatches;
 using zgen::test::random_bytes;
+using zgen::test::slice;
 
 namespace {
 
-const Bytes& text() {
-  static const Bytes all = zgen::test::read_fixture("sotu-valid-70k.txt");
-  return all;
-}
-
-Bytes slice(const Bytes& b, std::size_t from, std::size_t n) {
-  return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
-}
-
-Bytes concat(ByteView a, ByteView b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
-int mismatches(const Compressor& c, CodeLengthState& state, const Bytes& context, const std::vector<Bytes>& spans,
-               int step = 1) {
-  int bad = state.context_bits() == c.code_length_bits_given(context, {}) ? 0 : 1;
-  for (int x = 0; x < 256; x += step) {
-    const std::uint8_t b = static_cast<std::uint8_t>(x);
-    if (state.bits_with(ByteView(&b, 1)) != c.code_length_bits_given(context, ByteView(&b, 1))) ++bad;
-  }
-  for (const Bytes& s : spans)
-    if (state.bits_with(s) != c.code_length_bits_given(context, s)) ++bad;
-  return bad;
-}
+const Bytes& text() { return zgen::test::sotu_70k(); }
 
 // The raw LZMA2 stream, decoded with the same preset dictionary: the definition's frame is a
 // real stream that gives t·x back.
@@ -104,71 +83,20 @@ TEST_CASE("xz-dict: the fast path equals the definition on random and real conte
   std::mt19937_64 rng(22);
   int cases = 0, bad = 0;
   for (int preset : {0, 6, 9}) {
-    const auto c = make_compressor("xz-dict:" + std::to_string(preset));
     CAPTURE(preset);
-    for (int i = 0; i < 8; ++i) {
-      // Sizes around the tail (256 bytes) and the smallest dictionary (4 KiB), and past them.
-      const std::size_t n = std::vector<std::size_t>{0, 1, 255, 256, 257, 3900, 4096, 12000}[static_cast<std::size_t>(i)];
-      Bytes context = (i % 2 == 0) ? slice(text(), rng() % 50000, n) : random_bytes(n, rng());
-      if (i == 7) context = concat(slice(text(), 3000, 6000), random_bytes(2000, 5));
-      const std::vector<Bytes> spans = {slice(text(), 1000 + rng() % 1000, 1 + rng() % 30), random_bytes(9, rng()),
-                                        random_bytes(300, rng())};
-      auto state = c->begin(context);
-      bad += mismatches(*c, *state, context, spans, 3);
-      cases += 86 + static_cast<int>(spans.size());
-    }
+    // Sizes around the tail (256 bytes) and the smallest dictionary (4 KiB), and past them.
+    bad += zgen::test::mismatches_over_contexts(*make_compressor("xz-dict:" + std::to_string(preset)),
+                                                {0, 1, 255, 256, 257, 3900, 4096, 12000}, 3, rng, cases);
   }
   CHECK(bad == 0);
   CHECK(cases > 2000);
 }
 
 TEST_CASE("xz-dict: append and clone keep the fast path on its definition") {
-  const auto c = make_compressor("xz-dict:9");
-  Bytes context = slice(text(), 40000, 3000);
-  auto state = c->begin(context);
-  const std::vector<Bytes> spans = {slice(text(), 43000, 8), random_bytes(5, 3)};
-  int bad = 0;
-  std::unique_ptr<CodeLengthState> early;
-  for (int step = 0; step < 4; ++step) {
-    const Bytes one = slice(text(), 43000 + static_cast<std::size_t>(step), 1);
-    state->append(one);
-    context = concat(context, one);
-    if (step == 1) early = state->clone();
-    bad += mismatches(*c, *state, context, spans, 5);
-  }
-  bad += mismatches(*c, *early, slice(text(), 40000, 3002), spans, 5);
-  const Bytes chunk = slice(text(), 43004, 1200);  // crosses 4 KiB: a larger dictionary
-  state->append(chunk);
-  context = concat(context, chunk);
-  auto copy = state->clone();
-  bad += mismatches(*c, *copy, context, spans, 5);
-  bad += mismatches(*c, *state, context, spans, 5);
-  CHECK(bad == 0);
+  // 1200 more bytes cross 4 KiB: a larger dictionary
+  CHECK(zgen::test::mismatches_after_append(*make_compressor("xz-dict:9"), 1200, 5) == 0);
 }
 
 TEST_CASE("xz-dict: the distribution is the same on 1 and 2 threads and with --no-snapshot") {
-  const Bytes context = slice(text(), 10000, 6000);
-  auto make = [](int threads, bool snapshot) {
-    PredictorOptions o;
-    o.threads = threads;
-    o.snapshot = snapshot;
-    o.alphabet = "all";
-    return CodeLengthPredictor(make_compressor("xz-dict:6"), o);
-  };
-  auto one = make(1, true), two = make(2, true), slow = make(2, false);
-  one.reset(context);
-  two.reset(context);
-  slow.reset(context);
-  for (int step = 0; step < 2; ++step) {
-    std::array<double, 256> a{}, b{}, s{};
-    one.log_probs(a);
-    two.log_probs(b);
-    slow.log_probs(s);
-    CHECK(a == b);
-    CHECK(a == s);
-    const auto next = static_cast<std::uint8_t>("th"[step]);
-    one.observe(next);
-    two.observe(next);
-    slow.observe(next);
-  }
+  zgen::test::check_same_on_threads_and_without_snapshot("xz-dict:6", slice(text(), 10000, 6000), "th");
 }

@@ -4,6 +4,7 @@
 // model's distribution is the same on one thread, on two, and with --no-snapshot.
 #include <doctest/doctest.h>
 
+#include "tests/dict_variant_checks.hpp"
 #include "tests/fixtures.hpp"
 
 #include <array>
@@ -16,36 +17,14 @@
 #include "zgen/compressor.hpp"
 
 using namespace zgen;
+using zgen::test::concat;
+using zgen::test::mismatches;
 using zgen::test::random_bytes;
+using zgen::test::slice;
 
 namespace {
 
-const Bytes& text() {
-  static const Bytes all = zgen::test::read_fixture("sotu-valid-70k.txt");
-  return all;
-}
-
-Bytes slice(const Bytes& b, std::size_t from, std::size_t n) {
-  return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
-}
-
-Bytes concat(ByteView a, ByteView b) {
-  Bytes out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
-// Every one-byte continuation and a few spans of `state` equal the definition from scratch.
-int mismatches(const Compressor& c, CodeLengthState& state, const Bytes& context, const std::vector<Bytes>& spans) {
-  int bad = state.context_bits() == c.code_length_bits_given(context, {}) ? 0 : 1;
-  for (int x = 0; x < 256; ++x) {
-    const std::uint8_t b = static_cast<std::uint8_t>(x);
-    if (state.bits_with(ByteView(&b, 1)) != c.code_length_bits_given(context, ByteView(&b, 1))) ++bad;
-  }
-  for (const Bytes& s : spans)
-    if (state.bits_with(s) != c.code_length_bits_given(context, s)) ++bad;
-  return bad;
-}
+const Bytes& text() { return zgen::test::sotu_70k(); }
 
 }  // namespace
 
@@ -130,32 +109,6 @@ TEST_CASE("zstd-dict: append and clone keep the fast path on its definition") {
 }
 
 TEST_CASE("zstd-dict: the distribution is the same on 1 and 2 threads and with --no-snapshot") {
-  const Bytes context = slice(text(), 10000, 8000);
-  auto make = [](int threads, bool snapshot) {
-    PredictorOptions o;
-    o.threads = threads;
-    o.snapshot = snapshot;
-    o.alphabet = "all";
-    return CodeLengthPredictor(make_compressor("zstd-dict:19"), o);
-  };
-  auto one = make(1, true), two = make(2, true), slow = make(2, false);
-  one.reset(context);
-  two.reset(context);
-  slow.reset(context);
-  std::set<double> distinct;
-  for (int step = 0; step < 3; ++step) {
-    std::array<double, 256> a{}, b{}, s{};
-    one.log_probs(a);
-    two.log_probs(b);
-    slow.log_probs(s);
-    CHECK(a == b);
-    CHECK(a == s);
-    distinct.insert(a.begin(), a.end());
-    const auto next = static_cast<std::uint8_t>("the"[step]);
-    one.observe(next);
-    two.observe(next);
-    slow.observe(next);
-  }
   // The tail makes single bytes differ (a frame of x alone would give all 256 the same length).
-  CHECK(distinct.size() > 1);
+  CHECK(zgen::test::check_same_on_threads_and_without_snapshot("zstd-dict:19", slice(text(), 10000, 8000), "the") > 1);
 }
