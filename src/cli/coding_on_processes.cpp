@@ -21,9 +21,6 @@ namespace {
 
 // The messages between the processes, written and read with the container's own varints
 // (ByteReader); a double as its 8 bytes, so that process 0 adds the very bits each process found.
-void put_u32le(Bytes& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
 void put_u64le(Bytes& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
@@ -138,10 +135,7 @@ StreamCompressSummary compress_on_processes(parallel::World& world, std::span<Pr
       for (std::size_t i = 0; i < count; ++i) {
         const std::size_t b = i * static_cast<std::size_t>(chunk);
         const ByteView chunk_data = data.subspan(b, std::min<std::size_t>(chunk, data.size() - b));
-        put_varint(coded, chunk_data.size());
-        put_varint(coded, streams[i].size());
-        put_bytes(coded, streams[i]);
-        put_u32le(coded, crc32_of(chunk_data));
+        put_frame(coded, chunk_data, streams[i]);
       }
     });
     const std::vector<Bytes> results = world.gather(coded);
@@ -160,11 +154,7 @@ StreamCompressSummary compress_on_processes(parallel::World& world, std::span<Pr
       }
       crc = crc32_update(crc, ByteView(input).first(got));
       total += got;
-      if (end) {
-        put_varint(frames, 0);
-        put_varint(frames, total);
-        put_u32le(frames, crc);
-      }
+      if (end) put_trailer(frames, total, crc);
       out(frames);
       summary.file_bytes += frames.size();
       if (options.progress) options.progress(total);

@@ -101,6 +101,23 @@ void StreamIn::read(std::uint8_t* out, std::size_t n) {
   }
 }
 
+void put_u32le(Bytes& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+void put_frame(Bytes& out, ByteView original, ByteView stream) {
+  put_varint(out, original.size());
+  put_varint(out, stream.size());
+  out.insert(out.end(), stream.begin(), stream.end());
+  put_u32le(out, crc32_of(original));
+}
+
+void put_trailer(Bytes& out, std::uint64_t total, std::uint32_t crc) {
+  put_varint(out, 0);
+  put_varint(out, total);
+  put_u32le(out, crc);
+}
+
 namespace {
 
 // The window in original bytes: at least 4 chunks per thread in parallel mode.
@@ -124,10 +141,6 @@ std::size_t fill_from(const ByteSource& in, std::span<std::uint8_t> buffer) {
     got += n;
   }
   return got;
-}
-
-void put_u32le(Bytes& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
 
 // Runs work(i, predictor) for i in [0, count) on up to predictors.size() threads (each thread its
@@ -251,21 +264,14 @@ StreamCompressSummary compress_stream(std::span<Predictor* const> predictors, co
     frames.clear();
     for (std::size_t i = 0; i < begin.size(); ++i) {
       const ByteView data = ByteView(input).subspan(static_cast<std::size_t>(begin[i]), static_cast<std::size_t>(length[i]));
-      put_varint(frames, length[i]);
-      put_varint(frames, streams[i].size());
-      frames.insert(frames.end(), streams[i].begin(), streams[i].end());
-      put_u32le(frames, crc32_of(data));
+      put_frame(frames, data, streams[i]);
       summary.ideal_bits += ideal[i];
       summary.stream_bytes += streams[i].size();
       ++summary.frames;
     }
     crc = crc32_update(crc, ByteView(input).first(got));
     total += got;
-    if (end) {
-      put_varint(frames, 0);
-      put_varint(frames, total);
-      put_u32le(frames, crc);
-    }
+    if (end) put_trailer(frames, total, crc);
     out(frames);
     summary.file_bytes += frames.size();
   }

@@ -72,6 +72,12 @@ class StreamIn {
   bool eof_ = false;
 };
 
+// Writing version-3 frames (container.hpp has the layout): one frame, the original bytes' length,
+// the coded stream and the original's CRC-32; the end mark and trailer after the last frame.
+void put_frame(Bytes& out, ByteView original, ByteView stream);
+void put_trailer(Bytes& out, std::uint64_t total, std::uint32_t crc);
+void put_u32le(Bytes& out, std::uint32_t v);
+
 // A frame of a version-3 file as read: where its original bytes go, its coded stream, its CRC.
 struct FrameRecord {
   std::uint64_t position = 0, length = 0;
