@@ -26,43 +26,10 @@ void put_u64le(Bytes& out, std::uint64_t v) {
 }
 void put_bytes(Bytes& out, ByteView bytes) { out.insert(out.end(), bytes.begin(), bytes.end()); }
 
-// Reads up to buffer.size() bytes, as many as the source has; fewer only at its end.
-std::size_t fill_from(const ByteSource& in, std::span<std::uint8_t> buffer) {
-  std::size_t got = 0;
-  while (got < buffer.size()) {
-    const std::size_t n = in(buffer.subspan(got));
-    if (n == 0) break;
-    got += n;
-  }
-  return got;
-}
-
 // Process r's share of `count` items: [first(r), first(r + 1)), contiguous and in rank order, so
 // that the parts gathered in rank order are the items in order.
 std::size_t first_of(std::size_t count, int rank, int processes) {
   return count * static_cast<std::size_t>(rank) / static_cast<std::size_t>(processes);
-}
-
-// Runs work(i, predictor) for i in [0, count) on this process's threads (one predictor each);
-// the first exception is rethrown after all stop.
-template <class Work>
-void on_threads(std::span<Predictor* const> predictors, std::size_t count, Work&& work) {
-  const int threads = static_cast<int>(std::min<std::size_t>(predictors.size(), std::max<std::size_t>(count, 1)));
-  std::exception_ptr failure;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (std::size_t i = 0; i < count; ++i) {
-    try {
-      work(i, *predictors[static_cast<std::size_t>(omp_get_thread_num())]);
-    } catch (...) {
-#pragma omp critical(zgen_processes_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
-}
-
-std::string bytes_of(std::uint64_t position, std::uint64_t length) {
-  return "bytes " + std::to_string(position) + " to " + std::to_string(position + length - 1);
 }
 
 }  // namespace
@@ -122,11 +89,11 @@ StreamCompressSummary compress_on_processes(parallel::World& world, std::span<Pr
       const std::size_t count = static_cast<std::size_t>((data.size() + chunk - 1) / chunk);
       std::vector<Bytes> streams(count);
       std::vector<double> ideal(count);
-      on_threads(predictors, count, [&](std::size_t i, Predictor& p) {
+      in_parallel(predictors, count, [&](std::size_t i, Predictor& p) {
         const std::size_t b = i * static_cast<std::size_t>(chunk);
         ideal[i] = encode_frame(p, summary.coding, data.subspan(b, std::min<std::size_t>(chunk, data.size() - b)), true,
                                 streams[i]);
-      });
+      }, [](std::size_t) {});
       std::uint64_t stream_bytes = 0;
       for (const Bytes& s : streams) stream_bytes += s.size();
       put_varint(coded, count);
@@ -340,7 +307,7 @@ void decompress_on_processes(parallel::World& world, const DecompressOnProcesses
         f.stream = r.take(r.varint());
         frames.push_back(std::move(f));
       }
-      on_threads(predictors, frames.size(), [&](std::size_t i, Predictor& p) {
+      in_parallel(predictors, frames.size(), [&](std::size_t i, Predictor& p) {
         Frame& f = frames[i];
         try {
           decode_frame(p, h.coding, f.stream, f.length, true, f.decoded);
@@ -348,7 +315,7 @@ void decompress_on_processes(parallel::World& world, const DecompressOnProcesses
           throw FormatError(Wording{"corrupt zgen file: the frame of " + bytes_of(f.position, f.length) + ": " +
                                     e.wording().text});
         }
-      });
+      }, [](std::size_t) {});
       for (const Frame& f : frames) {
         if (crc32_of(f.decoded) != f.crc)
           throw FormatError("corrupt zgen file: the frame of " + bytes_of(f.position, f.length) +

@@ -101,6 +101,20 @@ void StreamIn::read(std::uint8_t* out, std::size_t n) {
   }
 }
 
+std::size_t fill_from(const ByteSource& in, std::span<std::uint8_t> buffer) {
+  std::size_t got = 0;
+  while (got < buffer.size()) {
+    const std::size_t n = in(buffer.subspan(got));
+    if (n == 0) break;
+    got += n;
+  }
+  return got;
+}
+
+std::string bytes_of(std::uint64_t position, std::uint64_t length) {
+  return "bytes " + std::to_string(position) + " to " + std::to_string(position + length - 1);
+}
+
 void put_u32le(Bytes& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
 }
@@ -130,37 +144,6 @@ std::uint64_t window_of(std::uint64_t asked, std::uint64_t chunk_size, std::size
 // Whether the frame at `position` starts a chunk (the model is reset before it).
 bool starts_chunk(std::uint64_t chunk_size, std::uint64_t position) {
   return chunk_size == 0 ? position == 0 : position % chunk_size == 0;
-}
-
-// Reads up to buffer.size() bytes, as many as the source has; fewer only at its end.
-std::size_t fill_from(const ByteSource& in, std::span<std::uint8_t> buffer) {
-  std::size_t got = 0;
-  while (got < buffer.size()) {
-    const std::size_t n = in(buffer.subspan(got));
-    if (n == 0) break;
-    got += n;
-  }
-  return got;
-}
-
-// Runs work(i, predictor) for i in [0, count) on up to predictors.size() threads (each thread its
-// own predictor); the first exception is rethrown after all stop. progress_of(i) after each.
-template <class Work, class Done>
-void in_parallel(std::span<Predictor* const> predictors, std::size_t count, Work&& work, Done&& done) {
-  const int threads = static_cast<int>(std::min<std::size_t>(predictors.size(), std::max<std::size_t>(count, 1)));
-  std::exception_ptr failure;
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (std::size_t i = 0; i < count; ++i) {
-    try {
-      work(i, *predictors[static_cast<std::size_t>(omp_get_thread_num())]);
-#pragma omp critical(zgen_stream_progress)
-      done(i);
-    } catch (...) {
-#pragma omp critical(zgen_stream_failure)
-      if (!failure) failure = std::current_exception();
-    }
-  }
-  if (failure) std::rethrow_exception(failure);
 }
 
 // One batch per predictor of a window's threads, made before the threads start (each thread
@@ -286,9 +269,7 @@ struct Frame : FrameRecord {
   Bytes decoded;
 };
 
-std::string bytes_of(const Frame& f) {
-  return "bytes " + std::to_string(f.position) + " to " + std::to_string(f.position + f.length - 1);
-}
+std::string bytes_of(const Frame& f) { return zgen::bytes_of(f.position, f.length); }
 
 }  // namespace
 

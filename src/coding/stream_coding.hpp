@@ -2,7 +2,11 @@
 // The library's own pieces shared by the whole-buffer coders (arithmetic_compressor.cpp) and the
 // stream coders (stream_coding.cpp): one frame through the coder, the models a file names, and
 // a buffered reader over a ByteSource.
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <span>
@@ -71,6 +75,32 @@ class StreamIn {
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
 };
+
+// Reads up to buffer.size() bytes, as many as the source has; fewer only at its end.
+std::size_t fill_from(const ByteSource& in, std::span<std::uint8_t> buffer);
+
+// "bytes P to P+N−1", how error messages name a frame.
+std::string bytes_of(std::uint64_t position, std::uint64_t length);
+
+// Runs work(i, predictor) for i in [0, count) on up to predictors.size() threads (each thread its
+// own predictor); the first exception is rethrown after all stop. done(i) after each, one at a time.
+template <class Work, class Done>
+void in_parallel(std::span<Predictor* const> predictors, std::size_t count, Work&& work, Done&& done) {
+  const int threads = static_cast<int>(std::min<std::size_t>(predictors.size(), std::max<std::size_t>(count, 1)));
+  std::exception_ptr failure;
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::size_t i = 0; i < count; ++i) {
+    try {
+      work(i, *predictors[static_cast<std::size_t>(omp_get_thread_num())]);
+#pragma omp critical(zgen_stream_progress)
+      done(i);
+    } catch (...) {
+#pragma omp critical(zgen_stream_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+}
 
 // Writing version-3 frames (container.hpp has the layout): one frame, the original bytes' length,
 // the coded stream and the original's CRC-32; the end mark and trailer after the last frame.
