@@ -1,6 +1,6 @@
 // The stream coders (version-3 .zgen files): round trips whatever the window, thread count and
 // chunk size; a damaged chunk stops the output at the window before it; older files still decode;
-// and the CLI through pipes (stdin of unknown length).
+// and the CLI through pipes (stdin of unknown length); scoring from a source a window at a time.
 #include <doctest/doctest.h>
 
 #include <cstdio>
@@ -15,6 +15,7 @@
 #include "tests/fixtures.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/errors.hpp"
+#include "zgen/evaluation.hpp"
 
 namespace {
 
@@ -208,4 +209,50 @@ TEST_CASE("zgen compress / decompress through pipes: stdin of unknown length, da
   CHECK(o.exit_code == 0);
   CHECK(slurp(dir + "/v1.out") == original);
   sh("rm -rf " + dir);
+}
+
+TEST_CASE("score_model from a source, a window at a time: the model's bits to the bit, bounded reading") {
+  const Bytes context = text_bytes(3000);
+  const Bytes all = text_bytes(5000);
+  const ByteView data = ByteView(all).subspan(3000);  // 2,000 bytes after the context
+  zgen::PredictorOptions options;
+  options.threads = 1;
+  const zgen::ScoreResult whole = zgen::score_model("ppm:2", context, data, options, {}, true);
+  // Windows of 500 bytes: the same loop over the same bytes, so the same sum; the coder codes
+  // four frames of one history: the same ideal bits up to the order of the sums, and a few bytes
+  // of frame ends more.
+  const zgen::ScoreResult streamed = zgen::score_model("ppm:2", context, zgen::source_of(data), 0, options, {}, true, 500);
+  CHECK(streamed.bytes == data.size());
+  CHECK(streamed.model_bits == whole.model_bits);
+  CHECK(*streamed.coded_ideal_bits == doctest::Approx(*whole.coded_ideal_bits).epsilon(1e-9));
+  CHECK(*streamed.coded_bits >= *whole.coded_bits);
+  CHECK(*streamed.coded_bits <= *whole.coded_bits + 4 * 8 * 8);
+  // One window holding everything: the coded size too is score_model's, to the bit.
+  const zgen::ScoreResult one = zgen::score_model("ppm:2", context, zgen::source_of(data), 0, options, {}, true, 2048);
+  CHECK(*one.coded_bits == *whole.coded_bits);
+  CHECK(*one.coded_ideal_bits == *whole.coded_ideal_bits);
+
+  // --max-bytes: reads no more than asked, across windows.
+  const zgen::ScoreResult first = zgen::score_model("ppm:2", context, data.first(1200), options);
+  std::size_t read = 0;
+  const zgen::ByteSource counting = [&, inner = zgen::source_of(data)](std::span<std::uint8_t> buffer) {
+    const std::size_t n = inner(buffer);
+    read += n;
+    return n;
+  };
+  const zgen::ScoreResult limited = zgen::score_model("ppm:2", context, counting, 1200, options, {}, false, 500);
+  CHECK(limited.bytes == 1200);
+  CHECK(read == 1200);
+  CHECK(limited.model_bits == first.model_bits);
+
+  // A compressor model keeps what it scored for its own code length: the same as from memory.
+  const zgen::ScoreResult gz = zgen::score_model("gzip:9", context, data.first(120), options);
+  const zgen::ScoreResult gz_streamed = zgen::score_model("gzip:9", context, zgen::source_of(data.first(120)), 0, options, {}, false, 50);
+  CHECK(gz_streamed.model_bits == gz.model_bits);
+  REQUIRE(gz_streamed.own_bits_given_context);
+  CHECK(*gz_streamed.own_bits_given_context == *gz.own_bits_given_context);
+  CHECK(*gz_streamed.own_bits_alone == *gz.own_bits_alone);
+
+  CHECK(zgen::test::user_error_of([&] { zgen::score_model("ppm:2", context, zgen::source_of(ByteView{}), 0, options); })
+            .find("nothing to score") != std::string::npos);
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "zgen/bytes.hpp"
+#include "zgen/coding.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/models.hpp"
 
@@ -50,6 +51,18 @@ struct ScoreResult {
 // With `with_coder`, the data is also arithmetic-coded given the context (a second pass).
 ScoreResult score_model(const std::string& spec, ByteView context, ByteView data, const PredictorOptions& options,
                         const std::function<void()>& on_byte = {}, bool with_coder = false);
+
+// The same, reading at most `max_bytes` (0: all) from `data` a window of `window` bytes at a
+// time, so that memory does not grow with the data for a predictor (ppm, transformer); a
+// compressor model keeps the bytes it scored for its own code length (it scores a few hundred
+// bytes a second: the data it can score fits in memory). The coder codes the windows as one
+// history in frames of `window` bytes (as `zgen compress --chunk-size 0` codes 1 MiB frames): the
+// model's bits are score_model's above to the bit, and so is the coded size on data of at most
+// one window. Scoring nothing is a UserError.
+inline constexpr std::size_t kScoreWindow = std::size_t{1} << 20;
+ScoreResult score_model(const std::string& spec, ByteView context, const ByteSource& data, std::uint64_t max_bytes,
+                        const PredictorOptions& options, const std::function<void()>& on_byte = {},
+                        bool with_coder = false, std::size_t window = kScoreWindow);
 
 struct BenchModel {
   std::string spec;               // as given

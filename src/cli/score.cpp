@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <numbers>
+#include <optional>
 #include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,6 +17,7 @@
 #include "src/cli/processes.hpp"
 #include "src/cli/progress.hpp"
 #include "src/cli/slow_model.hpp"
+#include "src/coding/stream_coding.hpp"
 #include "src/eval/evaluation.hpp"
 #include "src/parallel/world.hpp"
 #include "zgen/models.hpp"
@@ -39,38 +41,73 @@ double chunk_bits(Predictor& model, ByteView context, ByteView chunk, const std:
   return bits;
 }
 
-// --chunk-size N: every chunk scored on its own, on this process's share of the chunks
-// (contiguous, in rank order); process 0 adds the chunks' bits in chunk order, so the figure is
-// the same bits on any number of processes.
-ScoreResult score_chunks(parallel::World& world, const std::string& spec, const Bytes& context, const Bytes& data,
+// The data a window at a time, read by process 0 and sent to the others: whole chunks, at least
+// kScoreWindow bytes, at most --max-bytes in all. An empty window is the end, on every process.
+class ChunkWindows {
+ public:
+  ChunkWindows(parallel::World& world, InputStream* in, std::uint64_t chunk, std::uint64_t max_bytes)
+      : world_(world), in_(in), left_(max_bytes ? max_bytes : UINT64_MAX),
+        window_bytes_(chunk * std::max<std::uint64_t>(1, (kScoreWindow + chunk - 1) / chunk)) {
+    if (in_) source_ = in_->source();
+  }
+  const Bytes& next() {
+    on_every_process([&] {  // a read error on process 0 stops every process
+      if (!world_.leader()) return;
+      window_.resize(static_cast<std::size_t>(std::min(window_bytes_, left_)));
+      window_.resize(fill_from(source_, window_));
+      left_ -= window_.size();
+    });
+    world_.broadcast(window_);
+    return window_;
+  }
+
+ private:
+  parallel::World& world_;
+  InputStream* in_;
+  ByteSource source_;
+  std::uint64_t left_, window_bytes_;
+  Bytes window_;
+};
+
+// --chunk-size N: every chunk scored on its own, window by window; within a window each process
+// scores its share of the chunks (contiguous, in rank order) and process 0 adds the chunks' bits
+// in chunk order, so the figure is the same bits on any number of processes and windows.
+ScoreResult score_chunks(parallel::World& world, const std::string& spec, const Bytes& context, ChunkWindows& windows,
                          std::uint64_t chunk, const PredictorOptions& options, const std::function<void()>& on_byte) {
   ScoreResult r;
-  r.bytes = data.size();
-  const std::size_t count = (data.size() + chunk - 1) / chunk;
-  const auto share = [&](int rank) {
-    return count * static_cast<std::size_t>(rank) / static_cast<std::size_t>(world.size());
-  };
-  std::vector<std::uint8_t> mine;
-  const auto start = std::chrono::steady_clock::now();
+  std::unique_ptr<Predictor> model;
   on_every_process([&] {
     PredictorOptions all = options;
     all.alphabet = "all";  // a score must give every byte a finite probability
-    const auto model = make_predictor(spec, all);
+    model = make_predictor(spec, all);
     r.model = model->name();
-    for (std::size_t i = share(world.rank()); i < share(world.rank() + 1); ++i) {
-      const std::size_t at = i * chunk;
-      const double bits = chunk_bits(*model, context, ByteView(data).subspan(at, std::min<std::size_t>(chunk, data.size() - at)),
-                                     on_byte);
-      const auto raw = std::bit_cast<std::uint64_t>(bits);
-      for (int k = 0; k < 8; ++k) mine.push_back(static_cast<std::uint8_t>(raw >> (8 * k)));
-    }
   });
-  for (const std::vector<std::uint8_t>& part : world.gather(mine))
-    for (std::size_t k = 0; k + 8 <= part.size(); k += 8) {
-      std::uint64_t raw = 0;
-      for (int b = 0; b < 8; ++b) raw |= std::uint64_t{part[k + static_cast<std::size_t>(b)]} << (8 * b);
-      r.model_bits += std::bit_cast<double>(raw);
-    }
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const Bytes& data = windows.next();
+    if (data.empty()) break;
+    const std::size_t count = (data.size() + chunk - 1) / chunk;
+    const auto share = [&](int rank) {
+      return count * static_cast<std::size_t>(rank) / static_cast<std::size_t>(world.size());
+    };
+    std::vector<std::uint8_t> mine;
+    on_every_process([&] {
+      for (std::size_t i = share(world.rank()); i < share(world.rank() + 1); ++i) {
+        const std::size_t at = i * chunk;
+        const double bits = chunk_bits(*model, context, ByteView(data).subspan(at, std::min<std::size_t>(chunk, data.size() - at)),
+                                       on_byte);
+        const auto raw = std::bit_cast<std::uint64_t>(bits);
+        for (int k = 0; k < 8; ++k) mine.push_back(static_cast<std::uint8_t>(raw >> (8 * k)));
+      }
+    });
+    for (const std::vector<std::uint8_t>& part : world.gather(mine))
+      for (std::size_t k = 0; k + 8 <= part.size(); k += 8) {
+        std::uint64_t raw = 0;
+        for (int b = 0; b < 8; ++b) raw |= std::uint64_t{part[k + static_cast<std::size_t>(b)]} << (8 * b);
+        r.model_bits += std::bit_cast<double>(raw);
+      }
+    r.bytes += data.size();
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
@@ -86,7 +123,7 @@ int run_score(int argc, char** argv) {
       ("model,m", po::value(&model_spec)->required(), "model SPEC (see zgen sample --help)")
       ("context,c", po::value(&contexts)->composing(), "condition on this file first (repeatable)")
       ("data,d", po::value(&data_path)->required(), "the bytes to score ('-' for stdin)")
-      ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data, reading no more of it (0: all of it, held in memory: a compressor model's own code length needs it whole)")
+      ("max-bytes", po::value(&max_bytes)->default_value(2000), "score at most the first N bytes of the data, reading no more of it (0: all of it, read a window of 1 MiB at a time; a compressor model keeps the bytes it scored, for its own code length)")
       ("threads,j", po::value(&threads)->default_value(default_threads()), "threads that cost candidates (per process under mpirun)")
       ("max-context", po::value(&max_context)->default_value(0), "bytes of context kept (0: the compressor's window, at most 64 KiB)")
       ("chunk-size", po::value(&chunk_size)->default_value(0), "score each N-byte chunk on its own, the model reset to the context before each (what compress --chunk-size N codes; no coder pass, no compressor's own size); 0: every byte given all the data before it")
@@ -96,7 +133,8 @@ int run_score(int argc, char** argv) {
   po::variables_map vm;
   parallel::World& world = parallel::world();
   bool help = false;
-  Bytes context, data;
+  Bytes context;
+  std::optional<InputStream> in;
   on_every_process([&] {
     help = !parse_or_help(argc, argv, options, vm,
                           "usage: zgen score --model SPEC [--context FILE]... --data FILE [--max-bytes N] [--chunk-size N] [--json]\n"
@@ -114,25 +152,47 @@ int run_score(int argc, char** argv) {
       throw UserError("score on several processes needs --chunk-size N (one history over the data is one process's work)");
     if (!world.leader()) return;
     context = read_inputs(contexts);
-    data = read_data(data_path, max_bytes);
+    in.emplace(data_path);
   });
   if (help) return 0;
-  // Process 0 read the files; the others get them whole (score holds the data in memory).
+  // Process 0 read the context and reads the data a window at a time; the others get the context
+  // whole and the data's windows as they come (memory bounded by a window, not the data).
   world.broadcast(context);
-  world.broadcast(data);
+  const std::uint64_t limit = static_cast<std::uint64_t>(max_bytes);
+  std::uint64_t expected = limit;
+  if (in && in->size()) expected = limit ? std::min(limit, *in->size()) : *in->size();
 
   PredictorOptions popts;
   popts.threads = static_cast<int>(threads);
   popts.max_context = static_cast<std::size_t>(max_context);
   const bool quiet = vm.count("quiet") || vm.count("json") || !world.leader();
-  Progress progress("scored", data.size() / static_cast<std::size_t>(world.size()), quiet);
-  SlowModelNotice slow(model_spec, "scoring", data.size(), quiet);
+  Progress progress("scored", static_cast<std::size_t>(expected) / static_cast<std::size_t>(world.size()), quiet);
+  SlowModelNotice slow(model_spec, "scoring", static_cast<std::size_t>(expected), quiet);
   const auto on_byte = [&] {
     progress.advance(1);
     slow.advance(1);
   };
-  const ScoreResult r = chunk_size > 0 ? score_chunks(world, model_spec, context, data, static_cast<std::uint64_t>(chunk_size), popts, on_byte)
-                                       : score_model(model_spec, context, data, popts, on_byte, vm.count("no-coder") == 0);
+  ScoreResult r;
+  if (chunk_size > 0) {
+    ChunkWindows windows(world, in ? &*in : nullptr, static_cast<std::uint64_t>(chunk_size), limit);
+    r = score_chunks(world, model_spec, context, windows, static_cast<std::uint64_t>(chunk_size), popts, on_byte);
+  } else {  // one process (checked above)
+    std::uint64_t read = 0;
+    const ByteSource source = [&read, inner = in->source()](std::span<std::uint8_t> buffer) {
+      const std::size_t n = inner(buffer);
+      read += n;
+      return n;
+    };
+    try {
+      r = score_model(model_spec, context, source, limit, popts, on_byte, vm.count("no-coder") == 0);
+    } catch (const UserError&) {
+      if (read == 0) throw UserError("'" + data_path + "' is empty: nothing to score");
+      throw;
+    }
+  }
+  on_every_process([&] {
+    if (r.bytes == 0) throw UserError("'" + data_path + "' is empty: nothing to score");
+  });
   if (!world.leader()) return 0;
   if (!vm.count("json")) progress.finish();
 
