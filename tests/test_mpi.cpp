@@ -274,6 +274,9 @@ TEST_CASE("a damaged chunk stops both processes decoding with one message and ex
                 "(process 1) cannot load the model 'transformer:/nonexistent.safetensors'");
   // compress: an input that process 0 cannot open.
   check_stopped(run_in(dir, mpirun(2, "compress -q -m ppm:2 -o x.zgen /nonexistent/in.txt")), "/nonexistent/in.txt");
+  // A window must fit in one message between processes.
+  check_stopped(run_in(dir, mpirun(2, "compress -q -m ppm:2 --window 3000000000 -o x.zgen '" + kData + "'")), "at most 1 GiB");
+  check_stopped(run_in(dir, mpirun(2, "decompress -q --window 3000000000 -o out.txt cut.zgen")), "at most 1 GiB");
 }
 
 TEST_CASE("score --chunk-size on two processes prints the single process's bits, to the bit") {

@@ -31,6 +31,13 @@ void refuse_terminal(const std::string& output) {
     throw UserError("refusing to write compressed data to a terminal (use -o FILE or redirect stdout)");
 }
 
+// Under mpirun a window travels between processes in one message, whose count MPI takes as an
+// int: 1 GiB leaves room for a window's frames beside its bytes.
+void require_window_for_processes(long long window) {
+  if (!parallel::world().alone() && window > (1LL << 30))
+    throw UserError("--window must be at most 1 GiB (1073741824) under mpirun, got " + std::to_string(window));
+}
+
 // Advances a Progress by the bytes done since the last call.
 ChunkProgress progress_callback(Progress& progress) {
   return [&progress, last = std::uint64_t{0}](std::uint64_t done) mutable {
@@ -73,6 +80,7 @@ int run_compress(int argc, char** argv) {
     if (help) return;
     require_at_least("chunk-size", chunk_size, 0);
     require_at_least("window", window, 0);
+    require_window_for_processes(window);
     use_threads(threads);
     // Under mpirun every process's stdout is a pseudo-terminal of Open MPI's (which passes bytes
     // through unchanged to wherever mpirun's own stdout goes): only a process alone can tell.
@@ -206,6 +214,7 @@ int run_decompress(int argc, char** argv) {
     if (help) return;
     use_threads(threads);
     require_at_least("window", window, 0);
+    require_window_for_processes(window);
   });
   if (help) return 0;
   DecompressOptions dopts;
