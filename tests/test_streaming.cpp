@@ -15,6 +15,7 @@
 #include "tests/fixtures.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/errors.hpp"
+#include "src/eval/evaluation.hpp"
 #include "zgen/evaluation.hpp"
 
 namespace {
@@ -255,4 +256,19 @@ TEST_CASE("score_model from a source, a window at a time: the model's bits to th
 
   CHECK(zgen::test::user_error_of([&] { zgen::score_model("ppm:2", context, zgen::source_of(ByteView{}), 0, options); })
             .find("nothing to score") != std::string::npos);
+}
+
+TEST_CASE("a transformer's score a window at a time (the encoder's passes) is its byte-by-byte score, to the bit") {
+  const std::string spec = "transformer:" + std::string(ZGEN_TEST_DATA) + "/twin-learned-tied.safetensors";
+  const Bytes text = text_bytes(1500);
+  const auto model = zgen::test::make_single_threaded(spec);
+  model->reset({});
+  const double passes = zgen::data_bits(*model, text, true, {});
+  // Then byte by byte after the passes (the state they leave), against a fresh model stepped.
+  const double more = zgen::data_bits(*model, ByteView(text).first(200), false, {}, passes);
+  const auto stepped = zgen::test::make_single_threaded(spec);
+  stepped->reset({});
+  const double steps = zgen::data_bits(*stepped, text, false, {});
+  CHECK(passes == steps);
+  CHECK(more == zgen::data_bits(*stepped, ByteView(text).first(200), false, {}, steps));
 }

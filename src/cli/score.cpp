@@ -25,20 +25,10 @@
 namespace zgen::cli {
 namespace {
 
-// −log2 p of `chunk`, each byte given the context and the chunk before it (score_model's loop,
-// the model reset to the context first).
+// −log2 p of `chunk`, each byte given the context and the chunk before it (score_model's sum).
 double chunk_bits(Predictor& model, ByteView context, ByteView chunk, const std::function<void()>& on_byte) {
   model.reset(context);
-  std::array<double, 256> lp{};
-  double bits = 0;
-  for (std::uint8_t b : chunk) {
-    model.log_probs(lp);
-    if (!std::isfinite(lp[b])) throw std::logic_error(model.name() + " gave byte " + std::to_string(b) + " no probability");
-    bits -= lp[b] / std::numbers::ln2;
-    model.observe(b);
-    if (on_byte) on_byte();
-  }
-  return bits;
+  return data_bits(model, chunk, context.empty(), on_byte);
 }
 
 // The data a window at a time, read by process 0 and sent to the others: whole chunks, at least

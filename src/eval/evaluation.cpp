@@ -13,9 +13,30 @@
 #include "src/coding/stream_coding.hpp"
 #include "src/models/code_length_predictor.hpp"
 #include "src/models/conditioned_predictor.hpp"
+#include "src/models/predictor_batch.hpp"
 #include "zgen/coding.hpp"
 
 namespace zgen {
+
+double data_bits(Predictor& model, ByteView data, bool fresh, const std::function<void()>& on_byte, double sum) {
+  double bits = sum;
+  const auto add = [&](std::uint8_t b, std::span<const double, 256> lp) {
+    if (!std::isfinite(lp[b])) throw std::logic_error(model.name() + " gave byte " + std::to_string(b) + " no probability");
+    bits -= lp[b] / std::numbers::ln2;
+    if (on_byte) on_byte();
+  };
+  if (auto* forced = dynamic_cast<BatchablePredictor*>(&model); forced && fresh) {
+    forced->forced_log_probs(data, [&](std::size_t t, std::span<const double, 256> lp) { add(data[t], lp); });
+    return bits;
+  }
+  std::array<double, 256> lp{};
+  for (std::uint8_t b : data) {
+    model.log_probs(lp);
+    add(b, lp);
+    model.observe(b);
+  }
+  return bits;
+}
 
 namespace {
 
@@ -45,16 +66,9 @@ ScoreResult score_windows(const std::string& spec, ByteView context, const std::
   model->reset(context);
   const auto start = std::chrono::steady_clock::now();
   r.context_seconds = std::chrono::duration<double>(start - conditioned).count();
-  std::array<double, 256> lp{};
   double coder_seconds = 0;
   for (ByteView window = next_window(); !window.empty(); window = next_window()) {
-    for (std::uint8_t b : window) {
-      model->log_probs(lp);
-      if (!std::isfinite(lp[b])) throw std::logic_error(r.model + " gave byte " + std::to_string(b) + " no probability");
-      r.model_bits -= lp[b] / std::numbers::ln2;
-      model->observe(b);
-      if (on_byte) on_byte();
-    }
+    r.model_bits = data_bits(*model, window, r.bytes == 0 && context.empty(), on_byte, r.model_bits);
     if (coder) {  // the window as the next frame of one history; sized as a payload's piece
       const auto coding_start = std::chrono::steady_clock::now();
       ideal_bits += encode_frame(*coder, coding_mode_of(*coder), window, r.bytes == 0, stream);
