@@ -8,15 +8,15 @@
 #include <set>
 #include <stdexcept>
 
+#include "samplers/pixel_spans.hpp"
 #include "zgen/errors.hpp"
 #include "zgen/images.hpp"
 
 namespace zgen {
-namespace {
 
-// The distinct runs of `length` bytes in the last `window` bytes of `seen`, the most recent
-// first (an order fixed by the data alone, so the candidates' ids never depend on threads).
-std::vector<Bytes> runs_of(ByteView seen, std::size_t length, std::size_t window) {
+// The distinct runs, the most recent first (an order fixed by the data alone, so the candidates'
+// ids never depend on threads).
+std::vector<Bytes> pixel_runs(ByteView seen, std::size_t length, std::size_t window) {
   std::vector<Bytes> out;
   if (length == 0 || seen.size() < length) return out;
   const std::size_t from = seen.size() > window ? seen.size() - window : 0;
@@ -27,6 +27,8 @@ std::vector<Bytes> runs_of(ByteView seen, std::size_t length, std::size_t window
   }
   return out;
 }
+
+namespace {
 
 // How many unknown pixels follow from i on (i included).
 std::size_t unknown_run(const KnownMask& known, std::size_t i) {
@@ -82,7 +84,7 @@ Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, Byte
     }
     const std::size_t length = std::min({options.span_pixels, unknown_run(known, i), seen.size()});
     std::vector<Bytes>& runs = *options.spans;
-    runs = runs_of(seen, length, options.window);
+    runs = pixel_runs(seen, length, options.window);
     Bytes piece;
     if (runs.empty()) {  // nothing seen yet: one pixel from the model's distribution
       model.log_probs(log_probs);
