@@ -107,7 +107,7 @@ enum class PatchMethod { kPixels, kSpans };
 
 struct PatchOptions {
   PatchMethod method = PatchMethod::kSpans;
-  std::size_t span_pixels = 8;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
+  std::size_t span_pixels = 32;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
   std::size_t window = 4096;    // runs come from the last `window` bytes seen (≥ 1)
   // The runs on offer at the current step (ids 256 + index), shared with the chain built by
   // make_patch_chain so that the repeat penalty can judge a run by its first pixel.

@@ -26,7 +26,7 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
        "how compressor models draw pixels: spans (runs of L pixels taken from what the model has seen, each priced by "
        "its exact code length; BENCHMARKS.md) or pixels (one pixel at a time, the paper's method); other models always "
        "draw pixels")
-      ("span-pixels", po::value(&o.span_pixels)->default_value(8), "L, the longest run --method spans offers (1 to 64)")
+      ("span-pixels", po::value(&o.span_pixels)->default_value(32), "L, the longest run --method spans offers (1 to 64)")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }
