@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,5 +86,47 @@ KnownMask known_top_rows(int width, int height, int known_rows);
 // Throws std::invalid_argument when patch and known differ in size.
 Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, ByteView patch, const KnownMask& known,
                      const std::function<void()>& on_sampled = {});
+
+// How unknown pixels are drawn.
+//   kPixels: the paper's method, one pixel at a time from the model's 256-way distribution
+//     (complete_patch above).
+//   kSpans: runs of pixels. At each unknown pixel the candidates are the distinct runs of
+//     L = min(span_pixels, unknown pixels left in a row of unknowns) consecutive bytes found in
+//     the last `window` bytes of what the model has seen (the prior, then the region's pixels
+//     so far, known or sampled): the pixels above at the same columns are one of them, shifted
+//     copies of the row above and textures elsewhere in the known area are others. Each is priced
+//     by its exact extra code length Δℓ(run | everything seen) (ContinuationCost), p ∝ 2^(−Δℓ)
+//     over the candidates (all of one length, so their costs compare as they are), passed through
+//     the chain (ids 256 + index), and its pixels are observed one by one. A compressor prices a
+//     single literal pixel about the same whatever its value, so pixel by pixel it cannot prefer
+//     a value that fits the texture; a run that a match would code is cheap in proportion to
+//     how well it fits. Models without span costs (a transformer) use kPixels; with fewer than
+//     L bytes seen, runs are as long as what has been seen, and with nothing seen yet the pixel
+//     is drawn as kPixels draws it.
+enum class PatchMethod { kPixels, kSpans };
+
+struct PatchOptions {
+  PatchMethod method = PatchMethod::kSpans;
+  std::size_t span_pixels = 32;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
+  std::size_t window = 4096;    // runs come from the last `window` bytes seen (≥ 1)
+  // The runs on offer at the current step (ids 256 + index), shared with the chain built by
+  // make_patch_chain so that the repeat penalty can judge a run by its first pixel.
+  std::shared_ptr<std::vector<Bytes>> spans = std::make_shared<std::vector<Bytes>>();
+};
+
+// The method's name for the CLI ("spans", "pixels") and back (UserError otherwise).
+std::string patch_method_name(PatchMethod method);
+PatchMethod parse_patch_method(const std::string& name);
+
+// make_chain, with the repeat penalty wired to the runs of `options`.
+SamplerChain make_patch_chain(const SamplerParams& params, const PatchOptions& options);
+
+// complete_patch by options.method (kPixels: exactly complete_patch above). Same invariants:
+// known pixels kept, the model reset to `prior` and shown the result in raster order,
+// `on_sampled` called once per sampled pixel. The result depends on the seed, never on the
+// model's thread count. Throws std::invalid_argument when patch and known differ in size or
+// span_pixels or window is 0.
+Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, ByteView patch, const KnownMask& known,
+                     const PatchOptions& options, const std::function<void()>& on_sampled = {});
 
 }  // namespace zgen

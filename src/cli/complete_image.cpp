@@ -142,8 +142,8 @@ int run_complete_image(int argc, char** argv) {
   if (!parse_or_help(argc, argv, options, vm,
                      "usage: zgen complete-image --models SPEC[,SPEC...] --image PHOTO [--region X,Y,W,H | --patches N]\n"
                      "                           [--known left|top|F] [--seed S] [sampler options] --out GRID.png\n"
-                     "Keeps the known part of each region and samples the rest pixel by pixel (raster order) from\n"
-                     "each model; writes a grid: original, masked input, one completion per model. A model sees the\n"
+                     "Keeps the known part of each region and samples the rest in raster order from each model\n"
+                     "(--method: runs of pixels, or pixel by pixel); writes a grid: original, masked input, one completion per model. A model sees the\n"
                      "region's own pixels so far (known or sampled), after --context-rows rows above it; patch i is\n"
                      "sampled with seed S+i by every model."))
     return 0;
@@ -155,6 +155,7 @@ int run_complete_image(int argc, char** argv) {
   require_output_folder("out", out_path);
   if (vm.count("tiles-dir")) require_folder("tiles-dir", tiles_dir);
   SamplerParams params = image_sampler_params(vm, so);
+  const PatchOptions patch_options = image_patch_options(so);
   const GrayImage image = read_gray_image(image_path);
   const std::vector<Region> regions = choose_regions(image, image_path, vm, region_text, patches);
   const int width = regions.front().width, height = regions.front().height;
@@ -191,12 +192,13 @@ int run_complete_image(int argc, char** argv) {
       // Patch p is sampled with seed S+p by every model, so the models are compared on one stream.
       SamplerParams patch_params = params;
       patch_params.seed = params.seed + p;
-      SamplerChain chain = make_chain(patch_params);
+      SamplerChain chain = make_patch_chain(patch_params, patch_options);
       Progress progress("zgen complete-image: patch " + std::to_string(p + 1) + "/" + std::to_string(regions.size()) +
                             " " + specs[m] + " sampled",
                         unknown, quiet);
       GrayImage completion = original;
-      completion.pixels = complete_patch(*models[m], chain, prior, original.pixels, known, [&] { progress.advance(1); });
+      completion.pixels = complete_patch(*models[m], chain, prior, original.pixels, known, patch_options,
+                                         [&] { progress.advance(1); });
       progress.finish();
       if (judge) judged_bits[m].push_back(judge_sampled_pixels(*judge, prior, completion.pixels, known));
       tiles.push_back({std::move(completion), specs[m]});

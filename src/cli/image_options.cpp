@@ -22,6 +22,11 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
       ("alphabet", po::value(&o.alphabet)->default_value("context"),
        "candidate pixel values of compressor models: context (the values seen so far in the model's context: the "
        "region's known pixels and rows above; BENCHMARKS.md) or all 256")
+      ("method", po::value(&o.method)->default_value("spans"),
+       "how compressor models draw pixels: spans (runs of L pixels taken from what the model has seen, each priced by "
+       "its exact code length; BENCHMARKS.md) or pixels (one pixel at a time, the paper's method); other models always "
+       "draw pixels")
+      ("span-pixels", po::value(&o.span_pixels)->default_value(32), "L, the longest run --method spans offers (1 to 64)")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }
@@ -69,6 +74,14 @@ void require_output_folder(const std::string& option, const std::string& path) {
 void require_folder(const std::string& option, const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) throw UserError("--" + option + " '" + dir + "' is not a folder");
+}
+
+PatchOptions image_patch_options(const ImageSamplingOptions& o) {
+  PatchOptions p;
+  p.method = parse_patch_method(o.method);
+  require_range("span-pixels", static_cast<double>(o.span_pixels), 1, 64, "[1, 64]");
+  p.span_pixels = static_cast<std::size_t>(o.span_pixels);
+  return p;
 }
 
 GridOptions image_grid_options(const ImageSamplingOptions& o, int tile_width, const std::vector<std::string>& labels,

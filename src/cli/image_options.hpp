@@ -9,6 +9,7 @@
 #include "src/cli/cli_common.hpp"
 #include "src/cli/draw/image_grid.hpp"
 #include "zgen/errors.hpp"
+#include "zgen/images.hpp"
 #include "zgen/models.hpp"
 #include "zgen/sampling.hpp"
 
@@ -18,11 +19,12 @@ struct ImageSamplingOptions {
   long long top_k = 0, repeat_last_n = 64, threads = 1, scale = 0;
   double temperature = 1, top_p = 1, min_p = 0, repeat_penalty = 1, cmd_timeout = 30;
   std::uint64_t seed = 0;
-  std::string order, alphabet;
+  std::string order, alphabet, method;
+  long long span_pixels = 32;
 };
 
 // Adds --temperature, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --samplers,
-// --seed, --threads, --alphabet, --cmd-timeout and --scale, all stored into `o`.
+// --seed, --threads, --alphabet, --method, --span-pixels, --cmd-timeout and --scale, all stored into `o`.
 void add_image_sampling_options(po::options_description& options, ImageSamplingOptions& o);
 
 // Checks the values (one-line UserError) and fills in a fresh seed when none was given.
@@ -30,6 +32,9 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
 SamplerParams image_sampler_params(const po::variables_map& vm, ImageSamplingOptions& o);
 
 PredictorOptions image_predictor_options(const ImageSamplingOptions& o);
+
+// How pixels are drawn (--method, --span-pixels), checked (one-line UserError).
+PatchOptions image_patch_options(const ImageSamplingOptions& o);
 
 // Refuses, before any long sampling, an output whose folder does not exist (UserError naming it).
 void require_output_folder(const std::string& option, const std::string& path);

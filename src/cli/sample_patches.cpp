@@ -45,6 +45,7 @@ int run_sample_patches(int argc, char** argv) {
   require_at_least("max-context", max_context, 0);
   require_output_folder("out", out_path);
   SamplerParams params = image_sampler_params(vm, so);
+  const PatchOptions patch_options = image_patch_options(so);
 
   Bytes context;
   std::size_t context_patches = 0;
@@ -68,16 +69,16 @@ int run_sample_patches(int argc, char** argv) {
   for (long long i = 0; i < n; ++i) {
     SamplerParams patch_params = params;
     patch_params.seed = params.seed + static_cast<std::uint64_t>(i);
-    GenerationOptions gopts;
-    gopts.length = kChunkBytes;
-    SamplerChain chain = make_generation_chain(patch_params, gopts);
+    SamplerChain chain = make_patch_chain(patch_params, patch_options);
     Progress progress("zgen sample-patches: patch " + std::to_string(i + 1) + "/" + std::to_string(n) + " sampled",
                       kChunkBytes, quiet);
-    model->reset(context);
     GrayImage patch;
     patch.width = kPatchWidth;
     patch.height = kPatchHeight;
-    patch.pixels = generate(*model, chain, gopts, [&](ByteView b) { progress.advance(b.size()); });
+    // A patch with no pixel known: complete_patch samples every pixel after the context, by
+    // --method (pixels: what generate() does, byte by byte).
+    patch.pixels = complete_patch(*model, chain, context, Bytes(kChunkBytes, 0), KnownMask(kChunkBytes, 0), patch_options,
+                                  [&] { progress.advance(1); });
     progress.finish();
     labels.push_back(model_spec + " #" + std::to_string(i + 1));
     tiles.push_back({std::move(patch), labels.back()});
