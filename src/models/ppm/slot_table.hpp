@@ -32,6 +32,7 @@
 
 #include "src/models/ppm/state_table.hpp"
 #include "src/models/ppm/undo_log.hpp"
+#include "src/models/ppm/zeroed_pages.hpp"
 
 namespace zgen::ppm {
 
@@ -47,13 +48,10 @@ class SlotTable {
   static constexpr int kSlotsPerLine = 4;
 
   explicit SlotTable(int line_bits)
-      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1) {
-    // calloc: large zeroed blocks come straight from the OS, untouched pages cost nothing.
-    data_ = static_cast<std::uint8_t*>(std::calloc(lines_, kSlotBytes * kSlotsPerLine));
-    if (!data_) throw std::bad_alloc();
+      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1),
+        pages_(lines_ * kSlotBytes * kSlotsPerLine), data_(pages_.data()) {
     dirty_.reserve(1024);
   }
-  ~SlotTable() { std::free(data_); }
   SlotTable(const SlotTable&) = delete;
   SlotTable& operator=(const SlotTable&) = delete;
 
@@ -167,7 +165,8 @@ class SlotTable {
   }
 
   std::size_t lines_, mask_;
-  std::uint8_t* data_ = nullptr;
+  ZeroedPages pages_;  // zeroed; huge pages where possible (zeroed_pages.hpp says why)
+  std::uint8_t* data_;
   std::vector<std::uint32_t> dirty_;  // slots handed out since the last reset (may repeat)
   bool overflowed_ = false;           // dirty_ gave up: reset rewrites everything
   std::shared_ptr<const SlotImage> image_;
