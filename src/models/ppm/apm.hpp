@@ -17,12 +17,15 @@
 #include <vector>
 
 #include "src/models/ppm/squash.hpp"
+#include "src/models/ppm/zeroed_pages.hpp"
 
 namespace zgen::ppm {
 
 class Apm {
  public:
-  Apm(int rows, int rate) : rate_(rate), table_(static_cast<std::size_t>(rows) * 33), gen_(rows, 0) {
+  Apm(int rows, int rate)
+      : rate_(rate), pages_(static_cast<std::size_t>(rows) * 33 * sizeof(std::uint16_t)),
+        table_(reinterpret_cast<std::uint16_t*>(pages_.data())), gen_(rows, 0) {
     for (int j = 0; j < 33; ++j) identity_[j] = static_cast<std::uint16_t>(squash16((j - 16) * 128));
   }
 
@@ -43,6 +46,17 @@ class Apm {
     return (t[lo] * (128 - w) + t[lo + 1] * w) >> 7;
   }
 
+  // Starts fetching rows `row` and `row ^ 1` (the next bit's two candidates in the
+  // model's APM contexts, whose rows differ only in the last bit of the partial byte).
+  void prefetch_pair(int row) const {
+    const int even = row & ~1;
+    const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(even) * 33]);
+    __builtin_prefetch(p);
+    __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 131);  // the pair spans 132 bytes: up to three cache lines
+    __builtin_prefetch(&gen_[even]);
+  }
+
   template <class Undo>
   void update(int row, int knot, int bit, Undo& undo) {
     std::uint16_t* t = &table_[static_cast<std::size_t>(row) * 33];
@@ -61,7 +75,7 @@ class Apm {
 
   // Every row as it reads now, for a base.
   std::vector<std::uint16_t> capture() const {
-    std::vector<std::uint16_t> out(table_.size());
+    std::vector<std::uint16_t> out(gen_.size() * 33);
     for (std::size_t row = 0; row < gen_.size(); ++row) std::copy_n(row_ptr(static_cast<int>(row)), 33, &out[row * 33]);
     return out;
   }
@@ -81,7 +95,8 @@ class Apm {
 
   int rate_;
   std::shared_ptr<const std::vector<std::uint16_t>> base_;
-  std::vector<std::uint16_t> table_;
+  ZeroedPages pages_;  // rows × 33 knots, on huge pages: rows are read at random, one per bit
+  std::uint16_t* table_;
   std::vector<std::uint16_t> gen_;
   std::uint16_t generation_ = 1;
   std::uint16_t identity_[33]{};

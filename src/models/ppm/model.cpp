@@ -183,7 +183,7 @@ void ContextMixingModel::clear() {
     final_mixer_.reset();
   }
   // The byte-level context starts blank: a chunk does not continue the primer's text.
-  last8_ = prev8_ = word_ = prev_word_ = 0;
+  history_ = History{};
   c0_ = 1;
   bitpos_ = 0;
   // The mixers' learning rate continues where priming left it (measured: as good as
@@ -213,24 +213,65 @@ std::uint64_t ContextMixingModel::second_nibble_hash(int i, int high_nibble) con
   return mix64(context_hash_[i] + static_cast<std::uint64_t>(high_nibble + 1) * 0x9E3779B97F4A7C15ull);
 }
 
-template <class Undo>
-void ContextMixingModel::begin_byte(Undo& undo) {
-  const std::uint64_t c1 = last8_ & 0xFF;
+void ContextMixingModel::History::push(std::uint8_t byte) {
+  prev8 = prev8 << 8 | last8 >> 56;
+  last8 = last8 << 8 | byte;
+  if (is_word_byte(byte)) {
+    const std::uint8_t lower = (byte >= 'A' && byte <= 'Z') ? byte + 32 : byte;
+    word = (word + lower + 1) * 0x100000001B3ull;
+  } else if (word != 0) {
+    prev_word = word;
+    word = 0;
+  }
+}
+
+void ContextMixingModel::context_hashes(const History& at, std::array<std::uint64_t, kMaxContexts>& out) const {
+  const std::uint64_t c1 = at.last8 & 0xFF;
   for (int i = 0; i < n_contexts_; ++i) {
     std::uint64_t h;
     if (i < first_word_context_) {
       const int k = orders_[i];
-      const std::uint64_t low = k >= 8 ? last8_ : last8_ & ((std::uint64_t{1} << (8 * k)) - 1);
-      const std::uint64_t high = k <= 8 ? 0 : prev8_ & ((std::uint64_t{1} << (8 * (k - 8))) - 1);
+      const std::uint64_t low = k >= 8 ? at.last8 : at.last8 & ((std::uint64_t{1} << (8 * k)) - 1);
+      const std::uint64_t high = k <= 8 ? 0 : at.prev8 & ((std::uint64_t{1} << (8 * (k - 8))) - 1);
       h = mix64(mix64(low + static_cast<std::uint64_t>(k) * 0x100000001B3ull) + high);
     } else if (i == first_word_context_) {
-      h = mix64(word_ * 0x2545F4914F6CDD1Dull + c1 + 0x1234567);
+      h = mix64(at.word * 0x2545F4914F6CDD1Dull + c1 + 0x1234567);
     } else {
-      h = mix64(mix64(word_ + prev_word_ * 0x9E3779B97F4A7C15ull) + c1 + 0x7654321);
+      h = mix64(mix64(at.word + at.prev_word * 0x9E3779B97F4A7C15ull) + c1 + 0x7654321);
     }
-    context_hash_[i] = h;
-    first_[i]->prefetch(first_nibble_hash(i));
+    out[i] = h;
   }
+}
+
+void ContextMixingModel::prefetch_next() const {
+  // A miss costs about as long as coding a bit; fetching a bit early, for both outcomes,
+  // hides most of it. Only speed depends on this: nothing here changes the model.
+  const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
+  if (bitpos_ < 7) {  // the rows predict() will pick for c0 * 2 + bit (see its apm_row)
+    const int next = c0_ * 2;
+    apms_[1].prefetch_pair(next | c1 << 8);
+    apms_[2].prefetch_pair(static_cast<int>((static_cast<unsigned>(next) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu));
+  }
+  if (bitpos_ == 3) {
+    for (int bit = 0; bit < 2; ++bit)
+      for (int i = 0; i < n_contexts_; ++i) second_[i]->prefetch(second_nibble_hash(i, (c0_ * 2 + bit) & 15));
+  } else if (bitpos_ == 7) {
+    std::array<std::uint64_t, kMaxContexts> h;
+    for (int bit = 0; bit < 2; ++bit) {
+      const auto byte = static_cast<std::uint8_t>(c0_ * 2 + bit);
+      History next = history_;
+      next.push(byte);
+      context_hashes(next, h);
+      for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(h[i]);
+      match_.prefetch(byte);
+    }
+  }
+}
+
+template <class Undo>
+void ContextMixingModel::begin_byte(Undo& undo) {
+  context_hashes(history_, context_hash_);
+  for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(first_nibble_hash(i));
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
@@ -269,7 +310,7 @@ void ContextMixingModel::predict(const Cursor& at, Prediction& out) const {
   }
   out.x[k++] = 256;  // bias
 
-  const int c1 = static_cast<int>(last8_ & 0xFF), c2 = static_cast<int>((last8_ >> 8) & 0xFF);
+  const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
   out.set = {at.c0, highest * 4 + match_state, c1};
   for (int m = 0; m < kMixers; ++m) out.h[m] = mixers_[m].dot(out.x.data(), out.set[m]);
   out.h[kMixers] = 256;
@@ -314,6 +355,7 @@ std::uint32_t ContextMixingModel::p1() {
   if (!pending_valid_) {
     predict(Cursor{slot_.data(), c0_, bitpos_}, pending_);
     pending_valid_ = true;
+    prefetch_next();
   }
   return pending_.p1;
 }
@@ -337,15 +379,7 @@ void ContextMixingModel::advance(int bit, Undo& undo) {
     const auto byte = static_cast<std::uint8_t>(c0_ & 0xFF);
     c0_ = 1;
     bitpos_ = 0;
-    prev8_ = prev8_ << 8 | last8_ >> 56;
-    last8_ = last8_ << 8 | byte;
-    if (is_word_byte(byte)) {
-      const std::uint8_t lower = (byte >= 'A' && byte <= 'Z') ? byte + 32 : byte;
-      word_ = (word_ + lower + 1) * 0x100000001B3ull;
-    } else if (word_ != 0) {
-      prev_word_ = word_;
-      word_ = 0;
-    }
+    history_.push(byte);
     match_.observe(byte, undo);
     ++bytes_seen_;
     begin_byte(undo);
@@ -361,7 +395,7 @@ std::vector<double> ContextMixingModel::extra_bits(std::span<const Bytes> contin
     // byte-level context first (so that rollback restores it last, to what it was).
     const std::size_t mark = undo_.mark();
     const auto save = [&](auto&... fields) { (undo_.save(&fields, sizeof fields), ...); };
-    save(context_hash_, slot_, last8_, prev8_, word_, prev_word_, c0_, bitpos_, bytes_seen_, match_byte_, match_len_,
+    save(context_hash_, slot_, history_, c0_, bitpos_, bytes_seen_, match_byte_, match_len_,
          pending_, pending_valid_);
     double total = 0.0;
     for (std::uint8_t byte : s)

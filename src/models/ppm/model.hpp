@@ -74,6 +74,16 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // One bit observed: the coding path (NoUndo) and extra_bits (UndoLog) share it.
   template <class Undo>
   void advance(int bit, Undo& undo);
+  // The byte-level context that the contexts hash: the last 16 bytes and the words.
+  struct History {
+    std::uint64_t last8 = 0, prev8 = 0;  // the last 16 bytes, newest in the low byte of last8
+    std::uint64_t word = 0, prev_word = 0;
+    void push(std::uint8_t byte);
+  };
+  void context_hashes(const History& h, std::array<std::uint64_t, kMaxContexts>& out) const;
+  // Starts fetching what the next bit will read (called once this bit is predicted): the
+  // APM rows of both outcomes, and at a nibble's last bit the slots (and match entry) of both.
+  void prefetch_next() const;
   template <class Undo>
   void begin_byte(Undo& undo);    // claims first-nibble slots for the new byte
   template <class Undo>
@@ -104,8 +114,7 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // Byte-level context.
   std::array<std::uint64_t, kMaxContexts> context_hash_{};
   std::array<std::uint8_t*, kMaxContexts> slot_{};
-  std::uint64_t last8_ = 0, prev8_ = 0;  // the last 16 bytes, newest in the low byte of last8_
-  std::uint64_t word_ = 0, prev_word_ = 0;
+  History history_;
   int c0_ = 1, bitpos_ = 0;
   std::uint64_t bytes_seen_ = 0;
   int match_byte_ = -1;  // predicted byte of the match model for this byte, -1: none

@@ -42,24 +42,38 @@ class ZeroedPages {
     data_ = static_cast<std::uint8_t*>(std::calloc(bytes, 1));
     if (!data_) throw std::bad_alloc();
   }
-  ~ZeroedPages() {
-#if defined(__linux__)
-    if (map_) {
-      munmap(map_, mapped_);
-      return;
-    }
-#endif
-    std::free(data_);
-  }
+  ~ZeroedPages() { release(); }
   ZeroedPages(const ZeroedPages&) = delete;
   ZeroedPages& operator=(const ZeroedPages&) = delete;
+  ZeroedPages(ZeroedPages&& o) noexcept { take(o); }
+  ZeroedPages& operator=(ZeroedPages&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
 
   std::uint8_t* data() const { return data_; }
   std::size_t size() const { return bytes_; }
 
  private:
+  void release() {
+#if defined(__linux__)
+    if (map_) munmap(map_, mapped_);
+    else
+#endif
+      std::free(data_);
+    data_ = map_ = nullptr;
+  }
+  void take(ZeroedPages& o) {
+    bytes_ = o.bytes_, data_ = o.data_, map_ = o.map_, mapped_ = o.mapped_;
+    o.data_ = o.map_ = nullptr;
+    o.bytes_ = o.mapped_ = 0;
+  }
+
   static constexpr std::size_t kHuge = std::size_t{2} << 20;
-  std::size_t bytes_;
+  std::size_t bytes_ = 0;
   std::uint8_t* data_ = nullptr;
   std::uint8_t* map_ = nullptr;  // the mapping when mmap'd (data_ lies inside it)
   std::size_t mapped_ = 0;
