@@ -36,25 +36,25 @@ class Apm {
     }
   }
 
-  // Refined probability of a 1 (16-bit) for input probability p16 in context `row`;
-  // `knot` receives what update() needs.
-  int refine(int p16, int row, int& knot) const {
-    const int x = stretch16(p16) + 2048;  // [1, 4095]
+  // Refined probability of a 1 (16-bit) for input probability p16 in context `row`, given
+  // as its logit stretch16(p16) (the model refines one probability in three APMs: it
+  // stretches once); `knot` receives what update() needs.
+  int refine(int logit, int row, int& knot) const {
+    const int x = logit + 2048;  // [1, 4095]
     const int lo = x >> 7, w = x & 127;
     knot = lo + (w >> 6);
     const std::uint16_t* t = row_ptr(row);
     return (t[lo] * (128 - w) + t[lo + 1] * w) >> 7;
   }
 
-  // Starts fetching rows `row` and `row ^ 1` (the next bit's two candidates in the
-  // model's APM contexts, whose rows differ only in the last bit of the partial byte).
-  void prefetch_pair(int row) const {
-    const int even = row & ~1;
-    const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(even) * 33]);
-    __builtin_prefetch(p);
-    __builtin_prefetch(p + 64);
-    __builtin_prefetch(p + 131);  // the pair spans 132 bytes: up to three cache lines
-    __builtin_prefetch(&gen_[even]);
+  // Starts fetching rows first .. first + n − 1 and their generations (the rows a bit or
+  // two ahead in the model's APM contexts form such a block).
+  void prefetch_rows(int first, int n) const {
+    const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first) * 33]);
+    const auto* end = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first + n) * 33]) - 1;
+    for (; p <= end; p += 64) __builtin_prefetch(p);
+    __builtin_prefetch(end);
+    __builtin_prefetch(&gen_[first]);
   }
 
   template <class Undo>

@@ -30,6 +30,8 @@ constexpr int kApmRate = 5;
 constexpr int kStateMapLimit = 1023;
 constexpr int kMatchMinLen = 6;
 constexpr int kFinalMixerSets = 1;
+static_assert(kMixerRate + kMixerRateBoost <= Mixer::kMaxRate && kFinalMixerRate <= Mixer::kMaxRate,
+              "the mixers' 32-bit update is exact only up to Mixer::kMaxRate");
 
 std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 31;
@@ -244,34 +246,47 @@ void ContextMixingModel::context_hashes(const History& at, std::array<std::uint6
 }
 
 void ContextMixingModel::prefetch_next() const {
-  // A miss costs about as long as coding a bit; fetching a bit early, for both outcomes,
-  // hides most of it. Only speed depends on this: nothing here changes the model.
+  // A miss to memory costs about as long as coding a bit or two; fetching two bits ahead,
+  // for every outcome, hides most of it. Only speed depends on this: nothing here changes
+  // the model.
+  //
+  // APM rows (see predict's apm_row): for a byte with contexts c1, c2, the rows of the bits
+  // at bitpos k are c0 = 2^k .. 2^(k+1) − 1 (APM 1: c0 | c1 << 8; APM 2: c0 ^ hash(c1, c2),
+  // which permutes aligned blocks), so the four rows two bits ahead are one aligned block:
+  // fetched at bitpos 0..5; those of the next byte's first two bits at bitpos 7, for both bytes.
   const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
-  if (bitpos_ < 7) {  // the rows predict() will pick for c0 * 2 + bit (see its apm_row)
-    const int next = c0_ * 2;
-    apms_[1].prefetch_pair(next | c1 << 8);
-    apms_[2].prefetch_pair(static_cast<int>((static_cast<unsigned>(next) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu));
+  const auto apm2_row = [](int c0, int c1, int c2) {
+    return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu);
+  };
+  if (bitpos_ < 6) {
+    apms_[1].prefetch_rows(c0_ * 4 | c1 << 8, 4);
+    apms_[2].prefetch_rows(apm2_row(c0_ * 4, c1, c2) & ~3, 4);
   }
-  if (bitpos_ == 3) {
-    for (int bit = 0; bit < 2; ++bit)
-      for (int i = 0; i < n_contexts_; ++i) second_[i]->prefetch(second_nibble_hash(i, (c0_ * 2 + bit) & 15));
-  } else if (bitpos_ == 7) {
+  if (bitpos_ == 2) {  // the second-nibble slots of all four outcomes
+    for (int bits = 0; bits < 4; ++bits)
+      for (int i = 0; i < n_contexts_; ++i) second_[i]->prefetch(second_nibble_hash(i, (c0_ * 4 + bits) & 15));
+  } else if (bitpos_ == 6) {  // the next byte's first-nibble slots and match entry, all four bytes
     std::array<std::uint64_t, kMaxContexts> h;
-    for (int bit = 0; bit < 2; ++bit) {
-      const auto byte = static_cast<std::uint8_t>(c0_ * 2 + bit);
+    for (int bits = 0; bits < 4; ++bits) {
+      const auto byte = static_cast<std::uint8_t>(c0_ * 4 + bits);
       History next = history_;
       next.push(byte);
       context_hashes(next, h);
       for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(h[i]);
       match_.prefetch(byte);
     }
+  } else if (bitpos_ == 7) {  // the next byte's first APM rows, both bytes
+    for (int bit = 0; bit < 2; ++bit) {
+      const int byte = (c0_ * 2 + bit) & 0xFF;
+      apms_[1].prefetch_rows(byte << 8, 4);
+      apms_[2].prefetch_rows(apm2_row(0, byte, c1) & ~3, 4);
+    }
   }
 }
 
 template <class Undo>
 void ContextMixingModel::begin_byte(Undo& undo) {
-  context_hashes(history_, context_hash_);
-  for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(first_nibble_hash(i));
+  context_hashes(history_, context_hash_);  // their lines were prefetched two bits ago (prefetch_next)
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
@@ -281,10 +296,7 @@ template <class Undo>
 void ContextMixingModel::begin_nibble(Undo& undo) {
   const int high_nibble = c0_ & 15;
   std::array<std::uint64_t, kMaxContexts> h;
-  for (int i = 0; i < n_contexts_; ++i) {
-    h[i] = second_nibble_hash(i, high_nibble);
-    second_[i]->prefetch(h[i]);
-  }
+  for (int i = 0; i < n_contexts_; ++i) h[i] = second_nibble_hash(i, high_nibble);  // prefetched at bitpos 2
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i], undo);
 }
 
@@ -320,8 +332,9 @@ void ContextMixingModel::predict(const Cursor& at, Prediction& out) const {
   // Average of the mixer and the APMs (order-1 and order-2 ones weighted double): the
   // APMs correct the mixer, the mixer's own vote keeps a young APM from hurting.
   int p = out.p_mix;
+  const int logit = stretch16(out.p_mix);
   for (int a = 0; a < 3; ++a) {
-    const int r = apms_[a].refine(out.p_mix, out.apm_row[a], out.apm_knot[a]);
+    const int r = apms_[a].refine(logit, out.apm_row[a], out.apm_knot[a]);
     p += a == 0 ? r : 2 * r;
   }
   p = (p + 3) / 6;

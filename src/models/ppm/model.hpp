@@ -50,9 +50,11 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // Everything one bit's prediction was computed from and what updating needs.
   struct Prediction {
     std::array<std::uint8_t, kMaxContexts> state{};  // bit-history state per context
-    std::array<int, kMaxInputs> x{};                  // mixer inputs (logits)
+    // Mixer inputs (logits) and mixer outputs + bias (the final mixer's inputs), zero past
+    // the last one: the mixers read whole padded widths (mixer.hpp).
+    std::array<int, Mixer::padded_width(kMaxInputs)> x{};
     std::array<int, kMixers> set{};                   // weight set per mixer
-    std::array<int, kMixers + 1> h{};                 // mixer outputs + bias: final mixer input
+    std::array<int, Mixer::padded_width(kMixers + 1)> h{};
     int match_ctx = -1;                               // match StateMap entry, -1: no match
     int p_mix = 0;                                    // final mixer output (16-bit)
     std::array<int, 3> apm_row{}, apm_knot{};
