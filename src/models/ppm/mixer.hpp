@@ -56,10 +56,19 @@ class Mixer {
   void update(const int* x, int set, int err12, int lr, Undo& undo) {
     std::int32_t* w = &w_[static_cast<std::size_t>(set) * stride_];
     undo.save(w, sizeof(std::int32_t) * inputs_);
-    // 32-bit arithmetic is exact here: |x · e| ≤ 2047 · 4096 · 64 < 2^31, and a weight
-    // moves by less than 2^15 from within ±2^22.
-    const std::int32_t e = err12 * lr;
-    for (int i = 0; i < stride_; i += kLanes)
+    train(w, x, err12 * lr, stride_);
+  }
+
+  int inputs() const { return inputs_; }
+
+ private:
+  // w += (x · e) >> 16, clamped to ±2^22, over n (a multiple of kLanes) weights. A function
+  // of its own so that __restrict tells the compiler that w and x do not overlap, which
+  // lets it use vectors (with a possible alias it writes and rereads one weight at a time).
+  static void train(std::int32_t* __restrict w, const int* __restrict x, std::int32_t e, int n) {
+    // 32-bit arithmetic is exact here: |x · e| ≤ 2047 · 4096 · kMaxRate < 2^31, and a
+    // weight moves by less than 2^15 from within ±2^22.
+    for (int i = 0; i < n; i += kLanes)
       for (int j = 0; j < kLanes; ++j) {
         std::int32_t nw = w[i + j] + ((x[i + j] * e) >> 16);
         // Keep weights in a range where Σ w·x cannot overflow and one bad burst cannot
@@ -70,9 +79,6 @@ class Mixer {
       }
   }
 
-  int inputs() const { return inputs_; }
-
- private:
   int inputs_;
   int stride_;  // padded_width(inputs_)
   std::vector<std::int32_t> initial_;
