@@ -290,6 +290,10 @@ void ContextMixingModel::begin_byte(Undo& undo) {
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
+  // The mixers' learning rate: fast while the model is young (a 2048-byte chunk must learn
+  // quickly), settling to a stable rate later. Once per byte: it is a 64-bit division.
+  mixer_rate_ = kMixerRate + static_cast<int>(kMixerRateBoost * kMixerRateHalfLife /
+                                              (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
 }
 
 template <class Undo>
@@ -353,9 +357,7 @@ void ContextMixingModel::learn(const Cursor& at, const Prediction& pred, int bit
   }
   if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
 
-  // Learning rate: fast while the model is young (a 2048-byte chunk must learn quickly),
-  // settling to a stable rate later.
-  const int lr = kMixerRate + static_cast<int>(kMixerRateBoost * kMixerRateHalfLife / (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
+  const int lr = mixer_rate_;
   for (int m = 0; m < kMixers; ++m) {
     const int err = (bit << 12) - (squash16(pred.h[m]) >> 4);
     mixers_[m].update(pred.x.data(), pred.set[m], err, lr, undo);
@@ -408,7 +410,7 @@ std::vector<double> ContextMixingModel::extra_bits(std::span<const Bytes> contin
     // byte-level context first (so that rollback restores it last, to what it was).
     const std::size_t mark = undo_.mark();
     const auto save = [&](auto&... fields) { (undo_.save(&fields, sizeof fields), ...); };
-    save(context_hash_, slot_, history_, c0_, bitpos_, bytes_seen_, match_byte_, match_len_,
+    save(context_hash_, slot_, history_, c0_, bitpos_, bytes_seen_, mixer_rate_, match_byte_, match_len_,
          pending_, pending_valid_);
     double total = 0.0;
     for (std::uint8_t byte : s)

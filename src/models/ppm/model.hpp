@@ -119,6 +119,7 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   History history_;
   int c0_ = 1, bitpos_ = 0;
   std::uint64_t bytes_seen_ = 0;
+  int mixer_rate_ = 0;   // the first-layer mixers' learning rate for this byte (begin_byte)
   int match_byte_ = -1;  // predicted byte of the match model for this byte, -1: none
   int match_len_ = 0;
 

@@ -100,10 +100,13 @@ class SlotTable {
   // Back to the image (empty if none was installed).
   void reset() {
     if (overflowed_) {
-      std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
+      // A table never claimed from is still all zero: skip rewriting (and so touching)
+      // every page of it; install() on a new table is the common case.
+      if (!zero_) std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
       if (image_)
         for (std::size_t i = 0; i < image_->index.size(); ++i)
           std::memcpy(data_ + std::size_t{image_->index[i]} * kSlotBytes, image_->bytes[i].data(), kSlotBytes);
+      zero_ = !image_ || image_->index.empty();
       overflowed_ = false;
     } else {
       for (std::uint32_t s : dirty_) restore_slot(s);
@@ -134,6 +137,7 @@ class SlotTable {
 
  private:
   std::uint8_t* mark_dirty(std::uint8_t* slot) {
+    zero_ = false;
     if (!overflowed_) {
       if (dirty_.size() >= std::max<std::size_t>(lines_ * kSlotsPerLine / 8, 4096)) {
         overflowed_ = true;
@@ -169,6 +173,7 @@ class SlotTable {
   std::uint8_t* data_;
   std::vector<std::uint32_t> dirty_;  // slots handed out since the last reset (may repeat)
   bool overflowed_ = false;           // dirty_ gave up: reset rewrites everything
+  bool zero_ = true;                  // nothing written since construction (tentative claims roll back)
   std::shared_ptr<const SlotImage> image_;
 };
 
