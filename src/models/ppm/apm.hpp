@@ -47,8 +47,8 @@ class Apm {
     return (t[lo] * (128 - w) + t[lo + 1] * w) >> 7;
   }
 
-  // Starts fetching rows first .. first + n − 1 and their generations (the rows a bit or
-  // two ahead in the model's APM contexts form such a block).
+  // Starts fetching rows first .. first + n − 1 and their generations (the next bit's two
+  // candidate rows in the model's APM contexts form such a block).
   void prefetch_rows(int first, int n) const {
     const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first) * 33]);
     const auto* end = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first + n) * 33]) - 1;

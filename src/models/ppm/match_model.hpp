@@ -117,21 +117,13 @@ class MatchModel {
     table_[h] = pos_;
   }
 
-  // Starts fetching the table entry that observe(byte) will read and write (called a bit
-  // ahead, for both candidates of the last bit, so the miss overlaps the coding of that bit).
-  void prefetch(std::uint8_t byte) const {
-    std::uint64_t h = (std::uint64_t{byte} + 1) * 0x9E3779B97F4A7C15ull;  // hash_tail's first step
-    for (int i = 1; i < min_len_; ++i) h = (h + at(pos_ - i) + 1) * 0x9E3779B97F4A7C15ull;
-    __builtin_prefetch(&table_[static_cast<std::size_t>(h >> 40) & table_mask_], 1);
-  }
-
   int length() const { return len_; }
   // The predicted next byte; meaningful only when length() > 0.
   std::uint8_t predicted_byte() const { return at(ptr_); }
 
  private:
   std::uint8_t at(std::uint32_t p) const { return history_[p & history_mask_]; }
-  std::size_t hash_tail() const {  // prefetch() repeats it for a byte not yet appended
+  std::size_t hash_tail() const {
     std::uint64_t h = 0;
     for (int i = 1; i <= min_len_; ++i) h = (h + at(pos_ - i) + 1) * 0x9E3779B97F4A7C15ull;
     return static_cast<std::size_t>(h >> 40) & table_mask_;

@@ -246,47 +246,24 @@ void ContextMixingModel::context_hashes(const History& at, std::array<std::uint6
 }
 
 void ContextMixingModel::prefetch_next() const {
-  // A miss to memory costs about as long as coding a bit or two; fetching two bits ahead,
-  // for every outcome, hides most of it. Only speed depends on this: nothing here changes
-  // the model.
-  //
-  // APM rows (see predict's apm_row): for a byte with contexts c1, c2, the rows of the bits
-  // at bitpos k are c0 = 2^k .. 2^(k+1) − 1 (APM 1: c0 | c1 << 8; APM 2: c0 ^ hash(c1, c2),
-  // which permutes aligned blocks), so the four rows two bits ahead are one aligned block:
-  // fetched at bitpos 0..5; those of the next byte's first two bits at bitpos 7, for both bytes.
+  // The APM rows are read at random, one per bit (4 MB tables): start fetching the next
+  // bit's two candidates now, so the miss overlaps coding and learning this bit. For a byte
+  // with contexts c1, c2 the rows are c0 | c1 << 8 and c0 ^ hash(c1, c2) (predict's apm_row);
+  // c0 * 2 and c0 * 2 + 1 give an aligned pair of rows in both. Only speed depends on this.
+  // (Measured: also fetching slots a bit or two ahead, for every outcome, cost more than it
+  // saved; the slots are fetched together just before they are claimed instead.)
+  if (bitpos_ == 7) return;  // the next byte's rows depend on the whole byte
   const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
-  const auto apm2_row = [](int c0, int c1, int c2) {
-    return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu);
-  };
-  if (bitpos_ < 6) {
-    apms_[1].prefetch_rows(c0_ * 4 | c1 << 8, 4);
-    apms_[2].prefetch_rows(apm2_row(c0_ * 4, c1, c2) & ~3, 4);
-  }
-  if (bitpos_ == 2) {  // the second-nibble slots of all four outcomes
-    for (int bits = 0; bits < 4; ++bits)
-      for (int i = 0; i < n_contexts_; ++i) second_[i]->prefetch(second_nibble_hash(i, (c0_ * 4 + bits) & 15));
-  } else if (bitpos_ == 6) {  // the next byte's first-nibble slots and match entry, all four bytes
-    std::array<std::uint64_t, kMaxContexts> h;
-    for (int bits = 0; bits < 4; ++bits) {
-      const auto byte = static_cast<std::uint8_t>(c0_ * 4 + bits);
-      History next = history_;
-      next.push(byte);
-      context_hashes(next, h);
-      for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(h[i]);
-      match_.prefetch(byte);
-    }
-  } else if (bitpos_ == 7) {  // the next byte's first APM rows, both bytes
-    for (int bit = 0; bit < 2; ++bit) {
-      const int byte = (c0_ * 2 + bit) & 0xFF;
-      apms_[1].prefetch_rows(byte << 8, 4);
-      apms_[2].prefetch_rows(apm2_row(0, byte, c1) & ~3, 4);
-    }
-  }
+  const unsigned next = static_cast<unsigned>(c0_) * 2;
+  apms_[1].prefetch_rows(static_cast<int>(next) | c1 << 8, 2);
+  apms_[2].prefetch_rows(static_cast<int>((next ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFEu), 2);
 }
 
 template <class Undo>
 void ContextMixingModel::begin_byte(Undo& undo) {
-  context_hashes(history_, context_hash_);  // their lines were prefetched two bits ago (prefetch_next)
+  context_hashes(history_, context_hash_);
+  // Claims are cache misses: start them all, then claim (the misses overlap).
+  for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(first_nibble_hash(i));
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
@@ -300,7 +277,10 @@ template <class Undo>
 void ContextMixingModel::begin_nibble(Undo& undo) {
   const int high_nibble = c0_ & 15;
   std::array<std::uint64_t, kMaxContexts> h;
-  for (int i = 0; i < n_contexts_; ++i) h[i] = second_nibble_hash(i, high_nibble);  // prefetched at bitpos 2
+  for (int i = 0; i < n_contexts_; ++i) {
+    h[i] = second_nibble_hash(i, high_nibble);
+    second_[i]->prefetch(h[i]);
+  }
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i], undo);
 }
 

@@ -83,8 +83,8 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
     void push(std::uint8_t byte);
   };
   void context_hashes(const History& h, std::array<std::uint64_t, kMaxContexts>& out) const;
-  // Starts fetching what the next bit will read (called once this bit is predicted): the
-  // APM rows of both outcomes, and at a nibble's last bit the slots (and match entry) of both.
+  // Starts fetching the APM rows the next bit will read, for both outcomes (called once
+  // this bit is predicted).
   void prefetch_next() const;
   template <class Undo>
   void begin_byte(Undo& undo);    // claims first-nibble slots for the new byte
