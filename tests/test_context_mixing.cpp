@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "src/models/ppm/ppm.hpp"
+#include "zgen/coding.hpp"
 #include "zgen/sampling.hpp"
 #include "zgen/errors.hpp"
 
@@ -276,4 +277,24 @@ TEST_CASE("ppm: the span method samples from ppm, deterministically by seed") {
   std::size_t letters = 0;
   for (std::uint8_t x : a) letters += std::isalpha(x) || x == ' ';
   CHECK(letters >= 28);
+}
+
+TEST_CASE("ppm: files written before the speed work decode, and coding makes them again byte for byte") {
+  // The fixtures were written by the library at commit 34dfccc (before ppm's speed work:
+  // huge pages, prefetching, vector mixers); ppm:6's predictions, hence its files, must
+  // not change: the container names the model, so an old file would otherwise not decode.
+  const Bytes text = read_fixture("sotu-valid-30k.txt");
+  const Bytes head(text.begin(), text.begin() + 8192);
+  struct Case {
+    const char* fixture;
+    const Bytes& original;
+    std::uint64_t chunk;
+  };
+  for (const Case& c : {Case{"v2-ppm6-sotu30k.zgen", text, 0}, Case{"v2-ppm6-sotu8k-chunks2048.zgen", head, 2048}}) {
+    CAPTURE(c.fixture);
+    const Bytes file = read_fixture(c.fixture);
+    CHECK(zgen::decompress_container(file, zgen::test::make_single_threaded) == c.original);
+    auto model = zgen::make_context_mixing(6);
+    CHECK(zgen::compress_to_container(*model, "ppm:6", c.original, c.chunk).file == file);
+  }
 }

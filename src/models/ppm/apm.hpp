@@ -17,12 +17,15 @@
 #include <vector>
 
 #include "src/models/ppm/squash.hpp"
+#include "src/models/ppm/zeroed_pages.hpp"
 
 namespace zgen::ppm {
 
 class Apm {
  public:
-  Apm(int rows, int rate) : rate_(rate), table_(static_cast<std::size_t>(rows) * 33), gen_(rows, 0) {
+  Apm(int rows, int rate)
+      : rate_(rate), pages_(static_cast<std::size_t>(rows) * 33 * sizeof(std::uint16_t)),
+        table_(reinterpret_cast<std::uint16_t*>(pages_.data())), gen_(rows, 0) {
     for (int j = 0; j < 33; ++j) identity_[j] = static_cast<std::uint16_t>(squash16((j - 16) * 128));
   }
 
@@ -33,14 +36,25 @@ class Apm {
     }
   }
 
-  // Refined probability of a 1 (16-bit) for input probability p16 in context `row`;
-  // `knot` receives what update() needs.
-  int refine(int p16, int row, int& knot) const {
-    const int x = stretch16(p16) + 2048;  // [1, 4095]
+  // Refined probability of a 1 (16-bit) for input probability p16 in context `row`, given
+  // as its logit stretch16(p16) (the model refines one probability in three APMs: it
+  // stretches once); `knot` receives what update() needs.
+  int refine(int logit, int row, int& knot) const {
+    const int x = logit + 2048;  // [1, 4095]
     const int lo = x >> 7, w = x & 127;
     knot = lo + (w >> 6);
     const std::uint16_t* t = row_ptr(row);
     return (t[lo] * (128 - w) + t[lo + 1] * w) >> 7;
+  }
+
+  // Starts fetching rows first .. first + n − 1 and their generations (the next bit's two
+  // candidate rows in the model's APM contexts form such a block).
+  void prefetch_rows(int first, int n) const {
+    const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first) * 33]);
+    const auto* end = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first + n) * 33]) - 1;
+    for (; p <= end; p += 64) __builtin_prefetch(p);
+    __builtin_prefetch(end);
+    __builtin_prefetch(&gen_[first]);
   }
 
   template <class Undo>
@@ -61,7 +75,7 @@ class Apm {
 
   // Every row as it reads now, for a base.
   std::vector<std::uint16_t> capture() const {
-    std::vector<std::uint16_t> out(table_.size());
+    std::vector<std::uint16_t> out(gen_.size() * 33);
     for (std::size_t row = 0; row < gen_.size(); ++row) std::copy_n(row_ptr(static_cast<int>(row)), 33, &out[row * 33]);
     return out;
   }
@@ -81,7 +95,8 @@ class Apm {
 
   int rate_;
   std::shared_ptr<const std::vector<std::uint16_t>> base_;
-  std::vector<std::uint16_t> table_;
+  ZeroedPages pages_;  // rows × 33 knots, on huge pages: rows are read at random, one per bit
+  std::uint16_t* table_;
   std::vector<std::uint16_t> gen_;
   std::uint16_t generation_ = 1;
   std::uint16_t identity_[33]{};

@@ -30,6 +30,8 @@ constexpr int kApmRate = 5;
 constexpr int kStateMapLimit = 1023;
 constexpr int kMatchMinLen = 6;
 constexpr int kFinalMixerSets = 1;
+static_assert(kMixerRate + kMixerRateBoost <= Mixer::kMaxRate && kFinalMixerRate <= Mixer::kMaxRate,
+              "the mixers' 32-bit update is exact only up to Mixer::kMaxRate");
 
 std::uint64_t mix64(std::uint64_t x) {
   x ^= x >> 31;
@@ -183,7 +185,7 @@ void ContextMixingModel::clear() {
     final_mixer_.reset();
   }
   // The byte-level context starts blank: a chunk does not continue the primer's text.
-  last8_ = prev8_ = word_ = prev_word_ = 0;
+  history_ = History{};
   c0_ = 1;
   bitpos_ = 0;
   // The mixers' learning rate continues where priming left it (measured: as good as
@@ -213,27 +215,62 @@ std::uint64_t ContextMixingModel::second_nibble_hash(int i, int high_nibble) con
   return mix64(context_hash_[i] + static_cast<std::uint64_t>(high_nibble + 1) * 0x9E3779B97F4A7C15ull);
 }
 
-template <class Undo>
-void ContextMixingModel::begin_byte(Undo& undo) {
-  const std::uint64_t c1 = last8_ & 0xFF;
+void ContextMixingModel::History::push(std::uint8_t byte) {
+  prev8 = prev8 << 8 | last8 >> 56;
+  last8 = last8 << 8 | byte;
+  if (is_word_byte(byte)) {
+    const std::uint8_t lower = (byte >= 'A' && byte <= 'Z') ? byte + 32 : byte;
+    word = (word + lower + 1) * 0x100000001B3ull;
+  } else if (word != 0) {
+    prev_word = word;
+    word = 0;
+  }
+}
+
+void ContextMixingModel::context_hashes(const History& at, std::array<std::uint64_t, kMaxContexts>& out) const {
+  const std::uint64_t c1 = at.last8 & 0xFF;
   for (int i = 0; i < n_contexts_; ++i) {
     std::uint64_t h;
     if (i < first_word_context_) {
       const int k = orders_[i];
-      const std::uint64_t low = k >= 8 ? last8_ : last8_ & ((std::uint64_t{1} << (8 * k)) - 1);
-      const std::uint64_t high = k <= 8 ? 0 : prev8_ & ((std::uint64_t{1} << (8 * (k - 8))) - 1);
+      const std::uint64_t low = k >= 8 ? at.last8 : at.last8 & ((std::uint64_t{1} << (8 * k)) - 1);
+      const std::uint64_t high = k <= 8 ? 0 : at.prev8 & ((std::uint64_t{1} << (8 * (k - 8))) - 1);
       h = mix64(mix64(low + static_cast<std::uint64_t>(k) * 0x100000001B3ull) + high);
     } else if (i == first_word_context_) {
-      h = mix64(word_ * 0x2545F4914F6CDD1Dull + c1 + 0x1234567);
+      h = mix64(at.word * 0x2545F4914F6CDD1Dull + c1 + 0x1234567);
     } else {
-      h = mix64(mix64(word_ + prev_word_ * 0x9E3779B97F4A7C15ull) + c1 + 0x7654321);
+      h = mix64(mix64(at.word + at.prev_word * 0x9E3779B97F4A7C15ull) + c1 + 0x7654321);
     }
-    context_hash_[i] = h;
-    first_[i]->prefetch(first_nibble_hash(i));
+    out[i] = h;
   }
+}
+
+void ContextMixingModel::prefetch_next() const {
+  // The APM rows are read at random, one per bit (4 MB tables): start fetching the next
+  // bit's two candidates now, so the miss overlaps coding and learning this bit. For a byte
+  // with contexts c1, c2 the rows are c0 | c1 << 8 and c0 ^ hash(c1, c2) (predict's apm_row);
+  // c0 * 2 and c0 * 2 + 1 give an aligned pair of rows in both. Only speed depends on this.
+  // (Measured: also fetching slots a bit or two ahead, for every outcome, cost more than it
+  // saved; the slots are fetched together just before they are claimed instead.)
+  if (bitpos_ == 7) return;  // the next byte's rows depend on the whole byte
+  const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
+  const unsigned next = static_cast<unsigned>(c0_) * 2;
+  apms_[1].prefetch_rows(static_cast<int>(next) | c1 << 8, 2);
+  apms_[2].prefetch_rows(static_cast<int>((next ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFEu), 2);
+}
+
+template <class Undo>
+void ContextMixingModel::begin_byte(Undo& undo) {
+  context_hashes(history_, context_hash_);
+  // Claims are cache misses: start them all, then claim (the misses overlap).
+  for (int i = 0; i < n_contexts_; ++i) first_[i]->prefetch(first_nibble_hash(i));
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(first_nibble_hash(i), undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
+  // The mixers' learning rate: fast while the model is young (a 2048-byte chunk must learn
+  // quickly), settling to a stable rate later. Once per byte: it is a 64-bit division.
+  mixer_rate_ = kMixerRate + static_cast<int>(kMixerRateBoost * kMixerRateHalfLife /
+                                              (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
 }
 
 template <class Undo>
@@ -269,7 +306,7 @@ void ContextMixingModel::predict(const Cursor& at, Prediction& out) const {
   }
   out.x[k++] = 256;  // bias
 
-  const int c1 = static_cast<int>(last8_ & 0xFF), c2 = static_cast<int>((last8_ >> 8) & 0xFF);
+  const int c1 = static_cast<int>(history_.last8 & 0xFF), c2 = static_cast<int>((history_.last8 >> 8) & 0xFF);
   out.set = {at.c0, highest * 4 + match_state, c1};
   for (int m = 0; m < kMixers; ++m) out.h[m] = mixers_[m].dot(out.x.data(), out.set[m]);
   out.h[kMixers] = 256;
@@ -279,8 +316,9 @@ void ContextMixingModel::predict(const Cursor& at, Prediction& out) const {
   // Average of the mixer and the APMs (order-1 and order-2 ones weighted double): the
   // APMs correct the mixer, the mixer's own vote keeps a young APM from hurting.
   int p = out.p_mix;
+  const int logit = stretch16(out.p_mix);
   for (int a = 0; a < 3; ++a) {
-    const int r = apms_[a].refine(out.p_mix, out.apm_row[a], out.apm_knot[a]);
+    const int r = apms_[a].refine(logit, out.apm_row[a], out.apm_knot[a]);
     p += a == 0 ? r : 2 * r;
   }
   p = (p + 3) / 6;
@@ -299,9 +337,7 @@ void ContextMixingModel::learn(const Cursor& at, const Prediction& pred, int bit
   }
   if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
 
-  // Learning rate: fast while the model is young (a 2048-byte chunk must learn quickly),
-  // settling to a stable rate later.
-  const int lr = kMixerRate + static_cast<int>(kMixerRateBoost * kMixerRateHalfLife / (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
+  const int lr = mixer_rate_;
   for (int m = 0; m < kMixers; ++m) {
     const int err = (bit << 12) - (squash16(pred.h[m]) >> 4);
     mixers_[m].update(pred.x.data(), pred.set[m], err, lr, undo);
@@ -314,6 +350,7 @@ std::uint32_t ContextMixingModel::p1() {
   if (!pending_valid_) {
     predict(Cursor{slot_.data(), c0_, bitpos_}, pending_);
     pending_valid_ = true;
+    prefetch_next();
   }
   return pending_.p1;
 }
@@ -337,15 +374,7 @@ void ContextMixingModel::advance(int bit, Undo& undo) {
     const auto byte = static_cast<std::uint8_t>(c0_ & 0xFF);
     c0_ = 1;
     bitpos_ = 0;
-    prev8_ = prev8_ << 8 | last8_ >> 56;
-    last8_ = last8_ << 8 | byte;
-    if (is_word_byte(byte)) {
-      const std::uint8_t lower = (byte >= 'A' && byte <= 'Z') ? byte + 32 : byte;
-      word_ = (word_ + lower + 1) * 0x100000001B3ull;
-    } else if (word_ != 0) {
-      prev_word_ = word_;
-      word_ = 0;
-    }
+    history_.push(byte);
     match_.observe(byte, undo);
     ++bytes_seen_;
     begin_byte(undo);
@@ -361,7 +390,7 @@ std::vector<double> ContextMixingModel::extra_bits(std::span<const Bytes> contin
     // byte-level context first (so that rollback restores it last, to what it was).
     const std::size_t mark = undo_.mark();
     const auto save = [&](auto&... fields) { (undo_.save(&fields, sizeof fields), ...); };
-    save(context_hash_, slot_, last8_, prev8_, word_, prev_word_, c0_, bitpos_, bytes_seen_, match_byte_, match_len_,
+    save(context_hash_, slot_, history_, c0_, bitpos_, bytes_seen_, mixer_rate_, match_byte_, match_len_,
          pending_, pending_valid_);
     double total = 0.0;
     for (std::uint8_t byte : s)

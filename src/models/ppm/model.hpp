@@ -50,9 +50,11 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // Everything one bit's prediction was computed from and what updating needs.
   struct Prediction {
     std::array<std::uint8_t, kMaxContexts> state{};  // bit-history state per context
-    std::array<int, kMaxInputs> x{};                  // mixer inputs (logits)
+    // Mixer inputs (logits) and mixer outputs + bias (the final mixer's inputs), zero past
+    // the last one: the mixers read whole padded widths (mixer.hpp).
+    std::array<int, Mixer::padded_width(kMaxInputs)> x{};
     std::array<int, kMixers> set{};                   // weight set per mixer
-    std::array<int, kMixers + 1> h{};                 // mixer outputs + bias: final mixer input
+    std::array<int, Mixer::padded_width(kMixers + 1)> h{};
     int match_ctx = -1;                               // match StateMap entry, -1: no match
     int p_mix = 0;                                    // final mixer output (16-bit)
     std::array<int, 3> apm_row{}, apm_knot{};
@@ -74,6 +76,16 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // One bit observed: the coding path (NoUndo) and extra_bits (UndoLog) share it.
   template <class Undo>
   void advance(int bit, Undo& undo);
+  // The byte-level context that the contexts hash: the last 16 bytes and the words.
+  struct History {
+    std::uint64_t last8 = 0, prev8 = 0;  // the last 16 bytes, newest in the low byte of last8
+    std::uint64_t word = 0, prev_word = 0;
+    void push(std::uint8_t byte);
+  };
+  void context_hashes(const History& h, std::array<std::uint64_t, kMaxContexts>& out) const;
+  // Starts fetching the APM rows the next bit will read, for both outcomes (called once
+  // this bit is predicted).
+  void prefetch_next() const;
   template <class Undo>
   void begin_byte(Undo& undo);    // claims first-nibble slots for the new byte
   template <class Undo>
@@ -104,10 +116,10 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   // Byte-level context.
   std::array<std::uint64_t, kMaxContexts> context_hash_{};
   std::array<std::uint8_t*, kMaxContexts> slot_{};
-  std::uint64_t last8_ = 0, prev8_ = 0;  // the last 16 bytes, newest in the low byte of last8_
-  std::uint64_t word_ = 0, prev_word_ = 0;
+  History history_;
   int c0_ = 1, bitpos_ = 0;
   std::uint64_t bytes_seen_ = 0;
+  int mixer_rate_ = 0;   // the first-layer mixers' learning rate for this byte (begin_byte)
   int match_byte_ = -1;  // predicted byte of the match model for this byte, -1: none
   int match_len_ = 0;
 

@@ -44,8 +44,9 @@
 // (up to float rounding) and the model is unchanged afterwards. It costs as much as dozens
 // of bit-codings (BENCHMARKS.md, "Models as compressors").
 //
-// Memory: ~120 MB of tables for ppm:6 (most of it untouched on small inputs), plus the
-// primed image shared by all instances. Speed: bench/bench_ppm.cpp, figures in BENCHMARKS.md.
+// Memory: ~120 MB of tables for ppm:6, on 2 MB pages where the OS allows (zeroed_pages.hpp:
+// the tables are read at random), plus the primed image shared by all instances. Speed:
+// bench/bench_ppm.cpp and `zgen compress`, figures in BENCHMARKS.md ("Models as compressors").
 #include <cstddef>
 #include <memory>
 

@@ -32,6 +32,7 @@
 
 #include "src/models/ppm/state_table.hpp"
 #include "src/models/ppm/undo_log.hpp"
+#include "src/models/ppm/zeroed_pages.hpp"
 
 namespace zgen::ppm {
 
@@ -47,13 +48,10 @@ class SlotTable {
   static constexpr int kSlotsPerLine = 4;
 
   explicit SlotTable(int line_bits)
-      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1) {
-    // calloc: large zeroed blocks come straight from the OS, untouched pages cost nothing.
-    data_ = static_cast<std::uint8_t*>(std::calloc(lines_, kSlotBytes * kSlotsPerLine));
-    if (!data_) throw std::bad_alloc();
+      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1),
+        pages_(lines_ * kSlotBytes * kSlotsPerLine), data_(pages_.data()) {
     dirty_.reserve(1024);
   }
-  ~SlotTable() { std::free(data_); }
   SlotTable(const SlotTable&) = delete;
   SlotTable& operator=(const SlotTable&) = delete;
 
@@ -102,10 +100,13 @@ class SlotTable {
   // Back to the image (empty if none was installed).
   void reset() {
     if (overflowed_) {
-      std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
+      // A table never claimed from is still all zero: skip rewriting (and so touching)
+      // every page of it; install() on a new table is the common case.
+      if (!zero_) std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
       if (image_)
         for (std::size_t i = 0; i < image_->index.size(); ++i)
           std::memcpy(data_ + std::size_t{image_->index[i]} * kSlotBytes, image_->bytes[i].data(), kSlotBytes);
+      zero_ = !image_ || image_->index.empty();
       overflowed_ = false;
     } else {
       for (std::uint32_t s : dirty_) restore_slot(s);
@@ -136,6 +137,7 @@ class SlotTable {
 
  private:
   std::uint8_t* mark_dirty(std::uint8_t* slot) {
+    zero_ = false;
     if (!overflowed_) {
       if (dirty_.size() >= std::max<std::size_t>(lines_ * kSlotsPerLine / 8, 4096)) {
         overflowed_ = true;
@@ -167,9 +169,11 @@ class SlotTable {
   }
 
   std::size_t lines_, mask_;
-  std::uint8_t* data_ = nullptr;
+  ZeroedPages pages_;  // zeroed; huge pages where possible (zeroed_pages.hpp says why)
+  std::uint8_t* data_;
   std::vector<std::uint32_t> dirty_;  // slots handed out since the last reset (may repeat)
   bool overflowed_ = false;           // dirty_ gave up: reset rewrites everything
+  bool zero_ = true;                  // nothing written since construction (tentative claims roll back)
   std::shared_ptr<const SlotImage> image_;
 };
 

@@ -26,33 +26,33 @@ inline constexpr Reciprocal kReciprocal{};
 class StateMap {
  public:
   StateMap() = default;
-  StateMap(int contexts, int limit) : limit_(limit < 1023 ? limit : 1023), p_(contexts), n_(contexts), init_(contexts, 1u << 31) {}
+  StateMap(int contexts, int limit)
+      : limit_(limit < 1023 ? limit : 1023), e_(contexts), init_(contexts, Entry{1u << 31, 0}) {}
 
   // The value an entry returns to on reset (p16 · 2^16), and its starting confidence.
-  void set_prior(int context, std::uint32_t p16) { init_[context] = p16 << 16; }
-  void reset() {
-    p_ = init_;
-    std::fill(n_.begin(), n_.end(), std::uint16_t{0});
-  }
+  void set_prior(int context, std::uint32_t p16) { init_[context].p = p16 << 16; }
+  void reset() { e_ = init_; }
 
-  int p16(int context) const { return static_cast<int>(p_[context] >> 16); }
+  int p16(int context) const { return static_cast<int>(e_[context].p >> 16); }
 
   template <class Undo>
   void update(int context, int bit, Undo& undo) {
-    std::uint32_t& p = p_[context];
-    std::uint16_t& n = n_[context];
-    undo.save(&p, sizeof p);
-    undo.save(&n, sizeof n);
+    Entry& e = e_[context];
+    undo.save(&e, sizeof e);
     const std::int64_t target = bit ? 0xFFFFFFFFll : 0;
-    p = static_cast<std::uint32_t>(p + (((target - static_cast<std::int64_t>(p)) * detail::kReciprocal.r[n]) >> 16));
-    if (n < limit_) ++n;
+    e.p = static_cast<std::uint32_t>(e.p + (((target - static_cast<std::int64_t>(e.p)) * detail::kReciprocal.r[e.n]) >> 16));
+    if (e.n < limit_) ++e.n;
   }
 
  private:
+  // Probability and count side by side: one line read per update, one pointer to follow.
+  struct Entry {
+    std::uint32_t p;  // P(1) · 2^32
+    std::uint16_t n;  // updates so far, capped at limit_
+  };
   int limit_ = 255;
-  std::vector<std::uint32_t> p_;  // P(1) · 2^32
-  std::vector<std::uint16_t> n_;
-  std::vector<std::uint32_t> init_;
+  std::vector<Entry> e_;
+  std::vector<Entry> init_;  // what reset() returns to: priors, counts 0
 };
 
 }  // namespace zgen::ppm

@@ -59,9 +59,4 @@ StateTable::StateTable() {
   for (int s = size_; s < 256; ++s) next_[s] = next_[0];
 }
 
-const StateTable& StateTable::instance() {
-  static const StateTable table;
-  return table;
-}
-
 }  // namespace zgen::ppm

@@ -24,7 +24,11 @@ namespace zgen::ppm {
 
 class StateTable {
  public:
-  static const StateTable& instance();
+  // Inline: the coding path asks for it on every bit and every slot claim.
+  static const StateTable& instance() {
+    static const StateTable table;
+    return table;
+  }
 
   std::uint8_t next(std::uint8_t state, int bit) const { return next_[state][bit]; }
   int n0(std::uint8_t state) const { return n0_[state]; }
