@@ -125,6 +125,13 @@ void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_si
     for (int i = 1; i <= alpha_size; ++i) weight[i] = (1 + (weight[i] >> 8) / 2) << 8;
   }
 }
+std::uint64_t mapping_bits(const InUse& in_use) {
+  std::uint64_t bits = 16;
+  for (int r = 0; r < 16; ++r)
+    if (std::any_of(in_use.begin() + 16 * r, in_use.begin() + 16 * r + 16, [](bool b) { return b; })) bits += 16;
+  return bits;
+}
+
 std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScratch& scratch) {
   const int alpha = mtf.alpha_size;
   const std::uint16_t* sym = mtf.symbols.data();
@@ -205,10 +212,7 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
   }
 
   std::uint64_t bits = kBlockHeaderBits;
-  // Mapping table: one bit per 16-value range, 16 bits for each range in use.
-  bits += 16;
-  for (int r = 0; r < 16; ++r)
-    if (std::any_of(in_use.begin() + 16 * r, in_use.begin() + 16 * r + 16, [](bool b) { return b; })) bits += 16;
+  bits += mapping_bits(in_use);
   // Table count (3), selector count (15), selectors move-to-front coded in unary.
   bits += 3 + 15;
   {

@@ -82,6 +82,10 @@ struct HuffmanScratch {
 // The bits of one block (header to last data bit), given its symbols and bytes in use.
 std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScratch& scratch);
 
+// The part of block_bits that depends on the bytes in use other than through the symbols: the
+// mapping table, one bit per 16-value range and 16 bits for each range in use.
+std::uint64_t mapping_bits(const InUse& in_use);
+
 // Code lengths as libbz2 builds them: a Huffman tree over weights freq·256 (0 counts as 1)
 // whose low byte is the subtree's depth, merged with a binary heap; when a length exceeds
 // max_len the weights are halved (w → 1 + w/2) and the tree rebuilt.
