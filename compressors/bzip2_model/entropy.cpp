@@ -163,9 +163,19 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
   std::uint8_t lengths[kMaxTables][258];
   // The passes. A table's counts are those of the groups it was chosen for; from the second
   // pass on they are updated by the groups whose choice changed, and a table whose counts did
-  // not change keeps its lengths (they are a function of the counts).
-  std::int32_t rfreq[kMaxTables][258];
-  for (int t = 0; t < n_tables; ++t) std::fill(rfreq[t], rfreq[t] + alpha, 0);
+  // not change keeps its lengths (they are a function of the counts). Each table's counts are
+  // kept as two halves, of the even and of the odd positions, summed when its lengths are built:
+  // runs of one symbol (RUNA, RUNA, ...) would otherwise make each count wait for the last.
+  std::int32_t rfreq[2][kMaxTables][258], sum[kMaxTables][258];
+  for (int h = 0; h < 2; ++h)
+    for (int t = 0; t < n_tables; ++t) std::fill(rfreq[h][t], rfreq[h][t] + alpha, 0);
+  const auto add = [&](int t, int gs, int ge, int by) {
+    std::int32_t* even = rfreq[0][t];
+    std::int32_t* odd = rfreq[1][t];
+    int i = gs;
+    for (; i + 1 < ge; i += 2) even[sym[i]] += by, odd[sym[i + 1]] += by;
+    if (i < ge) even[sym[i]] += by;
+  };
   for (int pass = 0; pass < kPasses; ++pass) {
     bool changed[kMaxTables] = {};
     for (int g = 0; g < n_groups; ++g) {
@@ -195,18 +205,17 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
       std::uint8_t& chosen = scratch.selectors[static_cast<std::size_t>(g)];
       if (pass > 0 && chosen == best) continue;
       if (pass > 0) {
-        std::int32_t* was = rfreq[chosen];
-        for (int i = gs; i < ge; ++i) --was[sym[i]];
+        add(chosen, gs, ge, -1);
         changed[chosen] = true;
       }
       chosen = static_cast<std::uint8_t>(best);
       changed[best] = true;
-      std::int32_t* f = rfreq[best];
-      for (int i = gs; i < ge; ++i) ++f[sym[i]];
+      add(best, gs, ge, 1);
     }
     for (int t = 0; t < n_tables; ++t) {
       if (!changed[t] && pass > 0) continue;
-      make_code_lengths(lengths[t], rfreq[t], alpha, kMaxCodeLength);
+      for (int v = 0; v < alpha; ++v) sum[t][v] = rfreq[0][t][v] + rfreq[1][t][v];
+      make_code_lengths(lengths[t], sum[t], alpha, kMaxCodeLength);
       for (int v = 0; v < alpha; ++v) len[v][t] = lengths[t][v];
     }
   }
@@ -236,12 +245,10 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
       cur = lengths[t][v];
     }
   }
-  // Data.
-  for (int g = 0; g < n_groups; ++g) {
-    const std::uint8_t* l = lengths[scratch.selectors[static_cast<std::size_t>(g)]];
-    const int gs = g * kGroupSize, ge = std::min(n, gs + kGroupSize);
-    for (int i = gs; i < ge; ++i) bits += l[sym[i]];
-  }
+  // Data: each symbol at its group's table's length, i.e. each table's counts (those of the
+  // groups that chose it) at its lengths.
+  for (int t = 0; t < n_tables; ++t)
+    for (int v = 0; v < alpha; ++v) bits += static_cast<std::uint64_t>(sum[t][v]) * lengths[t][v];
   return bits;
 }
 
