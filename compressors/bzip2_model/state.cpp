@@ -32,6 +32,7 @@
 // the mapping table can differ (x's 16-value range may be new), so the rest is costed once
 // per rank and context (for text, some 25 ranks cover the ~180 bytes new to it).
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "compressors/bzip2_model/entropy.hpp"
@@ -175,6 +176,7 @@ class Bzip2ModelState final : public CodeLengthState {
     }
     // Counts: B's, less B's symbols where the coder writes its own (which it counts), patched.
     mtf_.freq = base_.freq;
+    clear_displaced();
     std::int32_t c = 0;  // the checkpoint the coder's state equals B's at
     std::size_t k = 0;   // the next insertion
     while (true) {
@@ -185,17 +187,32 @@ class Bzip2ModelState final : public CodeLengthState {
       if (last) break;
       c = c3;
       // Code from there, through the insertions, until the state joins B's at a checkpoint.
+      // Joining with bytes still displaced (read here by an insertion and not yet by B) is
+      // worth it only where a skip follows: no insertion before the next checkpoint.
       bool fed = false, joined = false;
       for (std::int32_t b = c * kStride;; ++b) {
-        for (; k < inserts_.size() && inserts_[k].first == b; ++k) coder_.feed(inserts_[k].second), fed = true;
-        if (b == nb) break;
-        if (fed && b % kStride == 0 && at_checkpoint(b / kStride)) {
-          uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(b / kStride)]);
-          c = b / kStride;
-          joined = true;
-          break;
+        for (; k < inserts_.size() && inserts_[k].first == b; ++k) {
+          const std::uint8_t z = inserts_[k].second;
+          coder_.feed(z);
+          fed = true;
+          if (!is_new_[z] && !displaced_[z]) displaced_[z] = true, ++n_displaced_;
         }
-        coder_.feed(column_[static_cast<std::size_t>(b)]);
+        if (b == nb) break;
+        if (fed && b % kStride == 0) {
+          const std::int32_t here = b / kStride;
+          const bool in_step = at_checkpoint(here);
+          if (in_step || (coder_.pending_zeros() == cp_zeros_[static_cast<std::size_t>(here)] &&
+                          (k == inserts_.size() || std::min(inserts_[k].first, nb - 1) / kStride > here))) {
+            if (in_step) clear_displaced();
+            uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(here)]);
+            c = here;
+            joined = true;
+            break;
+          }
+        }
+        const std::uint8_t z = column_[static_cast<std::size_t>(b)];
+        coder_.feed(z);
+        if (displaced_[z]) displaced_[z] = false, --n_displaced_;
       }
       if (!joined) {  // B ended first
         uncount(cp_emitted_[static_cast<std::size_t>(c)], base_.symbols.size());
@@ -204,6 +221,12 @@ class Bzip2ModelState final : public CodeLengthState {
       }
     }
     return true;
+  }
+
+  void clear_displaced() {
+    if (n_displaced_ == 0) return;
+    displaced_.fill(false);
+    n_displaced_ = 0;
   }
 
   void uncount(std::size_t from, std::size_t until) {
@@ -240,26 +263,74 @@ class Bzip2ModelState final : public CodeLengthState {
     const std::int32_t* next_sym = &cp_next_[static_cast<std::size_t>(c) * 256];
     const std::int32_t* next_pos = &cp_next_pos_[static_cast<std::size_t>(c) * 256];
     const int size = coder_.size();
-    int d = 0, kept = 0;
-    std::uint8_t* rest = resume_list_.data();
-    for (int j = 0; j < size; ++j) {
-      const std::uint8_t z = list[j];
-      if (is_new_[z]) {
-        ++d;
-        rest[kept++] = z;
-        continue;
-      }
-      const std::int32_t at = next_pos[z];
-      if (at < 0 || at >= stop) {  // not read before c3: keeps its place
-        rest[kept++] = z;
-        continue;
-      }
-      if (d == 0) continue;
-      if (next_sym[z] == -2) return false;  // read as a zero of a run: the runs would change
+    // Where a byte is next read before c3 (kNever: not read there; new bytes never are).
+    constexpr std::int32_t kNever = INT32_MAX;
+    const auto read_at = [&](std::uint8_t z) {
+      const std::int32_t at = is_new_[z] ? -1 : next_pos[z];
+      return at < 0 || at >= stop ? kNever : at;
+    };
+    // Adds d to the symbol of z's first read; false where a zero of a run would change.
+    const auto patch = [&](std::uint8_t z, int d) {
+      if (d == 0) return true;
+      if (next_sym[z] == -2) return false;
       std::uint16_t& v = mtf_.symbols[s0 + static_cast<std::size_t>(next_sym[z]) - from];
+      if (v + d < 2) return false;
       --mtf_.freq[v];
       v = static_cast<std::uint16_t>(v + d);
       ++mtf_.freq[v];
+      return true;
+    };
+    int kept = 0;
+    std::uint8_t* rest = resume_list_.data();
+    if (n_displaced_ == 0) {
+      // Only new bytes differ: a byte read costs the new bytes in front of it more.
+      int d = 0;
+      for (int j = 0; j < size; ++j) {
+        const std::uint8_t z = list[j];
+        if (read_at(z) == kNever) {  // not read before c3 (new bytes included): keeps its place
+          d += is_new_[z];
+          rest[kept++] = z;
+        } else if (!patch(z, d)) {
+          return false;
+        }
+      }
+    } else {
+      // A byte's first read costs, more than in B, the bytes in front of it here and not read
+      // before it, less those in front of it in B and not read before it. Other bytes are in the
+      // same order in both lists, so for a byte in step only the new and displaced bytes count.
+      const std::uint8_t* base_list = &cp_list_[static_cast<std::size_t>(c) * static_cast<std::size_t>(base_size_)];
+      std::array<std::int32_t, 256> read{};
+      std::array<std::int16_t, 256> place_here{}, place_b{};
+      for (int j = 0; j < size; ++j) read[list[j]] = read_at(list[j]), place_here[list[j]] = static_cast<std::int16_t>(j);
+      for (int i = 0; i < base_size_; ++i) place_b[base_list[i]] = static_cast<std::int16_t>(i);
+      std::uint8_t odd[256];  // the new and displaced bytes
+      int n_odd = 0;
+      for (int j = 0; j < size; ++j)
+        if (is_new_[list[j]] || displaced_[list[j]]) odd[n_odd++] = list[j];
+      for (int j = 0; j < size; ++j) {
+        const std::uint8_t z = list[j];
+        const std::int32_t r = read[z];
+        if (r == kNever) {
+          rest[kept++] = z;
+          continue;
+        }
+        int d = 0;
+        if (displaced_[z]) {
+          for (int i = 0; i < j; ++i) d += read[list[i]] > r;
+          for (int i = 0; i < place_b[z]; ++i) d -= read[base_list[i]] > r;
+        } else {
+          for (int i = 0; i < n_odd; ++i) {
+            const std::uint8_t o = odd[i];
+            if (read[o] <= r) continue;
+            d += place_here[o] < j;
+            if (displaced_[o]) d -= place_b[o] < place_b[z];
+          }
+        }
+        if (!patch(z, d)) return false;
+      }
+      // Displaced bytes read before c3 are in step again.
+      for (int i = 0; i < n_odd; ++i)
+        if (displaced_[odd[i]] && read[odd[i]] != kNever) displaced_[odd[i]] = false, --n_displaced_;
     }
     if (to_end) {  // B's EOB becomes the block's
       --mtf_.freq[static_cast<std::size_t>(base_.alpha_size - 1)];
@@ -427,6 +498,9 @@ class Bzip2ModelState final : public CodeLengthState {
   std::array<bool, 256> is_new_{};
   int y_count_ = 0;
   std::array<std::uint8_t, 256> resume_list_{};
+  // Bytes of B read by an insertion and not by B since: their places differ from B's list.
+  std::array<bool, 256> displaced_{};
+  int n_displaced_ = 0;
   Bytes u_;
   std::vector<std::int32_t> moving_;
   std::vector<std::size_t> places_;
