@@ -9,7 +9,7 @@
 // free rotations (all but the ambiguous ones) in that order with their last-column bytes. Per
 // continuation: the ambiguous rotations and those starting in u sorted among themselves and
 // placed among the free ones by comparing whole rotations; then the move-to-front stage, resumed
-// from the context's own (see mtf_incremental), and the Huffman stage from scratch.
+// from the context's own (see mtf_incremental), and the Huffman stage from scratch (entropy.cpp).
 //
 // The move-to-front stage of the merged column. The context's column B (the free rotations'
 // bytes, rotation 0's left out) is coded once, its coder's state saved every kStride bytes. A
@@ -23,6 +23,17 @@
 // many more at its next read, and nothing changes otherwise. Those reads are found from tables
 // made with B's coding; where one of them would be a zero of a run (which would change the
 // runs' coding), the column is coded from scratch instead.
+//
+// Displaced bytes. After an insertion of a byte z of B, the lists differ until B reads z again
+// (often thousands of bytes later for a rare z), so the coder need not wait for equal lists: at
+// a saved point where its pending zeros equal B's and no insertion comes before the next one, it
+// skips on with z marked displaced. The list is the bytes ordered by their last read; bytes
+// whose last read is B's are in B's order in both lists, so only new and displaced bytes can
+// change a read's index: the first read (before the next saved point) of a byte w costs, more
+// than in B, the new and displaced bytes in front of w here that are not read before it, less
+// the displaced bytes in front of w in B's list that are not read before it; a displaced w's own
+// read compares all bytes in front of it in both lists. Later reads cost as in B, and a
+// displaced byte read by B is in step again.
 //
 // Bytes new to the block. For a one-byte continuation x that is not among the bytes of P and
 // of the run in progress R, the block is P·R·x (x ends R and is a run of one). Two such bytes
