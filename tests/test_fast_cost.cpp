@@ -528,6 +528,34 @@ TEST_CASE("bzip2: the fast path equals the model from scratch on 30 KB contexts"
   CHECK(checked > 600);
 }
 
+// A state and its clones share the costs of bytes new to the context (one per rank); clones
+// given different bytes must not use each other's: two clones appended different bytes, costed
+// in turns, then one brought back to the other's context.
+TEST_CASE("bzip2: clones given different bytes keep their own costs of new bytes") {
+  auto bz = make_compressor("bzip2:9");
+  const Bytes context = slice(text(), 3000, 4000);
+  auto a = bz->begin(context);
+  auto b = a->clone();
+  Bytes ca = context, cb = context;
+  const Bytes more_a{'q', 'u'}, more_b{'\x01'};  // b's byte is new to the context, and changes the ranks
+  a->append(more_a);
+  b->append(more_b);
+  ca.insert(ca.end(), more_a.begin(), more_a.end());
+  cb.insert(cb.end(), more_b.begin(), more_b.end());
+  int checked = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const int x : {0, 2, 200, 255, 3, 128, 7}) {
+      const Bytes one{static_cast<std::uint8_t>(x)};
+      CHECK(a->bits_with(one) == bzip2_model_bits(concat(ca, one), 9));
+      CHECK(b->bits_with(one) == bzip2_model_bits(concat(cb, one), 9));
+      checked += 2;
+    }
+    b = a->clone();  // b now has a's context again
+    cb = ca;
+  }
+  CHECK(checked == 28);
+}
+
 TEST_CASE("bzip2: sampling gives the same bytes by the fast path and by recompressing") {
   const Bytes context = slice(text(), 5000, 2000);
   std::vector<Bytes> outs;

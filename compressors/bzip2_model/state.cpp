@@ -42,9 +42,13 @@
 // (the list is kept in ascending order until read), the same symbols and Huffman stage. Only
 // the mapping table can differ (x's 16-value range may be new), so the rest is costed once
 // per rank and context (30 KB of English text: ~75 bytes in use, ~20 ranks for the others).
+// A state and its clones (one per thread) share these costs; see RankCosts.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "compressors/bzip2_model/entropy.hpp"
 #include "compressors/bzip2_model/model.hpp"
@@ -64,6 +68,37 @@ constexpr std::size_t kMaxContinuation = 64;
 // B's coder state is saved every kStride bytes: a continuation's coding starts at most this far
 // before its first insertion and may only join B's at these points.
 constexpr std::int32_t kStride = 128;
+
+// Per rank, the bits of the block less its mapping table, shared by a state and its clones (the
+// predictor's threads cost candidates after the same context with clones of one state). Clones
+// may be given different bytes (a beam), so the costs are those of one context at a time: a
+// state whose prepared context is not the shared one makes it so and starts a new generation;
+// each entry carries the generation it was costed in, and is used only by states of that one.
+struct RankCosts {
+  std::mutex mutex;
+  Bytes context;
+  std::uint32_t generation = 0;
+  std::array<std::atomic<std::uint64_t>, 257> entries{};  // generation << 32 | bits; 0: none
+
+  // The generation of `c` (a new one if c is not the shared context).
+  std::uint32_t join(const Bytes& c) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (generation == 0 || context != c) {
+      context = c;
+      ++generation;
+    }
+    return generation;
+  }
+  bool find(std::uint32_t gen, int rank, std::uint32_t& bits) const {
+    const std::uint64_t e = entries[static_cast<std::size_t>(rank)].load(std::memory_order_relaxed);
+    if (static_cast<std::uint32_t>(e >> 32) != gen) return false;
+    bits = static_cast<std::uint32_t>(e);
+    return true;
+  }
+  void put(std::uint32_t gen, int rank, std::uint32_t bits) {
+    entries[static_cast<std::size_t>(rank)].store(static_cast<std::uint64_t>(gen) << 32 | bits, std::memory_order_relaxed);
+  }
+};
 
 // Sign of the comparison of the rotations of t[0..n) starting at a and b.
 int compare_rotations(const std::uint8_t* t, std::int32_t n, std::int32_t a, std::int32_t b) {
@@ -96,14 +131,15 @@ class Bzip2ModelState final : public CodeLengthState {
     if (!fast_ || x.size() > kMaxContinuation || p + 5 * (x.size() + 1) >= block_limit(level_))
       return recompress_.state->bits_with(x);
     // A byte new to P·R: its rank's cost, if known, with its own mapping table.
-    std::int32_t* same_rank = nullptr;
+    int rank = -1;
     std::uint64_t own_mapping = 0;
     if (x.size() == 1 && !in_use_pr_[x[0]]) {
       InUse with_x = in_use_pr_;
       with_x[x[0]] = true;
       own_mapping = mapping_bits(with_x);
-      same_rank = &by_rank_[rank_pr_[x[0]]];
-      if (*same_rank >= 0) return static_cast<double>(kStreamBits + own_mapping + static_cast<std::uint64_t>(*same_rank));
+      rank = rank_pr_[x[0]];
+      std::uint32_t known = 0;
+      if (rank_costs_->find(generation_, rank, known)) return static_cast<double>(kStreamBits + own_mapping + known);
     }
     // u: the run in progress, then x, through the first stage; the block is P·u.
     u_.clear();
@@ -140,7 +176,7 @@ class Bzip2ModelState final : public CodeLengthState {
     if (!mtf_incremental()) mtf_full(in_use);
     for (int i = 0; i < y_count_; ++i) is_new_[new_bytes_[static_cast<std::size_t>(i)]] = false;
     const std::uint64_t bits = block_bits(mtf_, in_use, huffman_);
-    if (same_rank) *same_rank = static_cast<std::int32_t>(bits - own_mapping);
+    if (rank >= 0) rank_costs_->put(generation_, rank, static_cast<std::uint32_t>(bits - own_mapping));
     return static_cast<double>(kStreamBits + bits);
   }
 
@@ -417,7 +453,7 @@ class Bzip2ModelState final : public CodeLengthState {
       rank_pr_[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(below);
       below += in_use_pr_[static_cast<std::size_t>(b)];
     }
-    by_rank_.fill(-1);
+    generation_ = rank_costs_->join(context_);
     code_column();
     fast_ = true;
   }
@@ -487,11 +523,12 @@ class Bzip2ModelState final : public CodeLengthState {
   std::vector<std::int32_t> free_pos_;
   Bytes free_last_;
   InUse in_use_p_{};
-  // Bytes new to P·R (see the header): the bytes of P·R, how many lie below each byte, and per
-  // rank the block's bits less the mapping table once costed (−1: not yet).
+  // Bytes new to P·R (see the header): the bytes of P·R and how many of them lie below each
+  // byte (a new byte's rank); the costs per rank are in rank_costs_.
   InUse in_use_pr_{};
   std::array<std::uint8_t, 256> rank_pr_{};
-  std::array<std::int32_t, 257> by_rank_{};
+  std::shared_ptr<RankCosts> rank_costs_ = std::make_shared<RankCosts>();  // shared with clones
+  std::uint32_t generation_ = 0;  // of the prepared context in rank_costs_
 
   // B and its coding (code_column).
   Bytes column_;
