@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "compressors/bzip2_model/entropy.hpp"
 #include "compressors/bzip2_model/model.hpp"
 #include "compressors/flac_model.hpp"
 #include "compressors/png_model.hpp"
@@ -366,6 +367,98 @@ TEST_CASE("bzip2: the model's length equals libbz2's, from scratch, on hundreds 
   CHECK(checked > 200);
 }
 
+// libbz2's Huffman construction written plainly (a binary heap sifted with early exits, weights
+// freq·256 with the depth in the low byte, halved while a length exceeds the limit), against
+// the model's make_code_lengths, whose heap walks differ: counts full of ties (which entries the
+// heap gives up first decides which symbol gets which length), skewed counts past the 17-bit
+// limit, every alphabet size.
+std::vector<std::uint8_t> plain_code_lengths(const std::vector<std::int32_t>& freq, int max_len) {
+  const int n = static_cast<int>(freq.size());
+  std::vector<std::uint32_t> weight(2 * static_cast<std::size_t>(n) + 2);
+  std::vector<std::int32_t> parent(2 * static_cast<std::size_t>(n) + 2), heap(static_cast<std::size_t>(n) + 2);
+  for (int i = 0; i < n; ++i) weight[static_cast<std::size_t>(i + 1)] = static_cast<std::uint32_t>(freq[static_cast<std::size_t>(i)] == 0 ? 1 : freq[static_cast<std::size_t>(i)]) << 8;
+  while (true) {
+    int n_heap = 0, n_nodes = n;
+    heap[0] = 0;
+    weight[0] = 0;
+    // Compared by the whole weight (count and depth), as libbz2 does.
+    const auto full = [&](std::int32_t node) { return weight[static_cast<std::size_t>(node)]; };
+    const auto sift_up = [&](int at) {
+      const std::int32_t e = heap[static_cast<std::size_t>(at)];
+      while (full(e) < full(heap[static_cast<std::size_t>(at >> 1)])) {
+        heap[static_cast<std::size_t>(at)] = heap[static_cast<std::size_t>(at >> 1)];
+        at >>= 1;
+      }
+      heap[static_cast<std::size_t>(at)] = e;
+    };
+    const auto sift_down = [&](int at) {
+      const std::int32_t e = heap[static_cast<std::size_t>(at)];
+      while (true) {
+        int child = 2 * at;
+        if (child > n_heap) break;
+        if (child < n_heap && full(heap[static_cast<std::size_t>(child + 1)]) < full(heap[static_cast<std::size_t>(child)])) ++child;
+        if (full(e) < full(heap[static_cast<std::size_t>(child)])) break;
+        heap[static_cast<std::size_t>(at)] = heap[static_cast<std::size_t>(child)];
+        at = child;
+      }
+      heap[static_cast<std::size_t>(at)] = e;
+    };
+    for (int i = 1; i <= n; ++i) {
+      heap[static_cast<std::size_t>(++n_heap)] = i;
+      sift_up(n_heap);
+    }
+    while (n_heap > 1) {
+      const std::int32_t a = heap[1];
+      heap[1] = heap[static_cast<std::size_t>(n_heap--)];
+      sift_down(1);
+      const std::int32_t b = heap[1];
+      heap[1] = heap[static_cast<std::size_t>(n_heap--)];
+      sift_down(1);
+      ++n_nodes;
+      parent[static_cast<std::size_t>(a)] = parent[static_cast<std::size_t>(b)] = n_nodes;
+      const std::uint32_t wa = weight[static_cast<std::size_t>(a)], wb = weight[static_cast<std::size_t>(b)];
+      weight[static_cast<std::size_t>(n_nodes)] = ((wa & ~0xffu) + (wb & ~0xffu)) | (1 + std::max(wa & 0xffu, wb & 0xffu));
+      heap[static_cast<std::size_t>(++n_heap)] = n_nodes;
+      sift_up(n_heap);
+    }
+    std::vector<std::uint8_t> len(static_cast<std::size_t>(n));
+    bool too_long = false;
+    for (int i = 1; i <= n; ++i) {
+      int depth = 0;
+      for (int k = i; k != n_nodes; k = parent[static_cast<std::size_t>(k)]) ++depth;
+      len[static_cast<std::size_t>(i - 1)] = static_cast<std::uint8_t>(depth);
+      too_long = too_long || depth > max_len;
+    }
+    if (!too_long) return len;
+    for (int i = 1; i <= n; ++i) weight[static_cast<std::size_t>(i)] = (1 + (weight[static_cast<std::size_t>(i)] >> 8) / 2) << 8;
+  }
+}
+
+TEST_CASE("bzip2: code lengths equal libbz2's heap construction, with ties and past the length limit") {
+  std::mt19937 rng(17);
+  int tied = 0, limited = 0;
+  for (int i = 0; i < 3000; ++i) {
+    const int alpha = 3 + static_cast<int>(rng() % 256);
+    std::vector<std::int32_t> freq(static_cast<std::size_t>(alpha));
+    const int kind = i % 3;
+    for (int v = 0; v < alpha; ++v) {
+      std::int32_t& f = freq[static_cast<std::size_t>(v)];
+      if (kind == 0) f = static_cast<std::int32_t>(rng() % 4);                        // mostly ties
+      else if (kind == 1) f = static_cast<std::int32_t>(rng() % 3000 >> (rng() % 12));  // skewed, as MTF counts
+      else f = v < 30 ? static_cast<std::int32_t>(1u << std::min(v, 19)) : static_cast<std::int32_t>(rng() % 2);  // beyond 17 bits
+    }
+    std::vector<std::uint8_t> len(static_cast<std::size_t>(alpha));
+    zgen::bzip2::make_code_lengths(len.data(), freq.data(), alpha, 17);
+    const std::vector<std::uint8_t> want = plain_code_lengths(freq, 17);
+    INFO("case " << i << ", alpha " << alpha);
+    CHECK(len == want);
+    tied += kind == 0;
+    limited += kind == 2 && *std::max_element(want.begin(), want.end()) == 17;
+  }
+  CHECK(tied == 1000);
+  CHECK(limited > 100);
+}
+
 // The fast path against libbz2 on c·x for every byte x, and after a step: text, speech, random
 // bytes, runs, a context ending in a run (the continuation extends it), one whose last bytes
 // repeat earlier (many rotations move with x).
@@ -398,6 +491,69 @@ TEST_CASE("bzip2: the fast path's ℓ(c·x) equals libbz2's for all 256 bytes, t
     }
   }
   CHECK(checked > 7 * 256);
+}
+
+// Long contexts (30,000 bytes, as the benchmark's), where an insertion's byte is often not read
+// again by the context's column for thousands of bytes (the move-to-front stage skips on with it
+// displaced) and most bytes are new to the block (costed once per rank): the fast path against
+// the model from scratch (itself checked against libbz2 above) on half the byte values and on
+// spans, at two steps, and against libbz2 on a few.
+TEST_CASE("bzip2: the fast path equals the model from scratch on 30 KB contexts") {
+  auto bz = make_compressor("bzip2:9");
+  std::mt19937 rng(29);
+  int checked = 0;
+  for (int i = 0; i < 3; ++i) {
+    Bytes context = slice(text(), 1000 + 20000 * static_cast<std::size_t>(i), 30000);
+    if (i == 2)  // some bytes of other values, and runs
+      for (std::size_t k = 0; k + 10 < context.size(); k += 97) context[k] = static_cast<std::uint8_t>(rng() % 256);
+    auto state = bz->begin(context);
+    for (int step = 0; step < 2; ++step) {
+      INFO("context " << i << ", step " << step);
+      for (int b = 0; b < 256; ++b) {
+        Bytes x{static_cast<std::uint8_t>(b)};
+        if (rng() % 2 != 0) continue;
+        if (rng() % 10 == 0) x = slice(text(), rng() % 60000, 2 + rng() % 30);
+        CHECK(state->bits_with(x) == bzip2_model_bits(concat(context, x), 9));
+        ++checked;
+      }
+      for (int k = 0; k < 3; ++k) {
+        const Bytes x{static_cast<std::uint8_t>(rng())};
+        CHECK(state->bits_with(x) == bz->code_length_bits(concat(context, x)));
+      }
+      const Bytes next = slice(text(), 40000 + rng() % 20000, 1 + rng() % 3);
+      state->append(next);
+      context.insert(context.end(), next.begin(), next.end());
+    }
+  }
+  CHECK(checked > 600);
+}
+
+// A state and its clones share the costs of bytes new to the context (one per rank); clones
+// given different bytes must not use each other's: two clones appended different bytes, costed
+// in turns, then one brought back to the other's context.
+TEST_CASE("bzip2: clones given different bytes keep their own costs of new bytes") {
+  auto bz = make_compressor("bzip2:9");
+  const Bytes context = slice(text(), 3000, 4000);
+  auto a = bz->begin(context);
+  auto b = a->clone();
+  Bytes ca = context, cb = context;
+  const Bytes more_a{'q', 'u'}, more_b{'\x01'};  // b's byte is new to the context, and changes the ranks
+  a->append(more_a);
+  b->append(more_b);
+  ca.insert(ca.end(), more_a.begin(), more_a.end());
+  cb.insert(cb.end(), more_b.begin(), more_b.end());
+  int checked = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const int x : {0, 2, 200, 255, 3, 128, 7}) {
+      const Bytes one{static_cast<std::uint8_t>(x)};
+      CHECK(a->bits_with(one) == bzip2_model_bits(concat(ca, one), 9));
+      CHECK(b->bits_with(one) == bzip2_model_bits(concat(cb, one), 9));
+      checked += 2;
+    }
+    b = a->clone();  // b now has a's context again
+    cb = ca;
+  }
+  CHECK(checked == 28);
 }
 
 TEST_CASE("bzip2: sampling gives the same bytes by the fast path and by recompressing") {

@@ -58,73 +58,103 @@ void MtfCoder::finish() {
   emit(static_cast<std::uint16_t>(out_->alpha_size - 1));  // EOB
 }
 
-void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_size, int max_len) {
-  // Nodes 1..alpha_size are the symbols, then the merged nodes. Heap entries carry their node's
-  // weight in the high half and are compared by it alone (as libbz2 compares weights); entry 0
-  // (weight 0) is the sentinel above the root, so sifting up needs no bound check. Weights stay
-  // below 2^31: a block's symbol counts sum to at most 900,000, times 256.
+// One Huffman build as libbz2 does it. Nodes 1..alpha are the symbols, then the merged nodes.
+// Heap entries carry their node's weight in the high half and are compared by it alone (as
+// libbz2 compares weights); entry 0 (weight 0) is the sentinel above the root, so sifting up
+// needs no bound check. Weights stay below 2^31: a block's symbol counts sum to at most
+// 900,000, times 256.
+struct HuffmanBuild {
   std::uint32_t weight[2 * 260];
   std::int32_t parent[2 * 260];
-  std::uint64_t heap[262];
-  for (int i = 0; i < alpha_size; ++i) weight[i + 1] = static_cast<std::uint32_t>(freq[i] == 0 ? 1 : freq[i]) << 8;
-  while (true) {
-    int n_heap = 0, n_nodes = alpha_size;
+  std::uint64_t heap[264];  // entries 1..n_heap, then room for two sentinels above n_heap
+  int n_heap = 0, n_nodes = 0;
+
+  static std::uint32_t key(std::uint64_t e) { return static_cast<std::uint32_t>(e >> 32); }
+
+  // The leaves' weights set (weight[1..alpha]), the heap of the leaves.
+  void start(int alpha) {
+    n_heap = 0;
+    n_nodes = alpha;
     heap[0] = 0;
-    const auto key = [](std::uint64_t e) { return static_cast<std::uint32_t>(e >> 32); };
-    const auto sift_up = [&](int at) {
-      const std::uint64_t e = heap[at];
-      const std::uint32_t w = key(e);
-      while (w < key(heap[at >> 1])) {
-        heap[at] = heap[at >> 1];
-        at >>= 1;
-      }
-      heap[at] = e;
-    };
-    const auto sift_down = [&](int at) {
-      const std::uint64_t e = heap[at];
-      const std::uint32_t w = key(e);
-      while (true) {
-        int child = at << 1;
-        if (child > n_heap) break;
-        if (child < n_heap && key(heap[child + 1]) < key(heap[child])) ++child;
-        if (w < key(heap[child])) break;
-        heap[at] = heap[child];
-        at = child;
-      }
-      heap[at] = e;
-    };
-    const auto pop = [&] {
-      const std::uint64_t top = heap[1];
-      heap[1] = heap[n_heap--];
-      sift_down(1);
-      return static_cast<std::int32_t>(top & 0xffffffffu);
-    };
-    for (int i = 1; i <= alpha_size; ++i) {
-      heap[++n_heap] = (static_cast<std::uint64_t>(weight[i]) << 32) | static_cast<std::uint32_t>(i);
-      sift_up(n_heap);
+    for (int i = 1; i <= alpha; ++i) push(i);
+  }
+  void push(std::int32_t node) {
+    int at = ++n_heap;
+    const std::uint64_t e = (static_cast<std::uint64_t>(weight[node]) << 32) | static_cast<std::uint32_t>(node);
+    const std::uint32_t w = key(e);
+    while (w < key(heap[at >> 1])) {
+      heap[at] = heap[at >> 1];
+      at >>= 1;
     }
-    while (n_heap > 1) {
-      const std::int32_t a = pop(), b = pop();
-      ++n_nodes;
-      parent[a] = parent[b] = n_nodes;
-      // Weights add; the low byte keeps 1 + the deeper subtree's depth (ties go to shallow trees).
-      weight[n_nodes] = ((weight[a] & ~0xffu) + (weight[b] & ~0xffu)) | (1 + std::max(weight[a] & 0xffu, weight[b] & 0xffu));
-      heap[++n_heap] = (static_cast<std::uint64_t>(weight[n_nodes]) << 32) | static_cast<std::uint32_t>(n_nodes);
-      sift_up(n_heap);
+    heap[at] = e;
+  }
+  // libbz2 sifts the last entry down from the root while a child (the right one only if
+  // strictly lighter) is not heavier. Here the walk goes on to the heap's full depth, moving
+  // nothing once it has stopped, so that it has no branch that depends on the weights.
+  std::int32_t pop() {
+    const std::uint64_t top = heap[1];
+    const std::uint64_t e = heap[n_heap--];
+    const std::uint32_t w = key(e);
+    // Past the last entry: entries that are never lighter, so a missing child is never taken.
+    heap[n_heap + 1] = heap[n_heap + 2] = ~std::uint64_t{0};
+    int at = 1;
+    for (int level = 2; level <= n_heap; level <<= 1) {
+      int child = std::min(at << 1, n_heap + 1);
+      child += key(heap[child + 1]) < key(heap[child]);
+      const std::uint64_t c = heap[child];
+      const bool down = key(c) <= w;
+      heap[at] = down ? c : heap[at];
+      at = down ? child : at;
     }
+    heap[at] = e;
+    return static_cast<std::int32_t>(top & 0xffffffffu);
+  }
+  // One merge of the two lightest (alpha − 1 of them make the tree).
+  void merge() {
+    const std::int32_t a = pop(), b = pop();
+    ++n_nodes;
+    parent[a] = parent[b] = n_nodes;
+    // Weights add; the low byte keeps 1 + the deeper subtree's depth (ties go to shallow trees).
+    weight[n_nodes] = ((weight[a] & ~0xffu) + (weight[b] & ~0xffu)) | (1 + std::max(weight[a] & 0xffu, weight[b] & 0xffu));
+    push(n_nodes);
+  }
+  // The leaves' depths into len; false if one exceeds max_len.
+  bool lengths(std::uint8_t* len, int alpha, int max_len) const {
     // Depths from the root (the last node) down: parents are always created after children.
     std::uint8_t depth[2 * 260];
     depth[n_nodes] = 0;
     for (int k = n_nodes - 1; k >= 1; --k) depth[k] = static_cast<std::uint8_t>(depth[parent[k]] + 1);
-    bool too_long = false;
-    for (int i = 1; i <= alpha_size; ++i) {
+    bool fits = true;
+    for (int i = 1; i <= alpha; ++i) {
       len[i - 1] = depth[i];
-      if (depth[i] > max_len) too_long = true;
+      if (depth[i] > max_len) fits = false;
     }
-    if (!too_long) return;
-    for (int i = 1; i <= alpha_size; ++i) weight[i] = (1 + (weight[i] >> 8) / 2) << 8;
+    return fits;
+  }
+  void set_leaves(const std::int32_t* freq, int alpha) {
+    for (int i = 0; i < alpha; ++i) weight[i + 1] = static_cast<std::uint32_t>(freq[i] == 0 ? 1 : freq[i]) << 8;
+  }
+};
+
+void make_code_lengths(std::uint8_t* len, const std::int32_t* freq, int alpha_size, int max_len) {
+  HuffmanBuild h;
+  h.set_leaves(freq, alpha_size);
+  while (true) {
+    h.start(alpha_size);
+    for (int m = 1; m < alpha_size; ++m) h.merge();
+    if (h.lengths(len, alpha_size, max_len)) return;
+    // Too long: the weights halved (w → 1 + w/2), the tree built again.
+    for (int i = 1; i <= alpha_size; ++i) h.weight[i] = (1 + (h.weight[i] >> 8) / 2) << 8;
   }
 }
+
+std::uint64_t mapping_bits(const InUse& in_use) {
+  std::uint64_t bits = 16;
+  for (int r = 0; r < 16; ++r)
+    if (std::any_of(in_use.begin() + 16 * r, in_use.begin() + 16 * r + 16, [](bool b) { return b; })) bits += 16;
+  return bits;
+}
+
 std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScratch& scratch) {
   const int alpha = mtf.alpha_size;
   const std::uint16_t* sym = mtf.symbols.data();
@@ -156,9 +186,19 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
   std::uint8_t lengths[kMaxTables][258];
   // The passes. A table's counts are those of the groups it was chosen for; from the second
   // pass on they are updated by the groups whose choice changed, and a table whose counts did
-  // not change keeps its lengths (they are a function of the counts).
-  std::int32_t rfreq[kMaxTables][258];
-  for (int t = 0; t < n_tables; ++t) std::fill(rfreq[t], rfreq[t] + alpha, 0);
+  // not change keeps its lengths (they are a function of the counts). Each table's counts are
+  // kept as two halves, of the even and of the odd positions, summed when its lengths are built:
+  // runs of one symbol (RUNA, RUNA, ...) would otherwise make each count wait for the last.
+  std::int32_t rfreq[2][kMaxTables][258], sum[kMaxTables][258];
+  for (int h = 0; h < 2; ++h)
+    for (int t = 0; t < n_tables; ++t) std::fill(rfreq[h][t], rfreq[h][t] + alpha, 0);
+  const auto add = [&](int t, int gs, int ge, int by) {
+    std::int32_t* even = rfreq[0][t];
+    std::int32_t* odd = rfreq[1][t];
+    int i = gs;
+    for (; i + 1 < ge; i += 2) even[sym[i]] += by, odd[sym[i + 1]] += by;
+    if (i < ge) even[sym[i]] += by;
+  };
   for (int pass = 0; pass < kPasses; ++pass) {
     bool changed[kMaxTables] = {};
     for (int g = 0; g < n_groups; ++g) {
@@ -188,27 +228,23 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
       std::uint8_t& chosen = scratch.selectors[static_cast<std::size_t>(g)];
       if (pass > 0 && chosen == best) continue;
       if (pass > 0) {
-        std::int32_t* was = rfreq[chosen];
-        for (int i = gs; i < ge; ++i) --was[sym[i]];
+        add(chosen, gs, ge, -1);
         changed[chosen] = true;
       }
       chosen = static_cast<std::uint8_t>(best);
       changed[best] = true;
-      std::int32_t* f = rfreq[best];
-      for (int i = gs; i < ge; ++i) ++f[sym[i]];
+      add(best, gs, ge, 1);
     }
     for (int t = 0; t < n_tables; ++t) {
       if (!changed[t] && pass > 0) continue;
-      make_code_lengths(lengths[t], rfreq[t], alpha, kMaxCodeLength);
+      for (int v = 0; v < alpha; ++v) sum[t][v] = rfreq[0][t][v] + rfreq[1][t][v];
+      make_code_lengths(lengths[t], sum[t], alpha, kMaxCodeLength);
       for (int v = 0; v < alpha; ++v) len[v][t] = lengths[t][v];
     }
   }
 
   std::uint64_t bits = kBlockHeaderBits;
-  // Mapping table: one bit per 16-value range, 16 bits for each range in use.
-  bits += 16;
-  for (int r = 0; r < 16; ++r)
-    if (std::any_of(in_use.begin() + 16 * r, in_use.begin() + 16 * r + 16, [](bool b) { return b; })) bits += 16;
+  bits += mapping_bits(in_use);
   // Table count (3), selector count (15), selectors move-to-front coded in unary.
   bits += 3 + 15;
   {
@@ -232,12 +268,10 @@ std::uint64_t block_bits(const MtfSymbols& mtf, const InUse& in_use, HuffmanScra
       cur = lengths[t][v];
     }
   }
-  // Data.
-  for (int g = 0; g < n_groups; ++g) {
-    const std::uint8_t* l = lengths[scratch.selectors[static_cast<std::size_t>(g)]];
-    const int gs = g * kGroupSize, ge = std::min(n, gs + kGroupSize);
-    for (int i = gs; i < ge; ++i) bits += l[sym[i]];
-  }
+  // Data: each symbol at its group's table's length, i.e. each table's counts (those of the
+  // groups that chose it) at its lengths.
+  for (int t = 0; t < n_tables; ++t)
+    for (int v = 0; v < alpha; ++v) bits += static_cast<std::uint64_t>(sum[t][v]) * lengths[t][v];
   return bits;
 }
 

@@ -9,7 +9,7 @@
 // free rotations (all but the ambiguous ones) in that order with their last-column bytes. Per
 // continuation: the ambiguous rotations and those starting in u sorted among themselves and
 // placed among the free ones by comparing whole rotations; then the move-to-front stage, resumed
-// from the context's own (see mtf_incremental), and the Huffman stage from scratch.
+// from the context's own (see mtf_incremental), and the Huffman stage from scratch (entropy.cpp).
 //
 // The move-to-front stage of the merged column. The context's column B (the free rotations'
 // bytes, rotation 0's left out) is coded once, its coder's state saved every kStride bytes. A
@@ -23,8 +23,32 @@
 // many more at its next read, and nothing changes otherwise. Those reads are found from tables
 // made with B's coding; where one of them would be a zero of a run (which would change the
 // runs' coding), the column is coded from scratch instead.
+//
+// Displaced bytes. After an insertion of a byte z of B, the lists differ until B reads z again
+// (often thousands of bytes later for a rare z), so the coder need not wait for equal lists: at
+// a saved point where its pending zeros equal B's and no insertion comes before the next one, it
+// skips on with z marked displaced. The list is the bytes ordered by their last read; bytes
+// whose last read is B's are in B's order in both lists, so only new and displaced bytes can
+// change a read's index: the first read (before the next saved point) of a byte w costs, more
+// than in B, the new and displaced bytes in front of w here that are not read before it, less
+// the displaced bytes in front of w in B's list that are not read before it; a displaced w's own
+// read compares all bytes in front of it in both lists. Later reads cost as in B, and a
+// displaced byte read by B is in step again.
+//
+// Bytes new to the block. For a one-byte continuation x that is not among the bytes of P and
+// of the run in progress R, the block is P·R·x (x ends R and is a run of one). Two such bytes
+// with the same number of those bytes below them give blocks that differ only in x, and the
+// same order among all other bytes: the same rotation order, the same move-to-front indices
+// (the list is kept in ascending order until read), the same symbols and Huffman stage. Only
+// the mapping table can differ (x's 16-value range may be new), so the rest is costed once
+// per rank and context (30 KB of English text: ~75 bytes in use, ~20 ranks for the others).
+// A state and its clones (one per thread) share these costs; see RankCosts.
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 
 #include "compressors/bzip2_model/entropy.hpp"
 #include "compressors/bzip2_model/model.hpp"
@@ -44,6 +68,37 @@ constexpr std::size_t kMaxContinuation = 64;
 // B's coder state is saved every kStride bytes: a continuation's coding starts at most this far
 // before its first insertion and may only join B's at these points.
 constexpr std::int32_t kStride = 128;
+
+// Per rank, the bits of the block less its mapping table, shared by a state and its clones (the
+// predictor's threads cost candidates after the same context with clones of one state). Clones
+// may be given different bytes (a beam), so the costs are those of one context at a time: a
+// state whose prepared context is not the shared one makes it so and starts a new generation;
+// each entry carries the generation it was costed in, and is used only by states of that one.
+struct RankCosts {
+  std::mutex mutex;
+  Bytes context;
+  std::uint32_t generation = 0;
+  std::array<std::atomic<std::uint64_t>, 257> entries{};  // generation << 32 | bits; 0: none
+
+  // The generation of `c` (a new one if c is not the shared context).
+  std::uint32_t join(const Bytes& c) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    if (generation == 0 || context != c) {
+      context = c;
+      ++generation;
+    }
+    return generation;
+  }
+  bool find(std::uint32_t gen, int rank, std::uint32_t& bits) const {
+    const std::uint64_t e = entries[static_cast<std::size_t>(rank)].load(std::memory_order_relaxed);
+    if (static_cast<std::uint32_t>(e >> 32) != gen) return false;
+    bits = static_cast<std::uint32_t>(e);
+    return true;
+  }
+  void put(std::uint32_t gen, int rank, std::uint32_t bits) {
+    entries[static_cast<std::size_t>(rank)].store(static_cast<std::uint64_t>(gen) << 32 | bits, std::memory_order_relaxed);
+  }
+};
 
 // Sign of the comparison of the rotations of t[0..n) starting at a and b.
 int compare_rotations(const std::uint8_t* t, std::int32_t n, std::int32_t a, std::int32_t b) {
@@ -75,6 +130,17 @@ class Bzip2ModelState final : public CodeLengthState {
     const std::size_t p = p_size_;
     if (!fast_ || x.size() > kMaxContinuation || p + 5 * (x.size() + 1) >= block_limit(level_))
       return recompress_.state->bits_with(x);
+    // A byte new to P·R: its rank's cost, if known, with its own mapping table.
+    int rank = -1;
+    std::uint64_t own_mapping = 0;
+    if (x.size() == 1 && !in_use_pr_[x[0]]) {
+      InUse with_x = in_use_pr_;
+      with_x[x[0]] = true;
+      own_mapping = mapping_bits(with_x);
+      rank = rank_pr_[x[0]];
+      std::uint32_t known = 0;
+      if (rank_costs_->find(generation_, rank, known)) return static_cast<double>(kStreamBits + own_mapping + known);
+    }
     // u: the run in progress, then x, through the first stage; the block is P·u.
     u_.clear();
     PendingRun run = run_;
@@ -109,7 +175,9 @@ class Bzip2ModelState final : public CodeLengthState {
     std::sort(new_bytes_.begin(), new_bytes_.begin() + y_count_);
     if (!mtf_incremental()) mtf_full(in_use);
     for (int i = 0; i < y_count_; ++i) is_new_[new_bytes_[static_cast<std::size_t>(i)]] = false;
-    return static_cast<double>(kStreamBits + block_bits(mtf_, in_use, huffman_));
+    const std::uint64_t bits = block_bits(mtf_, in_use, huffman_);
+    if (rank >= 0) rank_costs_->put(generation_, rank, static_cast<std::uint32_t>(bits - own_mapping));
+    return static_cast<double>(kStreamBits + bits);
   }
 
   // The merged column from scratch: free rotations' bytes with the moving ones inserted.
@@ -155,6 +223,7 @@ class Bzip2ModelState final : public CodeLengthState {
     }
     // Counts: B's, less B's symbols where the coder writes its own (which it counts), patched.
     mtf_.freq = base_.freq;
+    clear_displaced();
     std::int32_t c = 0;  // the checkpoint the coder's state equals B's at
     std::size_t k = 0;   // the next insertion
     while (true) {
@@ -165,17 +234,32 @@ class Bzip2ModelState final : public CodeLengthState {
       if (last) break;
       c = c3;
       // Code from there, through the insertions, until the state joins B's at a checkpoint.
+      // Joining with bytes still displaced (read here by an insertion and not yet by B) is
+      // worth it only where a skip follows: no insertion before the next checkpoint.
       bool fed = false, joined = false;
       for (std::int32_t b = c * kStride;; ++b) {
-        for (; k < inserts_.size() && inserts_[k].first == b; ++k) coder_.feed(inserts_[k].second), fed = true;
-        if (b == nb) break;
-        if (fed && b % kStride == 0 && at_checkpoint(b / kStride)) {
-          uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(b / kStride)]);
-          c = b / kStride;
-          joined = true;
-          break;
+        for (; k < inserts_.size() && inserts_[k].first == b; ++k) {
+          const std::uint8_t z = inserts_[k].second;
+          coder_.feed(z);
+          fed = true;
+          if (!is_new_[z] && !displaced_[z]) displaced_[z] = true, ++n_displaced_;
         }
-        coder_.feed(column_[static_cast<std::size_t>(b)]);
+        if (b == nb) break;
+        if (fed && b % kStride == 0) {
+          const std::int32_t here = b / kStride;
+          const bool in_step = at_checkpoint(here);
+          if (in_step || (coder_.pending_zeros() == cp_zeros_[static_cast<std::size_t>(here)] &&
+                          (k == inserts_.size() || std::min(inserts_[k].first, nb - 1) / kStride > here))) {
+            if (in_step) clear_displaced();
+            uncount(cp_emitted_[static_cast<std::size_t>(c)], cp_emitted_[static_cast<std::size_t>(here)]);
+            c = here;
+            joined = true;
+            break;
+          }
+        }
+        const std::uint8_t z = column_[static_cast<std::size_t>(b)];
+        coder_.feed(z);
+        if (displaced_[z]) displaced_[z] = false, --n_displaced_;
       }
       if (!joined) {  // B ended first
         uncount(cp_emitted_[static_cast<std::size_t>(c)], base_.symbols.size());
@@ -184,6 +268,12 @@ class Bzip2ModelState final : public CodeLengthState {
       }
     }
     return true;
+  }
+
+  void clear_displaced() {
+    if (n_displaced_ == 0) return;
+    displaced_.fill(false);
+    n_displaced_ = 0;
   }
 
   void uncount(std::size_t from, std::size_t until) {
@@ -220,26 +310,74 @@ class Bzip2ModelState final : public CodeLengthState {
     const std::int32_t* next_sym = &cp_next_[static_cast<std::size_t>(c) * 256];
     const std::int32_t* next_pos = &cp_next_pos_[static_cast<std::size_t>(c) * 256];
     const int size = coder_.size();
-    int d = 0, kept = 0;
-    std::uint8_t* rest = resume_list_.data();
-    for (int j = 0; j < size; ++j) {
-      const std::uint8_t z = list[j];
-      if (is_new_[z]) {
-        ++d;
-        rest[kept++] = z;
-        continue;
-      }
-      const std::int32_t at = next_pos[z];
-      if (at < 0 || at >= stop) {  // not read before c3: keeps its place
-        rest[kept++] = z;
-        continue;
-      }
-      if (d == 0) continue;
-      if (next_sym[z] == -2) return false;  // read as a zero of a run: the runs would change
+    // Where a byte is next read before c3 (kNever: not read there; new bytes never are).
+    constexpr std::int32_t kNever = INT32_MAX;
+    const auto read_at = [&](std::uint8_t z) {
+      const std::int32_t at = is_new_[z] ? -1 : next_pos[z];
+      return at < 0 || at >= stop ? kNever : at;
+    };
+    // Adds d to the symbol of z's first read; false where a zero of a run would change.
+    const auto patch = [&](std::uint8_t z, int d) {
+      if (d == 0) return true;
+      if (next_sym[z] == -2) return false;
       std::uint16_t& v = mtf_.symbols[s0 + static_cast<std::size_t>(next_sym[z]) - from];
+      if (v + d < 2) return false;
       --mtf_.freq[v];
       v = static_cast<std::uint16_t>(v + d);
       ++mtf_.freq[v];
+      return true;
+    };
+    int kept = 0;
+    std::uint8_t* rest = resume_list_.data();
+    if (n_displaced_ == 0) {
+      // Only new bytes differ: a byte read costs the new bytes in front of it more.
+      int d = 0;
+      for (int j = 0; j < size; ++j) {
+        const std::uint8_t z = list[j];
+        if (read_at(z) == kNever) {  // not read before c3 (new bytes included): keeps its place
+          d += is_new_[z];
+          rest[kept++] = z;
+        } else if (!patch(z, d)) {
+          return false;
+        }
+      }
+    } else {
+      // A byte's first read costs, more than in B, the bytes in front of it here and not read
+      // before it, less those in front of it in B and not read before it. Other bytes are in the
+      // same order in both lists, so for a byte in step only the new and displaced bytes count.
+      const std::uint8_t* base_list = &cp_list_[static_cast<std::size_t>(c) * static_cast<std::size_t>(base_size_)];
+      std::array<std::int32_t, 256> read{};
+      std::array<std::int16_t, 256> place_here{}, place_b{};
+      for (int j = 0; j < size; ++j) read[list[j]] = read_at(list[j]), place_here[list[j]] = static_cast<std::int16_t>(j);
+      for (int i = 0; i < base_size_; ++i) place_b[base_list[i]] = static_cast<std::int16_t>(i);
+      std::uint8_t odd[256];  // the new and displaced bytes
+      int n_odd = 0;
+      for (int j = 0; j < size; ++j)
+        if (is_new_[list[j]] || displaced_[list[j]]) odd[n_odd++] = list[j];
+      for (int j = 0; j < size; ++j) {
+        const std::uint8_t z = list[j];
+        const std::int32_t r = read[z];
+        if (r == kNever) {
+          rest[kept++] = z;
+          continue;
+        }
+        int d = 0;
+        if (displaced_[z]) {
+          for (int i = 0; i < j; ++i) d += read[list[i]] > r;
+          for (int i = 0; i < place_b[z]; ++i) d -= read[base_list[i]] > r;
+        } else {
+          for (int i = 0; i < n_odd; ++i) {
+            const std::uint8_t o = odd[i];
+            if (read[o] <= r) continue;
+            d += place_here[o] < j;
+            if (displaced_[o]) d -= place_b[o] < place_b[z];
+          }
+        }
+        if (!patch(z, d)) return false;
+      }
+      // Displaced bytes read before c3 are in step again.
+      for (int i = 0; i < n_odd; ++i)
+        if (displaced_[odd[i]] && read[odd[i]] != kNever) displaced_[odd[i]] = false, --n_displaced_;
     }
     if (to_end) {  // B's EOB becomes the block's
       --mtf_.freq[static_cast<std::size_t>(base_.alpha_size - 1)];
@@ -309,6 +447,13 @@ class Bzip2ModelState final : public CodeLengthState {
     }
     in_use_p_.fill(false);
     for (const std::uint8_t b : block_) in_use_p_[b] = true;
+    in_use_pr_ = in_use_p_;
+    if (run_.length > 0) in_use_pr_[run_.value] = true;
+    for (int b = 0, below = 0; b < 256; ++b) {
+      rank_pr_[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(below);
+      below += in_use_pr_[static_cast<std::size_t>(b)];
+    }
+    generation_ = rank_costs_->join(context_);
     code_column();
     fast_ = true;
   }
@@ -378,6 +523,12 @@ class Bzip2ModelState final : public CodeLengthState {
   std::vector<std::int32_t> free_pos_;
   Bytes free_last_;
   InUse in_use_p_{};
+  // Bytes new to P·R (see the header): the bytes of P·R and how many of them lie below each
+  // byte (a new byte's rank); the costs per rank are in rank_costs_.
+  InUse in_use_pr_{};
+  std::array<std::uint8_t, 256> rank_pr_{};
+  std::shared_ptr<RankCosts> rank_costs_ = std::make_shared<RankCosts>();  // shared with clones
+  std::uint32_t generation_ = 0;  // of the prepared context in rank_costs_
 
   // B and its coding (code_column).
   Bytes column_;
@@ -395,6 +546,9 @@ class Bzip2ModelState final : public CodeLengthState {
   std::array<bool, 256> is_new_{};
   int y_count_ = 0;
   std::array<std::uint8_t, 256> resume_list_{};
+  // Bytes of B read by an insertion and not by B since: their places differ from B's list.
+  std::array<bool, 256> displaced_{};
+  int n_displaced_ = 0;
   Bytes u_;
   std::vector<std::int32_t> moving_;
   std::vector<std::size_t> places_;

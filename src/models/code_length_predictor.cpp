@@ -81,10 +81,13 @@ std::vector<double> CodeLengthPredictor::extra_bits(std::span<const Bytes> conti
   const int n = static_cast<int>(continuations.size());
   const int threads = std::min<int>(static_cast<int>(states_.size()), std::max(n, 1));
   // Each candidate's length is exact whichever state computes it, so the split over threads
-  // cannot change any result; a static schedule keeps the work per state predictable.
+  // cannot change any result. Candidates are handed out one at a time: their costs can differ
+  // widely (the bzip2 model costs the bytes new to the context once per rank, so one half of the
+  // byte values may take a fraction of the other's time), and a candidate costs far more than
+  // its hand-out.
   // An exception may not leave an OpenMP region: the first one is kept and rethrown after it.
   std::exception_ptr failure;
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(threads) schedule(dynamic)
   for (int i = 0; i < n; ++i) {
     try {
       bits[static_cast<std::size_t>(i)] =
