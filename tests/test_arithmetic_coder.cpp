@@ -131,6 +131,21 @@ TEST_CASE("the lookup index finds every position's symbol, for tables of 8 to 28
       for (int i = 0; i < 2000; ++i) {
         const auto target = static_cast<std::uint32_t>(rng() % t.cum[256]);
         REQUIRE(index.find(t, target) == t.find(target));
+        // A pure bucket's entry is its symbol's range, as the decoder's one load reads it.
+        const auto e = index.entry(target);
+        if (e.freq != 0) {
+          REQUIRE(index.first(target) == t.find(target));
+          REQUIRE(e.cum == t.cum[t.find(target)]);
+          REQUIRE(e.freq == t.cum[t.find(target) + 1] - e.cum);
+        }
+      }
+      // Quotients past 2^bits (the interval's remainder, up to the largest range allows)
+      // belong to the last symbol, through its entry.
+      const std::uint64_t total = std::uint64_t{1} << bits;
+      for (std::uint64_t q : {total, total + ((total - 1) >> (32 - bits))}) {
+        REQUIRE(index.first(q) == 255);
+        REQUIRE(index.entry(q).cum == t.cum[255]);
+        REQUIRE(index.entry(q).freq == total - t.cum[255]);
       }
     }
   }

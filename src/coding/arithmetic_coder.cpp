@@ -75,11 +75,6 @@ std::uint32_t ArithmeticDecoder::next_word() {
   return word;
 }
 
-void ArithmeticDecoder::shift_in_word() {
-  range_ <<= 32;
-  value_ = (value_ << 32) | next_word();  // value < range < 2^32 before: no bits lost
-}
-
 void ArithmeticDecoder::finish() const {
   // A flush writes at most 4 of the final window's 8 bytes, so at least 4 are read past the end.
   if (overrun_ < 4) throw FormatError("corrupt payload: bytes left over after the end of the coded stream");
