@@ -12,6 +12,7 @@
 #include "src/models/code_length_predictor.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
+#include "tests/span_test_models.hpp"
 #include "zgen/compressor.hpp"
 #include "zgen/images.hpp"
 #include "zgen/models.hpp"
@@ -22,13 +23,6 @@ namespace {
 
 const std::string kCamera = std::string(ZGEN_TEST_DATA) + "/camera-crop-64x48.png";  // 64x48
 
-CodeLengthPredictor make(const std::string& spec, int threads, bool snapshot = true) {
-  PredictorOptions o;
-  o.threads = threads;
-  o.snapshot = snapshot;
-  o.alphabet = "context";
-  return CodeLengthPredictor(make_compressor(spec), o);
-}
 
 // A 64-wide region of the camera crop, `rows` high, whose rows' right halves are unknown, after
 // the 4 rows above it.
@@ -72,7 +66,7 @@ TEST_CASE("every run's extra bits equal recompression: ℓ(c·run) − ℓ(c), g
       CAPTURE(length);
       const std::vector<Bytes> runs = pixel_runs(seen, length, 4096);
       REQUIRE(runs.size() >= (length == 1 ? 8u : 150u));
-      auto m = make(spec, 2);
+      auto m = test::span_test_model(spec, 2);
       m.reset(seen);
       const std::vector<double> bits = m.extra_bits(runs);
       auto compressor = make_compressor(spec);
@@ -90,7 +84,7 @@ TEST_CASE("complete_patch by spans: known pixels kept, same seed same patch what
   const Case c(6);
   PatchOptions o;
   o.span_pixels = 8;
-  auto one = make("gzip:9", 1);
+  auto one = test::span_test_model("gzip:9", 1);
   const Bytes a = complete(one, 3, o, c);
   for (std::size_t i = 0; i < a.size(); ++i)
     if (c.known[i]) CHECK(a[i] == c.region.pixels[i]);
@@ -101,13 +95,13 @@ TEST_CASE("complete_patch by spans: known pixels kept, same seed same patch what
     if (!c.known[i]) CHECK(values.count(a[i]) == 1);
     values.insert(a[i]);
   }
-  auto two = make("gzip:9", 2);
+  auto two = test::span_test_model("gzip:9", 2);
   CHECK(complete(two, 3, o, c) == a);
-  auto slow = make("gzip:9", 2, false);  // recompressing from scratch prices every run the same
+  auto slow = test::span_test_model("gzip:9", 2, false);  // recompressing from scratch prices every run the same
   CHECK(complete(slow, 3, o, c) == a);
   CHECK(complete(two, 4, o, c) != a);
   // png as well.
-  auto png = make("png", 1), png2 = make("png", 2);
+  auto png = test::span_test_model("png", 1), png2 = test::span_test_model("png", 2);
   CHECK(complete(png, 5, o, c) == complete(png2, 5, o, c));
 }
 
@@ -115,7 +109,7 @@ TEST_CASE("complete_patch by pixels is the paper's method; models without span c
   const Case c(3);
   PatchOptions pixels;
   pixels.method = PatchMethod::kPixels;
-  auto m = make("gzip:9", 2);
+  auto m = test::span_test_model("gzip:9", 2);
   SamplerParams p;
   p.seed = 9;
   SamplerChain chain = make_chain(p);

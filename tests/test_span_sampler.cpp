@@ -12,6 +12,7 @@
 #include "src/models/code_length_predictor.hpp"
 #include "tests/cli_runner.hpp"
 #include "tests/fixtures.hpp"
+#include "tests/span_test_models.hpp"
 #include "zgen/compressor.hpp"
 #include "zgen/sampling.hpp"
 
@@ -28,13 +29,6 @@ Bytes fixture(std::size_t n, std::size_t from = 0) {
 Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
 std::string text_of(ByteView b) { return std::string(b.begin(), b.end()); }
 
-CodeLengthPredictor make(const std::string& spec, int threads, bool snapshot = true) {
-  PredictorOptions o;
-  o.threads = threads;
-  o.snapshot = snapshot;
-  o.alphabet = "context";
-  return CodeLengthPredictor(make_compressor(spec), o);
-}
 
 // The longest run of the sample found verbatim in `source`, by brute force (independent of
 // CopyGuard): the largest n such that some n bytes of the sample occur in the source.
@@ -47,7 +41,7 @@ std::size_t longest_copy(const std::string& sample, const std::string& source) {
 
 Bytes sample_spans(const Bytes& context, std::uint64_t seed, int threads, std::size_t length, SpanOptions span = {},
                    const std::string& spec = "gzip:9") {
-  auto m = make(spec, threads);
+  auto m = test::span_test_model(spec, threads);
   SamplerParams p;
   p.seed = seed;
   GenerationOptions g;
@@ -115,7 +109,7 @@ TEST_CASE("every piece's extra bits equal recompression: ℓ(c·piece) − ℓ(c
     CAPTURE(spec);
     const std::size_t n = spec.rfind("gzip", 0) == 0 ? pieces.size() : 60;  // recompressing families are slow
     const std::vector<Bytes> some(pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(n));
-    auto m = make(spec, 2);
+    auto m = test::span_test_model(spec, 2);
     m.reset(context);
     const std::vector<double> bits = m.extra_bits(some);
     auto c = make_compressor(spec);
@@ -212,7 +206,7 @@ TEST_CASE("span sampling: same seed same text, whatever the thread count and the
   CHECK(a == sample_spans(context, 7, 2, 120));
   CHECK(a != sample_spans(context, 8, 2, 120));
   // Recompressing from scratch prices every piece the same, so it picks the same pieces.
-  auto slow = make("gzip:9", 2, false);
+  auto slow = test::span_test_model("gzip:9", 2, false);
   SamplerParams p;
   p.seed = 7;
   GenerationOptions g;
