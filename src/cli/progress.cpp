@@ -6,8 +6,8 @@
 
 namespace zgen::cli {
 
-Progress::Progress(std::string what, std::size_t total, bool quiet)
-    : what_(std::move(what)), total_(total), quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0),
+Progress::Progress(std::string what, std::size_t total, bool quiet, bool live)
+    : what_(std::move(what)), total_(total), quiet_(quiet), live_(live), tty_(isatty(STDERR_FILENO) != 0),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
 double Progress::seconds() const {
@@ -17,7 +17,7 @@ double Progress::seconds() const {
 void Progress::advance(std::size_t n) {
   done_ += n;
   const auto now = std::chrono::steady_clock::now();
-  if (tty_ && !quiet_ && now - last_draw_ > std::chrono::milliseconds(250)) {
+  if (tty_ && live_ && !quiet_ && now - last_draw_ > std::chrono::milliseconds(250)) {
     last_draw_ = now;
     draw(false);
   }

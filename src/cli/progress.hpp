@@ -9,7 +9,9 @@ namespace zgen::cli {
 
 class Progress {
  public:
-  Progress(std::string what, std::size_t total, bool quiet);
+  // live: redraw the count while working (off when the work's own output shares the terminal,
+  // as `zgen sample`'s text does: a redraw would overwrite the text's last line).
+  Progress(std::string what, std::size_t total, bool quiet, bool live = true);
   void advance(std::size_t n);
   // Prints the final rate (always, unless quiet).
   void finish();
@@ -19,7 +21,7 @@ class Progress {
   void draw(bool final);
   std::string what_;
   std::size_t total_, done_ = 0;
-  bool quiet_, tty_;
+  bool quiet_, live_, tty_;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -128,15 +128,21 @@ int run_sample(int argc, char** argv) {
                  context_name.empty() ? "none" : context_name.c_str(), context.size(), temperature);
 
   SamplerChain chain = make_generation_chain(params, gopts);
-  Progress progress("sampled", gopts.length, quiet);
+  // On a terminal the text itself shows the progress: the count is printed once, at the end, on
+  // a line of its own.
+  const bool text_on_terminal = isatty(fileno(stdout)) != 0;
+  Progress progress("sampled", gopts.length, quiet, !text_on_terminal);
   const Bytes out = generate_after(*model, chain, context, gopts, [&](ByteView piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
     progress.advance(piece.size());
   });
-  progress.finish();
   if (std::ferror(stdout)) throw UserError("cannot write to standard output");
-  if (!quiet && !out.empty() && out.back() != '\n' && isatty(fileno(stdout))) std::fputc('\n', stdout);
+  if (!quiet && !out.empty() && out.back() != '\n' && text_on_terminal) {
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  progress.finish();
   return 0;
 }
 
