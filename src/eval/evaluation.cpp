@@ -41,10 +41,10 @@ double data_bits(Predictor& model, ByteView data, bool fresh, const std::functio
 namespace {
 
 // The score's loop over the data, a window at a time from `next_window` (which returns an empty
-// view at the end). `whole`, when the caller holds all the data, spares a compressor model the
-// copy it otherwise keeps for its own code length.
+// view at the end). `whole` (null when the data is streamed), when the caller holds all the data,
+// spares a compressor model the copy it otherwise keeps for its own code length.
 ScoreResult score_windows(const std::string& spec, ByteView context, const std::function<ByteView()>& next_window,
-                          ByteView whole, bool holds_whole, const PredictorOptions& options,
+                          const ByteView* whole, const PredictorOptions& options,
                           const std::function<void()>& on_byte, bool with_coder) {
   PredictorOptions all = options;
   all.alphabet = "all";  // a score must give every byte a finite probability
@@ -77,10 +77,10 @@ ScoreResult score_windows(const std::string& spec, ByteView context, const std::
       coded_bytes += static_cast<double>(frame_length.size() + stream.size());
       coder_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - coding_start).count();
     }
-    if (clp && !holds_whole) kept.insert(kept.end(), window.begin(), window.end());
+    if (clp && !whole) kept.insert(kept.end(), window.begin(), window.end());
     r.bytes += window.size();
   }
-  if (r.bytes == 0 && !holds_whole) throw UserError("nothing to score: the data is empty");
+  if (r.bytes == 0 && !whole) throw UserError("nothing to score: the data is empty");
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() - coder_seconds;
   if (coder) {
     r.coded_bits = 8 * coded_bytes;
@@ -88,7 +88,7 @@ ScoreResult score_windows(const std::string& spec, ByteView context, const std::
   }
 
   if (clp) {
-    const ByteView data = holds_whole ? whole : ByteView(kept);
+    const ByteView data = whole ? *whole : ByteView(kept);
     const Compressor& c = clp->compressor();
     // The same trimmed context the model saw: the compressor's window.
     const std::size_t keep = context_bytes_kept(c, options.max_context);
@@ -111,7 +111,7 @@ ScoreResult score_model(const std::string& spec, ByteView context, ByteView data
     at += window.size();
     return window;
   };
-  return score_windows(spec, context, next_window, data, true, options, on_byte, with_coder);
+  return score_windows(spec, context, next_window, &data, options, on_byte, with_coder);
 }
 
 ScoreResult score_model(const std::string& spec, ByteView context, const ByteSource& data, std::uint64_t max_bytes,
@@ -126,7 +126,7 @@ ScoreResult score_model(const std::string& spec, ByteView context, const ByteSou
     left -= got;
     return ByteView(buffer).first(got);
   };
-  return score_windows(spec, context, next_window, {}, false, options, on_byte, with_coder);
+  return score_windows(spec, context, next_window, nullptr, options, on_byte, with_coder);
 }
 
 nlohmann::json to_json(const ScoreResult& r) {
