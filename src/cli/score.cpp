@@ -36,9 +36,9 @@ double chunk_bits(Predictor& model, ByteView context, ByteView chunk, const std:
 class ChunkWindows {
  public:
   ChunkWindows(parallel::World& world, InputStream* in, std::uint64_t chunk, std::uint64_t max_bytes)
-      : world_(world), in_(in), left_(max_bytes ? max_bytes : UINT64_MAX),
+      : world_(world), left_(max_bytes ? max_bytes : UINT64_MAX),
         window_bytes_(chunk * std::max<std::uint64_t>(1, (kScoreWindow + chunk - 1) / chunk)) {
-    if (in_) source_ = in_->source();
+    if (in) source_ = in->source();
   }
   const Bytes& next() {
     on_every_process([&] {  // a read error on process 0 stops every process
@@ -53,8 +53,7 @@ class ChunkWindows {
 
  private:
   parallel::World& world_;
-  InputStream* in_;
-  ByteSource source_;
+  ByteSource source_;  // process 0's input (empty on the others)
   std::uint64_t left_, window_bytes_;
   Bytes window_;
 };
