@@ -82,7 +82,7 @@ Split measure(const Row& row, const Bytes& context, int rounds) {
   BrotliEncoderSetParameter(s, BROTLI_PARAM_LGWIN, static_cast<std::uint32_t>(window_bits));
   BrotliEncoderSetParameter(s, BROTLI_PARAM_MODE, BROTLI_MODE_GENERIC);
   BrotliEncoderSetParameter(s, BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING, row.literal_context_modelling ? 0 : 1);
-  feed(s, ByteView(context).first(head), BROTLI_OPERATION_FLUSH);
+  if (head > 0) feed(s, ByteView(context).first(head), BROTLI_OPERATION_FLUSH);  // without h nothing is flushed
   arena.take_snapshot();
   Split split;
   split.arena_bytes = arena.bytes();
@@ -141,8 +141,8 @@ int main(int argc, char** argv) {
   const std::size_t from = text.size() > 100000 + context_bytes ? 100000 : 0;
   const Bytes context(text.begin() + static_cast<std::ptrdiff_t>(from),
                       text.begin() + static_cast<std::ptrdiff_t>(std::min(text.size(), from + context_bytes)));
-  if (context.size() <= 256) {
-    std::fprintf(stderr, "the context must be longer than 256 bytes\n");
+  if (context.size() < 512) {
+    std::fprintf(stderr, "the context must hold at least 512 bytes (an h before t)\n");
     return 2;
   }
   std::printf("context: %zu bytes of %s from offset %zu; 256 one-byte candidates per round, %d rounds, one thread\n\n",
