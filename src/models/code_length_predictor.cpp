@@ -81,7 +81,7 @@ std::vector<double> CodeLengthPredictor::extra_bits(std::span<const Bytes> conti
   const std::size_t n = continuations.size();
   const int threads = std::min<int>(static_cast<int>(states_.size()), static_cast<int>(std::max<std::size_t>(n, 1)));
   // Each candidate's length is exact whichever state computes it, so the split over threads
-  // cannot change any result. Candidates are handed out one group at a time (see group_size()
+  // cannot change any result. Candidates are handed out one group at a time (group_length
   // below); without shared work a group is one candidate: their costs can differ widely (the
   // bzip2 model costs the bytes new to the context once per rank, so one half of the byte
   // values may take a fraction of the other's time), and a candidate costs far more than its
