@@ -17,7 +17,10 @@
 // last frame has the same length L for every candidate: libFLAC encodes a batch of candidates'
 // last frames as consecutive frames of one stream whose block size is L (the last frame of
 // c·x is coded with block size L too: resize_buffers_ recomputes the windows for it), which
-// shares the encoder's set-up over the batch.
+// shares the encoder's set-up over the batch. The predictor hands each thread whole groups of up
+// to 64 candidates (group_size()), each group one batch stream, so that two threads encode half
+// the frames each rather than each encoding the batches of all the candidates it is handed.
+// After a step c ← c·v, ℓ(c) is the ℓ(c·v) already costed for v when this state costed it.
 //
 // Exactness rests on libFLAC's frames being independent as described; the tests compare with
 // recompression on hundreds of cases, and flac_fast_path_verified() checks it once per process.

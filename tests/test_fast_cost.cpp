@@ -14,6 +14,7 @@
 #include "compressors/bzip2_model/entropy.hpp"
 #include "compressors/bzip2_model/model.hpp"
 #include "compressors/flac_model.hpp"
+#include "src/models/code_length_predictor.hpp"
 #include "compressors/png_model.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/audio.hpp"
@@ -258,14 +259,62 @@ TEST_CASE("flac: one byte at a time across a frame end") {
       INFO("context " << n);
       CHECK(state->bits_with(x) == flac->code_length_bits(concat(ByteView(data.data(), n), x)));
     }
+    // ℓ(c) after an append, both when the appended byte was costed as a candidate (every other
+    // step) and when not.
+    if (n % 2 == 0) state->bits_with(ByteView(data.data() + n, 1));
     state->append(ByteView(data.data() + n, 1));
+    CHECK(state->context_bits() == flac->code_length_bits(ByteView(data.data(), n + 1)));
   }
+}
+
+TEST_CASE("flac: candidates costed in groups, as the predictor's threads hand them out") {
+  auto flac = make_compressor("flac");
+  std::mt19937 rng(23);
+  // Groups of any byte values (unaligned, repeated, some already costed), of spans, of mixed
+  // lengths, on contexts with a short tail, one frame and several.
+  int checked = 0;
+  for (const std::size_t n : {std::size_t{3}, std::size_t{15}, std::size_t{700}, std::size_t{2048}, std::size_t{6000}}) {
+    const Bytes context = source_bytes(1, 500, n);
+    auto state = flac->begin(context);
+    CHECK(state->group_size() > 1);
+    for (int g = 0; g < 5; ++g) {
+      std::vector<Bytes> xs;
+      const std::size_t count = g == 0 ? 64 : 1 + rng() % 64;
+      for (std::size_t k = 0; k < count; ++k) xs.push_back(Bytes{static_cast<std::uint8_t>(g == 0 ? k * 4 + 1 : rng() % 80)});
+      if (g == 4) xs.push_back(source_bytes(2, 100, 2 + rng() % 50));
+      std::vector<double> out(xs.size());
+      state->bits_with_each(xs, out);
+      for (std::size_t k = 0; k < xs.size(); ++k) {
+        INFO("context " << n << ", group " << g << ", candidate " << k);
+        CHECK(out[k] == flac->code_length_bits(concat(context, xs[k])));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 500);
+}
+
+TEST_CASE("group_length: as few groups as sharing allows, a multiple of the threads, none when nothing is shared") {
+  CHECK(group_length(256, 1, 2) == 1);
+  CHECK(group_length(256, 64, 1) == 64);
+  CHECK(group_length(256, 64, 2) == 64);
+  CHECK(group_length(256, 64, 3) == 43);  // 6 groups: two per thread
+  CHECK(group_length(256, 64, 16) == 16);
+  CHECK(group_length(95, 64, 2) == 48);   // the printable alphabet: two groups
+  CHECK(group_length(1, 64, 2) == 1);
+  for (std::size_t n = 1; n < 300; n += 7)
+    for (std::size_t threads = 1; threads <= 5; ++threads) {
+      const std::size_t g = group_length(n, 64, threads), groups = (n + g - 1) / g;
+      CHECK(g <= 64);
+      CHECK((groups * g >= n && (groups - 1) * g < n));
+    }
 }
 
 TEST_CASE("flac: predictions are the same with one and two threads, and as by recompression") {
   const Bytes context = slice(speech(), 9000, 300);
   std::vector<std::vector<double>> runs;
-  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}}) {
+  // Three threads: six groups of 43 candidates, not aligned with the batches of bits_with.
+  for (const auto& [threads, snapshot] : {std::pair{1, true}, std::pair{2, true}, std::pair{1, false}, std::pair{3, true}}) {
     PredictorOptions options;
     options.alphabet = "all";
     options.threads = threads;
@@ -283,6 +332,7 @@ TEST_CASE("flac: predictions are the same with one and two threads, and as by re
   }
   CHECK(runs[0] == runs[1]);
   CHECK(runs[0] == runs[2]);
+  CHECK(runs[0] == runs[3]);
 }
 
 // ---- bzip2 ----

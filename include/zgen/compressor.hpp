@@ -5,6 +5,7 @@
 // to the compressor as a dictionary: another definition of ℓ(x | c), much faster to sample).
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ struct CodeLengthState {
   virtual double bits_with(ByteView continuation) = 0;  // ℓ(c·x), i.e. ℓ(x | c)
   virtual void append(ByteView committed) = 0;          // c ← c·committed
   virtual std::unique_ptr<CodeLengthState> clone() const = 0;
+
+  // Costing several continuations together, for states that share work across them (flac
+  // encodes a group's last frames as one stream): out[i] = bits_with(xs[i]) exactly, for each i.
+  // The predictor hands each thread whole groups of up to group_size() consecutive
+  // continuations, so that threads split the shared work instead of each doing all of it.
+  // group_size() == 1 (the default): nothing shared, continuations are handed out one by one.
+  virtual std::size_t group_size() const { return 1; }
+  virtual void bits_with_each(std::span<const Bytes> xs, std::span<double> out) {
+    for (std::size_t i = 0; i < xs.size(); ++i) out[i] = bits_with(xs[i]);
+  }
 };
 
 struct Compressor {

@@ -16,6 +16,10 @@ namespace zgen {
 inline constexpr std::size_t kDefaultContextBytes = std::size_t{64} << 10;
 std::size_t context_bytes_kept(const Compressor& compressor, std::size_t max_context);
 
+// How many consecutive candidates of n each thread is handed at once when a state shares work
+// across up to `most` of them (CodeLengthState::group_size()); 1 when it shares none.
+std::size_t group_length(std::size_t n, std::size_t most, std::size_t threads);
+
 class CodeLengthPredictor final : public Predictor, public ContinuationCost {
  public:
   CodeLengthPredictor(std::unique_ptr<Compressor> compressor, const PredictorOptions& options);
