@@ -79,9 +79,10 @@ const SimdKernels kAvx2Kernels = {avx2::gemm,           avx2::transpose_panel,  
                                   avx2::gemm_abt,       avx2::gemm_ab,            avx2::exp_scaled_sum,
                                   avx2::store_half,     avx2::load_half,          avx2::finish_half_stores,
                                   avx2::prefetch_half,  avx2::decode_scores,      avx2::decode_weighted_sum};
-// AVX-512's own GEMM; attention keeps AVX2's kernels.
+// AVX-512's own GEMM, attention products and exponentials; AVX2's panels (the same layouts),
+// half-precision stores and decoding products.
 const SimdKernels kAvx512Kernels = {avx512::gemm,         avx2::transpose_panel,   avx2::strip_panel,
-                                    avx2::gemm_abt,       avx2::gemm_ab,           avx2::exp_scaled_sum,
+                                    avx512::gemm_abt,     avx512::gemm_ab,         avx512::exp_scaled_sum,
                                     avx2::store_half,     avx2::load_half,         avx2::finish_half_stores,
                                     avx2::prefetch_half,  avx2::decode_scores,     avx2::decode_weighted_sum};
 

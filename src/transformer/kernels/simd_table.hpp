@@ -68,6 +68,11 @@ namespace avx512 {
 void gemm(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
           std::ptrdiff_t b_row, std::ptrdiff_t b_col, const float* bias, int m, int n, int k, bool accumulate,
           float* pack);
+void gemm_abt(float* S, std::ptrdiff_t lds, const float* A, std::ptrdiff_t lda, const float* panels, int m, int n,
+              int k);
+void gemm_ab(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col,
+             const float* strips, int rows, int k, int m, int n, bool accumulate, int row0);
+float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift);
 }  // namespace avx512
 #endif
 
