@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "src/common/rng.hpp"
+#include "src/transformer/kernels/isa.hpp"
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/training.hpp"
 
@@ -81,7 +82,8 @@ int main(int argc, char** argv) {
   std::vector<std::uint8_t> inputs(static_cast<std::size_t>(B) * T), targets(inputs.size());
 
   std::printf("transformer %s: %s\n", config_name.c_str(), config.describe().c_str());
-  std::printf("batch %d x %d, %d threads\n\n", B, T, threads);
+  std::printf("batch %d x %d, %d threads, training and scoring kernels: %s (ZGEN_KERNELS caps them)\n\n", B, T, threads,
+              zgen::transformer::kernels::isa_name(zgen::transformer::kernels::active_isa()));
 
   // Training as `zgen train` runs it (attention's probabilities kept in half precision), and
   // the baseline recomputing them in the backward: one warm-up step each (allocations), then

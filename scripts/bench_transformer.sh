@@ -8,7 +8,11 @@
 # minutes, and a round's two runs are close in time.
 #
 #   scripts/bench_transformer.sh [BUILD_DIR] [--config 800k] [--batch 8] [--seq 2048] [--threads 2]
-#                                [--steps 3] [--generate 512] [--rounds 1]
+#                                [--steps 3] [--generate 512] [--rounds 1] [--kernels avx512,avx2,portable]
+#
+# With --kernels, each round runs zgen once for each instruction set listed (ZGEN_KERNELS, see
+# src/transformer/kernels/isa.hpp: the best the CPU has up to the one named), then PyTorch, and
+# the summary has a row per instruction set; without it, zgen runs the best the CPU has.
 #
 # BUILD_DIR (default: build) holds bench/bench_transformer. PyTorch runs scripts/torch_twin.py
 # with $PYTHON, else the first of python3, /usr/bin/python3 that imports torch; without one, only
@@ -22,7 +26,7 @@ if [[ $# -gt 0 && $1 != --* ]]; then
   build=$1
   shift
 fi
-config=800k batch=8 seq=2048 threads=2 steps=3 generate=512 rounds=1
+config=800k batch=8 seq=2048 threads=2 steps=3 generate=512 rounds=1 kernels=
 while [[ $# -gt 0 ]]; do
   [[ $# -ge 2 ]] || { echo "bench_transformer.sh: $1 needs a value" >&2; exit 2; }
   case $1 in
@@ -33,11 +37,16 @@ while [[ $# -gt 0 ]]; do
     --steps) steps=$2 ;;
     --generate) generate=$2 ;;
     --rounds) rounds=$2 ;;
+    --kernels) kernels=$2 ;;
     *) echo "bench_transformer.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift 2
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "bench_transformer.sh: --rounds needs a positive count" >&2; exit 2; }
+[[ $kernels =~ ^((avx512|avx2|portable)(,|$))*$ ]] ||
+  { echo "bench_transformer.sh: --kernels takes a comma-separated list of avx512, avx2, portable" >&2; exit 2; }
+IFS=, read -r -a isas <<< "$kernels"
+[[ ${#isas[@]} -gt 0 ]] || isas=("")  # one zgen run a round, on whatever the process chooses
 args=(--config "$config" --batch "$batch" --seq "$seq" --threads "$threads" --steps "$steps" --generate "$generate")
 
 bench=$build/bench/bench_transformer
@@ -93,9 +102,16 @@ torch_env=(MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1000000000000)
 [[ ${TORCH_MALLOC:-keep} == default ]] && torch_env=()
 for ((r = 1; r <= rounds; ++r)); do
   ((rounds > 1)) && echo "==== round $r of $rounds"
-  echo "== zgen ($bench)"
-  run zgen$r "$bench" "${args[@]}"
-  echo
+  for isa in "${isas[@]}"; do
+    if [[ -n $isa ]]; then
+      echo "== zgen ($bench, ZGEN_KERNELS=$isa)"
+      run "zgen-$isa$r" env ZGEN_KERNELS="$isa" "$bench" "${args[@]}"
+    else
+      echo "== zgen ($bench)"
+      run "zgen-$r" "$bench" "${args[@]}"
+    fi
+    echo
+  done
   if [[ -n $python ]]; then
     echo "== PyTorch ($python scripts/torch_twin.py bench, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, allocator: ${TORCH_MALLOC:-keep})"
     run torch$r env "${torch_env[@]}" "$python" scripts/torch_twin.py bench "${args[@]}"
@@ -109,15 +125,18 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 
 
 echo "== zgen / PyTorch ($config, batch $batch x $seq, $threads threads$( ((rounds > 1)) && echo ", median of $rounds rounds"))"
 printf '%-12s %14s %14s %8s\n' "" "zgen" "PyTorch" "ratio"
-for row in training scoring generation; do
-  zs=() ts=() ratios=()
-  for ((r = 1; r <= rounds; ++r)); do
-    z=$(figure zgen$r $row) t=$(figure torch$r $row)
-    zs+=("$z") ts+=("$t") ratios+=("$(awk -v z="$z" -v t="$t" 'BEGIN { printf "%.2f", z / t }')")
+for isa in "${isas[@]}"; do
+  [[ -n $isa ]] && echo "ZGEN_KERNELS=$isa"
+  for row in training scoring generation; do
+    zs=() ts=() ratios=()
+    for ((r = 1; r <= rounds; ++r)); do
+      z=$(figure "zgen-$isa$r" $row) t=$(figure torch$r $row)
+      zs+=("$z") ts+=("$t") ratios+=("$(awk -v z="$z" -v t="$t" 'BEGIN { printf "%.2f", z / t }')")
+    done
+    printf '%-12s %8s tok/s %8s tok/s %7.2fx' "$row" "$(median "${zs[@]}")" "$(median "${ts[@]}")" "$(median "${ratios[@]}")"
+    ((rounds > 1)) && printf '  (rounds: %s)' "$(IFS=' '; echo "${ratios[*]/%/x}")"
+    echo
   done
-  printf '%-12s %8s tok/s %8s tok/s %7.2fx' "$row" "$(median "${zs[@]}")" "$(median "${ts[@]}")" "$(median "${ratios[@]}")"
-  ((rounds > 1)) && printf '  (rounds: %s)' "$(IFS=' '; echo "${ratios[*]/%/x}")"
-  echo
 done
 zr=$(cat "$tmp"/zgen*.rss | sort -n | tail -1) tr=$(cat "$tmp"/torch*.rss | sort -n | tail -1)
 printf '%-12s %11s MB %11s MB %7.2fx  (%s%s; PyTorch allocator: %s)\n' "peak RSS" "$zr" "$tr" \

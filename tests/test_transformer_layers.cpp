@@ -9,11 +9,15 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "src/transformer/kernels/attention.hpp"
+#include "src/transformer/kernels/gemm.hpp"
+#include "src/transformer/kernels/isa.hpp"
 #include "src/transformer/layers.hpp"
 
 #include <omp.h>
@@ -23,6 +27,31 @@ using namespace zgen::transformer;
 namespace {
 
 constexpr double kStep = 1e-6, kAbsTol = 1e-7, kRelTol = 1e-6;
+
+namespace kernels = zgen::transformer::kernels;
+
+// Puts back the training kernels' instruction set in use when it was made (tests select each).
+struct RestoreIsa {
+  kernels::Isa isa = kernels::active_isa();
+  ~RestoreIsa() { kernels::select_isa(isa); }
+};
+
+// Runs body() with the training kernels on each instruction set this CPU has (portable, AVX2,
+// AVX-512: kernels/isa.hpp), the one in use restored afterwards; a set the CPU lacks is skipped
+// with a message, so that the test passes, checking less, on an AVX2-only machine.
+template <typename Body>
+void for_each_isa(Body&& body) {
+  RestoreIsa restore;
+  for (const auto isa : {kernels::Isa::portable, kernels::Isa::avx2, kernels::Isa::avx512}) {
+    const std::string name = kernels::isa_name(isa);
+    if (!kernels::select_isa(isa)) {
+      MESSAGE("this CPU lacks " << name << ": skipped");
+      continue;
+    }
+    CAPTURE(name);
+    body();
+  }
+}
 
 std::vector<double> random_vector(std::size_t n, std::mt19937_64& rng, double scale = 1.0) {
   std::normal_distribution<double> d(0.0, scale);
@@ -260,10 +289,11 @@ TEST_CASE("attention: one query against cached keys equals the full pass's last 
   }
 }
 
-TEST_CASE("float and double decoding agree: one query against cached keys, with and without AVX2 kernels") {
-  // Float decodes through the AVX2 kernels where they were built and the head size is a
+TEST_CASE("float and double decoding agree: one query against cached keys, on every instruction set") {
+  // Float decodes through the AVX2 kernels where the CPU has them and the head size is a
   // multiple of 8 (rows in groups of 8, a partial group at the end; values in strips of up to
   // 32 columns, rows in pairs); double runs Eigen.
+  for_each_isa([] {
   std::mt19937_64 rng(9);
   struct Shape { int n, C, H; };
   for (const Shape sh : {Shape{1, 32, 4}, Shape{7, 64, 2}, Shape{8, 16, 2}, Shape{9, 96, 2}, Shape{150, 128, 4},
@@ -280,13 +310,15 @@ TEST_CASE("float and double decoding agree: one query against cached keys, with 
     attention_decode(rowf.data(), qkvf.data() + last, qkvf.data() + C, qkvf.data() + 2 * C, 3 * C, C / H, n, C, H);
     for (int k = 0; k < C; ++k) REQUIRE(rowf[k] == doctest::Approx(rowd[k]).epsilon(1e-5).scale(1));
   }
+  });
 }
 
-TEST_CASE("float and double attention agree, forward and backward, for head sizes with and without AVX2 kernels") {
-  // Float runs the AVX2 kernels (src/transformer/kernels/attention.hpp) where they were built and the head
+TEST_CASE("float and double attention agree, forward and backward, for every head size and instruction set") {
+  // Float runs the AVX2 kernels (src/transformer/kernels/attention.hpp) where the CPU has them and the head
   // size is a multiple of 8, Eigen otherwise; double always runs Eigen. Shapes cover partial
   // 16-column blocks, partial 6-row tiles, more than one query tile, more than one of the
   // kernels' key blocks (128) and more than one of the backward pass's (kAttentionKeyBlock).
+  for_each_isa([] {
   std::mt19937_64 rng(8);
   struct Shape { int B, T, C, H; };
   for (const Shape sh : {Shape{2, 70, 16, 4}, Shape{1, 1, 32, 4}, Shape{2, 7, 64, 8}, Shape{1, 131, 96, 4},
@@ -338,15 +370,18 @@ TEST_CASE("float and double attention agree, forward and backward, for head size
       }
     }
   }
+  });
 }
 
 TEST_CASE("float and double linear layers agree through the packed GEMM, on every kind of edge, on any thread count") {
-  // Float products of 16 rows and more run the packed AVX2 GEMM (src/transformer/kernels/gemm.hpp) where it
-  // was built, fewer rows and double run Eigen. Shapes cover partial 6-row tiles, partial
-  // 16-column panels, more than one depth block (256) and more than one column block (256), in
-  // the forward product, in the input gradient and in the weight gradient (whose depth is N).
+  // Float products of 16 rows and more run the packed GEMM (src/transformer/kernels/gemm.hpp) where
+  // the CPU has AVX2 (6×16 tiles) or AVX-512 (14×32 tiles, masked edges), fewer rows and double run
+  // Eigen; each instruction set in turn. Shapes cover partial row tiles, partial column panels,
+  // more than one depth block (256) and more than one column block (256), in the forward
+  // product, in the input gradient and in the weight gradient (whose depth is N).
   // Tolerance: 1e-6 × the depth K of the sum, against float's rounding of K products of
   // unit-variance terms (about 6e-8 × K at worst); an index or a block out of place is O(1).
+  for_each_isa([] {
   std::mt19937_64 rng(10);
   struct Shape { int N, C, OC; };
   for (const Shape sh : {Shape{5, 24, 40}, Shape{16, 8, 16}, Shape{43, 300, 270}, Shape{600, 131, 37},
@@ -408,12 +443,12 @@ TEST_CASE("float and double linear layers agree through the packed GEMM, on ever
     CHECK(one == two);
     CHECK(one == three);
   }
+  });
 }
 
-TEST_CASE("the AVX2 softmax exponentials match std::exp, lane by lane and in the tail, and sum what they wrote") {
-  if constexpr (!kernels::kAvailable) {
-    MESSAGE("the AVX2 kernels are not in this build");
-  } else {
+TEST_CASE("the kernels' softmax exponentials match std::exp, lane by lane and in the tail, and sum what they wrote") {
+  for_each_isa([] {
+  if (kernels::available()) {  // none on the portable instruction set
     // Arguments across float's exponent range after scale and shift (x·0.5 − 3), lengths that
     // leave 0..7 values for the padded tail; relative error within 4e-7 (Cephes' expf ≈ 2e-7).
     std::mt19937_64 rng(11);
@@ -439,5 +474,82 @@ TEST_CASE("the AVX2 softmax exponentials match std::exp, lane by lane and in the
     CHECK(ends[0] < 1e-37f);
     CHECK(std::isfinite(ends[3]));
     CHECK(ends[3] == doctest::Approx(std::exp(static_cast<double>(88.3f))).epsilon(4e-7));
+  }
+  });
+}
+
+TEST_CASE("the AVX2 and AVX-512 GEMMs give the same bits, on every edge and operand layout") {
+  // Both sum each element in one chain of fused multiply-adds over k in order, from zero, the
+  // bias or C (kernels/gemm.hpp), so their results are equal bit for bit; a lane, a row or a
+  // block out of place, or a masked edge that reads or writes past its corner, is not. Shapes:
+  // partial tiles of both (6×16, 14×32), more than one depth block (256) and column block (256),
+  // one row, one column; A and B each read in place or transposed; C guarded by a border of NaN
+  // that no product may touch.
+  if (!kernels::isa_supported(kernels::Isa::avx512)) {
+    MESSAGE("this CPU lacks AVX-512: nothing to compare");
+    return;
+  }
+  RestoreIsa restore;
+  std::mt19937_64 rng(12);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  struct Shape { int m, n, k; };
+  for (const Shape sh : {Shape{1, 1, 1}, Shape{13, 31, 7}, Shape{14, 32, 256}, Shape{29, 47, 300}, Shape{6, 290, 257},
+                         Shape{100, 17, 513}, Shape{43, 33, 1}}) {
+    const auto [m, n, k] = sh;
+    CAPTURE(m);
+    CAPTURE(n);
+    CAPTURE(k);
+    std::vector<float> A(static_cast<std::size_t>(m) * k), B(static_cast<std::size_t>(k) * n), bias(n), C0;
+    for (auto* v : {&A, &B, &bias})
+      for (float& x : *v) x = d(rng);
+    const int ldc = n + 3;  // three guard columns a row, and a guard row below
+    C0.assign(static_cast<std::size_t>(m + 1) * ldc, std::nanf(""));
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) C0[i * ldc + j] = d(rng);
+    for (const bool a_transposed : {false, true}) {
+      for (const bool b_transposed : {false, true}) {
+        for (const int start : {0, 1, 2}) {  // from zero, from the bias, accumulating into C
+          CAPTURE(a_transposed);
+          CAPTURE(b_transposed);
+          CAPTURE(start);
+          // A (m,k) stored as is, or as its transpose (k,m); B (k,n) likewise.
+          std::vector<float> At(A.size()), Bt(B.size());
+          for (int i = 0; i < m; ++i)
+            for (int p = 0; p < k; ++p) At[p * m + i] = A[i * k + p];
+          for (int p = 0; p < k; ++p)
+            for (int j = 0; j < n; ++j) Bt[j * k + p] = B[p * n + j];
+          const float* a = a_transposed ? At.data() : A.data();
+          const float* b = b_transposed ? Bt.data() : B.data();
+          const std::ptrdiff_t a_row = a_transposed ? 1 : k, a_col = a_transposed ? m : 1;
+          const std::ptrdiff_t b_row = b_transposed ? 1 : n, b_col = b_transposed ? k : 1;
+          auto product = [&](kernels::Isa isa) {
+            REQUIRE(kernels::select_isa(isa));
+            std::vector<float> C = C0;
+            kernels::gemm(C.data(), ldc, a, a_row, a_col, b, b_row, b_col, start == 1 ? bias.data() : nullptr, m, n, k,
+                          start == 2);
+            return C;
+          };
+          const auto c2 = product(kernels::Isa::avx2), c512 = product(kernels::Isa::avx512);
+          int differ = 0;
+          for (std::size_t i = 0; i < c2.size(); ++i) {
+            const bool guard = i / ldc == static_cast<std::size_t>(m) || i % ldc >= static_cast<std::size_t>(n);
+            if (guard) {
+              REQUIRE(std::isnan(c2[i]));
+              REQUIRE(std::isnan(c512[i]));
+            } else {
+              differ += std::memcmp(&c2[i], &c512[i], sizeof(float)) != 0;
+            }
+          }
+          CHECK(differ == 0);
+          // And the value: against a double product, 1e-6 × k as in the layers' test.
+          for (int i = 0; i < m; i += 7)
+            for (int j = 0; j < n; j += 5) {
+              double want = start == 1 ? bias[j] : start == 2 ? C0[i * ldc + j] : 0.0;
+              for (int p = 0; p < k; ++p) want += static_cast<double>(A[i * k + p]) * B[p * n + j];
+              REQUIRE(c512[i * ldc + j] == doctest::Approx(want).epsilon(1e-6).scale(k));
+            }
+        }
+      }
+    }
   }
 }

@@ -100,7 +100,7 @@ void for_chunks(std::ptrdiff_t n, Fn&& fn) {
 // Arguments are clamped to [−87.3, 88.3]: exp(−87.3) ≈ 1e-38 stands in for 0, harmless in a
 // softmax whose largest term is 1.
 float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift) {
-  if constexpr (kernels::kAvailable) return kernels::exp_scaled_sum(x, n, scale, shift);  // the same, with FMAs
+  if (kernels::available()) return kernels::exp_scaled_sum(x, n, scale, shift);  // the same, with FMAs
   // One register of lanes: 8 with AVX, 4 with SSE2 (an 8-lane vector on SSE2 is split into
   // pairs and runs slower). Loads and stores go through the vector type itself (may_alias,
   // aligned(4)): through memcpy GCC spills 32-byte vectors to the stack, which is much slower.
@@ -293,15 +293,15 @@ void layernorm_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* i
 // ---------------------------------------------------------------------------------------------
 // Linear layers
 
-// The linear layers' products go through the packed AVX2 GEMM (src/transformer/kernels/gemm.hpp) for float
-// where it was built, from kGemmKernelMinRows rows up; Eigen otherwise: for double (the gradient
+// The linear layers' products go through the packed GEMM (src/transformer/kernels/gemm.hpp) for float
+// where the CPU has AVX2 or AVX-512 (kernels/isa.hpp), from kGemmKernelMinRows rows up; Eigen otherwise: for double (the gradient
 // checks), and for the one-row products of incremental decoding, where packing the weights would
 // cost as much as the product. The choice depends on the row count only, never on the threads.
 constexpr std::ptrdiff_t kGemmKernelMinRows = 16;
 
 template <typename F>
 bool use_gemm_kernel(std::ptrdiff_t rows) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) return rows >= kGemmKernelMinRows;
+  if constexpr (std::is_same_v<F, float>) return kernels::available() && rows >= kGemmKernelMinRows;
   return false;
 }
 
@@ -309,7 +309,7 @@ template <typename F>
 void matmul_forward(F* out, const F* inp, const F* weight, const F* bias, std::ptrdiff_t N, int C, int OC) {
   CMapR<F> w(weight, OC, C);  // (OC,C)
   const double work = static_cast<double>(N) * C * OC;
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_gemm_kernel<F>(N)) {  // out (n,OC) = inp (n,C) · weightᵀ (C,OC) + bias, per thread
       return split_rows(N, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
         kernels::gemm(out + r0 * OC, OC, inp + r0 * C, C, 1, weight, 1, C, bias, static_cast<int>(n), OC, C, false);
@@ -360,7 +360,7 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
     split_pieces(N, piece, work, [&](std::ptrdiff_t r0, std::ptrdiff_t n) {
       if (dinp) {
         bool done = false;
-        if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+        if constexpr (std::is_same_v<F, float>) {
           if (kernel) {  // dinp (n,C) = dout (n,OC) · weight (OC,C)
             kernels::gemm(dinp + r0 * C, C, dout + r0 * OC, OC, 1, weight, C, 1, nullptr, static_cast<int>(n), C, OC,
                           false);
@@ -391,7 +391,7 @@ void matmul_backward(F* dinp, F* dweight, F* dbias, const F* dout, const F* inp,
   // since each element's sum runs over k in the same order wherever it sits.
   CMapR<F> dy(dout, N, OC);  // (N,OC)
   CMapR<F> x(inp, N, C);     // (N,C)
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (kernel) {
       if (OC > C) {
         return split_rows(OC, work, [&](std::ptrdiff_t o0, std::ptrdiff_t n) {
@@ -443,11 +443,11 @@ void gelu_backward(F* dinp, const F* inp, const F* dout, std::ptrdiff_t N) {
 // Causal self-attention
 
 // The two products attention is made of, on raw row-major blocks: the AVX2 kernels for float
-// where they were built and the head size is whole vectors (src/transformer/kernels/attention.hpp), Eigen
+// where the CPU has them (kernels/isa.hpp) and the head size is whole vectors (src/transformer/kernels/attention.hpp), Eigen
 // otherwise (and for double, the gradient checks' type).
 template <typename F>
 bool use_kernels(int hs) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) return hs % 8 == 0;
+  if constexpr (std::is_same_v<F, float>) return kernels::available() && hs % 8 == 0;
   return false;
 }
 
@@ -456,7 +456,7 @@ bool use_kernels(int hs) {
 // reads B in place.
 template <typename F, typename Panel>
 void prepare_panel(Panel& panel, const F* B, std::ptrdiff_t ldb, int n, int k) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_kernels<F>(k)) panel.assign(B, ldb, n, k);
   }
 }
@@ -468,7 +468,7 @@ void product_abt(F* S, std::ptrdiff_t lds,        // (m,n)
                  const F* A, std::ptrdiff_t lda,  // (m,k)
                  const F* B, std::ptrdiff_t ldb,  // (row0 + n, k)
                  const kernels::TransposedPanel& panel, int m, int n, int k, int row0 = 0) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_kernels<F>(k)) return kernels::gemm_abt(S, lds, A, lda, panel, m, n, row0);
   }
   StridedR<F>(S, m, n, Eigen::OuterStride<>(lds)).noalias() =
@@ -485,7 +485,7 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
                 bool transpose_a,
                 const F* B, std::ptrdiff_t ldb,  // (row0 + n, k)
                 const kernels::StripPanel& strips, int m, int n, int k, bool accumulate, int row0 = 0) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_kernels<F>(k))
       return kernels::gemm_ab(C, ldc, A, transpose_a ? 1 : lda, transpose_a ? lda : 1, strips, m, n, accumulate, row0);
   }
@@ -504,7 +504,7 @@ void product_ab(F* C, std::ptrdiff_t ldc,        // (m,k)
 
 template <typename F>
 bool attention_keeps_probs(int hs) {
-  return kernels::kHalfAvailable && use_kernels<F>(hs);
+  return use_kernels<F>(hs);
 }
 
 template <typename F>
@@ -541,7 +541,7 @@ void attention_forward(F* out, F* lse, std::uint16_t* probs, const F* qkv, int B
           const F m = Eigen::Map<const ArrX<F>>(row, len).maxCoeff() * scale;
           const F sum = exp_scaled_sum(row, len, scale, m);  // row ← exp(row·scale − m)
           inv_sum(r) = F(1) / sum;
-          if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
+          if constexpr (std::is_same_v<F, float>) {
             if (probs_bh)
               kernels::store_half(probs_bh + attention_prob_row(i), row, len, (len + 15) / 16 * 16, inv_sum(r));
           }
@@ -555,9 +555,7 @@ void attention_forward(F* out, F* lse, std::uint16_t* probs, const F* qkv, int B
           for (int d = 0; d < hs; ++d) O[r * C + d] *= inv_sum(r);
       }
     }
-    if constexpr (kernels::kHalfAvailable) {
-      if (probs) kernels::finish_half_stores();
-    }
+    if (probs) kernels::finish_half_stores();
   }
 }
 
@@ -623,7 +621,7 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
           const F* Q = Qall + q0 * C3;   // (nq,hs)
           const F* dO = dOall + q0 * C;  // (nq,hs)
           if (probs_bh) {  // the forward's probabilities, kept
-            if constexpr (std::is_same_v<F, float> && kernels::kHalfAvailable) {
+            if constexpr (std::is_same_v<F, float>) {
               for (int r = 0; r < nq; ++r) {
                 const int i = q0 + r, live = std::clamp(i + 1 - k0, 0, nb);  // query i sees keys 0..i
                 F* row = P.data() + static_cast<std::ptrdiff_t>(r) * ld;
@@ -669,7 +667,7 @@ void attention_backward(F* dqkv, const F* dout, const F* qkv, const F* out, cons
 // s (n) = K q, and out (hs) = Vᵀ p, K and V (n,hs) with row stride ldk.
 template <typename F>
 void query_scores(F* s, const F* q, const F* K, std::ptrdiff_t ldk, int n, int hs) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_kernels<F>(hs)) return kernels::decode_scores(s, q, K, ldk, n, hs);
   }
   Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>>(s, n).noalias() =
@@ -678,7 +676,7 @@ void query_scores(F* s, const F* q, const F* K, std::ptrdiff_t ldk, int n, int h
 
 template <typename F>
 void weighted_rows(F* out, const F* p, const F* V, std::ptrdiff_t ldk, int n, int hs) {
-  if constexpr (std::is_same_v<F, float> && kernels::kAvailable) {
+  if constexpr (std::is_same_v<F, float>) {
     if (use_kernels<F>(hs)) return kernels::decode_weighted_sum(out, p, V, ldk, n, hs);
   }
   Eigen::Map<Eigen::Matrix<F, Eigen::Dynamic, 1>>(out, hs).noalias() =

@@ -141,7 +141,7 @@ void attention_backward(F* dqkv,                     // (B,T,3C)  overwritten
 // streaming stores, past the caches), and the backward given them reads them instead of
 // recomputing the scores and their exponentials. Row i of a head starts at
 // attention_prob_row(i) and holds i + 1 values, then zeros up to a multiple of 16 (so every
-// row starts 32-byte aligned). Elsewhere (double, a build without F16C, a head size not whole
+// row starts 32-byte aligned). Elsewhere (double, a CPU without the kernels, a head size not whole
 // vectors) both passes ignore `probs`. At the 800k config's batch of 8 × 2048 that is 134 MB a
 // layer, against 1 GB for the triangle in float. The backward gains more time than the forward's
 // stores cost (bench/bench_attention; BENCHMARKS.md, "The transformer", stop 14).

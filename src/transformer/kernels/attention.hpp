@@ -2,9 +2,10 @@
 // The products of causal attention for float on AVX2 + FMA: hand-written register-blocked
 // loops for the shapes attention has (one operand only head-size wide, 16..64 columns), where
 // Eigen's general product spends much of its time packing operands it uses once (BENCHMARKS.md,
-// "The transformer", stop 8).
-// Built only when the compiler targets AVX2 and FMA (ZGEN_NATIVE on such a CPU); elsewhere
-// kAvailable is false and the caller uses Eigen. Callers check k % 8 == 0 (whole vectors).
+// "The transformer", stop 8). attention_avx2.cpp holds them; attention.cpp calls the instruction
+// set isa.cpp chose at run time.
+// Call only where available() (isa.hpp): the CPU has AVX2, FMA and F16C, whatever the build's
+// -march (elsewhere the caller uses Eigen). Callers check k % 8 == 0 (whole vectors).
 //
 // Each output element is summed in a fixed order that depends only on the shapes, so a product
 // gives the same bits whatever the thread count (each call runs on its calling thread).
@@ -13,20 +14,9 @@
 #include <vector>
 
 #include "src/transformer/kernels/cache_line_allocator.hpp"
+#include "src/transformer/kernels/isa.hpp"
 
 namespace zgen::transformer::kernels {
-
-#if defined(__AVX2__) && defined(__FMA__)
-inline constexpr bool kAvailable = true;
-#else
-inline constexpr bool kAvailable = false;
-#endif
-// Half-precision stores of attention's probabilities also need F16C's conversions.
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-inline constexpr bool kHalfAvailable = true;
-#else
-inline constexpr bool kHalfAvailable = false;
-#endif
 
 // A row stride for n floats: n rounded up to whole 64-byte lines, made an odd number of lines.
 // At T = 2048 an unpadded row is 8 KB, so the rows that one tile walks down (a column of a
@@ -88,7 +78,7 @@ float exp_scaled_sum(float* x, std::ptrdiff_t n, float scale, float shift);
 
 // Probabilities to and from IEEE half precision (round to nearest even): store_half writes
 // dst[j] = half(src[j] · mul) for j < n, then zeros up to n_padded (a multiple of 8; dst 16-byte
-// aligned); load_half writes dst[j] = float(src[j]) for j < n. Only where kHalfAvailable.
+// aligned); load_half writes dst[j] = float(src[j]) for j < n.
 void store_half(std::uint16_t* dst, const float* src, int n, int n_padded, float mul);
 void load_half(float* dst, const std::uint16_t* src, int n);
 // store_half's stores bypass the caches: each thread calls this after its last one, so that

@@ -1,17 +1,21 @@
 #pragma once
-// The linear layers' matrix products for float on AVX2 + FMA: a packed, cache-blocked GEMM in
-// the manner of BLIS (Goto's layering: a (KC,NC) block of B packed into 16-column panels, a
-// 6×16 register tile broadcasting A in place). On the layers' shapes (thousands of rows, 128
+// The linear layers' matrix products for float on AVX2 + FMA or AVX-512: a packed, cache-blocked
+// GEMM in the manner of BLIS (Goto's layering: a (KC,NC) block of B packed into column panels, a
+// register tile broadcasting A in place: 6×16 on AVX2, gemm_avx2.cpp; 14×32 on AVX-512,
+// gemm_avx512.cpp). On the layers' shapes (thousands of rows, 128
 // to 512 columns, depth 128 to 16,384) it is faster than Eigen's general product on each of
 // them (bench/bench_gemm; BENCHMARKS.md, "The transformer", stop 11).
 //
-// Built only when the compiler targets AVX2 and FMA (kAvailable in attention.hpp);
-// elsewhere the caller uses Eigen.
+// Call only where available() (isa.hpp): the CPU has AVX2 and FMA, whatever the build's -march
+// (elsewhere the caller uses Eigen). The instruction set is chosen at run time (isa.hpp).
 //
 // Each element of C is summed over k in a fixed order that depends only on k (blocks of KC in
 // order, each block in order), never on m, n or on which rows a thread was given: splitting the
-// rows of C across threads gives the same bits as one thread.
+// rows of C across threads gives the same bits as one thread. The AVX2 and AVX-512 tiles keep
+// that order too (one fused multiply-add chain per element), so they give the same bits.
 #include <cstddef>
+
+#include "src/transformer/kernels/isa.hpp"
 
 namespace zgen::transformer::kernels {
 
