@@ -23,6 +23,12 @@ float* b_buffer() {
 
 void gemm(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
           std::ptrdiff_t b_row, std::ptrdiff_t b_col, const float* bias, int m, int n, int k, bool accumulate) {
+  if (k == 0) {  // an empty sum: C keeps its values, or becomes the bias (or zero)
+    if (!accumulate)
+      for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
+    return;
+  }
   detail::active_kernels().gemm(C, ldc, A, a_row, a_col, B, b_row, b_col, bias, m, n, k, accumulate, b_buffer());
 }
 

@@ -110,13 +110,7 @@ static_assert(kMR == 14, "kKernels lists a kernel per row count");
 void gemm(float* C, std::ptrdiff_t ldc, const float* A, std::ptrdiff_t a_row, std::ptrdiff_t a_col, const float* B,
           std::ptrdiff_t b_row, std::ptrdiff_t b_col, const float* bias, int m, int n, int k, bool accumulate,
           float* Bp) {
-  assert(m >= 0 && n >= 0 && k >= 0 && !(accumulate && bias));
-  if (k == 0) {  // an empty sum: C keeps its values, or becomes the bias (or zero)
-    if (!accumulate)
-      for (int i = 0; i < m; ++i)
-        for (int j = 0; j < n; ++j) C[i * ldc + j] = bias ? bias[j] : 0.0f;
-    return;
-  }
+  assert(m >= 0 && n >= 0 && k > 0 && !(accumulate && bias));  // k == 0: gemm.cpp
   for (int p0 = 0; p0 < k; p0 += kKC) {
     const int kc = min_int(kKC, k - p0);
     // The first block of the sum starts from zero or the bias; later blocks (and accumulate) from C.
