@@ -4,7 +4,7 @@
 # template instantiated there (a standard-library one, say) could be the copy the linker keeps
 # for code that runs on any CPU, and crash where the CPU lacks the instruction set
 # (src/transformer/kernels/simd_table.hpp). Every global symbol they define must be in a
-# namespace detail::avx2 or detail::avx512, or be exact.cpp's AVX2 table.
+# namespace detail::avx2 or detail::avx512, or be exact.cpp's AVX2 or AVX-512 table.
 #
 #   tests/isa_objects.sh OBJECT...   (ctest passes zgen_objects' objects, as one ;-separated
 #                                    list; objects of other names are skipped)
@@ -23,7 +23,7 @@ for object in "${objects[@]}"; do
   checked=$((checked + 1))
   while IFS= read -r line; do
     symbol=${line#* * }  # "ADDRESS TYPE NAME"
-    if [[ ! $symbol =~ ^zgen::transformer::(kernels|exact)::detail::(avx2::|avx512::|kAvx2$) ]]; then
+    if [[ ! $symbol =~ ^zgen::transformer::(kernels|exact)::detail::(avx2::|avx512::|kAvx2$|kAvx512$) ]]; then
       echo "isa_objects.sh: $object defines $symbol" >&2
       bad=$((bad + 1))
     fi

@@ -37,7 +37,7 @@ template <typename F>
 std::vector<std::vector<float>> under_each_isa(F&& f) {
   const exact::Isa before = exact::isa();
   std::vector<std::vector<float>> results;
-  for (exact::Isa isa : {exact::Isa::portable, exact::Isa::avx2}) {
+  for (exact::Isa isa : {exact::Isa::portable, exact::Isa::avx2, exact::Isa::avx512}) {
     if (!exact::isa_supported(isa)) continue;
     exact::set_isa(isa);
     results.push_back(f());
@@ -49,6 +49,7 @@ std::vector<std::vector<float>> under_each_isa(F&& f) {
 void check_all_equal(const std::vector<std::vector<float>>& results) {
   REQUIRE(!results.empty());
   if (results.size() == 1) MESSAGE("this CPU has no AVX2 + FMA: the portable implementation alone");
+  if (results.size() == 2) MESSAGE("this CPU has no AVX-512F: the portable and AVX2 implementations only");
   for (std::size_t i = 1; i < results.size(); ++i) CHECK(same_bits(results[0], results[i]));
 }
 
@@ -81,7 +82,11 @@ TEST_CASE("exact_log, exact_sin, exact_cos agree with libm to 1e-15") {
 }
 
 TEST_CASE("linear: every implementation and every row count give the same bits, the right numbers") {
-  for (auto [rows, depth, m] : {std::tuple{37, 19, 13}, std::tuple{64, 128, 7}, std::tuple{16, 1, 1}, std::tuple{5, 40, 6}}) {
+  // Shapes cover every row-count tail of the AVX2 (blocks of 6) and AVX-512 (blocks of 8) code,
+  // panel counts past a group of 8 and 2, and a last panel cut short.
+  for (auto [rows, depth, m] : {std::tuple{37, 19, 13}, std::tuple{64, 128, 7}, std::tuple{16, 1, 1}, std::tuple{5, 40, 6},
+                                std::tuple{150, 33, 19}, std::tuple{384, 128, 1}, std::tuple{24, 9, 2},
+                                std::tuple{200, 17, 4}, std::tuple{48, 5, 3}, std::tuple{130, 12, 8}}) {
     CAPTURE(rows);
     CAPTURE(depth);
     CAPTURE(m);

@@ -118,20 +118,34 @@ bool cpu_has_avx2() {
 #endif
 }
 
+bool cpu_has_avx512() {
+#if defined(__x86_64__)
+  return cpu_has_avx2() && __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
 const detail::Kernels* table_for(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::avx2) return &detail::kAvx2;
+  if (isa == Isa::avx512) {
+    // AVX-512's linear layers and GELU; attention stays AVX2's (its sums are defined on 8 lanes).
+    static const detail::Kernels kAvx512 = {detail::kAvx512.linear, detail::kAvx512.gelu, detail::kAvx2.attend_head};
+    return &kAvx512;
+  }
 #endif
   (void)isa;
   return &detail::kPortable;
 }
 
-// The default: AVX2 where the CPU has it, unless ZGEN_EXACT_ISA=portable asks for the portable
-// code (which gives the same bits, slower: the tests and the cross-build check use it).
+// The default: the widest implementation the CPU has, unless ZGEN_EXACT_ISA (portable or avx2)
+// asks for a narrower one (all give the same bits; the tests and the cross-build check use it).
 Isa default_isa() {
   const char* forced = std::getenv("ZGEN_EXACT_ISA");
   if (forced && std::strcmp(forced, "portable") == 0) return Isa::portable;
-  return cpu_has_avx2() ? Isa::avx2 : Isa::portable;
+  if (forced && std::strcmp(forced, "avx2") == 0 && cpu_has_avx2()) return Isa::avx2;
+  return cpu_has_avx512() ? Isa::avx512 : cpu_has_avx2() ? Isa::avx2 : Isa::portable;
 }
 
 std::atomic<Isa>& current() {
@@ -144,9 +158,11 @@ const detail::Kernels& active() { return *table_for(current().load(std::memory_o
 }  // namespace
 
 Isa isa() { return current().load(); }
-bool isa_supported(Isa isa) { return isa == Isa::portable || cpu_has_avx2(); }
+bool isa_supported(Isa isa) {
+  return isa == Isa::portable || (isa == Isa::avx2 && cpu_has_avx2()) || (isa == Isa::avx512 && cpu_has_avx512());
+}
 void set_isa(Isa isa) {
-  if (!isa_supported(isa)) throw std::invalid_argument("exact::set_isa: this CPU lacks AVX2 and FMA");
+  if (!isa_supported(isa)) throw std::invalid_argument("exact::set_isa: this CPU lacks that instruction set");
   current().store(isa);
 }
 

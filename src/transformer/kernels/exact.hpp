@@ -58,9 +58,10 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);
 
-// Which implementation runs: the portable one, or AVX2 + FMA (the default where the CPU has
-// both). Both give the same bits; tests switch between them to check it.
-enum class Isa { portable, avx2 };
+// Which implementation runs: the portable one, AVX2 + FMA, or AVX-512 (its linear layers and
+// GELU; attention AVX2's): by default the widest the CPU has. All give the same bits; tests
+// switch between them to check it.
+enum class Isa { portable, avx2, avx512 };
 Isa isa();
 bool isa_supported(Isa isa);
 void set_isa(Isa isa);  // throws std::invalid_argument when this CPU lacks it

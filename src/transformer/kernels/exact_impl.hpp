@@ -21,7 +21,8 @@ struct Kernels {
 
 extern const Kernels kPortable;
 #if defined(__x86_64__)
-extern const Kernels kAvx2;  // call only where the CPU has AVX2 and FMA
+extern const Kernels kAvx2;    // call only where the CPU has AVX2 and FMA
+extern const Kernels kAvx512;  // linear and gelu only; call only where the CPU has AVX-512F too
 #endif
 
 }  // namespace zgen::transformer::exact::detail
