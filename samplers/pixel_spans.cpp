@@ -37,6 +37,28 @@ std::size_t unknown_run(const KnownMask& known, std::size_t i) {
   return n;
 }
 
+// How many known pixels follow from i on (i included), at most `cap`.
+std::size_t known_run(const KnownMask& known, std::size_t i, std::size_t cap) {
+  std::size_t n = 0;
+  while (n < cap && i + n < known.size() && known[i + n]) ++n;
+  return n;
+}
+
+// Each run followed by the same known pixels `after`: the continuations whose extra code length
+// prices a run by what it makes of the pixels after it as well.
+std::vector<Bytes> followed_by(const std::vector<Bytes>& runs, ByteView after) {
+  std::vector<Bytes> out;
+  out.reserve(runs.size());
+  for (const Bytes& run : runs) {
+    Bytes joined;
+    joined.reserve(run.size() + after.size());
+    joined.insert(joined.end(), run.begin(), run.end());
+    joined.insert(joined.end(), after.begin(), after.end());
+    out.push_back(std::move(joined));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string patch_method_name(PatchMethod method) { return method == PatchMethod::kSpans ? "spans" : "pixels"; }
@@ -90,7 +112,12 @@ Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, Byte
       model.log_probs(log_probs);
       piece.push_back(static_cast<std::uint8_t>(chain.sample(log_probs)));
     } else {
-      const std::vector<double> bits = cost->extra_bits(runs);
+      // The known pixels right after the run (none when the run stops short of its row's unknown
+      // stretch): priced with it, they make p(run) the compressor's distribution given both sides.
+      const std::size_t after = known_run(known, i + length, options.lookahead);
+      const std::vector<double> bits =
+          after == 0 ? cost->extra_bits(runs)
+                     : cost->extra_bits(followed_by(runs, ByteView(out).subspan(i + length, after)));
       CandidateSet set;
       set.items.reserve(runs.size());
       for (std::size_t k = 0; k < runs.size(); ++k)

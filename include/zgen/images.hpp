@@ -103,12 +103,19 @@ Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, Byte
 //     how well it fits. Models without span costs (a transformer) use kPixels; with fewer than
 //     L bytes seen, runs are as long as what has been seen, and with nothing seen yet the pixel
 //     is drawn as kPixels draws it.
+//     With lookahead N > 0 a run is priced together with the known pixels that follow it (up to
+//     N of them, up to the next unknown pixel): Δℓ(run · known after | everything seen), so that
+//     p(run) ∝ 2^(−Δℓ(run | seen) − Δℓ(known after | seen, run)), the compressor's distribution
+//     conditioned on both sides (exact infilling for any family). With `--known left` the known
+//     pixels after a row's unknown half are the next row's known half; with `--known top` no
+//     known pixel follows an unknown one, and lookahead changes nothing.
 enum class PatchMethod { kPixels, kSpans };
 
 struct PatchOptions {
   PatchMethod method = PatchMethod::kSpans;
   std::size_t span_pixels = 32;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
   std::size_t window = 4096;    // runs come from the last `window` bytes seen (≥ 1)
+  std::size_t lookahead = 0;    // N, the known pixels after a run priced with it (0: the run alone)
   // The runs on offer at the current step (ids 256 + index), shared with the chain built by
   // make_patch_chain so that the repeat penalty can judge a run by its first pixel.
   std::shared_ptr<std::vector<Bytes>> spans = std::make_shared<std::vector<Bytes>>();

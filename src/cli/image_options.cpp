@@ -27,6 +27,9 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
        "its exact code length; BENCHMARKS.md) or pixels (one pixel at a time, the paper's method); other models always "
        "draw pixels")
       ("span-pixels", po::value(&o.span_pixels)->default_value(32), "L, the longest run --method spans offers (1 to 64)")
+      ("lookahead", po::value(&o.lookahead)->default_value(0),
+       "--method spans prices each run together with up to N known pixels that follow it (0 to 4096; 0 = the run "
+       "alone; BENCHMARKS.md)")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }
@@ -81,6 +84,8 @@ PatchOptions image_patch_options(const ImageSamplingOptions& o) {
   p.method = parse_patch_method(o.method);
   require_range("span-pixels", static_cast<double>(o.span_pixels), 1, 64, "[1, 64]");
   p.span_pixels = static_cast<std::size_t>(o.span_pixels);
+  require_range("lookahead", static_cast<double>(o.lookahead), 0, 4096, "[0, 4096]");
+  p.lookahead = static_cast<std::size_t>(o.lookahead);
   return p;
 }
 
