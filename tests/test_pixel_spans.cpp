@@ -1,10 +1,14 @@
 // The pixel span method (PatchMethod::kSpans): its runs, their exact code lengths against
-// recompression, determinism by seed and thread count, and the image commands' --method flags.
+// recompression (the runs alone and with the known pixels after them, --lookahead), determinism
+// by seed and thread count, and the image commands' --method and --lookahead flags.
 #include <doctest/doctest.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <numbers>
+#include <utility>
 #include <set>
 #include <string>
 
@@ -41,6 +45,47 @@ Bytes complete(CodeLengthPredictor& model, std::uint64_t seed, const PatchOption
   p.seed = seed;
   SamplerChain chain = make_patch_chain(p, o);
   return complete_patch(model, chain, c.prior, c.region.pixels, c.known, o);
+}
+
+// complete_patch by spans with lookahead N, written out with recompression for every price:
+// at each unknown pixel each run r is priced ℓ(seen·r·after) − ℓ(seen), `after` being the up to
+// N known pixels right after the run, and drawn by a chain of the same seed.
+Bytes complete_by_recompression(const std::string& spec, std::uint64_t seed, std::size_t span_pixels,
+                                std::size_t lookahead, const Case& c) {
+  const auto compressor = make_compressor(spec);
+  PatchOptions o;
+  o.span_pixels = span_pixels;
+  SamplerParams p;
+  p.seed = seed;
+  SamplerChain chain = make_patch_chain(p, o);
+  Bytes seen = c.prior, out = c.region.pixels;
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (c.known[i]) {
+      seen.push_back(out[i++]);
+      continue;
+    }
+    std::size_t unknown = 0, after = 0;
+    while (i + unknown < out.size() && !c.known[i + unknown]) ++unknown;
+    const std::size_t length = std::min({span_pixels, unknown, seen.size()});
+    while (after < lookahead && i + length + after < out.size() && c.known[i + length + after]) ++after;
+    *o.spans = pixel_runs(seen, length, o.window);
+    const double base = compressor->code_length_bits(seen);
+    CandidateSet set;
+    for (std::size_t k = 0; k < o.spans->size(); ++k) {
+      Bytes joined = seen;
+      joined.insert(joined.end(), (*o.spans)[k].begin(), (*o.spans)[k].end());
+      joined.insert(joined.end(), out.begin() + static_cast<std::ptrdiff_t>(i + length),
+                    out.begin() + static_cast<std::ptrdiff_t>(i + length + after));
+      set.items.push_back({256 + static_cast<int>(k), -std::numbers::ln2 * (compressor->code_length_bits(joined) - base), 0.0});
+    }
+    for (std::uint8_t b : (*o.spans)[static_cast<std::size_t>(chain.apply(set) - 256)]) {
+      chain.accept(b);
+      out[i++] = b;
+      seen.push_back(b);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,6 +150,55 @@ TEST_CASE("complete_patch by spans: known pixels kept, same seed same patch what
   CHECK(complete(png, 5, o, c) == complete(png2, 5, o, c));
 }
 
+TEST_CASE("lookahead: each run priced with the known pixels after it, exactly as recompression prices run and pixels") {
+  const Case c(4);
+  for (const std::string spec : {"gzip:9", "png"}) {
+    // A run that stops short of its row's unknown half (8) is followed by an unknown pixel, the
+    // row's last run by the next row's known half: 5 of its pixels, or all 32.
+    for (const auto& [span, lookahead] : {std::pair<std::size_t, std::size_t>{8, 5}, {32, 32}}) {
+      CAPTURE(spec);
+      CAPTURE(span);
+      CAPTURE(lookahead);
+      PatchOptions o;
+      o.span_pixels = span;
+      o.lookahead = lookahead;
+      auto m = test::span_test_model(spec, 2);
+      const Bytes fast = complete(m, 7, o, c);
+      CHECK(fast == complete_by_recompression(spec, 7, span, lookahead, c));
+      auto one = test::span_test_model(spec, 1);
+      CHECK(complete(one, 7, o, c) == fast);
+      // Known pixels stop at the next unknown one: a larger cap prices the same pixels.
+      o.lookahead = 100;
+      if (lookahead == 32) CHECK(complete(m, 7, o, c) == fast);
+    }
+  }
+  // Lookahead 0 is the method without it; the written-out loop agrees there too.
+  auto m = test::span_test_model("gzip:9", 2);
+  PatchOptions plain;
+  CHECK(complete(m, 7, plain, c) == complete_by_recompression("gzip:9", 7, 32, 0, c));
+  // The pixels after a run change which runs are drawn: over a few seeds some completion differs.
+  PatchOptions ahead;
+  ahead.lookahead = 32;
+  int differ = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) differ += complete(m, seed, ahead, c) != complete(m, seed, plain, c);
+  CHECK(differ > 0);
+}
+
+TEST_CASE("lookahead with the top rows known: no known pixel follows an unknown one, so nothing changes") {
+  const GrayImage image = read_gray_image(kCamera);
+  const GrayImage region = crop(image, {0, 8, 64, 6});
+  const KnownMask known = known_top_rows(64, 6, 3);
+  auto m = test::span_test_model("gzip:9", 2);
+  PatchOptions plain, ahead;
+  ahead.lookahead = 32;
+  SamplerParams p;
+  p.seed = 3;
+  SamplerChain a = make_patch_chain(p, plain), b = make_patch_chain(p, ahead);
+  const Bytes without = complete_patch(m, a, {}, region.pixels, known, plain);
+  CHECK(complete_patch(m, b, {}, region.pixels, known, ahead) == without);
+  CHECK(std::equal(without.begin(), without.begin() + 3 * 64, region.pixels.begin()));
+}
+
 TEST_CASE("complete_patch by pixels is the paper's method; models without span costs draw pixels") {
   const Case c(3);
   PatchOptions pixels;
@@ -132,7 +226,8 @@ TEST_CASE("complete_patch by pixels is the paper's method; models without span c
 TEST_CASE("complete-image and sample-patches: --method and --span-pixels, bad values are one-line errors") {
   const std::string out = "/tmp/zgen-pixel-spans-" + std::to_string(::getpid());
   const std::string ci = "complete-image -m gzip:9 -i '" + kCamera + "' --region 0,8,32,8 --seed 2 -q -o " + out;
-  for (const std::string flags : {"", " --method pixels", " --method spans --span-pixels 3"}) {
+  for (const std::string flags : {"", " --method pixels", " --method spans --span-pixels 3", " --lookahead 32",
+                                  " --lookahead 4 --known top"}) {
     CAPTURE(flags);
     const auto o = test::run_zgen(ci + "-a.png" + flags);
     CHECK(o.exit_code == 0);
@@ -142,6 +237,8 @@ TEST_CASE("complete-image and sample-patches: --method and --span-pixels, bad va
   test::expect_user_error(ci + ".png --method bytes", "--method");
   test::expect_user_error(ci + ".png --span-pixels 0", "--span-pixels");
   test::expect_user_error(ci + ".png --span-pixels 65", "--span-pixels");
+  test::expect_user_error(ci + ".png --lookahead 4097", "--lookahead");
+  test::expect_user_error(ci + ".png --lookahead -1", "--lookahead");
   test::expect_user_error("sample-patches --n 1 -q --method words -o " + out + ".png", "--method");
   const auto s = test::run_zgen("sample-patches --n 1 -q --seed 1 --span-pixels 64 -c '" + kCamera + "' -o " + out + "-s.png");
   CHECK(s.exit_code == 0);
