@@ -38,7 +38,7 @@ KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), co
   fch_.resize(4 * RC);
   mean_.resize(R);
   rstd_.resize(R);
-  scores_.resize(static_cast<std::size_t>(T));
+  scores_.resize(static_cast<std::size_t>(T) * static_cast<std::size_t>(config_.heads));  // attention_row's scratch: H·n
 }
 
 float* KVCache::keys(int lane, int layer) {

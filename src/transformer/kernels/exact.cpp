@@ -129,11 +129,7 @@ bool cpu_has_avx512() {
 const detail::Kernels* table_for(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::avx2) return &detail::kAvx2;
-  if (isa == Isa::avx512) {
-    // AVX-512's linear layers and GELU; attention stays AVX2's (its sums are defined on 8 lanes).
-    static const detail::Kernels kAvx512 = {detail::kAvx512.linear, detail::kAvx512.gelu, detail::kAvx2.attend_head};
-    return &kAvx512;
-  }
+  if (isa == Isa::avx512) return &detail::kAvx512;
 #endif
   (void)isa;
   return &detail::kPortable;
@@ -192,6 +188,7 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
   const int hs = C / H;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const auto& k = active();
+  if (k.attend_row) return k.attend_row(out, q, keys, values, head_stride, n, hs, H, scale, scores);
   for (int h = 0; h < H; ++h)
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
 }

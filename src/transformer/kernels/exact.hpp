@@ -51,16 +51,15 @@ void gelu(float* out, const float* in, std::ptrdiff_t n);
 
 // Multi-head attention of one query: for each head h, out[h·hs..] over the n ≥ 1 keys and values
 // of head h at keys + h·head_stride (n rows of hs floats, contiguous) and likewise for values.
-// `scores` is scratch for n floats.
+// `scores` is scratch for H·n floats.
 void attention_row(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
                    int n, int C, int H, float* scores);
 
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);
 
-// Which implementation runs: the portable one, AVX2 + FMA, or AVX-512 (its linear layers and
-// GELU; attention AVX2's): by default the widest the CPU has. All give the same bits; tests
-// switch between them to check it.
+// Which implementation runs: the portable one, AVX2 + FMA, or AVX-512F: by default the widest
+// the CPU has. All give the same bits; tests switch between them to check it.
 enum class Isa { portable, avx2, avx512 };
 Isa isa();
 bool isa_supported(Isa isa);
