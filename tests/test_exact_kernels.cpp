@@ -200,6 +200,38 @@ TEST_CASE("attention: every implementation the same bits for every key count and
   }
 }
 
+TEST_CASE("attention_rows: consecutive rows together give each row's attention_row, bit for bit") {
+  // AVX-512 takes up to four rows at a time (scores two queries at a time, the values' chains of
+  // four rows together, then each row's further keys): every row count up to 9 (groups of four
+  // and the rest), first rows' key counts across the 16-key blocks and the pairs of keys, head
+  // sizes in one or two strips of 32 columns, masked or not, and wider ones (row by row).
+  const int T = 300;
+  for (int hs : {8, 16, 24, 32, 40, 56, 64, 12}) {
+    const int H = 3, C = H * hs;
+    const auto keys = normal(static_cast<std::size_t>(H) * T * hs, 26), values = normal(keys.size(), 27);
+    const auto q = normal(static_cast<std::size_t>(9) * C, 28, 2.0f);
+    for (int n0 : {1, 2, 3, 14, 15, 16, 17, 31, 32, 33, 100, 255}) {
+      for (int R : {1, 2, 3, 4, 5, 9}) {
+        CAPTURE(hs);
+        CAPTURE(n0);
+        CAPTURE(R);
+        std::vector<float> scratch(exact::attention_rows_scratch(n0 + R, H));
+        const auto results = under_each_isa([&] {
+          std::vector<float> together(static_cast<std::size_t>(R) * C), alone(together.size());
+          exact::attention_rows(together.data(), C, q.data(), C, keys.data(), values.data(),
+                                static_cast<std::ptrdiff_t>(T) * hs, n0, R, C, H, scratch.data());
+          for (int i = 0; i < R; ++i)
+            exact::attention_row(alone.data() + i * C, q.data() + i * C, keys.data(), values.data(),
+                                 static_cast<std::ptrdiff_t>(T) * hs, n0 + i, C, H, scratch.data());
+          CHECK(same_bits(together, alone));
+          return together;
+        });
+        for (std::size_t i = 1; i < results.size(); ++i) CHECK(same_bits(results[0], results[i]));
+      }
+    }
+  }
+}
+
 TEST_CASE("KV cache: a prefill equals stepping, on every implementation; both near the training forward") {
   TransformerConfig c;
   c.vocab = 256;

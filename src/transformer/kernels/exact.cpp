@@ -193,4 +193,30 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
 }
 
+std::size_t attention_rows_scratch(int n, int H) {
+  // attention_row: H·n; the kernels' groups of up to four rows: 4·(n + 4).
+  const std::size_t rows = static_cast<std::size_t>(H > 4 ? H : 4);
+  return rows * (static_cast<std::size_t>(n) + 4);
+}
+
+void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                    const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores) {
+  const auto& k = active();
+  if (!k.attend_rows) {
+    for (int i = 0; i < R; ++i)
+      attention_row(out + i * ldo, q + i * ldq, keys, values, head_stride, n0 + i, C, H, scores);
+    return;
+  }
+  const int hs = C / H;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  for (int i = 0; i < R; i += 4) {
+    const int r = R - i < 4 ? R - i : 4;
+    if (r == 1) {  // a lone row: attend_row, whose heads go two at a time
+      attention_row(out + i * ldo, q + i * ldq, keys, values, head_stride, n0 + i, C, H, scores);
+      continue;
+    }
+    k.attend_rows(out + i * ldo, ldo, q + i * ldq, ldq, keys, values, head_stride, n0 + i, r, hs, H, scale, scores);
+  }
+}
+
 }  // namespace zgen::transformer::exact

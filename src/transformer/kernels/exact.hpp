@@ -55,6 +55,14 @@ void gelu(float* out, const float* in, std::ptrdiff_t n);
 void attention_row(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
                    int n, int C, int H, float* scores);
 
+// attention_row for R ≥ 1 consecutive rows of one sequence (a prefill): row i (query q + i·ldq,
+// output out + i·ldo) sees the first n0 + i keys; each row's result is attention_row's, bit for
+// bit (the rows share loads, never arithmetic). `scores` is scratch for
+// attention_rows_scratch(n0 + R, H) floats.
+void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                    const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores);
+std::size_t attention_rows_scratch(int n, int H);  // enough for attention_row too, n keys at most
+
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);
 

@@ -302,9 +302,8 @@ inline float lane_tree(__m256 v) {
   return ((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7]));
 }
 
-// One head's scores, then s[j] = e_j = exp(fma(score_j, scale, −m)); returns 1 / Σ e_j.
-float softmax_head(float* s, const float* q, const float* K, int n, int hs, float scale) {
-  scores16(s, q, K, n, hs / 8);
+// s[j] = e_j = exp(fma(score_j, scale, −m)) for j < n, from the scores; returns 1 / Σ e_j.
+float softmax(float* s, int n, float scale) {
   const float m = max_scores(s, n) * scale;
   const __m512 vscale = _mm512_set1_ps(scale), vm = _mm512_set1_ps(m);
   // The sums in 8 lanes by j mod 8, as AVX2's: keys j … j+7 (the lower half), then j+8 … j+15.
@@ -324,6 +323,12 @@ float softmax_head(float* s, const float* q, const float* K, int n, int hs, floa
     if (n - j > 8) sums = _mm256_add_ps(sums, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1)));
   }
   return 1.0f / lane_tree(sums);
+}
+
+// One head's scores, then its softmax.
+float softmax_head(float* s, const float* q, const float* K, int n, int hs, float scale) {
+  scores16(s, q, K, n, hs / 8);
+  return softmax(s, n, scale);
 }
 
 void attend_head_avx512(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
@@ -353,9 +358,140 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
   if (h < H) attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Attention of consecutive rows of one sequence (a prefill: row i sees n0 + i keys). Each row's
+// arithmetic is attend_head_avx512's, chain for chain; the rows only share the loads: a pair of
+// keys built once feeds two queries' scores, a row of values four rows' weighted sums.
+
+// scores16<NV> for two queries against the same n keys.
+template <int NV>
+void scores16x2(float* s_a, float* s_b, const float* q_a, const float* q_b, const float* K, int n) {
+  constexpr int hs = 8 * NV;
+  __m512 qa[NV], qb[NV];
+  for (int v = 0; v < NV; ++v) {
+    qa[v] = _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(q_a + 8 * v))));
+    qb[v] = _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(q_b + 8 * v))));
+  }
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    const float* k0 = K + static_cast<std::ptrdiff_t>(j) * hs;
+    __m512 a[8], b[8];
+    for (int r = 0; r < 8; ++r) a[r] = b[r] = _mm512_setzero_ps();
+    for (int v = 0; v < NV; ++v)
+      for (int r = 0; r < 8; ++r) {
+        const __m512 kp = key_pair(k0 + r * hs + 8 * v, k0 + (8 + r) * hs + 8 * v);
+        a[r] = _mm512_fmadd_ps(qa[v], kp, a[r]);
+        b[r] = _mm512_fmadd_ps(qb[v], kp, b[r]);
+      }
+    _mm512_storeu_ps(s_a + j, lane_trees16(a));
+    _mm512_storeu_ps(s_b + j, lane_trees16(b));
+  }
+  if (j < n) {
+    scores16<NV>(s_a + j, q_a, K + static_cast<std::ptrdiff_t>(j) * hs, n - j);
+    scores16<NV>(s_b + j, q_b, K + static_cast<std::ptrdiff_t>(j) * hs, n - j);
+  }
+}
+
+// R rows' weighted sums over one strip of columns (NV ≤ 2 registers, the last one's lanes by
+// `last` where kMasked): row i's probabilities p + i·ldp over its n0 + i keys, out + i·ldo. The
+// keys 0 … n0 − 1 go through all rows' chains together, in pairs (even j, odd j) as in
+// weighted16; then each row continues its own chains over its further keys, each key to the
+// chain of its parity: every chain sees the same terms in the same order as one row alone.
+template <int R, int NV, bool kMasked>
+void weighted_rows(float* out, std::ptrdiff_t ldo, const float* p, std::ptrdiff_t ldp, const float* V,
+                   std::ptrdiff_t ldv, int n0, const float* inv, __mmask16 last) {
+  __m512 even[R][NV], odd[R][NV];
+  for (int i = 0; i < R; ++i)
+    for (int v = 0; v < NV; ++v) even[i][v] = odd[i][v] = _mm512_setzero_ps();
+  auto load = [&](const float* at, int v) {
+    return kMasked && v == NV - 1 ? _mm512_maskz_loadu_ps(last, at + 16 * v) : _mm512_loadu_ps(at + 16 * v);
+  };
+  int j = 0;
+  for (; j + 2 <= n0; j += 2) {
+    __m512 v0[NV], v1[NV];
+    for (int v = 0; v < NV; ++v) v0[v] = load(V + j * ldv, v), v1[v] = load(V + (j + 1) * ldv, v);
+    for (int i = 0; i < R; ++i) {
+      const __m512 p0 = _mm512_set1_ps(p[i * ldp + j]), p1 = _mm512_set1_ps(p[i * ldp + j + 1]);
+      for (int v = 0; v < NV; ++v) {
+        even[i][v] = _mm512_fmadd_ps(p0, v0[v], even[i][v]);
+        odd[i][v] = _mm512_fmadd_ps(p1, v1[v], odd[i][v]);
+      }
+    }
+  }
+  for (int i = 0; i < R; ++i) {
+    for (int k = j; k < n0 + i; ++k) {
+      const __m512 pk = _mm512_set1_ps(p[i * ldp + k]);
+      for (int v = 0; v < NV; ++v) {
+        __m512& chain = k % 2 == 0 ? even[i][v] : odd[i][v];
+        chain = _mm512_fmadd_ps(pk, load(V + k * ldv, v), chain);
+      }
+    }
+    const __m512 vinv = _mm512_set1_ps(inv[i]);
+    for (int v = 0; v < NV; ++v) {
+      const __m512 r = _mm512_mul_ps(_mm512_add_ps(even[i][v], odd[i][v]), vinv);
+      if (kMasked && v == NV - 1)
+        _mm512_mask_storeu_ps(out + i * ldo + 16 * v, last, r);
+      else
+        _mm512_storeu_ps(out + i * ldo + 16 * v, r);
+    }
+  }
+}
+
+template <int R>
+void weighted_rows_columns(float* out, std::ptrdiff_t ldo, const float* p, std::ptrdiff_t ldp, const float* V, int hs,
+                           int n0, const float* inv) {
+  int c = 0;
+  for (; c + 32 <= hs; c += 32) weighted_rows<R, 2, false>(out + c, ldo, p, ldp, V + c, hs, n0, inv, 0xFFFF);
+  switch ((hs - c) / 8) {
+    case 3: weighted_rows<R, 2, true>(out + c, ldo, p, ldp, V + c, hs, n0, inv, 0x00FF); break;
+    case 2: weighted_rows<R, 1, false>(out + c, ldo, p, ldp, V + c, hs, n0, inv, 0xFFFF); break;
+    case 1: weighted_rows<R, 1, true>(out + c, ldo, p, ldp, V + c, hs, n0, inv, 0x00FF); break;
+    default: break;
+  }
+}
+
+template <int NV>
+void attend_rows_nv(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                    const float* values, std::ptrdiff_t head_stride, int n0, int R, int H, float scale, float* s) {
+  constexpr int hs = 8 * NV;
+  const std::ptrdiff_t lds = n0 + R;  // scratch row i: row i's n0 + i scores (and one more)
+  for (int h = 0; h < H; ++h) {
+    const float* K = keys + h * head_stride;
+    float inv[4];
+    int i = 0;
+    for (; i + 2 <= R; i += 2)  // two rows' scores over the second's keys (the first's last one unused)
+      scores16x2<NV>(s + i * lds, s + (i + 1) * lds, q + i * ldq + h * hs, q + (i + 1) * ldq + h * hs, K, n0 + i + 1);
+    if (i < R) scores16<NV>(s + i * lds, q + i * ldq + h * hs, K, n0 + i);
+    for (i = 0; i < R; ++i) inv[i] = softmax(s + i * lds, n0 + i, scale);
+    float* o = out + h * hs;
+    const float* V = values + h * head_stride;
+    switch (R) {
+      case 4: weighted_rows_columns<4>(o, ldo, s, lds, V, hs, n0, inv); break;
+      case 3: weighted_rows_columns<3>(o, ldo, s, lds, V, hs, n0, inv); break;
+      case 2: weighted_rows_columns<2>(o, ldo, s, lds, V, hs, n0, inv); break;
+      default: weighted_rows_columns<1>(o, ldo, s, lds, V, hs, n0, inv); break;
+    }
+  }
+}
+
+// R ≤ 4 rows; heads wider than 32 go row by row (attend_row_avx512).
+void attend_rows_avx512(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                        const float* values, std::ptrdiff_t head_stride, int n0, int R, int hs, int H, float scale,
+                        float* s) {
+  switch (hs % 8 == 0 ? hs / 8 : 0) {
+    case 1: return attend_rows_nv<1>(out, ldo, q, ldq, keys, values, head_stride, n0, R, H, scale, s);
+    case 2: return attend_rows_nv<2>(out, ldo, q, ldq, keys, values, head_stride, n0, R, H, scale, s);
+    case 3: return attend_rows_nv<3>(out, ldo, q, ldq, keys, values, head_stride, n0, R, H, scale, s);
+    case 4: return attend_rows_nv<4>(out, ldo, q, ldq, keys, values, head_stride, n0, R, H, scale, s);
+    default:
+      for (int i = 0; i < R; ++i)
+        attend_row_avx512(out + i * ldo, q + i * ldq, keys, values, head_stride, n0 + i, hs, H, scale, s);
+  }
+}
+
 }  // namespace
 
-const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512};
+const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512, attend_rows_avx512};
 
 }  // namespace zgen::transformer::exact::detail
 

@@ -21,6 +21,11 @@ struct Kernels {
   // attend_head computes it; scores: scratch for H·n floats. Null: attend_head head by head.
   void (*attend_row)(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
                      int n, int hs, int H, float scale, float* scores);
+  // R ≤ 4 consecutive rows of one sequence (row i: q + i·ldq, out + i·ldo, n0 + i keys), each as
+  // attend_row computes it; scores: scratch for 4·(n0 + 4) floats. Null: attend_row row by row.
+  void (*attend_rows)(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                      const float* values, std::ptrdiff_t head_stride, int n0, int R, int hs, int H, float scale,
+                      float* scores);
 };
 
 extern const Kernels kPortable;
