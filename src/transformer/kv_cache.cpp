@@ -125,7 +125,8 @@ void KVCache::run(int n, int first_out, float* logits) {
              positions_[static_cast<std::size_t>(r + run)] == pos + run)
         ++run;
       exact::attention_rows(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, C, qkv_.data() + r * C3, C3,
-                            keys(lane, l), values(lane, l), head_stride, pos + 1, run, C, H, scores_.data());  // (run,C)
+                            keys(lane, l), values(lane, l), head_stride, pos + 1, run, C, H,
+                            scores_.data());  // (run,C)
       r += run;
     }
     float* xr = x + static_cast<std::ptrdiff_t>(first) * C;  // (rows,C)

@@ -20,8 +20,9 @@
 //     ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))); m = max_j score_j · scale; e_j = exp(fma(score_j,
 //     scale, −m)); sum = Σ e_j in 8 lanes by j mod 8 (plain adds from +0, same tree);
 //     out_d = (even_d + odd_d) · (1/sum), even_d and odd_d the fma chains over even and odd j.
-//     The batched prefill runs each of its rows through this same function, so a prefill's last
-//     row equals the step that would have reached it, bit for bit.
+//     The batched prefill runs each of its rows through this same arithmetic (attention_rows:
+//     rows side by side share loads, never operations), so a prefill's last row equals the step
+//     that would have reached it, bit for bit.
 //   - Everything else on the path (LayerNorm, embeddings, the residual adds) is plain IEEE
 //     +, −, ×, /, √ in a fixed order, compiled without contraction into FMAs (-ffp-contract=off).
 // Multiplications and additions are IEEE-754 single precision, round to nearest: x86-64 has no

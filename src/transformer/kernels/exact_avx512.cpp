@@ -2,8 +2,8 @@
 // across outputs and elements, so a 16-lane register holds sixteen independent chains, each the
 // same chain as in exact.cpp and exact_avx2.cpp: the same bits. Attention, whose dot products
 // are defined on 8 lanes, holds two keys a register (each half one key's eight chains) and
-// weights the values on 16 columns a register. Compiled with -mavx512f (and AVX2, FMA) in every build
-// (CMakeLists.txt) and called only where the CPU has AVX-512F (exact.cpp checks at run time).
+// weights the values on 16 columns a register. Compiled with -mavx512f (and AVX2, FMA) in every
+// build (CMakeLists.txt) and called only where the CPU has AVX-512F (exact.cpp checks at run time).
 // Intrinsics and static helpers only: see exact_impl.hpp for why.
 #include "src/transformer/kernels/exact_impl.hpp"
 
@@ -137,7 +137,8 @@ void gelu_avx512(float* out, const float* in, std::ptrdiff_t n) {
 
 // Per 128-bit lane, as _mm256_hadd_ps: [a0+a1, a2+a3, b0+b1, b2+b3].
 inline __m512 hadd16(__m512 a, __m512 b) {
-  return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
 // a[i] = [key i's 8 lanes | key 8 + i's 8 lanes]; result[r] = key r's tree
@@ -184,8 +185,8 @@ void scores16(float* s, const float* q, const float* K, int n) {
     for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
     for (int r = 0; r < 8 && j + r < n; ++r)
       for (int v = 0; v < NV; ++v)
-        acc[r] = _mm512_fmadd_ps(qv[v], key_pair(k0 + r * hs + 8 * v, j + 8 + r < n ? k0 + (8 + r) * hs + 8 * v : nullptr),
-                                 acc[r]);
+        acc[r] = _mm512_fmadd_ps(
+            qv[v], key_pair(k0 + r * hs + 8 * v, j + 8 + r < n ? k0 + (8 + r) * hs + 8 * v : nullptr), acc[r]);
     const __mmask16 mask = static_cast<__mmask16>((1u << (n - j)) - 1u);
     _mm512_mask_storeu_ps(s + j, mask, lane_trees16(acc));
   }
@@ -343,7 +344,8 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
                        int n, int hs, int H, float scale, float* s) {
   if (hs % 8 != 0 || hs > 128) {
     for (int h = 0; h < H; ++h)
-      kPortable.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
+      kPortable.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale,
+                            s);
     return;
   }
   int h = 0;
@@ -355,7 +357,8 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
     weighted_columns<true>(out + h * hs, out + (h + 1) * hs, sa, sb, values + h * head_stride,
                            values + (h + 1) * head_stride, hs, n, inv_a, inv_b);
   }
-  if (h < H) attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
+  if (h < H)
+    attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
 }
 
 // ---------------------------------------------------------------------------------------------
