@@ -412,7 +412,12 @@ void weighted_rows(float* out, std::ptrdiff_t ldo, const float* p, std::ptrdiff_
   int j = 0;
   for (; j + 2 <= n0; j += 2) {
     __m512 v0[NV], v1[NV];
-    for (int v = 0; v < NV; ++v) v0[v] = load(V + j * ldv, v), v1[v] = load(V + (j + 1) * ldv, v);
+    for (int v = 0; v < NV; ++v) {
+      v0[v] = load(V + j * ldv, v), v1[v] = load(V + (j + 1) * ldv, v);
+      // In registers: left to itself the compiler folds each load into every row's FMA, four
+      // loads of the same vector where the load ports, not the FMAs, are then the limit.
+      __asm__("" : "+v"(v0[v]), "+v"(v1[v]));
+    }
     for (int i = 0; i < R; ++i) {
       const __m512 p0 = _mm512_set1_ps(p[i * ldp + j]), p1 = _mm512_set1_ps(p[i * ldp + j + 1]);
       for (int v = 0; v < NV; ++v) {
