@@ -104,7 +104,8 @@ void attend_head_portable(float* out, const float* q, const float* K, const floa
 
 }  // namespace
 
-const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable};
+// attend_row, attend_rows: none (attention_row and attention_rows go head by head, row by row).
+const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable, nullptr, nullptr};
 
 }  // namespace detail
 
