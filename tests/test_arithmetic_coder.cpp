@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
@@ -412,4 +413,41 @@ TEST_CASE("deterministic_exp matches exp") {
   CHECK(zgen::deterministic_exp(-1e9) == 0.0);
   CHECK(zgen::deterministic_exp(-std::numeric_limits<double>::infinity()) == 0.0);
   CHECK(zgen::deterministic_exp(std::numeric_limits<double>::quiet_NaN()) == 0.0);
+}
+
+namespace {
+// deterministic_exp as first written (branches, a conversion to int64): the coded bytes depend on
+// its bits, so the branch-free and array forms must give exactly these.
+double exp_as_first_written(double x) {
+  if (!(x >= -708.0)) return 0.0;
+  if (x > 0.0) x = 0.0;
+  const double k = (x * 1.4426950408889634 + 6755399441055744.0) - 6755399441055744.0;
+  const double r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+  double p = 1.0 / 6227020800.0;
+  for (double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
+                   1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+    p = p * r + c;
+  return p * std::bit_cast<double>(static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52);
+}
+}  // namespace
+
+TEST_CASE("deterministic_exp: the scalar and array forms give the bits of the definition") {
+  std::vector<double> x;
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> d(-720.0, 5.0);
+  for (int i = 0; i < 20000; ++i) x.push_back(d(rng));
+  for (double v : {0.0, -0.0, 1e-300, -1e-300, 3.0, -708.0, -707.9999999, -708.0000001, -1e9, -0.34657359027997264,
+                   0.34657359027997264, -std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()})
+    x.push_back(v);
+  std::vector<double> array(x.size());
+  zgen::deterministic_exp(x.data(), array.data(), x.size() - 3);  // an odd count: the vector loop's tail
+  array[x.size() - 3] = array[x.size() - 2] = array[x.size() - 1] = 0;
+  zgen::deterministic_exp(x.data() + x.size() - 3, array.data() + x.size() - 3, 3);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    CAPTURE(x[i]);
+    const double want = exp_as_first_written(x[i]);
+    CHECK(std::bit_cast<std::uint64_t>(zgen::deterministic_exp(x[i])) == std::bit_cast<std::uint64_t>(want));
+    CHECK(std::bit_cast<std::uint64_t>(array[i]) == std::bit_cast<std::uint64_t>(want));
+  }
 }

@@ -136,7 +136,7 @@ TEST_CASE("gelu and attention_row: every implementation gives the same bits, the
       const auto q = normal(static_cast<std::size_t>(C), 5, 2.0f);
       const auto keys = normal(static_cast<std::size_t>(H) * T * hs, 6), values = normal(keys.size(), 7);
       const auto results = under_each_isa([&] {
-        std::vector<float> out(static_cast<std::size_t>(C)), scores(T);
+        std::vector<float> out(static_cast<std::size_t>(C)), scores(static_cast<std::size_t>(H) * T);
         exact::attention_row(out.data(), q.data(), keys.data(), values.data(), static_cast<std::ptrdiff_t>(T) * hs, n, C,
                              H, scores.data());
         return out;
@@ -157,6 +157,76 @@ TEST_CASE("gelu and attention_row: every implementation gives the same bits, the
           for (int j = 0; j < n; ++j) want += s[j] / sum * values[(h * T + j) * hs + d];
           CHECK(std::abs(results[0][h * hs + d] - want) < 1e-5);
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("attention: every implementation the same bits for every key count and head size") {
+  // AVX-512 holds two keys a register and runs in blocks of 16 keys and 16 columns: every count
+  // of keys up to three blocks and past, every head size in whole vectors up to 128 (and a few
+  // it hands to the portable code), each equal bit for bit to the portable and AVX2 results.
+  std::vector<int> counts;
+  for (int n = 1; n <= 49; ++n) counts.push_back(n);
+  for (int n : {63, 64, 65, 77, 200, 383, 512}) counts.push_back(n);
+  const int T = 512;
+  for (int hs : {8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 96, 104, 120, 128, 12, 136}) {
+    const int H = 3, C = H * hs;  // two heads together, then one alone
+    const auto keys = normal(static_cast<std::size_t>(H) * T * hs, 16), values = normal(keys.size(), 17);
+    for (int which = 0; which < 3; ++which) {
+      // A random query; one whose scores are all +0 (every key ties for the maximum); one whose
+      // keys repeat, so that the maximum is reached by several keys in several lanes.
+      auto q = normal(static_cast<std::size_t>(C), 18 + which, 2.0f);
+      if (which == 1) q.assign(q.size(), 0.0f);
+      std::vector<float> k = keys;
+      if (which == 2)
+        for (int j = 0; j < T; ++j)
+          for (int h = 0; h < H; ++h)
+            std::memcpy(k.data() + (static_cast<std::ptrdiff_t>(h) * T + j) * hs,
+                        keys.data() + (static_cast<std::ptrdiff_t>(h) * T + j % 5) * hs, hs * sizeof(float));
+      for (int n : counts) {
+        CAPTURE(hs);
+        CAPTURE(which);
+        CAPTURE(n);
+        const auto results = under_each_isa([&] {
+          std::vector<float> out(static_cast<std::size_t>(C)), scores(static_cast<std::size_t>(H) * T);
+          exact::attention_row(out.data(), q.data(), k.data(), values.data(), static_cast<std::ptrdiff_t>(T) * hs, n,
+                               C, H, scores.data());
+          return out;
+        });
+        for (std::size_t i = 1; i < results.size(); ++i) CHECK(same_bits(results[0], results[i]));
+      }
+    }
+  }
+}
+
+TEST_CASE("attention_rows: consecutive rows together give each row's attention_row, bit for bit") {
+  // AVX-512 takes up to four rows at a time (scores two queries at a time, the values' chains of
+  // four rows together, then each row's further keys): every row count up to 9 (groups of four
+  // and the rest), first rows' key counts across the 16-key blocks and the pairs of keys, head
+  // sizes in one or two strips of 32 columns, masked or not, and wider ones (row by row).
+  const int T = 300;
+  for (int hs : {8, 16, 24, 32, 40, 56, 64, 12}) {
+    const int H = 3, C = H * hs;
+    const auto keys = normal(static_cast<std::size_t>(H) * T * hs, 26), values = normal(keys.size(), 27);
+    const auto q = normal(static_cast<std::size_t>(9) * C, 28, 2.0f);
+    for (int n0 : {1, 2, 3, 14, 15, 16, 17, 31, 32, 33, 100, 255}) {
+      for (int R : {1, 2, 3, 4, 5, 9}) {
+        CAPTURE(hs);
+        CAPTURE(n0);
+        CAPTURE(R);
+        std::vector<float> scratch(exact::attention_rows_scratch(n0 + R, H));
+        const auto results = under_each_isa([&] {
+          std::vector<float> together(static_cast<std::size_t>(R) * C), alone(together.size());
+          exact::attention_rows(together.data(), C, q.data(), C, keys.data(), values.data(),
+                                static_cast<std::ptrdiff_t>(T) * hs, n0, R, C, H, scratch.data());
+          for (int i = 0; i < R; ++i)
+            exact::attention_row(alone.data() + i * C, q.data() + i * C, keys.data(), values.data(),
+                                 static_cast<std::ptrdiff_t>(T) * hs, n0 + i, C, H, scratch.data());
+          CHECK(same_bits(together, alone));
+          return together;
+        });
+        for (std::size_t i = 1; i < results.size(); ++i) CHECK(same_bits(results[0], results[i]));
       }
     }
   }

@@ -15,15 +15,21 @@
 
 namespace zgen {
 
-double deterministic_exp(double x) {
-  if (!(x >= -708.0)) return 0.0;  // −inf, NaN and underflow: no probability
-  if (x > 0.0) x = 0.0;
+namespace {
+
+// deterministic_exp without branches: what lies outside [−708, 0] is computed on a stand-in
+// and the result then chosen, so that a loop of it vectorises.
+inline double exp_branch_free(double x) {
+  const bool valid = x >= -708.0;  // false for −inf, NaN and underflow: no probability
+  x = x > 0.0 ? 0.0 : x;
+  x = valid ? x : 0.0;
   // x = k·ln2 + r with k = round(x / ln2) and |r| <= ln2 / 2; exp(x) = 2^k · exp(r).
   constexpr double kInvLn2 = 1.4426950408889634;
   constexpr double kShifter = 6755399441055744.0;  // 1.5 · 2^52: adding it rounds to an integer
   constexpr double kLn2Hi = 6.93147180369123816490e-01;  // ln 2 in 32 bits: k · kLn2Hi is exact
   constexpr double kLn2Lo = 1.90821492927058770002e-10;  // ln 2 − kLn2Hi
-  const double k = (x * kInvLn2 + kShifter) - kShifter;  // in [−1022, 0]
+  const double shifted = x * kInvLn2 + kShifter;         // kShifter + k, k in [−1022, 0]: ulp 1
+  const double k = shifted - kShifter;
   const double r = (x - k * kLn2Hi) - k * kLn2Lo;
   // Taylor series to r^13/13!: the next term is below 2e-16 for |r| <= 0.347.
   double p = 1.0 / 6227020800.0;
@@ -32,8 +38,21 @@ double deterministic_exp(double x) {
                                            1.0 / 24.0,        1.0 / 6.0,        0.5,             1.0,
                                            1.0};
   for (double c : kInverseFactorials) p = p * r + c;
-  const auto exponent = static_cast<std::int64_t>(k) + 1023;  // a normal double's biased exponent
-  return p * std::bit_cast<double>(static_cast<std::uint64_t>(exponent) << 52);
+  // k + 1023, a normal double's biased exponent, read from the shifted value's low bits
+  // (kShifter and kShifter + k share a binade whose ulp is 1): an integer subtraction, not a
+  // conversion, which vectors lack before AVX-512DQ.
+  const std::uint64_t exponent =
+      std::bit_cast<std::uint64_t>(shifted) - std::bit_cast<std::uint64_t>(kShifter) + 1023u;
+  const double y = p * std::bit_cast<double>(exponent << 52);
+  return valid ? y : 0.0;
+}
+
+}  // namespace
+
+double deterministic_exp(double x) { return exp_branch_free(x); }
+
+void deterministic_exp(const double* x, double* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = exp_branch_free(x[i]);
 }
 
 CumulativeTable quantize(std::span<const double, 256> log_probs, std::array<double, 256>* probabilities) {
@@ -49,9 +68,11 @@ CumulativeTable quantize(std::span<const double, 256> log_probs, std::array<doub
     if (probabilities) probabilities->fill(1.0 / 256);
   } else {
     std::array<double, 256> w;
+    for (int b = 0; b < 256; ++b) w[b] = log_probs[b] - max;
+    deterministic_exp(w.data(), w.data(), w.size());  // on vectors
     double sum = 0;
     for (int b = 0; b < 256; ++b) {
-      w[b] = std::isfinite(log_probs[b]) ? deterministic_exp(log_probs[b] - max) : 0.0;
+      if (!std::isfinite(log_probs[b])) w[b] = 0.0;  // +inf would give exp(0)
       sum += w[b];
     }
     // sum >= 1 (the maximum contributes exp(0)). Each symbol first gets its floor share of

@@ -3,6 +3,7 @@
 // frequencies the arithmetic coder uses. Encoder and decoder both call it on the doubles the
 // same predictor produced through the same calls, so they get the same table bit for bit.
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -27,5 +28,8 @@ CumulativeTable quantize(std::span<const double, 256> log_probs, std::array<doub
 // exp(x) for x <= 0 from +, −, ×, / and bit operations alone (0 below −708 and for NaN);
 // relative error below 1e-15. Exposed for the tests.
 double deterministic_exp(double x);
+// out[i] = deterministic_exp(x[i]) for i < n, bit for bit, written without branches so that the
+// compiler runs it on vectors (each lane the same IEEE operations: the same bits).
+void deterministic_exp(const double* x, double* out, std::size_t n);
 
 }  // namespace zgen

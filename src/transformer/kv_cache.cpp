@@ -38,7 +38,7 @@ KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), co
   fch_.resize(4 * RC);
   mean_.resize(R);
   rstd_.resize(R);
-  scores_.resize(static_cast<std::size_t>(T));
+  scores_.resize(exact::attention_rows_scratch(T, config_.heads));
 }
 
 float* KVCache::keys(int lane, int layer) {
@@ -116,10 +116,18 @@ void KVCache::run(int n, int first_out, float* logits) {
       }
     }
     const int first = l == L - 1 ? first_out : 0, rows = n - first;  // rows first … n − 1 go on
-    for (int r = first; r < n; ++r) {  // row r sees its lane's positions 0 … pos
+    // Row r sees its lane's positions 0 … pos; a run of rows of one lane at consecutive
+    // positions (a prefill) goes through attention_rows together, each row as alone.
+    for (int r = first; r < n;) {
       const int lane = rows_[static_cast<std::size_t>(r)].lane, pos = positions_[static_cast<std::size_t>(r)];
-      exact::attention_row(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, qkv_.data() + r * C3, keys(lane, l),
-                           values(lane, l), head_stride, pos + 1, C, H, scores_.data());  // (C)
+      int run = 1;
+      while (r + run < n && rows_[static_cast<std::size_t>(r + run)].lane == lane &&
+             positions_[static_cast<std::size_t>(r + run)] == pos + run)
+        ++run;
+      exact::attention_rows(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, C, qkv_.data() + r * C3, C3,
+                            keys(lane, l), values(lane, l), head_stride, pos + 1, run, C, H,
+                            scores_.data());  // (run,C)
+      r += run;
     }
     float* xr = x + static_cast<std::ptrdiff_t>(first) * C;  // (rows,C)
     float* res2 = res2_.data();                               // (rows,C)

@@ -23,8 +23,11 @@ int keep_after_slide(int seq) { return seq / 2; }  // seq = 1 keeps nothing: the
 void exact_log_softmax(double* out, const float* logits, int V) {
   double m = -INFINITY;
   for (int v = 0; v < V; ++v) m = std::max(m, static_cast<double>(logits[v]));
+  // The exps on vectors (deterministic_exp's array form), then summed in order.
+  for (int v = 0; v < V; ++v) out[v] = static_cast<double>(logits[v]) - m;
+  deterministic_exp(out, out, static_cast<std::size_t>(V));
   double sum = 0;
-  for (int v = 0; v < V; ++v) sum += deterministic_exp(static_cast<double>(logits[v]) - m);
+  for (int v = 0; v < V; ++v) sum += out[v];
   const double lse = m + exact_log(sum);
   for (int v = 0; v < V; ++v) out[v] = static_cast<double>(logits[v]) - lse;
 }

@@ -104,7 +104,8 @@ void attend_head_portable(float* out, const float* q, const float* K, const floa
 
 }  // namespace
 
-const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable};
+// attend_row, attend_rows: none (attention_row and attention_rows go head by head, row by row).
+const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable, nullptr, nullptr};
 
 }  // namespace detail
 
@@ -129,11 +130,7 @@ bool cpu_has_avx512() {
 const detail::Kernels* table_for(Isa isa) {
 #if defined(__x86_64__)
   if (isa == Isa::avx2) return &detail::kAvx2;
-  if (isa == Isa::avx512) {
-    // AVX-512's linear layers and GELU; attention stays AVX2's (its sums are defined on 8 lanes).
-    static const detail::Kernels kAvx512 = {detail::kAvx512.linear, detail::kAvx512.gelu, detail::kAvx2.attend_head};
-    return &kAvx512;
-  }
+  if (isa == Isa::avx512) return &detail::kAvx512;
 #endif
   (void)isa;
   return &detail::kPortable;
@@ -192,8 +189,35 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
   const int hs = C / H;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const auto& k = active();
+  if (k.attend_row) return k.attend_row(out, q, keys, values, head_stride, n, hs, H, scale, scores);
   for (int h = 0; h < H; ++h)
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
+}
+
+std::size_t attention_rows_scratch(int n, int H) {
+  // attention_row: H·n; the kernels' groups of up to four rows: 4·(n + 4).
+  const std::size_t rows = static_cast<std::size_t>(H > 4 ? H : 4);
+  return rows * (static_cast<std::size_t>(n) + 4);
+}
+
+void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                    const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores) {
+  const auto& k = active();
+  if (!k.attend_rows) {
+    for (int i = 0; i < R; ++i)
+      attention_row(out + i * ldo, q + i * ldq, keys, values, head_stride, n0 + i, C, H, scores);
+    return;
+  }
+  const int hs = C / H;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  for (int i = 0; i < R; i += 4) {
+    const int r = R - i < 4 ? R - i : 4;
+    if (r == 1) {  // a lone row: attend_row, whose heads go two at a time
+      attention_row(out + i * ldo, q + i * ldq, keys, values, head_stride, n0 + i, C, H, scores);
+      continue;
+    }
+    k.attend_rows(out + i * ldo, ldo, q + i * ldq, ldq, keys, values, head_stride, n0 + i, r, hs, H, scale, scores);
+  }
 }
 
 }  // namespace zgen::transformer::exact

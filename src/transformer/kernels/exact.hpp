@@ -20,8 +20,9 @@
 //     ((l0+l1)+(l2+l3))+((l4+l5)+(l6+l7))); m = max_j score_j · scale; e_j = exp(fma(score_j,
 //     scale, −m)); sum = Σ e_j in 8 lanes by j mod 8 (plain adds from +0, same tree);
 //     out_d = (even_d + odd_d) · (1/sum), even_d and odd_d the fma chains over even and odd j.
-//     The batched prefill runs each of its rows through this same function, so a prefill's last
-//     row equals the step that would have reached it, bit for bit.
+//     The batched prefill runs each of its rows through this same arithmetic (attention_rows:
+//     rows side by side share loads, never operations), so a prefill's last row equals the step
+//     that would have reached it, bit for bit.
 //   - Everything else on the path (LayerNorm, embeddings, the residual adds) is plain IEEE
 //     +, −, ×, /, √ in a fixed order, compiled without contraction into FMAs (-ffp-contract=off).
 // Multiplications and additions are IEEE-754 single precision, round to nearest: x86-64 has no
@@ -51,16 +52,23 @@ void gelu(float* out, const float* in, std::ptrdiff_t n);
 
 // Multi-head attention of one query: for each head h, out[h·hs..] over the n ≥ 1 keys and values
 // of head h at keys + h·head_stride (n rows of hs floats, contiguous) and likewise for values.
-// `scores` is scratch for n floats.
+// `scores` is scratch for H·n floats.
 void attention_row(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
                    int n, int C, int H, float* scores);
+
+// attention_row for R ≥ 1 consecutive rows of one sequence (a prefill): row i (query q + i·ldq,
+// output out + i·ldo) sees the first n0 + i keys; each row's result is attention_row's, bit for
+// bit (the rows share loads, never arithmetic). `scores` is scratch for
+// attention_rows_scratch(n0 + R, H) floats.
+void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                    const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores);
+std::size_t attention_rows_scratch(int n, int H);  // enough for attention_row too, n keys at most
 
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);
 
-// Which implementation runs: the portable one, AVX2 + FMA, or AVX-512 (its linear layers and
-// GELU; attention AVX2's): by default the widest the CPU has. All give the same bits; tests
-// switch between them to check it.
+// Which implementation runs: the portable one, AVX2 + FMA, or AVX-512F: by default the widest
+// the CPU has. All give the same bits; tests switch between them to check it.
 enum class Isa { portable, avx2, avx512 };
 Isa isa();
 bool isa_supported(Isa isa);

@@ -248,7 +248,8 @@ void attend_head_avx2(float* out, const float* q, const float* K, const float* V
 
 }  // namespace
 
-const Kernels kAvx2 = {linear_avx2, gelu_avx2, attend_head_avx2};
+// attend_row, attend_rows: none (head by head, row by row).
+const Kernels kAvx2 = {linear_avx2, gelu_avx2, attend_head_avx2, nullptr, nullptr};
 
 }  // namespace zgen::transformer::exact::detail
 

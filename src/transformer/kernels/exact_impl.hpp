@@ -17,12 +17,21 @@ struct Kernels {
   // One head: out (hs) from q (hs), K and V (n, hs) contiguous; scores: scratch for n floats.
   void (*attend_head)(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
                       float* scores);
+  // All H heads of a row (head h: q + h·hs, K and V at + h·head_stride, out + h·hs), each as
+  // attend_head computes it; scores: scratch for H·n floats. Null: attend_head head by head.
+  void (*attend_row)(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
+                     int n, int hs, int H, float scale, float* scores);
+  // R ≤ 4 consecutive rows of one sequence (row i: q + i·ldq, out + i·ldo, n0 + i keys), each as
+  // attend_row computes it; scores: scratch for 4·(n0 + 4) floats. Null: attend_row row by row.
+  void (*attend_rows)(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
+                      const float* values, std::ptrdiff_t head_stride, int n0, int R, int hs, int H, float scale,
+                      float* scores);
 };
 
 extern const Kernels kPortable;
 #if defined(__x86_64__)
 extern const Kernels kAvx2;    // call only where the CPU has AVX2 and FMA
-extern const Kernels kAvx512;  // linear and gelu only; call only where the CPU has AVX-512F too
+extern const Kernels kAvx512;  // call only where the CPU has AVX-512F too
 #endif
 
 }  // namespace zgen::transformer::exact::detail
