@@ -553,3 +553,29 @@ TEST_CASE("the AVX2 and AVX-512 GEMMs give the same bits, on every edge and oper
     }
   }
 }
+
+TEST_CASE("LayerNorm and the embeddings: rows on a team (past the parallel threshold) give a lone row's bits") {
+  // The KV cache's step runs these on one row in a plain loop, a prefill of a long window on a
+  // team: the same body, so every row must match bit for bit.
+  const int C = 128, N = 2100;  // N·C = 268,800 > 2¹⁸: the team's loop
+  std::mt19937_64 rng(31);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> x(static_cast<std::size_t>(N) * C), w(C), b(C), table(256 * C);
+  for (auto* v : {&x, &w, &b, &table})
+    for (float& f : *v) f = d(rng);
+  std::vector<std::uint8_t> ids(static_cast<std::size_t>(N));
+  for (auto& id : ids) id = static_cast<std::uint8_t>(rng() % 256);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(2);
+  std::vector<float> all(x.size()), mean(N), rstd(N), one(x.size()), m1(N), r1(N);
+  layernorm_forward(all.data(), mean.data(), rstd.data(), x.data(), w.data(), b.data(), N, C);
+  for (int n = 0; n < N; ++n)
+    layernorm_forward(one.data() + n * C, &m1[n], &r1[n], x.data() + n * C, w.data(), b.data(), 1, C);
+  CHECK(std::memcmp(all.data(), one.data(), all.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(rstd.data(), r1.data(), rstd.size() * sizeof(float)) == 0);
+  std::vector<float> added = x, added_one = x;
+  embedding_add_forward(added.data(), ids.data(), table.data(), N, C);
+  for (int n = 0; n < N; ++n) embedding_add_forward(added_one.data() + n * C, &ids[n], table.data(), 1, C);
+  CHECK(std::memcmp(added.data(), added_one.data(), added.size() * sizeof(float)) == 0);
+  omp_set_num_threads(threads);
+}
