@@ -3,6 +3,7 @@
 // has them (isa.cpp); intrinsics and helpers of its own only (simd_table.hpp says why):
 // std::integral_constant is a type, no code.
 #include "src/transformer/kernels/simd_table.hpp"
+#include "src/transformer/kernels/exp_lanes.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -265,30 +266,6 @@ void for_column_strips(int k, Fn&& fn) {
     case 1: fn(std::integral_constant<int, 1>{}, c); break;
     default: break;
   }
-}
-
-}  // namespace
-
-namespace {
-
-// exp(v) for v·log2 e in float's exponent range, 8 lanes: v = k·ln 2 + r with k = round(v·log2 e)
-// (ln 2 in two parts, so that r is exact), exp(r) by Cephes' degree-6 polynomial, 2^k built in
-// the exponent bits. Arguments are clamped to [−87.3, 88.3] (exp(−87.3) ≈ 1e-38 stands in for 0).
-inline __m256 exp8(__m256 v) {
-  v = _mm256_max_ps(_mm256_min_ps(v, _mm256_set1_ps(88.3f)), _mm256_set1_ps(-87.3f));
-  const __m256 k = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), v);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
-  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // called only where the CPU has both (exact.cpp checks at run time). Intrinsics and static
 // helpers only: see exact_impl.hpp for why no standard-library template is used here.
 #include "src/transformer/kernels/exact_impl.hpp"
+#include "src/transformer/kernels/exp_lanes.hpp"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -15,26 +16,6 @@ namespace zgen::transformer::exact::detail {
 namespace {
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
-
-// exp_canonical (exact.cpp) on eight lanes.
-inline __m256 exp8(__m256 v) {
-  v = _mm256_min_ps(v, _mm256_set1_ps(88.3f));
-  v = _mm256_max_ps(v, _mm256_set1_ps(-87.3f));
-  const __m256 shifter = _mm256_set1_ps(12582912.0f);
-  const __m256 k =
-      _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(1.44269504088896341f)), shifter), shifter);
-  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), v);
-  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  const __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
-  const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Linear layers: R rows × P panels of 16 outputs, 2·R·P accumulators, each an fma chain over k

@@ -8,33 +8,22 @@
 #include "src/transformer/kernels/exact_impl.hpp"
 
 #if defined(__x86_64__)
+// GCC 12 reports the _mm512_undefined_ps() and _pd() inside _mm512_min_ps,
+// _mm512_broadcast_f64x4 and others as "(may be) used uninitialized" (its bug 105593); the
+// intrinsics set every lane.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
+
+#include "src/transformer/kernels/exp_lanes.hpp"
 
 namespace zgen::transformer::exact::detail {
 
 namespace {
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
-
-// exp_canonical (exact.cpp) on sixteen lanes: exp8 of exact_avx2.cpp, operation for operation.
-inline __m512 exp16(__m512 v) {
-  v = _mm512_min_ps(v, _mm512_set1_ps(88.3f));
-  v = _mm512_max_ps(v, _mm512_set1_ps(-87.3f));
-  const __m512 shifter = _mm512_set1_ps(12582912.0f);
-  const __m512 k =
-      _mm512_sub_ps(_mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(1.44269504088896341f)), shifter), shifter);
-  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), v);
-  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
-  const __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Linear layers: R rows × P panels of 16 outputs, R·P accumulators of 16 lanes, each lane an fma
