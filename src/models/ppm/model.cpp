@@ -90,7 +90,8 @@ struct ContextMixingModel::Primed {
   Mixer final_mixer{{0}, 1};
 };
 
-std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_state(int order, ByteView primer) {
+std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_state(
+    int order, ByteView primer, std::unique_ptr<ContextMixingModel>& donor) {
   // One primed state per (order, primer) per process: priming is far dearer than installing
   // the primed state into a new instance (figures: BENCHMARKS.md, "Models as compressors").
   const std::uint64_t fingerprint = fnv1a64(primer);
@@ -100,7 +101,8 @@ std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_sta
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
 
-  ContextMixingModel blank(order, {});
+  auto blank_model = std::make_unique<ContextMixingModel>(order, ByteView{});
+  ContextMixingModel& blank = *blank_model;
   for (std::uint8_t b : primer) blank.observe(b);
   auto primed = std::make_shared<Primed>();
   for (int i = 0; i < blank.n_contexts_; ++i) {
@@ -115,7 +117,20 @@ std::shared_ptr<const ContextMixingModel::Primed> ContextMixingModel::primed_sta
   primed->match = std::make_shared<const MatchModel::Image>(blank.match_.capture());
   primed->bytes = blank.bytes_seen_;
   cache.emplace(key, primed);
+  donor = std::move(blank_model);
   return primed;
+}
+
+void ContextMixingModel::allocate_tables() {
+  for (int i = 0; i < n_contexts_; ++i) {
+    const int k = i < first_word_context_ ? orders_[i] : 3;
+    const auto [a, b] = line_bits_for(k);
+    first_.push_back(std::make_unique<SlotTable>(a));
+    second_.push_back(std::make_unique<SlotTable>(b));
+  }
+  apms_.emplace_back(256, kApmRate);
+  apms_.emplace_back(65536, kApmRate);
+  apms_.emplace_back(65536, kApmRate);
 }
 
 ContextMixingModel::ContextMixingModel(int order, ByteView primer)
@@ -131,11 +146,24 @@ ContextMixingModel::ContextMixingModel(int order, ByteView primer)
   if (n_contexts_ > kMaxContexts) throw std::logic_error("cm: too many contexts");
   primer_hash_ = primer.empty() ? 0 : fnv1a64(primer);
   const StateTable& st = StateTable::instance();
+  std::unique_ptr<ContextMixingModel> donor;  // set by the call that primes
+  bool adopted = false;
+  if (!primer.empty()) {
+    if (primer.size() >= (std::size_t{1} << 21)) throw std::invalid_argument("ppm: primer longer than 2 MB");
+    primed_ = primed_state(order, primer, donor);
+  }
+  if (donor) {
+    // The primed blank model's slot tables hold the primed state; its APM tables are made
+    // stale by install() below whatever they hold.
+    first_ = std::move(donor->first_);
+    second_ = std::move(donor->second_);
+    apms_ = std::move(donor->apms_);
+    donor.reset();
+    adopted = true;
+  } else {
+    allocate_tables();
+  }
   for (int i = 0; i < n_contexts_; ++i) {
-    const int k = i < first_word_context_ ? orders_[i] : 3;
-    const auto [a, b] = line_bits_for(k);
-    first_.push_back(std::make_unique<SlotTable>(a));
-    second_.push_back(std::make_unique<SlotTable>(b));
     StateMap map(256, kStateMapLimit);
     // Prior: what the counts say, (n1 + 1/2) / (n + 1); learning corrects it per order.
     for (int s = 0; s < 256; ++s)
@@ -151,15 +179,15 @@ ContextMixingModel::ContextMixingModel(int order, ByteView primer)
   mixers_.emplace_back(w0, 256);  // by partial byte c0
   mixers_.emplace_back(w0, 64);   // by highest known order × match state
   mixers_.emplace_back(w0, 256);  // by previous byte
-  apms_.emplace_back(256, kApmRate);
-  apms_.emplace_back(65536, kApmRate);
-  apms_.emplace_back(65536, kApmRate);
-  if (!primer.empty()) {
-    if (primer.size() >= (std::size_t{1} << 21)) throw std::invalid_argument("ppm: primer longer than 2 MB");
-    primed_ = primed_state(order, primer);
+  if (primed_) {
     for (int i = 0; i < n_contexts_; ++i) {
-      first_[i]->install(primed_->first[i]);
-      second_[i]->install(primed_->second[i]);
+      if (adopted) {
+        first_[i]->adopt(primed_->first[i]);
+        second_[i]->adopt(primed_->second[i]);
+      } else {
+        first_[i]->install(primed_->first[i]);
+        second_[i]->install(primed_->second[i]);
+      }
     }
     for (std::size_t a = 0; a < apms_.size(); ++a) apms_[a].install(primed_->apms[a]);
     match_.install(primed_->match);

@@ -94,7 +94,12 @@ class ContextMixingModel final : public Predictor, public BinaryPredictor, publi
   std::uint64_t second_nibble_hash(int context, int high_nibble) const;
   void clear();
   struct Primed;
-  static std::shared_ptr<const Primed> primed_state(int order, ByteView primer);
+  // The primed state for (order, primer), primed on first use. The call that primes also
+  // gets the blank model it primed in `donor` (its tables hold exactly the primed state, so
+  // the new instance takes them over instead of zeroing and filling ~110 MB of its own).
+  static std::shared_ptr<const Primed> primed_state(int order, ByteView primer,
+                                                    std::unique_ptr<ContextMixingModel>& donor);
+  void allocate_tables();
 
   std::shared_ptr<const Primed> primed_;
   std::uint64_t primer_hash_ = 0;  // fnv1a64 of the primer; 0 for a blank model

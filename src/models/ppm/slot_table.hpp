@@ -37,9 +37,39 @@
 namespace zgen::ppm {
 
 // Nonzero slots of a table, sorted by slot index: what reset() returns the table to.
-struct SlotImage {
-  std::vector<std::uint32_t> index;
-  std::vector<std::array<std::uint8_t, 16>> bytes;
+// A chunked run restores thousands of slots per reset, so finding a slot's image is O(1):
+// a bitmap of the slots present and, per 64-slot word, how many are present before it
+// (rank); the slot's entry is rank + the set bits below it in its word.
+class SlotImage {
+ public:
+  explicit SlotImage(std::size_t slots) : present_((slots + 63) / 64, 0), rank_(present_.size() + 1, 0) {}
+
+  // Slots must be added in increasing order.
+  void add(std::uint32_t slot, const std::uint8_t* bytes) {
+    present_[slot / 64] |= std::uint64_t{1} << (slot % 64);
+    ++rank_[slot / 64 + 1];
+    index.push_back(slot);
+    this->bytes.emplace_back();
+    std::memcpy(this->bytes.back().data(), bytes, 16);
+  }
+  // Once all slots are added: rank_[w] = slots present in words 0 .. w − 1.
+  void finish() {
+    for (std::size_t w = 1; w < rank_.size(); ++w) rank_[w] += rank_[w - 1];
+  }
+  // The image of slot s, or nullptr if the image has none (an empty slot).
+  const std::uint8_t* find(std::uint32_t s) const {
+    const std::uint64_t word = present_[s / 64];
+    const std::uint64_t bit = std::uint64_t{1} << (s % 64);
+    if (!(word & bit)) return nullptr;
+    return bytes[rank_[s / 64] + static_cast<std::size_t>(__builtin_popcountll(word & (bit - 1)))].data();
+  }
+
+  std::vector<std::uint32_t> index;                 // slots present, increasing
+  std::vector<std::array<std::uint8_t, 16>> bytes;  // their bytes, in the same order
+
+ private:
+  std::vector<std::uint64_t> present_;  // bit s: slot s is in the image
+  std::vector<std::uint32_t> rank_;
 };
 
 class SlotTable {
@@ -116,15 +146,13 @@ class SlotTable {
 
   // The nonzero slots, for an image.
   SlotImage capture() const {
-    SlotImage image;
     const std::size_t slots = lines_ * kSlotsPerLine;
+    SlotImage image(slots);
     for (std::size_t s = 0; s < slots; ++s) {
       const std::uint8_t* p = data_ + s * kSlotBytes;
-      if (p[0] == 0) continue;
-      image.index.push_back(static_cast<std::uint32_t>(s));
-      image.bytes.emplace_back();
-      std::memcpy(image.bytes.back().data(), p, kSlotBytes);
+      if (p[0] != 0) image.add(static_cast<std::uint32_t>(s), p);
     }
+    image.finish();
     return image;
   }
 
@@ -133,6 +161,14 @@ class SlotTable {
     image_ = std::move(image);
     overflowed_ = true;
     reset();
+  }
+  // The same for a table that holds exactly `image` already (captured from it, nothing
+  // claimed since): nothing is rewritten, so its pages need not be zeroed and filled again.
+  void adopt(std::shared_ptr<const SlotImage> image) {
+    image_ = std::move(image);
+    overflowed_ = false;
+    zero_ = image_->index.empty();
+    dirty_.clear();
   }
 
  private:
@@ -152,9 +188,8 @@ class SlotTable {
   void restore_slot(std::uint32_t s) {
     std::uint8_t* p = data_ + std::size_t{s} * kSlotBytes;
     if (image_) {
-      const auto it = std::lower_bound(image_->index.begin(), image_->index.end(), s);
-      if (it != image_->index.end() && *it == s) {
-        std::memcpy(p, image_->bytes[it - image_->index.begin()].data(), kSlotBytes);
+      if (const std::uint8_t* b = image_->find(s)) {
+        std::memcpy(p, b, kSlotBytes);
         return;
       }
     }
