@@ -123,7 +123,7 @@ struct PatchOptions {
   std::size_t span_pixels = 32;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
   std::size_t window = 4096;    // runs come from the last `window` bytes seen (≥ 1)
   std::size_t lookahead = 0;    // N, the known pixels after a run priced with it (0: the run alone)
-  std::size_t block_rows = 1;   // K, the rows of one candidate block (1: runs; see kSpans above)
+  std::size_t block_rows = 4;   // K, the most rows of one candidate block (1: runs; see kSpans above; BENCHMARKS.md)
   // The runs on offer at the current step (ids 256 + index), shared with the chain built by
   // make_patch_chain so that the repeat penalty can judge a run by its first pixel.
   std::shared_ptr<std::vector<Bytes>> spans = std::make_shared<std::vector<Bytes>>();

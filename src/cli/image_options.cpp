@@ -30,9 +30,10 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
       ("lookahead", po::value(&o.lookahead)->default_value(0),
        "--method spans prices each run together with up to N known pixels that follow it (0 to 4096; 0 = the run "
        "alone; BENCHMARKS.md)")
-      ("block-rows", po::value(&o.block_rows)->default_value(1),
-       "--method spans draws blocks of K runs one row apart, each priced with the known pixels between its runs "
-       "(1 to 32; 1 = runs; BENCHMARKS.md)")
+      ("block-rows", po::value(&o.block_rows)->default_value(4),
+       "--method spans draws blocks of up to K runs one row apart (a row's whole unknown stretch each), taken from "
+       "pixels already seen and priced with the known pixels between their runs (1 to 32; 1 = one run at a time; "
+       "BENCHMARKS.md)")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }

@@ -20,7 +20,7 @@ struct ImageSamplingOptions {
   double temperature = 1, top_p = 1, min_p = 0, repeat_penalty = 1, cmd_timeout = 30;
   std::uint64_t seed = 0;
   std::string order, alphabet, method;
-  long long span_pixels = 32, lookahead = 0, block_rows = 1;
+  long long span_pixels = 32, lookahead = 0, block_rows = 4;
 };
 
 // Adds --temperature, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --samplers,
