@@ -56,6 +56,7 @@ Bytes complete_by_recompression(const std::string& spec, std::uint64_t seed, std
   const auto compressor = make_compressor(spec);
   PatchOptions o;
   o.span_pixels = span_pixels;
+  o.block_rows = 1;
   SamplerParams p;
   p.seed = seed;
   SamplerChain chain = make_patch_chain(p, o);
@@ -85,6 +86,62 @@ Bytes complete_by_recompression(const std::string& spec, std::uint64_t seed, std
       out[i++] = b;
       seen.push_back(b);
     }
+  }
+  return out;
+}
+
+// complete_patch by spans with blocks of up to K rows (`--known left`, so each row's unknown half
+// is L = 32 pixels and the rows are 64 apart), written out with recompression for every price:
+// at each row's unknown half the candidates are pixel_blocks of as many rows as remain (at most
+// K) and as what has been seen holds, each placed with the known halves between its runs and
+// priced ℓ(seen·placed) − ℓ(seen).
+Bytes complete_blocks_by_recompression(const std::string& spec, std::uint64_t seed, std::size_t block_rows,
+                                       const Case& c) {
+  const auto compressor = make_compressor(spec);
+  PatchOptions o;
+  o.block_rows = block_rows;
+  SamplerParams p;
+  p.seed = seed;
+  SamplerChain chain = make_patch_chain(p, o);
+  Bytes seen = c.prior, out = c.region.pixels;
+  const std::size_t height = out.size() / 64;
+  for (std::size_t y = 0; y < height;) {
+    seen.insert(seen.end(), out.begin() + static_cast<std::ptrdiff_t>(64 * y),
+                out.begin() + static_cast<std::ptrdiff_t>(64 * y + 32));
+    std::size_t rows = std::min(block_rows, height - y);
+    // The 2-D anti-copy rule: no block whose pixels above are those above the row's unknown half.
+    const Bytes above(seen.end() - 64, seen.end() - 32);
+    *o.spans = pixel_blocks(seen, 32, rows, 64, o.window, rows > 1 ? above : Bytes{});
+    while (o.spans->empty()) {
+      --rows;
+      *o.spans = pixel_blocks(seen, 32, rows, 64, o.window, rows > 1 ? above : Bytes{});
+    }
+    const double base = compressor->code_length_bits(seen);
+    CandidateSet set;
+    for (std::size_t k = 0; k < o.spans->size(); ++k) {
+      Bytes joined = seen;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const auto run = (*o.spans)[k].begin() + static_cast<std::ptrdiff_t>(32 * r);
+        joined.insert(joined.end(), run, run + 32);
+        if (r + 1 < rows) {  // the next row's known half
+          const auto half = out.begin() + static_cast<std::ptrdiff_t>(64 * (y + r + 1));
+          joined.insert(joined.end(), half, half + 32);
+        }
+      }
+      set.items.push_back({256 + static_cast<int>(k), -std::numbers::ln2 * (compressor->code_length_bits(joined) - base), 0.0});
+    }
+    const Bytes block = (*o.spans)[static_cast<std::size_t>(chain.apply(set) - 256)];
+    for (std::size_t r = 0; r < rows; ++r) {
+      if (r > 0)
+        seen.insert(seen.end(), out.begin() + static_cast<std::ptrdiff_t>(64 * (y + r)),
+                    out.begin() + static_cast<std::ptrdiff_t>(64 * (y + r) + 32));
+      for (std::size_t k = 0; k < 32; ++k) {
+        chain.accept(block[32 * r + k]);
+        out[64 * (y + r) + 32 + k] = block[32 * r + k];
+        seen.push_back(block[32 * r + k]);
+      }
+    }
+    y += rows;
   }
   return out;
 }
@@ -167,6 +224,7 @@ TEST_CASE("lookahead: each run priced with the known pixels after it, exactly as
     PatchOptions o;
     o.span_pixels = span;
     o.lookahead = lookahead;
+    o.block_rows = 1;  // one run at a time
     auto m = test::span_test_model(spec, 2);
     const Bytes fast = complete(m, 7, o, c);
     CHECK(fast == complete_by_recompression(spec, 7, span, lookahead, c));
@@ -179,13 +237,70 @@ TEST_CASE("lookahead: each run priced with the known pixels after it, exactly as
   // Lookahead 0 is the method without it; the written-out loop agrees there too.
   auto m = test::span_test_model("gzip:9", 2);
   PatchOptions plain;
+  plain.block_rows = 1;
   CHECK(complete(m, 7, plain, c) == complete_by_recompression("gzip:9", 7, 32, 0, c));
   // The pixels after a run change which runs are drawn: over a few seeds some completion differs.
-  PatchOptions ahead;
+  PatchOptions ahead = plain;
   ahead.lookahead = 32;
   int differ = 0;
   for (std::uint64_t seed = 1; seed <= 6; ++seed) differ += complete(m, seed, ahead, c) != complete(m, seed, plain, c);
   CHECK(differ > 0);
+}
+
+TEST_CASE("pixel blocks: runs one stride apart, distinct, most recent first, every byte seen") {
+  const Bytes seen = {1, 2, 3, 4, 5, 6, 1, 2, 3, 4};
+  CHECK(pixel_blocks(seen, 2, 2, 3, 100) ==
+        std::vector<Bytes>{{6, 1, 3, 4}, {5, 6, 2, 3}, {4, 5, 1, 2}, {3, 4, 6, 1}, {2, 3, 5, 6}, {1, 2, 4, 5}});
+  CHECK(pixel_blocks(seen, 2, 3, 3, 100) == std::vector<Bytes>{{3, 4, 6, 1, 3, 4}, {2, 3, 5, 6, 2, 3}, {1, 2, 4, 5, 1, 2}});
+  CHECK(pixel_blocks(seen, 2, 3, 3, 8) == std::vector<Bytes>{{3, 4, 6, 1, 3, 4}});  // within the last 8 bytes
+  CHECK(pixel_blocks(seen, 2, 1, 0, 100) == pixel_runs(seen, 2, 100));
+  CHECK(pixel_blocks(seen, 4, 2, 7, 100).empty());  // 11 bytes do not fit in 10
+  CHECK(pixel_blocks(seen, 2, 0, 3, 100).empty());
+  CHECK_THROWS_AS(pixel_blocks(seen, 3, 2, 2, 100), std::invalid_argument);
+  // The anti-copy rule: the blocks whose pixels above (3 before) are {1, 2} or {3, 4} are left out;
+  // those with nothing seen above them stay.
+  CHECK(pixel_blocks(seen, 2, 2, 3, 100, Bytes{1, 2}) ==
+        std::vector<Bytes>{{6, 1, 3, 4}, {5, 6, 2, 3}, {3, 4, 6, 1}, {2, 3, 5, 6}, {1, 2, 4, 5}});
+  CHECK(pixel_blocks(seen, 2, 2, 3, 100, Bytes{3, 4}) ==
+        std::vector<Bytes>{{5, 6, 2, 3}, {4, 5, 1, 2}, {3, 4, 6, 1}, {2, 3, 5, 6}, {1, 2, 4, 5}});
+  CHECK_THROWS_AS(pixel_blocks(seen, 2, 2, 3, 100, Bytes{1}), std::invalid_argument);
+}
+
+TEST_CASE("block rows: each block priced with the known pixels between its runs, exactly as recompression prices them") {
+  // Five rows after one row above: blocks of 2 rows from row 0 on (96 bytes seen then, one
+  // block), of 3 rows once more has been seen, the last block cut to the rows left.
+  const Case c(5, 1);
+  for (const std::string spec : {"gzip:9", "png"}) {
+    for (const std::size_t rows : {2, 3}) {
+      CAPTURE(spec);
+      CAPTURE(rows);
+      PatchOptions o;
+      o.block_rows = rows;
+      auto m = test::span_test_model(spec, 2);
+      const Bytes fast = complete(m, 5, o, c);
+      CHECK(fast == complete_blocks_by_recompression(spec, 5, rows, c));
+      auto one = test::span_test_model(spec, 1);
+      CHECK(complete(one, 5, o, c) == fast);
+      for (std::size_t i = 0; i < fast.size(); ++i)
+        if (c.known[i]) CHECK(fast[i] == c.region.pixels[i]);
+    }
+  }
+  // One row is the run method; blocks change the completions over a few seeds.
+  auto m = test::span_test_model("gzip:9", 2);
+  PatchOptions runs, blocks;
+  runs.block_rows = 1;
+  blocks.block_rows = 3;
+  int differ = 0;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    CHECK(complete(m, seed, runs, c) == complete_by_recompression("gzip:9", seed, 32, 0, c));
+    differ += complete(m, seed, blocks, c) != complete(m, seed, runs, c);
+  }
+  CHECK(differ > 0);
+  PatchOptions bad;
+  bad.block_rows = 0;
+  SamplerParams p;
+  SamplerChain chain = make_patch_chain(p, bad);
+  CHECK_THROWS_AS(complete_patch(m, chain, c.prior, c.region.pixels, c.known, bad), std::invalid_argument);
 }
 
 TEST_CASE("lookahead with the top rows known: no known pixel follows an unknown one, so nothing changes") {
@@ -231,7 +346,7 @@ TEST_CASE("complete-image and sample-patches: --method and --span-pixels, bad va
   const std::string out = "/tmp/zgen-pixel-spans-" + std::to_string(::getpid());
   const std::string ci = "complete-image -m gzip:9 -i '" + kCamera + "' --region 0,8,32,8 --seed 2 -q -o " + out;
   for (const std::string flags : {"", " --method pixels", " --method spans --span-pixels 3", " --lookahead 32",
-                                  " --lookahead 4 --known top"}) {
+                                  " --lookahead 4 --known top", " --block-rows 4", " --block-rows 3 --known top"}) {
     CAPTURE(flags);
     const auto o = test::run_zgen(ci + "-a.png" + flags);
     CHECK(o.exit_code == 0);
@@ -243,6 +358,9 @@ TEST_CASE("complete-image and sample-patches: --method and --span-pixels, bad va
   test::expect_user_error(ci + ".png --span-pixels 65", "--span-pixels");
   test::expect_user_error(ci + ".png --lookahead 4097", "--lookahead");
   test::expect_user_error(ci + ".png --lookahead -1", "--lookahead");
+  test::expect_user_error(ci + ".png --block-rows 0", "--block-rows");
+  test::expect_user_error(ci + ".png --block-rows 33", "--block-rows");
+  test::expect_user_error("sample-patches --n 1 -q --block-rows x -o " + out + ".png", "--block-rows");
   test::expect_user_error("sample-patches --n 1 -q --method words -o " + out + ".png", "--method");
   const auto s = test::run_zgen("sample-patches --n 1 -q --seed 1 --span-pixels 64 -c '" + kCamera + "' -o " + out + "-s.png");
   CHECK(s.exit_code == 0);

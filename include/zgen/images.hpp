@@ -109,6 +109,13 @@ Bytes complete_patch(Predictor& model, SamplerChain& chain, ByteView prior, Byte
 //     conditioned on both sides (exact infilling for any family). With `--known left` the known
 //     pixels after a row's unknown half are the next row's known half; with `--known top` no
 //     known pixel follows an unknown one, and lookahead changes nothing.
+//     With block_rows K > 1 a candidate is a block: K runs of L pixels one image row apart, taken
+//     from what the model has seen (every pixel of the source block seen, so a block never
+//     copies rows it is filling), placed into the next K rows' unknown stretches at once when the
+//     mask repeats row by row (a stretch of L unknown pixels, the same known gap, K times);
+//     priced by Δℓ(run₁ · gap₁ · run₂ · … · run_K · known after | seen), the known pixels between
+//     the runs included, so p(block) is the compressor's distribution over the 2-D pieces given
+//     the known pixels around them. Fewer rows where the mask or what has been seen allow fewer.
 enum class PatchMethod { kPixels, kSpans };
 
 struct PatchOptions {
@@ -116,6 +123,7 @@ struct PatchOptions {
   std::size_t span_pixels = 32;  // L, the longest run offered (≥ 1; BENCHMARKS.md)
   std::size_t window = 4096;    // runs come from the last `window` bytes seen (≥ 1)
   std::size_t lookahead = 0;    // N, the known pixels after a run priced with it (0: the run alone)
+  std::size_t block_rows = 4;   // K, the most rows of one candidate block (1: runs; see kSpans above; BENCHMARKS.md)
   // The runs on offer at the current step (ids 256 + index), shared with the chain built by
   // make_patch_chain so that the repeat penalty can judge a run by its first pixel.
   std::shared_ptr<std::vector<Bytes>> spans = std::make_shared<std::vector<Bytes>>();

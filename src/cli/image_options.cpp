@@ -30,6 +30,10 @@ void add_image_sampling_options(po::options_description& options, ImageSamplingO
       ("lookahead", po::value(&o.lookahead)->default_value(0),
        "--method spans prices each run together with up to N known pixels that follow it (0 to 4096; 0 = the run "
        "alone; BENCHMARKS.md)")
+      ("block-rows", po::value(&o.block_rows)->default_value(4),
+       "--method spans draws blocks of up to K runs one row apart (a row's whole unknown stretch each), taken from "
+       "pixels already seen and priced with the known pixels between their runs (1 to 32; 1 = one run at a time; "
+       "BENCHMARKS.md)")
       ("cmd-timeout", po::value(&o.cmd_timeout)->default_value(30.0), "seconds a cmd: compressor may run on one input")
       ("scale", po::value(&o.scale), "upscale each tile by this factor in the PNG (default: about 256 pixels wide)");
 }
@@ -86,6 +90,8 @@ PatchOptions image_patch_options(const ImageSamplingOptions& o) {
   p.span_pixels = static_cast<std::size_t>(o.span_pixels);
   require_range("lookahead", static_cast<double>(o.lookahead), 0, 4096, "[0, 4096]");
   p.lookahead = static_cast<std::size_t>(o.lookahead);
+  require_range("block-rows", static_cast<double>(o.block_rows), 1, 32, "[1, 32]");
+  p.block_rows = static_cast<std::size_t>(o.block_rows);
   return p;
 }
 

@@ -20,11 +20,11 @@ struct ImageSamplingOptions {
   double temperature = 1, top_p = 1, min_p = 0, repeat_penalty = 1, cmd_timeout = 30;
   std::uint64_t seed = 0;
   std::string order, alphabet, method;
-  long long span_pixels = 32, lookahead = 0;
+  long long span_pixels = 32, lookahead = 0, block_rows = 4;
 };
 
 // Adds --temperature, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --samplers,
-// --seed, --threads, --alphabet, --method, --span-pixels, --lookahead, --cmd-timeout and --scale, all stored into `o`.
+// --seed, --threads, --alphabet, --method, --span-pixels, --lookahead, --block-rows, --cmd-timeout and --scale, all stored into `o`.
 void add_image_sampling_options(po::options_description& options, ImageSamplingOptions& o);
 
 // Checks the values (one-line UserError) and fills in a fresh seed when none was given.
@@ -33,7 +33,7 @@ SamplerParams image_sampler_params(const po::variables_map& vm, ImageSamplingOpt
 
 PredictorOptions image_predictor_options(const ImageSamplingOptions& o);
 
-// How pixels are drawn (--method, --span-pixels, --lookahead), checked (one-line UserError).
+// How pixels are drawn (--method, --span-pixels, --lookahead, --block-rows), checked (one-line UserError).
 PatchOptions image_patch_options(const ImageSamplingOptions& o);
 
 // Refuses, before any long sampling, an output whose folder does not exist (UserError naming it).
