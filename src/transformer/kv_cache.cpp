@@ -1,6 +1,7 @@
 #include "src/transformer/kv_cache.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -23,8 +24,17 @@ KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), co
   }
   head_ = exact::pack(w.head, nullptr, config_.vocab, C);
   const std::size_t TC = static_cast<std::size_t>(T) * C;
-  keys_.resize(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(L) * TC);
-  values_.resize(keys_.size());
+  const char* half = std::getenv("ZGEN_KV_HALF");
+  half_ = half && half[0] == '1';
+  if (half_) {
+    keys16_.resize(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(L) * TC);
+    values16_.resize(keys16_.size());
+    wide_k_.resize(TC);
+    wide_v_.resize(TC);
+  } else {
+    keys_.resize(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(L) * TC);
+    values_.resize(keys_.size());
+  }
   length_.assign(static_cast<std::size_t>(lanes), 0);
   const std::size_t R = static_cast<std::size_t>(std::max(T, lanes)), RC = R * static_cast<std::size_t>(C);
   rows_.resize(R);
@@ -107,6 +117,15 @@ void KVCache::run(int n, int first_out, float* logits) {
     for (int r = 0; r < n; ++r) {
       const float* row = qkv_.data() + r * C3;
       const int lane = rows_[static_cast<std::size_t>(r)].lane, pos = positions_[static_cast<std::size_t>(r)];
+      if (half_) {
+        const std::size_t base = (static_cast<std::size_t>(lane) * L + l) * static_cast<std::size_t>(T) * C;
+        for (int h = 0; h < H; ++h) {
+          const std::size_t at = base + static_cast<std::size_t>(h * head_stride + static_cast<std::ptrdiff_t>(pos) * hs);
+          exact::to_halves(keys16_.data() + at, row + C + h * hs, hs);
+          exact::to_halves(values16_.data() + at, row + 2 * C + h * hs, hs);
+        }
+        continue;
+      }
       float* k = keys(lane, l);    // (H,T_max,hs)
       float* v = values(lane, l);  // (H,T_max,hs)
       for (int h = 0; h < H; ++h) {
@@ -124,6 +143,25 @@ void KVCache::run(int n, int first_out, float* logits) {
       while (r + run < n && rows_[static_cast<std::size_t>(r + run)].lane == lane &&
              positions_[static_cast<std::size_t>(r + run)] == pos + run)
         ++run;
+      if (half_) {
+        const std::size_t base = (static_cast<std::size_t>(lane) * L + l) * static_cast<std::size_t>(T) * C;
+        if (run == 1) {
+          exact::attention_row_half(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, qkv_.data() + r * C3,
+                                    keys16_.data() + base, values16_.data() + base, head_stride, pos + 1, C, H,
+                                    scores_.data());
+        } else {  // widen the keys the rows see, then the float kernels (exact: widening is)
+          const int seen = pos + run;
+          for (int h = 0; h < H; ++h) {
+            const std::size_t at = base + static_cast<std::size_t>(h * head_stride);
+            exact::from_halves(wide_k_.data() + h * head_stride, keys16_.data() + at, static_cast<std::ptrdiff_t>(seen) * hs);
+            exact::from_halves(wide_v_.data() + h * head_stride, values16_.data() + at, static_cast<std::ptrdiff_t>(seen) * hs);
+          }
+          exact::attention_rows(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, C, qkv_.data() + r * C3, C3,
+                                wide_k_.data(), wide_v_.data(), head_stride, pos + 1, run, C, H, scores_.data());
+        }
+        r += run;
+        continue;
+      }
       exact::attention_rows(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, C, qkv_.data() + r * C3, C3,
                             keys(lane, l), values(lane, l), head_stride, pos + 1, run, C, H,
                             scores_.data());  // (run,C)

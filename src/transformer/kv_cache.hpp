@@ -83,6 +83,11 @@ class KVCache {
   // (lanes,L,H,T_max,hs) each: one head's rows contiguous, so that attention sweeps each head's
   // keys once as one block.
   std::vector<float> keys_, values_;
+  // PROTOTYPE (ZGEN_KV_HALF=1 at construction): the caches as half floats, (lanes,L,H,T_max,hs)
+  // each, and a lane's layer widened for a prefill's rows, (H,T_max,hs) each.
+  bool half_ = false;
+  std::vector<unsigned short> keys16_, values16_;
+  std::vector<float> wide_k_, wide_v_;
   std::vector<int> length_;  // (lanes)
   // The rows of a run: (R) rows_, positions_, hints_; R = max(seq, lanes).
   std::vector<Row> rows_;

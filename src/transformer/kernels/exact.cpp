@@ -194,6 +194,66 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
 }
 
+void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                        std::ptrdiff_t head_stride, int n, int C, int H, float* scores) {
+  const int hs = C / H;
+#if defined(__x86_64__)
+  if (isa() == Isa::avx512 && hs % 16 == 0 && H % 2 == 0)
+    return detail::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H,
+                                          1.0f / std::sqrt(static_cast<float>(hs)), scores);
+#endif
+  (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
+  throw std::invalid_argument("attention_row_half: a prototype for AVX-512, heads of 16k, an even count");
+}
+
+unsigned short to_half(float x) {
+  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
+  const std::uint32_t sign = (b >> 16) & 0x8000u, mag = b & 0x7FFFFFFFu;
+  if (mag > 0x7F800000u) return static_cast<unsigned short>(sign | 0x7E00u | ((mag >> 13) & 0x3FFu));  // as vcvtps2ph
+  if (mag == 0x7F800000u) return static_cast<unsigned short>(sign | 0x7C00u);
+  if (mag >= 0x477FF000u) return static_cast<unsigned short>(sign | 0x7C00u);  // rounds past 65504: ∞
+  if (mag < 0x38800000u) {  // a subnormal half (or zero): round mag·2^24 to an integer, ties to even
+    const float f = std::bit_cast<float>(mag) * 16777216.0f;  // exact: a power of two
+    const std::uint32_t i = static_cast<std::uint32_t>(f);
+    const float frac = f - static_cast<float>(i);
+    const std::uint32_t r = i + (frac > 0.5f || (frac == 0.5f && (i & 1u)) ? 1u : 0u);
+    return static_cast<unsigned short>(sign | r);
+  }
+  const std::uint32_t rebias = mag - 0x38000000u;  // exponent − 112
+  const std::uint32_t keep = rebias >> 13, rest = rebias & 0x1FFFu;
+  const std::uint32_t r = keep + (rest > 0x1000u || (rest == 0x1000u && (keep & 1u)) ? 1u : 0u);
+  return static_cast<unsigned short>(sign | r);
+}
+
+float from_half(unsigned short h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 1023u;
+  if (e == 0) {  // zero or subnormal: m·2^−24, exact
+    const float mag = static_cast<float>(m) * 5.9604644775390625e-8f;
+    return std::bit_cast<float>(std::bit_cast<std::uint32_t>(mag) | sign);
+  }
+  if (e == 31) return std::bit_cast<float>(sign | 0x7F800000u | (m << 13));
+  return std::bit_cast<float>(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
+#if defined(__x86_64__)
+  if (isa() == Isa::avx512) return detail::halves_from_floats_avx512(out, in, n);
+#endif
+  for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = to_half(in[i]);
+}
+
+void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n) {
+#if defined(__x86_64__)
+  if (isa() == Isa::avx512) return detail::floats_from_halves_avx512(out, in, n);
+#endif
+  for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = from_half(in[i]);
+}
+
+namespace detail {
+unsigned short to_half(float x) { return exact::to_half(x); }
+float from_half(unsigned short h) { return exact::from_half(h); }
+}  // namespace detail
+
 std::size_t attention_rows_scratch(int n, int H) {
   // attention_row: H·n; the kernels' groups of up to four rows: 4·(n + 4).
   const std::size_t rows = static_cast<std::size_t>(H > 4 ? H : 4);

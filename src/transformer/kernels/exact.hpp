@@ -64,6 +64,16 @@ void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff
                     const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores);
 std::size_t attention_rows_scratch(int n, int H);  // enough for attention_row too, n keys at most
 
+// PROTOTYPE (branch h-dec-fp16-proto, not a format): attention_row over keys and values stored
+// as IEEE half floats (widened exactly before every product), AVX-512 only; throws elsewhere.
+void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                        std::ptrdiff_t head_stride, int n, int C, int H, float* scores);
+// Round to the nearest half float, ties to even (scalar, the same on every CPU).
+unsigned short to_half(float x);
+float from_half(unsigned short h);  // exact
+void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n);   // to_half each
+void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n);  // from_half each
+
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);
 

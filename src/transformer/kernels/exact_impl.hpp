@@ -30,6 +30,15 @@ struct Kernels {
 
 extern const Kernels kPortable;
 #if defined(__x86_64__)
+// PROTOTYPE (branch h-dec-fp16-proto): attend_row over IEEE half-float keys and values.
+void attend_row_half_avx512(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                            std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
+void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n);
+void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n);
+#endif
+unsigned short to_half(float x);
+float from_half(unsigned short h);
+#if defined(__x86_64__)
 extern const Kernels kAvx2;    // call only where the CPU has AVX2 and FMA
 extern const Kernels kAvx512;  // call only where the CPU has AVX-512F too
 #endif
