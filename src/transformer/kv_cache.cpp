@@ -23,6 +23,11 @@ KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), co
     layers_.push_back(std::move(layer));
   }
   head_ = exact::pack(w.head, nullptr, config_.vocab, C);
+  if (const char* wh = std::getenv("ZGEN_W_HALF"); wh && wh[0] == '1') {  // PROTOTYPE
+    for (Layer& layer : layers_)
+      for (exact::PackedMatrix* m : {&layer.qkv, &layer.attproj, &layer.fc, &layer.fcproj}) exact::make_half(*m);
+    exact::make_half(head_);
+  }
   const std::size_t TC = static_cast<std::size_t>(T) * C;
   const char* half = std::getenv("ZGEN_KV_HALF");
   half_ = half && half[0] == '1';

@@ -178,7 +178,21 @@ PackedMatrix pack(const float* weight, const float* bias, int rows, int depth) {
   return w;
 }
 
+void make_half(PackedMatrix& w) {
+  w.halves.resize(w.panels.size());
+  for (std::size_t i = 0; i < w.panels.size(); ++i) w.halves[i] = to_half(w.panels[i]);
+  w.panels.clear();
+  w.panels.shrink_to_fit();
+}
+
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m) {
+  if (!w.halves.empty()) {
+#if defined(__x86_64__)
+    if (isa() == Isa::avx512)
+      return detail::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+#endif
+    throw std::invalid_argument("exact::linear: half-float weights are an AVX-512 prototype");
+  }
   active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
 

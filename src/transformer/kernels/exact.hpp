@@ -41,7 +41,10 @@ struct PackedMatrix {
   std::vector<float, kernels::CacheLineAllocator<float>> panels;
   std::vector<float, kernels::CacheLineAllocator<float>> bias;  // (panels·16)
   int rows = 0, depth = 0;
+  // PROTOTYPE: the panels as half floats (make_half), AVX-512 only.
+  std::vector<unsigned short, kernels::CacheLineAllocator<unsigned short>> halves;
 };
+void make_half(PackedMatrix& w);  // PROTOTYPE: rounds the panels to half floats
 PackedMatrix pack(const float* weight, const float* bias, int rows, int depth);
 
 // out (m, w.rows) with row stride ldo = in (m, w.depth) with row stride ldi · Wᵀ + bias.

@@ -31,21 +31,26 @@ inline int min_int(int a, int b) { return a < b ? a : b; }
 // Linear layers: R rows × P panels of 16 outputs, R·P accumulators of 16 lanes, each lane an fma
 // chain over k from the bias. Outputs past the matrix's rows (the last panel) are masked off.
 
-template <int R, int P>
-inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+inline __m512 wload(const float* at) { return _mm512_loadu_ps(at); }
+inline __m512 wload(const unsigned short* at) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)));
+}
+
+template <int R, int P, typename T>
+inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                         const float* bias, int q0, int rows, int depth) {
   __m512 acc[R][P];
   for (int p = 0; p < P; ++p) {
     const __m512 b = _mm512_loadu_ps(bias + 16 * (q0 + p));
     for (int r = 0; r < R; ++r) acc[r][p] = b;
   }
-  const float* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
+  const T* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
   const std::ptrdiff_t panel_size = static_cast<std::ptrdiff_t>(depth) * 16;
   for (int k = 0; k < depth; ++k) {
     __m512 a[R];
     for (int r = 0; r < R; ++r) a[r] = _mm512_set1_ps(in[r * ldi + k]);
     for (int p = 0; p < P; ++p) {
-      const __m512 w = _mm512_loadu_ps(base + p * panel_size + k * 16);
+      const __m512 w = wload(base + p * panel_size + k * 16);
       for (int r = 0; r < R; ++r) acc[r][p] = _mm512_fmadd_ps(a[r], w, acc[r][p]);
     }
   }
@@ -58,15 +63,16 @@ inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::pt
 }
 
 // R rows against every panel, P panels at a time (the rest one at a time).
-template <int R, int P>
-inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <int R, int P, typename T>
+inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                            const float* bias, int rows, int depth, int np) {
   int q = 0;
   for (; q + P <= np; q += P) linear_tile<R, P>(out, ldo, in, ldi, panels, bias, q, rows, depth);
   for (; q < np; ++q) linear_tile<R, 1>(out, ldo, in, ldi, panels, bias, q, rows, depth);
 }
 
-void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <typename T>
+void linear_avx512_t(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                    const float* bias, int rows, int depth, int m) {
   const int np = (rows + 15) / 16;
   // Blocks of eight rows against two panels (a prefill, a batch's step): 16 chains, two loads
@@ -96,6 +102,11 @@ void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff
     case 7: rows_by_panels<7, 2>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
     default: break;
   }
+}
+
+void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                   const float* bias, int rows, int depth, int m) {
+  linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -535,6 +546,11 @@ void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdif
   for (; i + 16 <= n; i += 16)
     _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i))));
   for (; i < n; ++i) out[i] = from_half(in[i]);
+}
+
+void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                        const unsigned short* panels, const float* bias, int rows, int depth, int m) {
+  linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
 
 const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512, attend_rows_avx512};

@@ -33,6 +33,8 @@ extern const Kernels kPortable;
 // PROTOTYPE (branch h-dec-fp16-proto): attend_row over IEEE half-float keys and values.
 void attend_row_half_avx512(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
+void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                        const unsigned short* panels, const float* bias, int rows, int depth, int m);
 void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n);
 void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n);
 #endif
