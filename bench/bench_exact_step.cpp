@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   const std::size_t cache = static_cast<std::size_t>(H) * T * hs;  // one lane's layer: (H,T,hs)
   const std::vector<float> keys = random_floats(cache * L * Bmax, rng, 1.0f);
   const std::vector<float> values = random_floats(keys.size(), rng, 1.0f);
-  // PROTOTYPE: --half 1 stores the caches as half floats (attention_row_half).
+  // --half 1 stores the caches as half floats (attention_row_half, the half arithmetic's step).
   std::vector<unsigned short> keys16(keys.size()), values16(values.size());
   for (std::size_t i = 0; i < keys.size(); ++i) keys16[i] = exact::to_half(keys[i]), values16[i] = exact::to_half(values[i]);
   if (half) {  // the half path equals the float path on the widened values, bit for bit

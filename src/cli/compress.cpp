@@ -226,7 +226,6 @@ int run_decompress(int argc, char** argv) {
   if (const char* env = std::getenv("ZGEN_MODEL_PATH"))
     for (std::string& dir : split_model_path(env)) dopts.model_dirs.push_back(std::move(dir));
   dopts.threads = static_cast<int>(threads);
-  if (const char* b = std::getenv("ZGEN_PROTO_BATCH")) dopts.batch = std::atoi(b);  // PROTOTYPE
   // Chunks decoded in parallel: each thread its own model; otherwise one model whose threads
   // cost candidates (compressor models). Known once the header is read.
   PredictorOptions popts;

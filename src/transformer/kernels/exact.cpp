@@ -178,21 +178,17 @@ PackedMatrix pack(const float* weight, const float* bias, int rows, int depth) {
   return w;
 }
 
-void make_half(PackedMatrix& w) {
+void round_to_half(PackedMatrix& w) {
   w.halves.resize(w.panels.size());
-  for (std::size_t i = 0; i < w.panels.size(); ++i) w.halves[i] = to_half(w.panels[i]);
-  w.panels.clear();
-  w.panels.shrink_to_fit();
+  to_halves(w.halves.data(), w.panels.data(), static_cast<std::ptrdiff_t>(w.panels.size()));
+  from_halves(w.panels.data(), w.halves.data(), static_cast<std::ptrdiff_t>(w.panels.size()));
 }
 
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m) {
-  if (!w.halves.empty()) {
 #if defined(__x86_64__)
-    if (isa() == Isa::avx512)
-      return detail::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+  if (!w.halves.empty() && isa() == Isa::avx512)
+    return detail::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
 #endif
-    throw std::invalid_argument("exact::linear: half-float weights are an AVX-512 prototype");
-  }
   active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
 
@@ -208,24 +204,29 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
 }
 
+bool reads_halves(int C, int H) {
+  const int hs = C / H;
+  return isa() == Isa::avx512 && hs % 16 == 0 && hs <= 128 && H % 2 == 0;
+}
+
 void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                         std::ptrdiff_t head_stride, int n, int C, int H, float* scores) {
+  if (!reads_halves(C, H)) throw std::logic_error("attention_row_half: only where reads_halves(C, H)");
   const int hs = C / H;
 #if defined(__x86_64__)
-  if (isa() == Isa::avx512 && hs % 16 == 0 && H % 2 == 0)
-    return detail::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H,
-                                          1.0f / std::sqrt(static_cast<float>(hs)), scores);
-#endif
+  detail::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)),
+                                 scores);
+#else
   (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
-  throw std::invalid_argument("attention_row_half: a prototype for AVX-512, heads of 16k, an even count");
+#endif
 }
 
 unsigned short to_half(float x) {
+  // Saturate first (exact.hpp): x86's minps/maxps order, so that NaN becomes +65504 here too.
+  x = x < detail::kHalfMax ? x : detail::kHalfMax;
+  x = x > -detail::kHalfMax ? x : -detail::kHalfMax;
   const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
-  const std::uint32_t sign = (b >> 16) & 0x8000u, mag = b & 0x7FFFFFFFu;
-  if (mag > 0x7F800000u) return static_cast<unsigned short>(sign | 0x7E00u | ((mag >> 13) & 0x3FFu));  // as vcvtps2ph
-  if (mag == 0x7F800000u) return static_cast<unsigned short>(sign | 0x7C00u);
-  if (mag >= 0x477FF000u) return static_cast<unsigned short>(sign | 0x7C00u);  // rounds past 65504: ∞
+  const std::uint32_t sign = (b >> 16) & 0x8000u, mag = b & 0x7FFFFFFFu;  // mag ≤ 65504: finite
   if (mag < 0x38800000u) {  // a subnormal half (or zero): round mag·2^24 to an integer, ties to even
     const float f = std::bit_cast<float>(mag) * 16777216.0f;  // exact: a power of two
     const std::uint32_t i = static_cast<std::uint32_t>(f);
@@ -234,7 +235,7 @@ unsigned short to_half(float x) {
     return static_cast<unsigned short>(sign | r);
   }
   const std::uint32_t rebias = mag - 0x38000000u;  // exponent − 112
-  const std::uint32_t keep = rebias >> 13, rest = rebias & 0x1FFFu;
+  const std::uint32_t keep = rebias >> 13, rest = rebias & 0x1FFFu;  // ≤ 0x7BFF: 65504 rounds to itself
   const std::uint32_t r = keep + (rest > 0x1000u || (rest == 0x1000u && (keep & 1u)) ? 1u : 0u);
   return static_cast<unsigned short>(sign | r);
 }
@@ -245,7 +246,7 @@ float from_half(unsigned short h) {
     const float mag = static_cast<float>(m) * 5.9604644775390625e-8f;
     return std::bit_cast<float>(std::bit_cast<std::uint32_t>(mag) | sign);
   }
-  if (e == 31) return std::bit_cast<float>(sign | 0x7F800000u | (m << 13));
+  if (e == 31) return std::bit_cast<float>(sign | 0x7F800000u | (m << 13));  // ∞, NaN: to_half never gives them
   return std::bit_cast<float>(sign | ((e + 112u) << 23) | (m << 13));
 }
 

@@ -163,7 +163,7 @@ inline __m512 key_pair(const float* a, const float* b) {
   return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(lo), _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
 }
 
-// PROTOTYPE: keys as IEEE half floats, widened exactly.
+// Keys as IEEE half floats, widened exactly (the half arithmetic).
 inline __m512 key_pair(const std::uint16_t* a, const std::uint16_t* b) {
   const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
   if (!b) return _mm512_cvtph_ps(_mm256_zextsi128_si256(lo));
@@ -255,7 +255,7 @@ void weighted16(float* out_a, float* out_b, const float* p_a, const float* p_b, 
   for (int h = 0; h < NH; ++h)
     for (int v = 0; v < NV; ++v) even[h][v] = odd[h][v] = _mm512_setzero_ps();
   auto load = [&](const T* at, int v) {
-    if constexpr (sizeof(T) == 2) return load16(at + 16 * v);  // PROTOTYPE: whole registers only
+    if constexpr (sizeof(T) == 2) return load16(at + 16 * v);  // halves: hs % 16 == 0, whole registers
     else return kMasked && v == NV - 1 ? _mm512_maskz_loadu_ps(last, at + 16 * v) : _mm512_loadu_ps(at + 16 * v);
   };
   int j = 0;
@@ -377,7 +377,8 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
     attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
 }
 
-// PROTOTYPE: attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even).
+// attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even): the same
+// chains on the widened values.
 void attend_row_avx512_half(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
   for (int h = 0; h + 2 <= H; h += 2) {
@@ -535,9 +536,13 @@ void attend_row_half_avx512(float* out, const float* q, const std::uint16_t* key
 
 void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n) {
   std::ptrdiff_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                        _mm512_cvtps_ph(_mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  const __m512 hi = _mm512_set1_ps(kHalfMax), lo = _mm512_set1_ps(-kHalfMax);
+  for (; i + 16 <= n; i += 16) {
+    // Saturated as to_half: min(x, 65504) (NaN: 65504, minps returning its second operand),
+    // then max(·, −65504); then vcvtps2ph, round to nearest even.
+    const __m512 x = _mm512_max_ps(_mm512_min_ps(_mm512_loadu_ps(in + i), hi), lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
   for (; i < n; ++i) out[i] = to_half(in[i]);
 }
 

@@ -30,7 +30,8 @@ struct Kernels {
 
 extern const Kernels kPortable;
 #if defined(__x86_64__)
-// PROTOTYPE (branch h-dec-fp16-proto): attend_row over IEEE half-float keys and values.
+// The half arithmetic (exact.hpp): attend_row and linear reading IEEE half floats, widened
+// exactly; the conversions of to_halves / from_halves on sixteen lanes.
 void attend_row_half_avx512(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
 void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
@@ -38,6 +39,7 @@ void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::pt
 void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n);
 void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n);
 #endif
+inline constexpr float kHalfMax = 65504.0f;  // the largest finite half; to_half saturates to ±it
 unsigned short to_half(float x);
 float from_half(unsigned short h);
 #if defined(__x86_64__)
