@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
+#include <string_view>
 
 namespace zgen {
 
@@ -72,11 +73,24 @@ ByteView ByteReader::take(std::uint64_t n) {
 
 namespace {
 // The coding byte: the CodingMode in the low four bits, transformer_arithmetic − 1 in the high
-// four (container.hpp).
+// four (container.hpp), written only for a SPEC with a transformer:PATH part (for any other the
+// arithmetic changes nothing, and its files stay byte for byte what they were).
+bool names_transformer(const std::string& spec) {
+  const std::string_view prefix = "transformer:";
+  const std::string_view parts = spec.rfind("mix:", 0) == 0 ? std::string_view(spec).substr(4) : std::string_view(spec);
+  for (std::size_t at = 0; at <= parts.size();) {  // the parts, split at '+' (mix_part_specs)
+    const std::size_t end = std::min(parts.find('+', at), parts.size());
+    if (parts.substr(at, end - at).substr(0, prefix.size()) == prefix) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
 std::uint8_t coding_byte(const ContainerHeader& h) {
   if (h.transformer_arithmetic < 1 || h.transformer_arithmetic > 2)
     throw std::logic_error("container: no transformer arithmetic " + std::to_string(h.transformer_arithmetic));
-  return static_cast<std::uint8_t>(static_cast<std::uint8_t>(h.coding) | (h.transformer_arithmetic - 1) << 4);
+  const int high = names_transformer(h.model_spec) ? h.transformer_arithmetic - 1 : 0;
+  return static_cast<std::uint8_t>(static_cast<std::uint8_t>(h.coding) | high << 4);
 }
 }  // namespace
 

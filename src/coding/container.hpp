@@ -6,7 +6,8 @@
 //   magic            4 bytes  89 'Z' 'G' 'N'
 //   version          1 byte   kContainerVersion (written); kOldestContainerVersion.. read
 //   coding           1 byte   low 4 bits: CodingMode, how the payload codes each byte; high 4
-//                             bits: the transformer arithmetic − 1 (see below)
+//                             bits: the transformer arithmetic − 1 (see below), written only
+//                             when the SPEC has a transformer:PATH part (0 for any other)
 //   model spec       varint length (<= kMaxSpecBytes), then the bytes, e.g. "ppm:6"
 //   parameters hash  8 bytes  little-endian; the model's identity (see below)
 //   original length  varint   bytes of the original (<= kMaxOriginalLength)

@@ -187,7 +187,7 @@ void round_to_half(PackedMatrix& w) {
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m) {
 #if defined(__x86_64__)
   if (!w.halves.empty() && isa() == Isa::avx512)
-    return detail::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+    return detail::avx512::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
 #endif
   active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
@@ -214,7 +214,7 @@ void attention_row_half(float* out, const float* q, const unsigned short* keys, 
   if (!reads_halves(C, H)) throw std::logic_error("attention_row_half: only where reads_halves(C, H)");
   const int hs = C / H;
 #if defined(__x86_64__)
-  detail::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)),
+  detail::avx512::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)),
                                  scores);
 #else
   (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
@@ -252,14 +252,14 @@ float from_half(unsigned short h) {
 
 void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
 #if defined(__x86_64__)
-  if (isa() == Isa::avx512) return detail::halves_from_floats_avx512(out, in, n);
+  if (isa() == Isa::avx512) return detail::avx512::halves_from_floats_avx512(out, in, n);
 #endif
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = to_half(in[i]);
 }
 
 void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n) {
 #if defined(__x86_64__)
-  if (isa() == Isa::avx512) return detail::floats_from_halves_avx512(out, in, n);
+  if (isa() == Isa::avx512) return detail::avx512::floats_from_halves_avx512(out, in, n);
 #endif
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = from_half(in[i]);
 }

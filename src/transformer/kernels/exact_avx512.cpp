@@ -529,6 +529,8 @@ void attend_rows_avx512(float* out, std::ptrdiff_t ldo, const float* q, std::ptr
 
 }  // namespace
 
+namespace avx512 {  // global symbols of this object live here (tests/isa_objects.sh)
+
 void attend_row_half_avx512(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
   attend_row_avx512_half(out, q, keys, values, head_stride, n, hs, H, scale, s);
@@ -557,6 +559,8 @@ void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::pt
                         const unsigned short* panels, const float* bias, int rows, int depth, int m) {
   linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
+
+}  // namespace avx512
 
 const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512, attend_rows_avx512};
 
