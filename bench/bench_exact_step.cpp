@@ -16,6 +16,7 @@
 //   bench_exact_step [--runs 7] [--steps 400] [--keys 384] [--shared 0|1] [--isa avx2|avx512|portable]
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -48,13 +49,14 @@ std::vector<float> random_floats(std::size_t n, std::mt19937_64& rng, float scal
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 7, steps = 400, n = 384, shared = 0;
+  int runs = 7, steps = 400, n = 384, shared = 0, half = 0;
   std::string isa_name;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--runs") runs = std::atoi(argv[i + 1]);
     else if (a == "--steps") steps = std::atoi(argv[i + 1]);
     else if (a == "--keys") n = std::atoi(argv[i + 1]);
+    else if (a == "--half") half = std::atoi(argv[i + 1]);
     else if (a == "--shared") shared = std::atoi(argv[i + 1]);
     else if (a == "--isa") isa_name = argv[i + 1];
   }
@@ -80,10 +82,52 @@ int main(int argc, char** argv) {
   const std::size_t cache = static_cast<std::size_t>(H) * T * hs;  // one lane's layer: (H,T,hs)
   const std::vector<float> keys = random_floats(cache * L * Bmax, rng, 1.0f);
   const std::vector<float> values = random_floats(keys.size(), rng, 1.0f);
+  // --half 1 stores the caches as half floats (attention_row_half, the half arithmetic's step).
+  std::vector<unsigned short> keys16(keys.size()), values16(values.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) keys16[i] = exact::to_half(keys[i]), values16[i] = exact::to_half(values[i]);
+  if (half) {  // the half path equals the float path on the widened values, bit for bit
+    std::vector<float> kw(cache), vw(cache), q0 = random_floats(C, rng, 2.0f), o1(C), o2(C), sc(exact::attention_rows_scratch(T, H));
+    auto widen = [](unsigned short h) {  // exact, by definition
+      const int e = (h >> 10) & 31, m = h & 1023;
+      const float mag = e == 0 ? std::ldexp(static_cast<float>(m), -24)
+                        : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(static_cast<float>(1024 + m), e - 25);
+      return (h & 0x8000) ? -mag : mag;
+    };
+    for (std::size_t i = 0; i < cache; ++i) kw[i] = widen(keys16[i]), vw[i] = widen(values16[i]);
+    int bad = 0;
+    for (int nn : {1, 7, 16, 33, 200, 384, 512}) {
+      exact::attention_row(o1.data(), q0.data(), kw.data(), vw.data(), static_cast<std::ptrdiff_t>(T) * hs, nn, C, H, sc.data());
+      exact::attention_row_half(o2.data(), q0.data(), keys16.data(), values16.data(), static_cast<std::ptrdiff_t>(T) * hs, nn, C, H, sc.data());
+      bad += std::memcmp(o1.data(), o2.data(), C * sizeof(float)) != 0;
+    }
+    std::printf("half path against the float path on widened values: %s\n", bad ? "DIFFERENT" : "the same bits");
+    // The vector rounding (vcvtps2ph where the ISA is AVX-512) against the scalar one, on every
+    // 2^32 pattern's sample: 4M random bit patterns plus the edges.
+    std::vector<float> f(1 << 22);
+    std::vector<unsigned short> hv(f.size());
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      const std::uint32_t b = static_cast<std::uint32_t>(rng()) >> (i % 3 == 0 ? 0 : 0);
+      std::memcpy(&f[i], &b, 4);
+    }
+    const float edges[] = {0.0f, -0.0f, 65504.0f, 65519.99f, 65520.0f, 5.96e-8f, 2.98e-8f, 2.9802322e-8f, 8.9e-8f,
+                           6.1035156e-5f, 6.1031e-5f, INFINITY, -INFINITY, NAN, 1e-40f, 1.0009765625f, 1.00048828125f};
+    for (std::size_t i = 0; i < sizeof edges / sizeof edges[0]; ++i) f[i] = edges[i];
+    for (std::size_t i = 0; i < 100000; ++i) f[100 + i] = std::ldexp(static_cast<float>(i), -24 - static_cast<int>(i % 12));
+    exact::to_halves(hv.data(), f.data(), static_cast<std::ptrdiff_t>(f.size()));
+    std::size_t diff = 0;
+    for (std::size_t i = 0; i < f.size(); ++i) diff += hv[i] != exact::to_half(f[i]);
+    std::vector<float> back(f.size());
+    exact::from_halves(back.data(), hv.data(), static_cast<std::ptrdiff_t>(f.size()));
+    for (std::size_t i = 0; i < f.size(); ++i) {
+      const float w = exact::from_half(hv[i]);
+      diff += std::memcmp(&w, &back[i], 4) != 0;
+    }
+    std::printf("vector and scalar half conversions: %zu differences in %zu values\n", diff, f.size());
+  }
   const std::vector<float> input = random_floats(static_cast<std::size_t>(Bmax) * C, rng, 1.0f);
   std::vector<float> x(static_cast<std::size_t>(Bmax) * C), qkv(3 * x.size()), atty(x.size()), fch(4 * x.size()),
       logits(static_cast<std::size_t>(Bmax) * V), scores(exact::attention_rows_scratch(T, H));
-  std::printf("%s caches\n", shared ? "one shared" : "one per lane");
+  std::printf("%s caches, %s\n", shared ? "one shared" : "one per lane", half ? "half floats" : "floats");
   std::printf("%-5s %6s %12s %12s %12s %18s\n", "lanes", "keys", "linear ns", "attention ns", "step ns", "hash");
   for (int B : {1, 2, 3, 4, 6, 8}) {
     double best[3] = {1e30, 1e30, 1e30};
@@ -101,9 +145,14 @@ int main(int argc, char** argv) {
               for (int b = 0; b < B; ++b) {
                 const std::size_t lane = shared ? 0 : static_cast<std::size_t>(b);
                 const std::size_t at = (lane * L + static_cast<std::size_t>(l)) * cache;
-                exact::attention_row(atty.data() + b * C, qkv.data() + b * 3 * C, keys.data() + at,
-                                     values.data() + at, static_cast<std::ptrdiff_t>(T) * hs, n, C, H,
-                                     scores.data());
+                if (half)
+                  exact::attention_row_half(atty.data() + b * C, qkv.data() + b * 3 * C, keys16.data() + at,
+                                            values16.data() + at, static_cast<std::ptrdiff_t>(T) * hs, n, C, H,
+                                            scores.data());
+                else
+                  exact::attention_row(atty.data() + b * C, qkv.data() + b * 3 * C, keys.data() + at,
+                                       values.data() + at, static_cast<std::ptrdiff_t>(T) * hs, n, C, H,
+                                       scores.data());
               }
             if (lin) {
               exact::linear(x.data(), C, atty.data(), C, w.attproj, B);

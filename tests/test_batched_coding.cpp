@@ -206,18 +206,28 @@ TEST_CASE("the .zgen file is the same every way it is coded, and decodes with ev
 TEST_CASE("the fixture's stream: written by the encoder's window passes, read by a batch of lanes") {
   InRepository here;
   // v2-transformer800k-sotu700.zgen: one 700-byte chunk coded one byte at a time by the build
-  // that made it.
+  // that made it (arithmetic 1).
   const Bytes fixture = test::read_fixture("v2-transformer800k-sotu700.zgen");
   const ParsedContainer parsed = parse_container(fixture);
   ByteReader reader(parsed.payload, "fixture");
   const ByteView fixture_stream = reader.take(reader.varint());
   REQUIRE(fixture_stream.size() > 100);
   const Bytes data = sotu(700 + 700 + 300);
+  // The fixture is of transformer arithmetic 1 (fp32); v3-half-transformer800k-sotu700.zgen, a
+  // stream file (a frame: its length, then its stream's), is the same text in arithmetic 2.
+  const auto fp32 = test::make_single_threaded("transformer-fp32:models/sotu-800k.safetensors");
+  Bytes fp32_stream;
+  encode_frame(*fp32, CodingMode::bytes, ByteView(data).first(700), true, fp32_stream, true);
+  CHECK(Bytes(fixture_stream.begin(), fixture_stream.end()) == fp32_stream);
+  const Bytes half_fixture = test::read_fixture("v3-half-transformer800k-sotu700.zgen");
+  ByteReader half_reader(parse_container(half_fixture).payload, "fixture");
+  REQUIRE(half_reader.varint() == 700);
+  const ByteView half_stream = half_reader.take(half_reader.varint());
   const auto a = test::make_single_threaded(kSpec);
   const ByteView chunks[] = {ByteView(data).first(700), ByteView(data).subspan(700, 700), ByteView(data).subspan(1400)};
   std::vector<Bytes> streams(3);
   for (int i = 0; i < 3; ++i) encode_frame(*a, CodingMode::bytes, chunks[i], true, streams[static_cast<std::size_t>(i)], true);
-  CHECK(Bytes(fixture_stream.begin(), fixture_stream.end()) == streams[0]);
+  CHECK(Bytes(half_stream.begin(), half_stream.end()) == streams[0]);
   // The three streams (one shorter) decoded in lockstep on three lanes.
   const auto batch = make_batch_of(*a, CodingMode::bytes, 3);
   REQUIRE(batch);

@@ -4,7 +4,10 @@
 // stepping byte by byte, and the KV cache agrees with the training forward up to rounding.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -265,4 +268,125 @@ TEST_CASE("KV cache: a prefill equals stepping, on every implementation; both ne
   double worst = 0;
   for (int v = 0; v < 256; ++v) worst = std::max(worst, static_cast<double>(std::abs(full[v] - results[0][v])));
   CHECK(worst < 1e-4);
+}
+
+namespace {
+
+// The half float nearest to x, ties to even, saturated to ±65504 (exact.hpp), computed another
+// way: in double, with the ulp of x's binade (2^−24 below 2^−14) and nearbyint (ties to even).
+float half_reference(float x) {
+  if (std::isnan(x)) return 65504.0f;
+  const double d = std::clamp(static_cast<double>(x), -65504.0, 65504.0);
+  if (d == 0) return static_cast<float>(d);
+  const int e = std::max(std::ilogb(d), -14);
+  const double ulp = std::ldexp(1.0, e - 10);
+  return static_cast<float>(std::copysign(std::nearbyint(d / ulp) * ulp, d));  // keeps −0
+}
+
+std::uint32_t bits_of(float x) {
+  std::uint32_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("to_half rounds to nearest even, subnormals included, and saturates instead of overflowing") {
+  const float denorm = std::numeric_limits<float>::denorm_min();
+  const float cases[] = {0.0f, -0.0f, 1.0f, -1.0f, 65504.0f, 65519.0f, 65520.0f, -65520.0f, 1e38f, -1e38f,
+                         std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                         std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                         std::ldexp(1.0f, -24), std::ldexp(1.0f, -25), std::ldexp(3.0f, -25), std::ldexp(5.0f, -25),
+                         std::ldexp(1.0f, -26), std::ldexp(1.0f, -14), std::ldexp(1023.0f, -24),
+                         std::ldexp(2047.0f, -25),  // halfway between the largest subnormal and 2^−14
+                         1.0f + std::ldexp(1.0f, -11), 1.0f + std::ldexp(3.0f, -11), 1.0f + std::ldexp(1.0f, -12),
+                         2048.5f, 2049.0f, 2051.0f, 1e-10f, denorm, -denorm, 0.1f, -3.14159f};
+  for (float x : cases) {
+    CAPTURE(x);
+    CHECK(bits_of(exact::from_half(exact::to_half(x))) == bits_of(half_reference(x)));
+  }
+  CHECK(exact::to_half(65520.0f) == 0x7BFF);  // saturated, not ∞ (0x7C00)
+  CHECK(exact::to_half(std::numeric_limits<float>::quiet_NaN()) == 0x7BFF);
+  CHECK(exact::to_half(-std::numeric_limits<float>::infinity()) == 0xFBFF);
+  CHECK(exact::to_half(std::ldexp(1.0f, -25)) == 0x0000);  // a tie: to the even 0
+  CHECK(exact::to_half(std::ldexp(3.0f, -25)) == 0x0002);  // a tie: to the even 2·2^−24
+  CHECK(exact::to_half(std::ldexp(2047.0f, -25)) == 0x0400);  // rounds up into the normals
+  // Every finite half widens to itself and back.
+  for (std::uint32_t h = 0; h < 65536; ++h) {
+    if (((h >> 10) & 31) == 31) continue;
+    const auto half = static_cast<unsigned short>(h);
+    REQUIRE(exact::to_half(exact::from_half(half)) == half);
+  }
+}
+
+TEST_CASE("to_halves and from_halves: every implementation the scalar rounding's bits (300k values)") {
+  // Random bit patterns (every binade, NaNs and infinities among them) and activations' sizes.
+  std::mt19937_64 rng(24);
+  std::vector<float> in(300'000);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const std::uint32_t b = static_cast<std::uint32_t>(rng());
+    float x;
+    std::memcpy(&x, &b, sizeof x);
+    in[i] = i % 2 ? x : std::normal_distribution<float>(0.0f, i % 4 == 0 ? 1.0f : 1e-4f)(rng);
+  }
+  std::vector<unsigned short> scalar(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    scalar[i] = exact::to_half(in[i]);
+    if (i % 7 == 0) REQUIRE(bits_of(exact::from_half(scalar[i])) == bits_of(half_reference(in[i])));
+  }
+  const exact::Isa before = exact::isa();
+  for (exact::Isa isa : {exact::Isa::portable, exact::Isa::avx2, exact::Isa::avx512}) {
+    if (!exact::isa_supported(isa)) continue;
+    CAPTURE(static_cast<int>(isa));
+    exact::set_isa(isa);
+    std::vector<unsigned short> halves(in.size());
+    exact::to_halves(halves.data(), in.data(), static_cast<std::ptrdiff_t>(in.size()) - 3);  // a tail too
+    halves[in.size() - 3] = scalar[in.size() - 3], halves[in.size() - 2] = scalar[in.size() - 2];
+    halves[in.size() - 1] = scalar[in.size() - 1];
+    CHECK(halves == scalar);
+    std::vector<float> wide(in.size()), wide_scalar(in.size());
+    exact::from_halves(wide.data(), halves.data(), static_cast<std::ptrdiff_t>(in.size()));
+    for (std::size_t i = 0; i < in.size(); ++i) wide_scalar[i] = exact::from_half(scalar[i]);
+    CHECK(same_bits(wide, wide_scalar));
+  }
+  exact::set_isa(before);
+}
+
+TEST_CASE("KV cache, half arithmetic: the same bits on every implementation, a prefill equals stepping") {
+  TransformerConfig c;
+  c.vocab = 256;
+  c.dim = 64;  // two heads of 32: the AVX-512 step reads the halves
+  c.heads = 2;
+  c.layers = 2;
+  c.seq = 40;
+  Transformer<float> model(c);
+  model.init_weights(11);
+  std::mt19937_64 rng(12);
+  std::normal_distribution<float> noise(0.0f, 0.1f);
+  for (auto& p : model.parameters()) p += noise(rng);
+  std::vector<std::uint8_t> bytes(37);
+  for (auto& b : bytes) b = static_cast<std::uint8_t>('a' + rng() % 26);
+  const auto results = under_each_isa([&] {
+    KVCache stepping(model, 2, Arithmetic::half), prefilling(model, 1, Arithmetic::half);
+    std::vector<float> stepped(2 * 256), prefilled(256);
+    // Lane 1 steps beside lane 0 (two rows per step) from the fifth byte on.
+    for (std::size_t t = 0; t < bytes.size(); ++t) {
+      std::vector<KVCache::Row> rows{{0, bytes[t], 0}};
+      if (t >= 4) rows.push_back({1, bytes[t - 4], 0});
+      stepping.step(rows, stepped.data());
+    }
+    prefilling.prefill(ByteView(bytes.data(), bytes.size()), prefilled.data());
+    stepped.resize(256);  // lane 0's
+    CHECK(same_bits(stepped, prefilled));
+    return stepped;
+  });
+  check_all_equal(results);
+  // Another arithmetic: other bits, near fp32's.
+  KVCache fp32(model);
+  std::vector<float> logits(256);
+  fp32.prefill(ByteView(bytes.data(), bytes.size()), logits.data());
+  CHECK(!same_bits(logits, results[0]));
+  double worst = 0;
+  for (int v = 0; v < 256; ++v) worst = std::max(worst, static_cast<double>(std::abs(logits[v] - results[0][v])));
+  CHECK(worst < 0.05);
 }

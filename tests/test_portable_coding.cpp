@@ -8,9 +8,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "tests/cli_runner.hpp"
+#include "src/coding/container.hpp"
 #include "tests/fixtures.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/models.hpp"
@@ -27,14 +29,25 @@ const fs::path kRoot = fs::path(ZGEN_TEST_DATA) / ".." / "..";  // the repositor
 
 // The fixtures (tests/data/README.md): the first 700 bytes of sotu-valid-30k.txt, one chunk in
 // which the 512-byte window slides once (a prefill) between steps, coded by the native build
-// (AVX-512 machine, AVX2 + FMA kernels) of the commit that added them.
+// (AVX-512 machine) of the commit that added them: v2-… in the fp32 arithmetic (transformer
+// arithmetic 1, before half floats; AVX2 + FMA kernels), v3-half-… in the half arithmetic
+// (arithmetic 2, what `zgen compress` writes; AVX-512 kernels reading halves).
 struct Fixture {
   const char* file;
-  const char* spec;
+  const char* spec;       // as stored in the file
+  const char* spec_now;   // the SPEC that computes the file's arithmetic today
 };
 constexpr Fixture kFixtures[] = {
-    {"v2-transformer800k-sotu700.zgen", "transformer:models/sotu-800k.safetensors"},
-    {"v2-mix-transformer800k-ppm2-sotu700.zgen", "mix:transformer:models/sotu-800k.safetensors+ppm:2"},
+    {"v2-transformer800k-sotu700.zgen", "transformer:models/sotu-800k.safetensors",
+     "transformer-fp32:models/sotu-800k.safetensors"},
+    {"v2-mix-transformer800k-ppm2-sotu700.zgen", "mix:transformer:models/sotu-800k.safetensors+ppm:2",
+     "mix:transformer-fp32:models/sotu-800k.safetensors+ppm:2"},
+};
+constexpr Fixture kHalfFixtures[] = {
+    {"v3-half-transformer800k-sotu700.zgen", "transformer:models/sotu-800k.safetensors",
+     "transformer:models/sotu-800k.safetensors"},
+    {"v3-half-mix-transformer800k-ppm2-sotu700.zgen", "mix:transformer:models/sotu-800k.safetensors+ppm:2",
+     "mix:transformer:models/sotu-800k.safetensors+ppm:2"},
 };
 
 std::string original() {
@@ -67,9 +80,32 @@ TEST_CASE("committed transformer .zgen files decode byte for byte, with either i
     CAPTURE(f.file);
     CHECK(decode(f.file) == text);
   }
-  // The plain C++ kernels, as on a CPU without AVX2 (the slower path: the transformer alone).
-  ForcedIsa portable("portable");
-  CHECK(decode(kFixtures[0].file) == text);
+  for (const auto& f : kHalfFixtures) {
+    CAPTURE(f.file);
+    CHECK(decode(f.file) == text);
+  }
+  // The plain C++ kernels, as on a CPU without AVX2 (the slower path: the transformer alone),
+  // and AVX2 + FMA (no AVX-512: the half arithmetic on widened floats).
+  for (const char* isa : {"portable", "avx2"}) {
+    CAPTURE(isa);
+    ForcedIsa forced(isa);
+    CHECK(decode(kFixtures[0].file) == text);
+    CHECK(decode(kHalfFixtures[0].file) == text);
+  }
+}
+
+TEST_CASE("a file records its transformer arithmetic: the other one is refused, not misdecoded") {
+  const auto half = zgen::parse_container(read_fixture(kHalfFixtures[0].file)).header;
+  const auto fp32 = zgen::parse_container(read_fixture(kFixtures[0].file)).header;
+  CHECK(half.transformer_arithmetic == 2);
+  CHECK(fp32.transformer_arithmetic == 1);
+  // --model with the other arithmetic: a different content hash, so a one-line refusal.
+  const std::string out = fs::temp_directory_path() / ("zgen-arith-" + std::to_string(::getpid()) + ".txt");
+  const auto o = run_zgen("decompress -q --model 'transformer-fp32:" + (kRoot / "models/sotu-800k.safetensors").string() +
+                          "' -o '" + out + "' '" + (fs::path(ZGEN_TEST_DATA) / kHalfFixtures[0].file).string() + "'");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("model mismatch") != std::string::npos);
+  CHECK(!fs::exists(out));
 }
 
 TEST_CASE("compressing the fixture's text again gives the fixture, byte for byte") {
@@ -84,9 +120,28 @@ TEST_CASE("compressing the fixture's text again gives the fixture, byte for byte
     CAPTURE(f.file);
     zgen::PredictorOptions options;
     options.threads = 1;
-    const auto model = zgen::make_predictor(f.spec, options);
-    const zgen::Bytes file = zgen::compress_to_container(*model, f.spec, data, 2048).file;
-    CHECK(file == read_fixture(f.file));
+    const auto model = zgen::make_predictor(f.spec_now, options);
+    // Stored as files before the half arithmetic were: SPEC transformer:…, arithmetic 1.
+    const auto r = zgen::compress_to_container(*model, f.spec, data, 2048);
+    zgen::ContainerHeader h = zgen::parse_container(r.file).header;
+    CHECK(h.transformer_arithmetic == 2);  // what this zgen writes
+    h.transformer_arithmetic = 1;
+    CHECK(zgen::write_container(h, r.encoded.payload) == read_fixture(f.file));
   }
+  // The half fixtures: `zgen compress` again, the very same file.
+  const std::string in = fs::temp_directory_path() / ("zgen-portable-in-" + std::to_string(::getpid()) + ".txt");
+  const std::string out = in + ".zgen";
+  { std::ofstream(in, std::ios::binary) << text; }
+  for (const auto& f : kHalfFixtures) {
+    CAPTURE(f.file);
+    const auto o = run_zgen("compress -q -j 1 --model '" + std::string(f.spec) + "' -o '" + out + "' '" + in + "'");
+    INFO(o.err);
+    CHECK(o.exit_code == 0);
+    const std::string made = slurp(out);
+    const zgen::Bytes fixture = read_fixture(f.file);
+    CHECK(made == std::string(fixture.begin(), fixture.end()));
+  }
+  fs::remove(in);
+  fs::remove(out);
   fs::current_path(previous);
 }

@@ -106,7 +106,7 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
   auto model = sharp_model(c, 4);
   Transformer<float> reference(c);
   std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
-  TransformerPredictor p(std::move(model), "transformer:test");
+  TransformerPredictor p(std::move(model), "transformer:test", Arithmetic::fp32);
   const auto bytes = text(3 * seq + 5, 2);
 
   p.reset({});
@@ -128,7 +128,7 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
     // reset with the whole history: the same window, hence the same distribution.
     auto copy = std::make_unique<Transformer<float>>(c);
     std::copy(reference.parameters().begin(), reference.parameters().end(), copy->parameters().begin());
-    TransformerPredictor q(std::move(copy), "q");
+    TransformerPredictor q(std::move(copy), "q", Arithmetic::fp32);
     q.reset(ByteView(bytes.data(), n));
     REQUIRE(q.window_size() == w);
     std::array<double, 256> lq{};
@@ -144,7 +144,7 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   auto model = sharp_model(c, 5);
   const std::string path = "/tmp/zgen-test-predictor-" + std::to_string(::getpid()) + ".safetensors";
   save_checkpoint(path, *model, {{"train.note", "test"}});
-  auto p = make_transformer_predictor(path);
+  auto p = make_transformer_predictor(path, Arithmetic::fp32);
   CHECK(p->name() == "transformer:" + path);
   const auto bytes = text(20, 3);
   p->reset(bytes);
@@ -154,10 +154,21 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   // Same weights; the coding path's canonical arithmetic (kernels/exact.hpp) rounds otherwise
   // than the training forward, within float rounding.
   CHECK(max_abs_diff(lp, full) <= 1e-5);
+  // The half arithmetic (the default, transformer:PATH): weights, keys and values rounded to
+  // half floats (11 significant bits), near the full pass but not within float rounding; another
+  // model by its hash.
+  auto half = make_transformer_predictor(path);
+  CHECK(half->name() == "transformer:" + path);
+  half->reset(bytes);
+  std::array<double, 256> lp_half{};
+  half->log_probs(lp_half);
+  CHECK(max_abs_diff(lp_half, full) > 1e-7);
+  CHECK(max_abs_diff(lp_half, full) <= 0.05);
+  CHECK(half->parameters_hash() != p->parameters_hash());
   // The fingerprint follows the weights: same file, same hash; one weight changed, another.
   const auto hash = p->parameters_hash();
   CHECK(hash != 0);
-  CHECK(make_transformer_predictor(path)->parameters_hash() == hash);
+  CHECK(make_transformer_predictor(path, Arithmetic::fp32)->parameters_hash() == hash);
   model->parameters()[7] += 1e-3f;
   save_checkpoint(path, *model, {});
   CHECK(make_transformer_predictor(path)->parameters_hash() != hash);
@@ -173,7 +184,7 @@ TEST_CASE("logits beyond ±10,000 (weights out of range) are a UserError, not a 
     CAPTURE(scale);
     auto model = sharp_model(config(16, false), 7);
     for (auto& p : model->parameters()) p *= scale;
-    TransformerPredictor p(std::move(model), "transformer:scaled");
+    TransformerPredictor p(std::move(model), "transformer:scaled", Arithmetic::fp32);
     p.reset(text(5, 1));
     std::array<double, 256> lp{};
     try {
@@ -190,7 +201,7 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
   // prediction reads) four times over 60 bytes, so the prediction is read from slid windows too.
   auto c = config(16, true);
   c.raster_width = 7;
-  TransformerPredictor p(sharp_model(c, 6), "transformer:raster");
+  TransformerPredictor p(sharp_model(c, 6), "transformer:raster", Arithmetic::fp32);
   auto reference = sharp_model(c, 6);  // the same weights
   const auto bytes = text(60, 8);
   p.reset({});
@@ -219,8 +230,8 @@ TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction,
   // reset or by observing, and the logits those of the full pass over the window with them.
   auto c = config(16, true);
   c.hint_width = 7;
-  TransformerPredictor p(sharp_model(c, 9), "transformer:hinted");
-  TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted");  // the same weights
+  TransformerPredictor p(sharp_model(c, 9), "transformer:hinted", Arithmetic::fp32);
+  TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted", Arithmetic::fp32);  // the same weights
   auto reference = sharp_model(c, 9);
   const auto bytes = text(60, 10);
   p.reset({});

@@ -1,6 +1,7 @@
 #pragma once
 // Model SPECs: any compressor SPEC (turned into a predictor through its code lengths),
-// "ppm:N" (the adaptive context-mixing model), "transformer:PATH" (a trained checkpoint) and
+// "ppm:N" (the adaptive context-mixing model), "transformer:PATH" (a trained checkpoint, in the
+// half arithmetic; "transformer-fp32:PATH" in the fp32 one, zgen/transformer.hpp) and
 // "mix:A+B+…" (those models mixed geometrically, weights learned as it codes; no '+' in the parts).
 #include <cstddef>
 #include <memory>

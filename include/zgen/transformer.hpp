@@ -79,8 +79,9 @@ struct TransformerConfig {
 };
 
 // Loads a checkpoint written by `zgen train` (safetensors with the config in its metadata) as a
-// next-byte model, the SPEC "transformer:PATH". Throws FileError for a missing file, FormatError
-// for a malformed one.
+// next-byte model, the SPEC "transformer:PATH": the half arithmetic (transformer arithmetic 2,
+// src/transformer/kv_cache.hpp; "transformer-fp32:PATH" is the fp32 one). Throws FileError for a
+// missing file, FormatError for a malformed one.
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
 
 // Data-parallel training (`mpirun -np N zgen train`): N processes, each with the whole model,

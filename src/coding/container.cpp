@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
+#include <string_view>
 
 namespace zgen {
 
@@ -70,6 +71,29 @@ ByteView ByteReader::take(std::uint64_t n) {
   return v;
 }
 
+namespace {
+// The coding byte: the CodingMode in the low four bits, transformer_arithmetic − 1 in the high
+// four (container.hpp), written only for a SPEC with a transformer:PATH part (for any other the
+// arithmetic changes nothing, and its files stay byte for byte what they were).
+bool names_transformer(const std::string& spec) {
+  const std::string_view prefix = "transformer:";
+  const std::string_view parts = spec.rfind("mix:", 0) == 0 ? std::string_view(spec).substr(4) : std::string_view(spec);
+  for (std::size_t at = 0; at <= parts.size();) {  // the parts, split at '+' (mix_part_specs)
+    const std::size_t end = std::min(parts.find('+', at), parts.size());
+    if (parts.substr(at, end - at).substr(0, prefix.size()) == prefix) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+std::uint8_t coding_byte(const ContainerHeader& h) {
+  if (h.transformer_arithmetic < 1 || h.transformer_arithmetic > 2)
+    throw std::logic_error("container: no transformer arithmetic " + std::to_string(h.transformer_arithmetic));
+  const int high = names_transformer(h.model_spec) ? h.transformer_arithmetic - 1 : 0;
+  return static_cast<std::uint8_t>(static_cast<std::uint8_t>(h.coding) | high << 4);
+}
+}  // namespace
+
 Bytes write_container(const ContainerHeader& h, ByteView payload) {
   if (h.model_spec.size() > kMaxSpecBytes) throw UserError("model spec is longer than 4096 bytes");
   if (h.original_length > kMaxOriginalLength) throw UserError("input is larger than 1 TiB");
@@ -77,7 +101,7 @@ Bytes write_container(const ContainerHeader& h, ByteView payload) {
     throw std::logic_error("write_container: no whole-buffer format version " + std::to_string(h.version));
   Bytes out(std::begin(kContainerMagic), std::end(kContainerMagic));
   out.push_back(h.version);
-  out.push_back(static_cast<std::uint8_t>(h.coding));
+  out.push_back(coding_byte(h));
   put_varint(out, h.model_spec.size());
   out.insert(out.end(), h.model_spec.begin(), h.model_spec.end());
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(h.parameters_hash >> (8 * i)));
@@ -96,9 +120,15 @@ namespace {
 // The fields every version shares, checked the same way (the header CRC passed: these catch an
 // encoder that wrote nonsense).
 void check_fields(ContainerHeader& h, std::uint8_t coding, ByteView spec) {
+  const std::uint8_t arithmetic = (coding >> 4) + 1;
+  if (arithmetic > 2)
+    throw FormatError("unsupported transformer arithmetic " + std::to_string(arithmetic) +
+                      " (this zgen computes 1, fp32, and 2, half floats)");
+  coding &= 0x0F;
   if (coding > static_cast<std::uint8_t>(CodingMode::bits))
     throw FormatError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
   h.coding = static_cast<CodingMode>(coding);
+  h.transformer_arithmetic = arithmetic;
   for (std::uint8_t c : spec)
     if (c < 0x20 || c == 0x7f) throw FormatError("corrupt zgen header: control character in the model spec");
   h.model_spec = as_string(spec);
@@ -156,7 +186,7 @@ ParsedContainer parse_stream_container(ByteView file) {
 Bytes write_stream_header(const ContainerHeader& h) {
   if (h.model_spec.size() > kMaxSpecBytes) throw UserError("model spec is longer than 4096 bytes");
   Bytes fields;
-  fields.push_back(static_cast<std::uint8_t>(h.coding));
+  fields.push_back(coding_byte(h));
   put_varint(fields, h.model_spec.size());
   fields.insert(fields.end(), h.model_spec.begin(), h.model_spec.end());
   for (int i = 0; i < 8; ++i) fields.push_back(static_cast<std::uint8_t>(h.parameters_hash >> (8 * i)));

@@ -5,7 +5,9 @@
 //
 //   magic            4 bytes  89 'Z' 'G' 'N'
 //   version          1 byte   kContainerVersion (written); kOldestContainerVersion.. read
-//   coding           1 byte   CodingMode: how the payload codes each byte
+//   coding           1 byte   low 4 bits: CodingMode, how the payload codes each byte; high 4
+//                             bits: the transformer arithmetic − 1 (see below), written only
+//                             when the SPEC has a transformer:PATH part (0 for any other)
 //   model spec       varint length (<= kMaxSpecBytes), then the bytes, e.g. "ppm:6"
 //   parameters hash  8 bytes  little-endian; the model's identity (see below)
 //   original length  varint   bytes of the original (<= kMaxOriginalLength)
@@ -13,6 +15,14 @@
 //   crc32            4 bytes  little-endian, zlib's crc32 of the original
 //   header crc32     4 bytes  little-endian, crc32 of every byte above
 //   payload length   varint   then exactly that many payload bytes, then the end of the file
+//
+// The transformer arithmetic (ContainerHeader::transformer_arithmetic; every version, both
+// layouts): what a `transformer:PATH` part of the model spec computes in
+// (src/transformer/kv_cache.hpp). 1 (high bits 0): fp32, every file written before the half
+// arithmetic; the decoder loads such a part as transformer-fp32:PATH. 2 (high bits 1): half
+// floats, what this zgen writes. A transformer-fp32:PATH part is fp32 in either. The model's
+// hash differs between the two arithmetics, so a decoder computing the other one refuses the
+// file; zgen before the half arithmetic refuses arithmetic 2 ("unknown coding mode 16/17").
 //
 // Varints are unsigned LEB128, minimal, at most 10 bytes. The parser trusts nothing: every
 // field is bounds-checked before use and every failure is a one-line UserError.
@@ -34,7 +44,7 @@
 //   magic            4 bytes  89 'Z' 'G' 'N'
 //   version          1 byte   3
 //   header length    varint   bytes of the fields below up to the header crc (<= kMaxStreamHeaderBytes)
-//     coding           1 byte
+//     coding           1 byte   as above (CodingMode, transformer arithmetic)
 //     model spec       varint length, then the bytes
 //     parameters hash  8 bytes  little-endian, model_identity_hash() as in version 2
 //     chunk size       varint   0: one history over the whole input

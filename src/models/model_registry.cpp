@@ -1,5 +1,6 @@
 // make_predictor: one SPEC names any model (see include/zgen/models.hpp).
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "src/models/code_length_predictor.hpp"
@@ -41,11 +42,15 @@ std::unique_ptr<Predictor> make_predictor(const std::string& spec, const Predict
     for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));
     return std::make_unique<MixedPredictor>(std::move(parts));
   }
-  if (spec.rfind("transformer:", 0) == 0) {
-    const std::string path = spec.substr(12);
-    if (path.empty()) throw SpecError("transformer: missing checkpoint path (transformer:PATH)");
-    return make_transformer_predictor(path);
-  }
+  // transformer:PATH computes in the half arithmetic, transformer-fp32:PATH in fp32 (what files
+  // before it were coded in: the decoder reads their transformer:PATH so, src/coding/container.hpp).
+  for (const auto& [prefix, arithmetic] : {std::pair{std::string("transformer:"), transformer::Arithmetic::half},
+                                           std::pair{std::string("transformer-fp32:"), transformer::Arithmetic::fp32}})
+    if (spec.rfind(prefix, 0) == 0) {
+      const std::string path = spec.substr(prefix.size());
+      if (path.empty()) throw SpecError(prefix + " missing checkpoint path (" + prefix + "PATH)");
+      return make_transformer_predictor(path, arithmetic);
+    }
   return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);
 }
 

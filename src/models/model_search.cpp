@@ -14,12 +14,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The one SPEC family that names a file (make_predictor in model_registry.cpp).
+// The one SPEC family that names a file (make_predictor in model_registry.cpp): transformer:PATH,
+// and transformer-fp32:PATH, the same checkpoint in the fp32 arithmetic.
 constexpr std::string_view kCheckpointPrefix = "transformer:";
+constexpr std::string_view kFp32CheckpointPrefix = "transformer-fp32:";
 
 std::optional<std::string> checkpoint_path(const std::string& part) {
-  if (part.rfind(kCheckpointPrefix, 0) != 0) return std::nullopt;
-  return part.substr(kCheckpointPrefix.size());
+  for (const std::string_view prefix : {kCheckpointPrefix, kFp32CheckpointPrefix})
+    if (part.rfind(prefix, 0) == 0) return part.substr(prefix.size());
+  return std::nullopt;
+}
+
+// The prefix a candidate of `part` (a checkpoint part) is loaded with: its own, except that a
+// file of transformer arithmetic 1 (fp32, before half floats) means transformer:PATH in fp32.
+std::string_view candidate_prefix(const std::string& part, std::uint8_t arithmetic) {
+  if (part.rfind(kFp32CheckpointPrefix, 0) == 0 || arithmetic == 1) return kFp32CheckpointPrefix;
+  return kCheckpointPrefix;
 }
 
 bool is_mix(const std::string& spec) { return spec.rfind("mix:", 0) == 0; }
@@ -80,20 +90,21 @@ bool load(Candidate& c, const PredictorFactory& make, const std::string& stored_
 // The ways to load one part, in the order of model_search.hpp. A part without a checkpoint
 // has one (itself).
 std::vector<Candidate> candidates_for(const std::string& part, const std::string& file_dir,
-                                      const std::vector<std::string>& model_dirs) {
+                                      const std::vector<std::string>& model_dirs, std::uint8_t arithmetic) {
   std::vector<Candidate> out;
   const std::optional<std::string> path = checkpoint_path(part);
   if (!path || path->empty()) {
     out.emplace_back(part, "");
     return out;
   }
+  const std::string_view prefix = candidate_prefix(part, arithmetic);
   std::set<std::string> seen;  // each file once, however it is reached
   auto add = [&](const fs::path& p) {
     std::error_code ec;
     fs::path key = fs::absolute(p, ec);
     if (ec) key = p;
     if (!seen.insert(key.lexically_normal().string()).second) return;
-    out.emplace_back(std::string(kCheckpointPrefix) + p.string(), p.string());
+    out.emplace_back(std::string(prefix) + p.string(), p.string());
   };
   const fs::path stored(*path);
   add(stored);
@@ -218,8 +229,9 @@ FoundModel find_model(const ContainerHeader& header, const DecompressOptions& op
   bool has_checkpoint = false;  // some part names a file: a search, and its own error
   for (const std::string& part : parts) {
     // An override is taken as given: no other place.
-    candidates.push_back(override_given ? candidates_for(part, "", {})
-                                        : candidates_for(part, options.file_dir, options.model_dirs));
+    candidates.push_back(override_given ? candidates_for(part, "", {}, header.transformer_arithmetic)
+                                        : candidates_for(part, options.file_dir, options.model_dirs,
+                                                         header.transformer_arithmetic));
     has_checkpoint = has_checkpoint || !candidates.back()[0].path.empty();
   }
   Search search(header, make, stored_parts, std::move(candidates), is_mix(spec));

@@ -8,7 +8,8 @@
 
 namespace zgen::transformer {
 
-KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), config_(model.config()), lanes_(lanes) {
+KVCache::KVCache(const Transformer<float>& model, int lanes, Arithmetic arithmetic)
+    : model_(model), config_(model.config()), lanes_(lanes), arithmetic_(arithmetic) {
   if (lanes < 1) throw std::logic_error("KVCache: need at least one lane");
   const auto& w = model.weights();
   const int C = config_.dim, L = config_.layers, T = config_.seq;
@@ -22,9 +23,19 @@ KVCache::KVCache(const Transformer<float>& model, int lanes) : model_(model), co
     layers_.push_back(std::move(layer));
   }
   head_ = exact::pack(w.head, nullptr, config_.vocab, C);
+  const bool half = arithmetic == Arithmetic::half;
+  if (half) {
+    for (Layer& layer : layers_)
+      for (exact::PackedMatrix* m : {&layer.qkv, &layer.attproj, &layer.fc, &layer.fcproj}) exact::round_to_half(*m);
+    exact::round_to_half(head_);
+  }
   const std::size_t TC = static_cast<std::size_t>(T) * C;
   keys_.resize(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(L) * TC);
   values_.resize(keys_.size());
+  if (half) {
+    keys16_.resize(keys_.size());
+    values16_.resize(keys_.size());
+  }
   length_.assign(static_cast<std::size_t>(lanes), 0);
   const std::size_t R = static_cast<std::size_t>(std::max(T, lanes)), RC = R * static_cast<std::size_t>(C);
   rows_.resize(R);
@@ -91,6 +102,7 @@ void KVCache::run(int n, int first_out, float* logits) {
   const int C = config_.dim, H = config_.heads, L = config_.layers, T = config_.seq, V = config_.vocab, hs = C / H;
   const std::ptrdiff_t C3 = 3 * static_cast<std::ptrdiff_t>(C), C4 = 4 * static_cast<std::ptrdiff_t>(C);
   const std::ptrdiff_t head_stride = static_cast<std::ptrdiff_t>(T) * hs;  // between heads in keys()/values()
+  const bool half = arithmetic_ == Arithmetic::half, half_reads = half && exact::reads_halves(C, H);
   float* x = x_.data();  // (n,C) the residual stream of the rows
   for (int r = 0; r < n; ++r)
     encoder_forward(x + static_cast<std::ptrdiff_t>(r) * C, &rows_[static_cast<std::size_t>(r)].byte, w.wte,
@@ -111,8 +123,16 @@ void KVCache::run(int n, int first_out, float* logits) {
       float* v = values(lane, l);  // (H,T_max,hs)
       for (int h = 0; h < H; ++h) {
         const std::ptrdiff_t at = h * head_stride + static_cast<std::ptrdiff_t>(pos) * hs;
-        std::memcpy(k + at, row + C + h * hs, hs * sizeof(float));
-        std::memcpy(v + at, row + 2 * C + h * hs, hs * sizeof(float));
+        if (half) {  // rounded, and widened back: both copies (kv_cache.hpp)
+          const std::ptrdiff_t at16 = k - keys_.data() + at;
+          exact::to_halves(keys16_.data() + at16, row + C + h * hs, hs);
+          exact::to_halves(values16_.data() + at16, row + 2 * C + h * hs, hs);
+          exact::from_halves(k + at, keys16_.data() + at16, hs);
+          exact::from_halves(v + at, values16_.data() + at16, hs);
+        } else {
+          std::memcpy(k + at, row + C + h * hs, hs * sizeof(float));
+          std::memcpy(v + at, row + 2 * C + h * hs, hs * sizeof(float));
+        }
       }
     }
     const int first = l == L - 1 ? first_out : 0, rows = n - first;  // rows first … n − 1 go on
@@ -124,6 +144,14 @@ void KVCache::run(int n, int first_out, float* logits) {
       while (r + run < n && rows_[static_cast<std::size_t>(r + run)].lane == lane &&
              positions_[static_cast<std::size_t>(r + run)] == pos + run)
         ++run;
+      if (run == 1 && half_reads) {  // a step: attention over the halves (the same bits, half the bytes)
+        const std::ptrdiff_t base = keys(lane, l) - keys_.data();
+        exact::attention_row_half(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, qkv_.data() + r * C3,
+                                  keys16_.data() + base, values16_.data() + base, head_stride, pos + 1, C, H,
+                                  scores_.data());  // (C)
+        ++r;
+        continue;
+      }
       exact::attention_rows(atty_.data() + static_cast<std::ptrdiff_t>(r) * C, C, qkv_.data() + r * C3, C3,
                             keys(lane, l), values(lane, l), head_stride, pos + 1, run, C, H,
                             scores_.data());  // (run,C)

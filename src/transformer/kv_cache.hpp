@@ -18,6 +18,17 @@
 //     lane count: a batch of 16 and 16 caches of one lane give the same bits.
 // The training forward (Transformer::forward) rounds differently: its logits equal these up to
 // float rounding.
+//
+// Two arithmetics (a .zgen file records which one its transformer computes in, see
+// src/coding/container.hpp):
+//   - fp32 (arithmetic 1): the weights and the cached keys and values as they are.
+//   - half (arithmetic 2, what `zgen compress` writes): every packed weight of the linear maps
+//     (not the biases, embeddings or LayerNorms) and every key and value entering the cache is
+//     rounded to an IEEE half float (exact::to_half: nearest, ties to even, saturated) and
+//     widened back exactly; everything else is fp32's arithmetic on those values. So the
+//     portable and AVX2 kernels simply run on the widened floats, and the AVX-512 kernels read
+//     the halves instead (half the bytes to stream per step), widening them before each product:
+//     the same operands, the same chains, the same bits on every ISA.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -28,13 +39,16 @@
 
 namespace zgen::transformer {
 
+enum class Arithmetic : std::uint8_t { fp32 = 1, half = 2 };
+
 class KVCache {
  public:
   // Packs the model's matrices for the canonical kernels (once, shared by the lanes). The model
   // must outlive the cache, and its parameters must not change while the cache is in use (the
   // embeddings, LayerNorms and biases are read in place; the matrices are copied here).
-  explicit KVCache(const Transformer<float>& model, int lanes = 1);
+  explicit KVCache(const Transformer<float>& model, int lanes = 1, Arithmetic arithmetic = Arithmetic::fp32);
   int lanes() const { return lanes_; }
+  Arithmetic arithmetic() const { return arithmetic_; }
   int length(int lane = 0) const { return length_[static_cast<std::size_t>(lane)]; }  // positions cached, ≤ seq
   void clear(int lane = 0) { length_[static_cast<std::size_t>(lane)] = 0; }
 
@@ -78,11 +92,16 @@ class KVCache {
   const Transformer<float>& model_;
   TransformerConfig config_;
   int lanes_;
+  Arithmetic arithmetic_;
   std::vector<Layer> layers_;
   exact::PackedMatrix head_;
   // (lanes,L,H,T_max,hs) each: one head's rows contiguous, so that attention sweeps each head's
-  // keys once as one block.
+  // keys once as one block. In the half arithmetic they hold the widened halves, and keys16_,
+  // values16_ the halves themselves, (lanes,L,H,T_max,hs) each (invariant: keys_[i] ==
+  // from_half(keys16_[i]) for every cached position), which a step's attention reads where
+  // exact::reads_halves (a prefill's rows read the floats: they share the loads anyway).
   std::vector<float> keys_, values_;
+  std::vector<unsigned short> keys16_, values16_;
   std::vector<int> length_;  // (lanes)
   // The rows of a run: (R) rows_, positions_, hints_; R = max(seq, lanes).
   std::vector<Row> rows_;

@@ -33,8 +33,9 @@ void exact_log_softmax(double* out, const float* logits, int V) {
 }
 }  // namespace
 
-TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name)
-    : model_(std::move(model)), name_(std::move(name)), cache_(*model_), logits_(256) {
+TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name,
+                                           transformer::Arithmetic arithmetic)
+    : model_(std::move(model)), name_(std::move(name)), cache_(*model_, 1, arithmetic), logits_(256) {
   std::uint64_t h = kFnv1a64Offset;
   for (const auto& [k, v] : model_->config().to_metadata()) {
     h = fnv1a64_fold(h, k);
@@ -43,6 +44,9 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transfor
   }
   const auto params = model_->parameters();
   h = fnv1a64_fold(h, params.data(), params.size_bytes());
+  // fp32 folds nothing here (its hash stays what older files recorded); half says so, on top of
+  // the probe's logits, which differ too.
+  if (arithmetic == transformer::Arithmetic::half) h = fnv1a64_fold(h, "arithmetic: half (2)\n");
   // The arithmetic's fingerprint: the logits of a fixed probe, through both the batched pass
   // and the KV-cache step. The coding path computes in the canonical arithmetic
   // (kernels/exact.hpp), so the fingerprint is the same on every build and CPU; it stays as the
@@ -140,10 +144,11 @@ void window_log_probs(const TransformerWindow& win, const float* logits, const T
 // predictor keeps its own, the lanes that step together run as one batched KVCache::step.
 class TransformerBatch final : public PredictorBatch {
  public:
-  TransformerBatch(const transformer::Transformer<float>& model, std::string name, int lanes)
+  TransformerBatch(const transformer::Transformer<float>& model, std::string name, int lanes,
+                   transformer::Arithmetic arithmetic)
       : config_(model.config()),
         name_(std::move(name)),
-        cache_(model, lanes),
+        cache_(model, lanes, arithmetic),
         windows_(static_cast<std::size_t>(lanes)),
         logits_(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(config_.vocab)),
         step_logits_(logits_.size()) {
@@ -256,12 +261,17 @@ void TransformerPredictor::forced_log_probs(ByteView data, const EachLogProbs& e
 }
 
 std::unique_ptr<PredictorBatch> TransformerPredictor::make_batch(int lanes) const {
-  return std::make_unique<TransformerBatch>(*model_, name_, lanes);
+  return std::make_unique<TransformerBatch>(*model_, name_, lanes, cache_.arithmetic());
+}
+
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, transformer::Arithmetic arithmetic) {
+  transformer::Checkpoint c = transformer::load_checkpoint(path);
+  // The name is "transformer:PATH" in both arithmetics: version-1 files hashed it, fp32.
+  return std::make_unique<TransformerPredictor>(std::move(c.model), "transformer:" + path, arithmetic);
 }
 
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path) {
-  transformer::Checkpoint c = transformer::load_checkpoint(path);
-  return std::make_unique<TransformerPredictor>(std::move(c.model), "transformer:" + path);
+  return make_transformer_predictor(path, transformer::Arithmetic::half);
 }
 
 }  // namespace zgen

@@ -50,12 +50,16 @@ struct TransformerWindow {
 // KVCache::prefill_rows per window (the same rows as the slide's prefill and the steps after it).
 class TransformerPredictor final : public Predictor, public BatchablePredictor {
  public:
-  TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name);
+  // `arithmetic`: kv_cache.hpp (a file records it; the SPEC transformer:PATH gives half,
+  // transformer-fp32:PATH fp32, which files before the half arithmetic were coded in).
+  TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name,
+                       transformer::Arithmetic arithmetic = transformer::Arithmetic::half);
   std::string name() const override { return name_; }
   void reset(ByteView context) override;
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
-  // FNV-1a over the config, every weight's bytes and the logits of a fixed probe: a compressed
+  // FNV-1a over the config, every weight's bytes, the arithmetic (half only: fp32's hash is the
+  // one files before the half arithmetic recorded) and the logits of a fixed probe: a compressed
   // file records it, so that a different checkpoint under the same path, or an arithmetic that
   // gives other probabilities (which the canonical kernels rule out on every build and CPU), is
   // refused at decoding instead of garbling it.
@@ -69,6 +73,7 @@ class TransformerPredictor final : public Predictor, public BatchablePredictor {
   void forced_log_probs(ByteView data, const EachLogProbs& each) override;
 
   const transformer::Transformer<float>& model() const { return *model_; }
+  transformer::Arithmetic arithmetic() const { return cache_.arithmetic(); }
   // Bytes the model currently conditions on (see the window rule above).
   std::size_t window_size() const { return window_.bytes.size(); }
   // The window length after n bytes of history.
@@ -82,5 +87,8 @@ class TransformerPredictor final : public Predictor, public BatchablePredictor {
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;
 };
+
+// make_transformer_predictor with the given arithmetic (the public one: half).
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, transformer::Arithmetic arithmetic);
 
 }  // namespace zgen

@@ -178,7 +178,17 @@ PackedMatrix pack(const float* weight, const float* bias, int rows, int depth) {
   return w;
 }
 
+void round_to_half(PackedMatrix& w) {
+  w.halves.resize(w.panels.size());
+  to_halves(w.halves.data(), w.panels.data(), static_cast<std::ptrdiff_t>(w.panels.size()));
+  from_halves(w.panels.data(), w.halves.data(), static_cast<std::ptrdiff_t>(w.panels.size()));
+}
+
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m) {
+#if defined(__x86_64__)
+  if (!w.halves.empty() && isa() == Isa::avx512)
+    return detail::avx512::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+#endif
   active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
 
@@ -193,6 +203,71 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
   for (int h = 0; h < H; ++h)
     k.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, scores);
 }
+
+bool reads_halves(int C, int H) {
+  const int hs = C / H;
+  return isa() == Isa::avx512 && hs % 16 == 0 && hs <= 128 && H % 2 == 0;
+}
+
+void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                        std::ptrdiff_t head_stride, int n, int C, int H, float* scores) {
+  if (!reads_halves(C, H)) throw std::logic_error("attention_row_half: only where reads_halves(C, H)");
+  const int hs = C / H;
+#if defined(__x86_64__)
+  detail::avx512::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)),
+                                 scores);
+#else
+  (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
+#endif
+}
+
+unsigned short to_half(float x) {
+  // Saturate first (exact.hpp): x86's minps/maxps order, so that NaN becomes +65504 here too.
+  x = x < detail::kHalfMax ? x : detail::kHalfMax;
+  x = x > -detail::kHalfMax ? x : -detail::kHalfMax;
+  const std::uint32_t b = std::bit_cast<std::uint32_t>(x);
+  const std::uint32_t sign = (b >> 16) & 0x8000u, mag = b & 0x7FFFFFFFu;  // mag ≤ 65504: finite
+  if (mag < 0x38800000u) {  // a subnormal half (or zero): round mag·2^24 to an integer, ties to even
+    const float f = std::bit_cast<float>(mag) * 16777216.0f;  // exact: a power of two
+    const std::uint32_t i = static_cast<std::uint32_t>(f);
+    const float frac = f - static_cast<float>(i);
+    const std::uint32_t r = i + (frac > 0.5f || (frac == 0.5f && (i & 1u)) ? 1u : 0u);
+    return static_cast<unsigned short>(sign | r);
+  }
+  const std::uint32_t rebias = mag - 0x38000000u;  // exponent − 112
+  const std::uint32_t keep = rebias >> 13, rest = rebias & 0x1FFFu;  // ≤ 0x7BFF: 65504 rounds to itself
+  const std::uint32_t r = keep + (rest > 0x1000u || (rest == 0x1000u && (keep & 1u)) ? 1u : 0u);
+  return static_cast<unsigned short>(sign | r);
+}
+
+float from_half(unsigned short h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 1023u;
+  if (e == 0) {  // zero or subnormal: m·2^−24, exact
+    const float mag = static_cast<float>(m) * 5.9604644775390625e-8f;
+    return std::bit_cast<float>(std::bit_cast<std::uint32_t>(mag) | sign);
+  }
+  if (e == 31) return std::bit_cast<float>(sign | 0x7F800000u | (m << 13));  // ∞, NaN: to_half never gives them
+  return std::bit_cast<float>(sign | ((e + 112u) << 23) | (m << 13));
+}
+
+void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
+#if defined(__x86_64__)
+  if (isa() == Isa::avx512) return detail::avx512::halves_from_floats_avx512(out, in, n);
+#endif
+  for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = to_half(in[i]);
+}
+
+void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n) {
+#if defined(__x86_64__)
+  if (isa() == Isa::avx512) return detail::avx512::floats_from_halves_avx512(out, in, n);
+#endif
+  for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = from_half(in[i]);
+}
+
+namespace detail {
+unsigned short to_half(float x) { return exact::to_half(x); }
+float from_half(unsigned short h) { return exact::from_half(h); }
+}  // namespace detail
 
 std::size_t attention_rows_scratch(int n, int H) {
   // attention_row: H·n; the kernels' groups of up to four rows: 4·(n + 4).

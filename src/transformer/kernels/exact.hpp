@@ -41,10 +41,18 @@ struct PackedMatrix {
   std::vector<float, kernels::CacheLineAllocator<float>> panels;
   std::vector<float, kernels::CacheLineAllocator<float>> bias;  // (panels·16)
   int rows = 0, depth = 0;
+  // After round_to_half: the panels again as IEEE half floats (panels[i] == from_half(halves[i])),
+  // which the AVX-512 kernel reads instead (half the bytes); empty otherwise. The bias stays float.
+  std::vector<unsigned short, kernels::CacheLineAllocator<unsigned short>> halves;
 };
 PackedMatrix pack(const float* weight, const float* bias, int rows, int depth);
+// The half arithmetic's weights (Arithmetic::half in kv_cache.hpp): every panel value rounded
+// to a half float (to_half) and widened back, exactly, in place; the halves kept beside them.
+void round_to_half(PackedMatrix& w);
 
-// out (m, w.rows) with row stride ldo = in (m, w.depth) with row stride ldi · Wᵀ + bias.
+// out (m, w.rows) with row stride ldo = in (m, w.depth) with row stride ldi · Wᵀ + bias. With
+// halves, the AVX-512 kernel widens them (exactly) where the others read the widened panels:
+// the same operands, the same chains, the same bits.
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m);
 
 // out[i] = GELU(in[i]) for i < n (out may be in).
@@ -63,6 +71,25 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
 void attention_rows(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
                     const float* values, std::ptrdiff_t head_stride, int n0, int R, int C, int H, float* scores);
 std::size_t attention_rows_scratch(int n, int H);  // enough for attention_row too, n keys at most
+
+// IEEE binary16 ("half floats"), the half arithmetic's storage (kv_cache.hpp):
+// to_half(x) = the half nearest to x saturated to ±65504, ties to even (subnormal halves
+// included: below 2^−14 the step is 2^−24). Saturation, not ∞: x ≥ 65504 (+∞ too) gives 65504,
+// x ≤ −65504 gives −65504, and NaN gives +65504 (as min(x, 65504) then max(·, −65504) with
+// x86's min/max, which return the second operand when one is NaN), so no value becomes ∞ and
+// every ISA agrees. from_half widens exactly. to_halves uses vcvtps2ph on AVX-512 (the same bits,
+// checked in tests/test_exact_kernels.cpp), to_half elsewhere.
+unsigned short to_half(float x);
+float from_half(unsigned short h);  // exact
+void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n);   // to_half each
+void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n);  // from_half each
+
+// attention_row over keys and values stored as halves (the same layout, unsigned shorts):
+// attention_row on their widened values, bit for bit; it reads half the bytes. Only where
+// reads_halves(C, H) (AVX-512 active, hs a multiple of 16 up to 128, H even); std::logic_error elsewhere.
+bool reads_halves(int C, int H);
+void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                        std::ptrdiff_t head_stride, int n, int C, int H, float* scores);
 
 // The canonical exp, one value (what the kernels compute per lane), for the tests.
 float exp_canonical(float x);

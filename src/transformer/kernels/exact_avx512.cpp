@@ -19,6 +19,8 @@
 
 #include "src/transformer/kernels/exp_lanes.hpp"
 
+#include <cstdint>
+
 namespace zgen::transformer::exact::detail {
 
 namespace {
@@ -29,21 +31,26 @@ inline int min_int(int a, int b) { return a < b ? a : b; }
 // Linear layers: R rows × P panels of 16 outputs, R·P accumulators of 16 lanes, each lane an fma
 // chain over k from the bias. Outputs past the matrix's rows (the last panel) are masked off.
 
-template <int R, int P>
-inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+inline __m512 wload(const float* at) { return _mm512_loadu_ps(at); }
+inline __m512 wload(const unsigned short* at) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)));
+}
+
+template <int R, int P, typename T>
+inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                         const float* bias, int q0, int rows, int depth) {
   __m512 acc[R][P];
   for (int p = 0; p < P; ++p) {
     const __m512 b = _mm512_loadu_ps(bias + 16 * (q0 + p));
     for (int r = 0; r < R; ++r) acc[r][p] = b;
   }
-  const float* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
+  const T* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
   const std::ptrdiff_t panel_size = static_cast<std::ptrdiff_t>(depth) * 16;
   for (int k = 0; k < depth; ++k) {
     __m512 a[R];
     for (int r = 0; r < R; ++r) a[r] = _mm512_set1_ps(in[r * ldi + k]);
     for (int p = 0; p < P; ++p) {
-      const __m512 w = _mm512_loadu_ps(base + p * panel_size + k * 16);
+      const __m512 w = wload(base + p * panel_size + k * 16);
       for (int r = 0; r < R; ++r) acc[r][p] = _mm512_fmadd_ps(a[r], w, acc[r][p]);
     }
   }
@@ -56,15 +63,16 @@ inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::pt
 }
 
 // R rows against every panel, P panels at a time (the rest one at a time).
-template <int R, int P>
-inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <int R, int P, typename T>
+inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                            const float* bias, int rows, int depth, int np) {
   int q = 0;
   for (; q + P <= np; q += P) linear_tile<R, P>(out, ldo, in, ldi, panels, bias, q, rows, depth);
   for (; q < np; ++q) linear_tile<R, 1>(out, ldo, in, ldi, panels, bias, q, rows, depth);
 }
 
-void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <typename T>
+void linear_avx512_t(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                    const float* bias, int rows, int depth, int m) {
   const int np = (rows + 15) / 16;
   // Blocks of eight rows against two panels (a prefill, a batch's step): 16 chains, two loads
@@ -94,6 +102,11 @@ void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff
     case 7: rows_by_panels<7, 2>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
     default: break;
   }
+}
+
+void linear_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                   const float* bias, int rows, int depth, int m) {
+  linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,17 +163,28 @@ inline __m512 key_pair(const float* a, const float* b) {
   return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(lo), _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
 }
 
+// Keys as IEEE half floats, widened exactly (the half arithmetic).
+inline __m512 key_pair(const std::uint16_t* a, const std::uint16_t* b) {
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  if (!b) return _mm512_cvtph_ps(_mm256_zextsi128_si256(lo));
+  return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)), 1));
+}
+inline __m512 load16(const float* at) { return _mm512_loadu_ps(at); }
+inline __m512 load16(const std::uint16_t* at) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at)));
+}
+
 // s[j] = q · K[j] for j < n, hs = 8·NV: sixteen keys at a time, accumulator r holding keys j + r
 // and j + 8 + r, the eight accumulators' chains interleaved (v outer) to keep eight in flight.
-template <int NV>
-void scores16(float* s, const float* q, const float* K, int n) {
+template <int NV, typename T>
+void scores16(float* s, const float* q, const T* K, int n) {
   constexpr int hs = 8 * NV;
   __m512 qv[NV];  // q's vector v in both halves
   for (int v = 0; v < NV; ++v)
     qv[v] = _mm512_castpd_ps(_mm512_broadcast_f64x4(_mm256_castps_pd(_mm256_loadu_ps(q + 8 * v))));
   int j = 0;
   for (; j + 16 <= n; j += 16) {
-    const float* k0 = K + static_cast<std::ptrdiff_t>(j) * hs;
+    const T* k0 = K + static_cast<std::ptrdiff_t>(j) * hs;
     __m512 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
     for (int v = 0; v < NV; ++v)
@@ -169,7 +193,7 @@ void scores16(float* s, const float* q, const float* K, int n) {
     _mm512_storeu_ps(s + j, lane_trees16(acc));
   }
   if (j < n) {  // the last 1–15 keys; absent keys' lanes are +0 and their results dropped
-    const float* k0 = K + static_cast<std::ptrdiff_t>(j) * hs;
+    const T* k0 = K + static_cast<std::ptrdiff_t>(j) * hs;
     __m512 acc[8];
     for (int r = 0; r < 8; ++r) acc[r] = _mm512_setzero_ps();
     for (int r = 0; r < 8 && j + r < n; ++r)
@@ -181,10 +205,11 @@ void scores16(float* s, const float* q, const float* K, int n) {
   }
 }
 
-void scores16(float* s, const float* q, const float* K, int n, int nv) {
+template <typename T>
+void scores16(float* s, const float* q, const T* K, int n, int nv) {
   switch (nv) {
 #define ZGEN_SCORES(NV) \
-  case NV: return scores16<NV>(s, q, K, n);
+  case NV: return scores16<NV, T>(s, q, K, n);
     ZGEN_SCORES(1) ZGEN_SCORES(2) ZGEN_SCORES(3) ZGEN_SCORES(4) ZGEN_SCORES(5) ZGEN_SCORES(6) ZGEN_SCORES(7)
     ZGEN_SCORES(8) ZGEN_SCORES(9) ZGEN_SCORES(10) ZGEN_SCORES(11) ZGEN_SCORES(12) ZGEN_SCORES(13) ZGEN_SCORES(14)
     ZGEN_SCORES(15) ZGEN_SCORES(16)
@@ -218,26 +243,27 @@ float max_scores(const float* s, int n) {
 // j, odd j), then (even + odd)·inv: weighted<NV> of exact_avx2.cpp on 16 lanes. Two heads, or
 // one (kTwo false: a's alone), so that a head of 32 columns still has 8 chains in flight, enough
 // to hide the FMA's latency; each chain is its element's, whatever runs beside it.
-template <int NV, bool kMasked, bool kTwo>
-void weighted16(float* out_a, float* out_b, const float* p_a, const float* p_b, const float* V_a, const float* V_b,
+template <int NV, bool kMasked, bool kTwo, typename T>
+void weighted16(float* out_a, float* out_b, const float* p_a, const float* p_b, const T* V_a, const T* V_b,
                 std::ptrdiff_t ldv, int n, float inv_a, float inv_b, __mmask16 last) {
   constexpr int NH = kTwo ? 2 : 1;
   float* out[2] = {out_a, out_b};
   const float* p[2] = {p_a, p_b};
-  const float* V[2] = {V_a, V_b};
+  const T* V[2] = {V_a, V_b};
   const float inv[2] = {inv_a, inv_b};
   __m512 even[NH][NV], odd[NH][NV];
   for (int h = 0; h < NH; ++h)
     for (int v = 0; v < NV; ++v) even[h][v] = odd[h][v] = _mm512_setzero_ps();
-  auto load = [&](const float* at, int v) {
-    return kMasked && v == NV - 1 ? _mm512_maskz_loadu_ps(last, at + 16 * v) : _mm512_loadu_ps(at + 16 * v);
+  auto load = [&](const T* at, int v) {
+    if constexpr (sizeof(T) == 2) return load16(at + 16 * v);  // halves: hs % 16 == 0, whole registers
+    else return kMasked && v == NV - 1 ? _mm512_maskz_loadu_ps(last, at + 16 * v) : _mm512_loadu_ps(at + 16 * v);
   };
   int j = 0;
   for (; j + 2 <= n; j += 2) {
     for (int h = 0; h < NH; ++h) {
       const __m512 p0 = _mm512_set1_ps(p[h][j]), p1 = _mm512_set1_ps(p[h][j + 1]);
-      const float* v0 = V[h] + j * ldv;
-      const float* v1 = v0 + ldv;
+      const T* v0 = V[h] + j * ldv;
+      const T* v1 = v0 + ldv;
       for (int v = 0; v < NV; ++v) {
         even[h][v] = _mm512_fmadd_ps(p0, load(v0, v), even[h][v]);
         odd[h][v] = _mm512_fmadd_ps(p1, load(v1, v), odd[h][v]);
@@ -261,18 +287,18 @@ void weighted16(float* out_a, float* out_b, const float* p_a, const float* p_b, 
   }
 }
 
-template <bool kTwo>
-void weighted_columns(float* out_a, float* out_b, const float* p_a, const float* p_b, const float* V_a,
-                      const float* V_b, int hs, int n, float inv_a, float inv_b) {
+template <bool kTwo, typename T>
+void weighted_columns(float* out_a, float* out_b, const float* p_a, const float* p_b, const T* V_a,
+                      const T* V_b, int hs, int n, float inv_a, float inv_b) {
   // Columns in strips of up to four registers (each element its own two chains: the strips
   // change nothing in the bits); a last half register through a mask.
   int c = 0;
   for (; c + 64 <= hs; c += 64)
-    weighted16<4, false, kTwo>(out_a + c, out_b + c, p_a, p_b, V_a + c, V_b + c, hs, n, inv_a, inv_b, 0xFFFF);
+    weighted16<4, false, kTwo, T>(out_a + c, out_b + c, p_a, p_b, V_a + c, V_b + c, hs, n, inv_a, inv_b, 0xFFFF);
   const int rest = hs - c;  // 0, 8, …, 56
   const __mmask16 half = 0x00FF;
 #define ZGEN_WEIGHTED(NV, M) \
-  weighted16<NV, M, kTwo>(out_a + c, out_b + c, p_a, p_b, V_a + c, V_b + c, hs, n, inv_a, inv_b, half)
+  weighted16<NV, M, kTwo, T>(out_a + c, out_b + c, p_a, p_b, V_a + c, V_b + c, hs, n, inv_a, inv_b, half)
   switch (rest / 8) {
     case 7: ZGEN_WEIGHTED(4, true); break;
     case 6: ZGEN_WEIGHTED(3, false); break;
@@ -316,7 +342,8 @@ float softmax(float* s, int n, float scale) {
 }
 
 // One head's scores, then its softmax.
-float softmax_head(float* s, const float* q, const float* K, int n, int hs, float scale) {
+template <typename T>
+float softmax_head(float* s, const float* q, const T* K, int n, int hs, float scale) {
   scores16(s, q, K, n, hs / 8);
   return softmax(s, n, scale);
 }
@@ -348,6 +375,20 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
   }
   if (h < H)
     attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
+}
+
+// attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even): the same
+// chains on the widened values.
+void attend_row_avx512_half(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
+                            std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
+  for (int h = 0; h + 2 <= H; h += 2) {
+    float* sa = s;
+    float* sb = s + n;
+    const float inv_a = softmax_head(sa, q + h * hs, keys + h * head_stride, n, hs, scale);
+    const float inv_b = softmax_head(sb, q + (h + 1) * hs, keys + (h + 1) * head_stride, n, hs, scale);
+    weighted_columns<true>(out + h * hs, out + (h + 1) * hs, sa, sb, values + h * head_stride,
+                           values + (h + 1) * head_stride, hs, n, inv_a, inv_b);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,6 +528,39 @@ void attend_rows_avx512(float* out, std::ptrdiff_t ldo, const float* q, std::ptr
 }
 
 }  // namespace
+
+namespace avx512 {  // global symbols of this object live here (tests/isa_objects.sh)
+
+void attend_row_half_avx512(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
+                            std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
+  attend_row_avx512_half(out, q, keys, values, head_stride, n, hs, H, scale, s);
+}
+
+void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n) {
+  std::ptrdiff_t i = 0;
+  const __m512 hi = _mm512_set1_ps(kHalfMax), lo = _mm512_set1_ps(-kHalfMax);
+  for (; i + 16 <= n; i += 16) {
+    // Saturated as to_half: min(x, 65504) (NaN: 65504, minps returning its second operand),
+    // then max(·, −65504); then vcvtps2ph, round to nearest even.
+    const __m512 x = _mm512_max_ps(_mm512_min_ps(_mm512_loadu_ps(in + i), hi), lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  for (; i < n; ++i) out[i] = to_half(in[i]);
+}
+
+void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n) {
+  std::ptrdiff_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in + i))));
+  for (; i < n; ++i) out[i] = from_half(in[i]);
+}
+
+void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                        const unsigned short* panels, const float* bias, int rows, int depth, int m) {
+  linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
+}
+
+}  // namespace avx512
 
 const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512, attend_rows_avx512};
 
