@@ -235,20 +235,33 @@ TEST_CASE("attention_rows: consecutive rows together give each row's attention_r
   }
 }
 
-TEST_CASE("KV cache: a prefill equals stepping, on every implementation; both near the training forward") {
+// A small model: width 64, two heads of 32 (so the AVX-512 step reads halves in the half
+// arithmetic).
+TransformerConfig small_config() {
   TransformerConfig c;
   c.vocab = 256;
   c.dim = 64;
   c.heads = 2;
   c.layers = 2;
   c.seq = 40;
-  Transformer<float> model(c);
-  model.init_weights(9);
-  std::mt19937_64 rng(10);
+  return c;
+}
+
+// Initialises `model` from `seed`, moves every parameter (biases and gains included) off its
+// initial value, and returns 37 random letters to feed it.
+std::vector<std::uint8_t> perturb(Transformer<float>& model, std::uint64_t seed) {
+  model.init_weights(seed);
+  std::mt19937_64 rng(seed + 1);
   std::normal_distribution<float> noise(0.0f, 0.1f);
-  for (auto& p : model.parameters()) p += noise(rng);  // biases and gains off their defaults
+  for (auto& p : model.parameters()) p += noise(rng);
   std::vector<std::uint8_t> bytes(37);
   for (auto& b : bytes) b = static_cast<std::uint8_t>('a' + rng() % 26);
+  return bytes;
+}
+
+TEST_CASE("KV cache: a prefill equals stepping, on every implementation; both near the training forward") {
+  Transformer<float> model(small_config());
+  const std::vector<std::uint8_t> bytes = perturb(model, 9);
   const auto results = under_each_isa([&] {
     KVCache stepping(model), prefilling(model);
     std::vector<float> stepped(256), prefilled(256);
@@ -353,19 +366,8 @@ TEST_CASE("to_halves and from_halves: every implementation the scalar rounding's
 }
 
 TEST_CASE("KV cache, half arithmetic: the same bits on every implementation, a prefill equals stepping") {
-  TransformerConfig c;
-  c.vocab = 256;
-  c.dim = 64;  // two heads of 32: the AVX-512 step reads the halves
-  c.heads = 2;
-  c.layers = 2;
-  c.seq = 40;
-  Transformer<float> model(c);
-  model.init_weights(11);
-  std::mt19937_64 rng(12);
-  std::normal_distribution<float> noise(0.0f, 0.1f);
-  for (auto& p : model.parameters()) p += noise(rng);
-  std::vector<std::uint8_t> bytes(37);
-  for (auto& b : bytes) b = static_cast<std::uint8_t>('a' + rng() % 26);
+  Transformer<float> model(small_config());
+  const std::vector<std::uint8_t> bytes = perturb(model, 11);
   const auto results = under_each_isa([&] {
     KVCache stepping(model, 2, Arithmetic::half), prefilling(model, 1, Arithmetic::half);
     std::vector<float> stepped(2 * 256), prefilled(256);

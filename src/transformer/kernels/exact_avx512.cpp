@@ -355,15 +355,11 @@ void attend_head_avx512(float* out, const float* q, const float* K, const float*
   weighted_columns<false>(out, out, s, s, V, V, hs, n, inv, inv);
 }
 
-// Every head's softmax, then the values weighted two heads at a time.
-void attend_row_avx512(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
-                       int n, int hs, int H, float scale, float* s) {
-  if (hs % 8 != 0 || hs > 128) {
-    for (int h = 0; h < H; ++h)
-      kPortable.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale,
-                            s);
-    return;
-  }
+// Heads h, h + 1 for h = 0, 2, … < H − 1: each head's softmax, then the values weighted two
+// heads at a time. T: float or half-float (std::uint16_t) keys and values. Returns the heads done.
+template <class T>
+int attend_head_pairs(float* out, const float* q, const T* keys, const T* values, std::ptrdiff_t head_stride, int n,
+                      int hs, int H, float scale, float* s) {
   int h = 0;
   for (; h + 2 <= H; h += 2) {
     float* sa = s;
@@ -373,22 +369,21 @@ void attend_row_avx512(float* out, const float* q, const float* keys, const floa
     weighted_columns<true>(out + h * hs, out + (h + 1) * hs, sa, sb, values + h * head_stride,
                            values + (h + 1) * head_stride, hs, n, inv_a, inv_b);
   }
-  if (h < H)
-    attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
+  return h;
 }
 
-// attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even): the same
-// chains on the widened values.
-void attend_row_avx512_half(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
-                            std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
-  for (int h = 0; h + 2 <= H; h += 2) {
-    float* sa = s;
-    float* sb = s + n;
-    const float inv_a = softmax_head(sa, q + h * hs, keys + h * head_stride, n, hs, scale);
-    const float inv_b = softmax_head(sb, q + (h + 1) * hs, keys + (h + 1) * head_stride, n, hs, scale);
-    weighted_columns<true>(out + h * hs, out + (h + 1) * hs, sa, sb, values + h * head_stride,
-                           values + (h + 1) * head_stride, hs, n, inv_a, inv_b);
+// Every head's softmax, then the values weighted two heads at a time.
+void attend_row_avx512(float* out, const float* q, const float* keys, const float* values, std::ptrdiff_t head_stride,
+                       int n, int hs, int H, float scale, float* s) {
+  if (hs % 8 != 0 || hs > 128) {
+    for (int h = 0; h < H; ++h)
+      kPortable.attend_head(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale,
+                            s);
+    return;
   }
+  const int h = attend_head_pairs(out, q, keys, values, head_stride, n, hs, H, scale, s);
+  if (h < H)
+    attend_head_avx512(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -531,9 +526,11 @@ void attend_rows_avx512(float* out, std::ptrdiff_t ldo, const float* q, std::ptr
 
 namespace avx512 {  // global symbols of this object live here (tests/isa_objects.sh)
 
+// attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even: the caller,
+// exact::attention_row_half, checks reads_halves): the same chains on the widened values.
 void attend_row_half_avx512(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
-  attend_row_avx512_half(out, q, keys, values, head_stride, n, hs, H, scale, s);
+  attend_head_pairs(out, q, keys, values, head_stride, n, hs, H, scale, s);
 }
 
 void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n) {
