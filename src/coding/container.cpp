@@ -1,4 +1,5 @@
 #include "src/coding/container.hpp"
+#include "src/models/mixed_predictor.hpp"
 #include "zgen/errors.hpp"
 
 #include <zlib.h>
@@ -6,7 +7,7 @@
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
-#include <string_view>
+#include <vector>
 
 namespace zgen {
 
@@ -76,14 +77,8 @@ namespace {
 // four (container.hpp), written only for a SPEC with a transformer:PATH part (for any other the
 // arithmetic changes nothing, and its files stay byte for byte what they were).
 bool names_transformer(const std::string& spec) {
-  const std::string_view prefix = "transformer:";
-  const std::string_view parts = spec.rfind("mix:", 0) == 0 ? std::string_view(spec).substr(4) : std::string_view(spec);
-  for (std::size_t at = 0; at <= parts.size();) {  // the parts, split at '+' (mix_part_specs)
-    const std::size_t end = std::min(parts.find('+', at), parts.size());
-    if (parts.substr(at, end - at).substr(0, prefix.size()) == prefix) return true;
-    at = end + 1;
-  }
-  return false;
+  const std::vector<std::string> parts = spec.rfind("mix:", 0) == 0 ? mix_part_specs(spec) : std::vector{spec};
+  return std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.rfind("transformer:", 0) == 0; });
 }
 
 std::uint8_t coding_byte(const ContainerHeader& h) {
