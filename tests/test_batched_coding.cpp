@@ -213,21 +213,27 @@ TEST_CASE("the fixture's stream: written by the encoder's window passes, read by
   const ByteView fixture_stream = reader.take(reader.varint());
   REQUIRE(fixture_stream.size() > 100);
   const Bytes data = sotu(700 + 700 + 300);
-  // The fixture is of transformer arithmetic 1 (fp32); v3-half-transformer800k-sotu700.zgen, a
-  // stream file (a frame: its length, then its stream's), is the same text in arithmetic 2.
+  // The fixture is of transformer coding 1 (fp32); v3-half-… and v3-quarter-…, stream files
+  // (a frame: its length, then its stream's), are the same text in codings 2 and 3.
   const auto fp32 = test::make_single_threaded("transformer-fp32:models/sotu-800k.safetensors");
   Bytes fp32_stream;
   encode_frame(*fp32, CodingMode::bytes, ByteView(data).first(700), true, fp32_stream, true);
   CHECK(Bytes(fixture_stream.begin(), fixture_stream.end()) == fp32_stream);
-  const Bytes half_fixture = test::read_fixture("v3-half-transformer800k-sotu700.zgen");
-  ByteReader half_reader(parse_container(half_fixture).payload, "fixture");
-  REQUIRE(half_reader.varint() == 700);
-  const ByteView half_stream = half_reader.take(half_reader.varint());
+  const auto frame_stream = [](const Bytes& file) {
+    ByteReader frames(parse_container(file).payload, "fixture");
+    REQUIRE(frames.varint() == 700);
+    const ByteView stream = frames.take(frames.varint());
+    return Bytes(stream.begin(), stream.end());
+  };
+  const auto v2 = test::make_single_threaded("transformer-v2:models/sotu-800k.safetensors");
+  Bytes v2_stream;
+  encode_frame(*v2, CodingMode::bytes, ByteView(data).first(700), true, v2_stream, true);
+  CHECK(frame_stream(test::read_fixture("v3-half-transformer800k-sotu700.zgen")) == v2_stream);
   const auto a = test::make_single_threaded(kSpec);
   const ByteView chunks[] = {ByteView(data).first(700), ByteView(data).subspan(700, 700), ByteView(data).subspan(1400)};
   std::vector<Bytes> streams(3);
   for (int i = 0; i < 3; ++i) encode_frame(*a, CodingMode::bytes, chunks[i], true, streams[static_cast<std::size_t>(i)], true);
-  CHECK(Bytes(half_stream.begin(), half_stream.end()) == streams[0]);
+  CHECK(frame_stream(test::read_fixture("v3-quarter-transformer800k-sotu700.zgen")) == streams[0]);
   // The three streams (one shorter) decoded in lockstep on three lanes.
   const auto batch = make_batch_of(*a, CodingMode::bytes, 3);
   REQUIRE(batch);

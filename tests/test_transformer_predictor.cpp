@@ -91,13 +91,37 @@ TEST_CASE("the KV-cache path gives the full-sequence distribution within 1e-5") 
 }
 
 TEST_CASE("window rule: after n bytes the model sees window_length(n) bytes") {
-  CHECK(TransformerPredictor::window_length(0, 8) == 0);
-  CHECK(TransformerPredictor::window_length(8, 8) == 8);
-  CHECK(TransformerPredictor::window_length(9, 8) == 5);   // slid: 4 kept + the new byte
-  CHECK(TransformerPredictor::window_length(12, 8) == 8);
-  CHECK(TransformerPredictor::window_length(13, 8) == 5);
-  CHECK(TransformerPredictor::window_length(5, 1) == 1);
-  CHECK(TransformerPredictor::window_length(7, 5) == 4);  // keep 2, period 3
+  CHECK(TransformerPredictor::window_length(0, 8, 4) == 0);
+  CHECK(TransformerPredictor::window_length(8, 8, 4) == 8);
+  CHECK(TransformerPredictor::window_length(9, 8, 4) == 5);  // slid: 4 kept + the new byte
+  CHECK(TransformerPredictor::window_length(12, 8, 4) == 8);
+  CHECK(TransformerPredictor::window_length(13, 8, 4) == 5);
+  CHECK(TransformerPredictor::window_length(9, 8, 2) == 3);  // keep a quarter: 2 kept + the new byte, period 6
+  CHECK(TransformerPredictor::window_length(14, 8, 2) == 8);
+  CHECK(TransformerPredictor::window_length(15, 8, 2) == 3);
+  CHECK(TransformerPredictor::window_length(5, 1, 0) == 1);
+  CHECK(TransformerPredictor::window_length(7, 5, 2) == 4);  // keep 2, period 3
+  CHECK_THROWS_AS(TransformerPredictor::window_length(7, 5, 5), std::logic_error);
+}
+
+TEST_CASE("each transformer coding's window rule: half, a quarter, or the raster's row above") {
+  TransformerConfig c = config(512, false);
+  CHECK(keep_after_slide(TransformerCoding::fp32, c) == 256);
+  CHECK(keep_after_slide(TransformerCoding::half, c) == 256);
+  CHECK(keep_after_slide(TransformerCoding::half_quarter_window, c) == 128);
+  c.raster_width = 200;  // seq 512 ≥ 2·200 + 2: a quarter (128) would lose the row above
+  CHECK(keep_after_slide(TransformerCoding::half, c) == 256);
+  CHECK(keep_after_slide(TransformerCoding::half_quarter_window, c) == 201);
+  c.raster_width = 0;
+  c.hint_width = 64;
+  CHECK(keep_after_slide(TransformerCoding::half_quarter_window, c) == 128);
+  for (const int seq : {1, 2, 3}) {
+    c = config(seq, false);
+    CHECK(keep_after_slide(TransformerCoding::half_quarter_window, c) == 0);
+    CHECK(keep_after_slide(TransformerCoding::fp32, c) == seq / 2);
+  }
+  for (const auto& [prefix, coding] : kTransformerSpecPrefixes) CHECK(transformer_spec_prefix(coding) == prefix);
+  CHECK(transformer_spec_prefix(kNewestTransformerCoding) == "transformer:");
 }
 
 TEST_CASE("predictor: observe and reset follow the window rule, match the full pass, and normalise") {
@@ -106,7 +130,8 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
   auto model = sharp_model(c, 4);
   Transformer<float> reference(c);
   std::copy(model->parameters().begin(), model->parameters().end(), reference.parameters().begin());
-  TransformerPredictor p(std::move(model), "transformer:test", Arithmetic::fp32);
+  TransformerPredictor p(std::move(model), "transformer:test", TransformerCoding::fp32);
+  REQUIRE(p.keep() == seq / 2);
   const auto bytes = text(3 * seq + 5, 2);
 
   p.reset({});
@@ -117,7 +142,7 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
   double worst_observe = 0, worst_reset = 0;
   for (std::size_t n = 1; n <= bytes.size(); ++n) {
     p.observe(bytes[n - 1]);
-    const std::size_t w = TransformerPredictor::window_length(n, seq);
+    const std::size_t w = TransformerPredictor::window_length(n, seq, p.keep());
     REQUIRE(p.window_size() == w);
     p.log_probs(lp);
     double sum = 0;
@@ -128,7 +153,7 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
     // reset with the whole history: the same window, hence the same distribution.
     auto copy = std::make_unique<Transformer<float>>(c);
     std::copy(reference.parameters().begin(), reference.parameters().end(), copy->parameters().begin());
-    TransformerPredictor q(std::move(copy), "q", Arithmetic::fp32);
+    TransformerPredictor q(std::move(copy), "q", TransformerCoding::fp32);
     q.reset(ByteView(bytes.data(), n));
     REQUIRE(q.window_size() == w);
     std::array<double, 256> lq{};
@@ -139,12 +164,44 @@ TEST_CASE("predictor: observe and reset follow the window rule, match the full p
   CHECK(worst_reset <= 1e-5);
 }
 
+TEST_CASE("the newest coding keeps a quarter: observing and resetting give the same bits through its slides") {
+  const int seq = 16;
+  const auto c = config(seq, false);
+  TransformerPredictor p(sharp_model(c, 4), "transformer:test", TransformerCoding::half_quarter_window);
+  TransformerPredictor q(sharp_model(c, 4), "transformer:test", TransformerCoding::half_quarter_window);
+  TransformerPredictor old(sharp_model(c, 4), "transformer:test", TransformerCoding::half);
+  REQUIRE(p.keep() == 4);
+  REQUIRE(old.keep() == 8);
+  const auto bytes = text(4 * seq + 3, 2);
+  p.reset({});
+  old.reset({});
+  std::array<double, 256> lp{}, lq{}, lo{};
+  int slides = 0, differs_from_old = 0;
+  for (std::size_t n = 1; n <= bytes.size(); ++n) {
+    const std::size_t before = p.window_size();
+    p.observe(bytes[n - 1]);
+    old.observe(bytes[n - 1]);
+    slides += p.window_size() < before;
+    REQUIRE(p.window_size() == TransformerPredictor::window_length(n, seq, 4));
+    q.reset(ByteView(bytes.data(), n));
+    REQUIRE(q.window_size() == p.window_size());
+    p.log_probs(lp);
+    q.log_probs(lq);
+    CHECK(lp == lq);  // the canonical arithmetic: a prefill's last row is the step that reaches it
+    old.log_probs(lo);
+    if (n <= static_cast<std::size_t>(seq)) CHECK(lp == lo);  // one window until the first slide
+    else differs_from_old += (lp == lo) ? 0 : 1;              // then each keeps its own
+  }
+  CHECK(slides == 5);  // at n = 17, 29, 41, 53, 65
+  CHECK(differs_from_old > 0);
+}
+
 TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErrors") {
   const auto c = config(32, false);
   auto model = sharp_model(c, 5);
   const std::string path = "/tmp/zgen-test-predictor-" + std::to_string(::getpid()) + ".safetensors";
   save_checkpoint(path, *model, {{"train.note", "test"}});
-  auto p = make_transformer_predictor(path, Arithmetic::fp32);
+  auto p = make_transformer_predictor(path, TransformerCoding::fp32);
   CHECK(p->name() == "transformer:" + path);
   const auto bytes = text(20, 3);
   p->reset(bytes);
@@ -165,10 +222,19 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   CHECK(max_abs_diff(lp_half, full) > 1e-7);
   CHECK(max_abs_diff(lp_half, full) <= 0.05);
   CHECK(half->parameters_hash() != p->parameters_hash());
+  // Coding 2 computes as coding 3 until the window slides (it never does here), yet its hash is
+  // its own: the window rule is part of what a file's hash guards.
+  auto v2 = make_transformer_predictor(path, TransformerCoding::half);
+  v2->reset(bytes);
+  std::array<double, 256> lp_v2{};
+  v2->log_probs(lp_v2);
+  CHECK(lp_v2 == lp_half);
+  CHECK(v2->parameters_hash() != half->parameters_hash());
+  CHECK(v2->parameters_hash() != p->parameters_hash());
   // The fingerprint follows the weights: same file, same hash; one weight changed, another.
   const auto hash = p->parameters_hash();
   CHECK(hash != 0);
-  CHECK(make_transformer_predictor(path, Arithmetic::fp32)->parameters_hash() == hash);
+  CHECK(make_transformer_predictor(path, TransformerCoding::fp32)->parameters_hash() == hash);
   model->parameters()[7] += 1e-3f;
   save_checkpoint(path, *model, {});
   CHECK(make_transformer_predictor(path)->parameters_hash() != hash);
@@ -184,7 +250,7 @@ TEST_CASE("logits beyond ±10,000 (weights out of range) are a UserError, not a 
     CAPTURE(scale);
     auto model = sharp_model(config(16, false), 7);
     for (auto& p : model->parameters()) p *= scale;
-    TransformerPredictor p(std::move(model), "transformer:scaled", Arithmetic::fp32);
+    TransformerPredictor p(std::move(model), "transformer:scaled", TransformerCoding::fp32);
     p.reset(text(5, 1));
     std::array<double, 256> lp{};
     try {
@@ -201,7 +267,7 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
   // prediction reads) four times over 60 bytes, so the prediction is read from slid windows too.
   auto c = config(16, true);
   c.raster_width = 7;
-  TransformerPredictor p(sharp_model(c, 6), "transformer:raster", Arithmetic::fp32);
+  TransformerPredictor p(sharp_model(c, 6), "transformer:raster", TransformerCoding::fp32);
   auto reference = sharp_model(c, 6);  // the same weights
   const auto bytes = text(60, 8);
   p.reset({});
@@ -210,7 +276,7 @@ TEST_CASE("a raster model's predictor rolls the residual distribution by the med
   for (std::size_t n = 1; n < bytes.size(); ++n) {
     p.observe(bytes[n - 1]);
     p.log_probs(lp);
-    const std::size_t w = TransformerPredictor::window_length(n, c.seq);
+    const std::size_t w = TransformerPredictor::window_length(n, c.seq, p.keep());
     const auto residual = full_pass(*reference, ByteView(bytes.data() + n - w, w));
     // The prediction from the whole history, which the predictor must get from its window.
     const std::uint8_t pred = raster_prediction(bytes.data() + n, n, c.raster_width);
@@ -230,8 +296,8 @@ TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction,
   // reset or by observing, and the logits those of the full pass over the window with them.
   auto c = config(16, true);
   c.hint_width = 7;
-  TransformerPredictor p(sharp_model(c, 9), "transformer:hinted", Arithmetic::fp32);
-  TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted", Arithmetic::fp32);  // the same weights
+  TransformerPredictor p(sharp_model(c, 9), "transformer:hinted", TransformerCoding::fp32);
+  TransformerPredictor fresh(sharp_model(c, 9), "transformer:hinted", TransformerCoding::fp32);  // the same weights
   auto reference = sharp_model(c, 9);
   const auto bytes = text(60, 10);
   p.reset({});
@@ -242,7 +308,7 @@ TEST_CASE("a hinted model's predictor feeds each next pixel's median prediction,
     p.log_probs(lp);
     fresh.reset(ByteView(bytes.data(), n));
     fresh.log_probs(lp_reset);
-    const std::size_t w = TransformerPredictor::window_length(n, c.seq);
+    const std::size_t w = TransformerPredictor::window_length(n, c.seq, p.keep());
     std::vector<std::uint8_t> hints(w), wrong(w, 0);
     for (std::size_t t = 0; t < w; ++t) {
       const std::size_t k = n - w + t + 1;  // the byte after window position t

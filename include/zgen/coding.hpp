@@ -60,9 +60,10 @@ struct ContainerHeader {
   // in version 2, model_parameters_hash() in version 1.
   std::uint64_t parameters_hash = 0;
   CodingMode coding = CodingMode::bytes;
-  // The arithmetic a `transformer:PATH` part of model_spec computes in (src/transformer/kv_cache.hpp):
-  // 2, half (what this zgen writes), or 1, fp32 (files before it: their coding byte's high bits 0).
-  std::uint8_t transformer_arithmetic = 2;
+  // The transformer coding a `transformer:PATH` part of model_spec computes in (its arithmetic and
+  // window rule, src/transformer/coding_version.hpp): 3, what this zgen writes; 2, half floats; 1,
+  // fp32 (files before half floats: their coding byte's high bits 0).
+  std::uint8_t transformer_coding = 3;
   std::uint64_t original_length = 0;  // version 3: from the trailer (0 until it is read)
   std::uint64_t chunk_size = 0;
   std::uint32_t crc32 = 0;             // version 3: from the trailer

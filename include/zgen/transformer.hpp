@@ -79,9 +79,10 @@ struct TransformerConfig {
 };
 
 // Loads a checkpoint written by `zgen train` (safetensors with the config in its metadata) as a
-// next-byte model, the SPEC "transformer:PATH": the half arithmetic (transformer arithmetic 2,
-// src/transformer/kv_cache.hpp; "transformer-fp32:PATH" is the fp32 one). Throws FileError for a
-// missing file, FormatError for a malformed one.
+// next-byte model, the SPEC "transformer:PATH": the newest transformer coding (3: half floats, a
+// window that keeps a quarter when it slides; src/transformer/coding_version.hpp, where
+// "transformer-v2:PATH" and "transformer-fp32:PATH" give the earlier ones). Throws FileError for
+// a missing file, FormatError for a malformed one.
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path);
 
 // Data-parallel training (`mpirun -np N zgen train`): N processes, each with the whole model,

@@ -1,5 +1,6 @@
 #include "src/coding/container.hpp"
 #include "src/models/mixed_predictor.hpp"
+#include "src/transformer/coding_version.hpp"
 #include "zgen/errors.hpp"
 
 #include <zlib.h>
@@ -73,18 +74,23 @@ ByteView ByteReader::take(std::uint64_t n) {
 }
 
 namespace {
-// The coding byte: the CodingMode in the low four bits, transformer_arithmetic − 1 in the high
+// The coding byte: the CodingMode in the low four bits, transformer_coding − 1 in the high
 // four (container.hpp), written only for a SPEC with a transformer:PATH part (for any other the
-// arithmetic changes nothing, and its files stay byte for byte what they were).
+// transformer coding changes nothing, and its files stay byte for byte what they were).
+constexpr std::uint8_t kNewestTransformerCodingNumber = static_cast<std::uint8_t>(kNewestTransformerCoding);
+static_assert(ContainerHeader{}.transformer_coding == kNewestTransformerCodingNumber, "a new header writes the newest");
+
 bool names_transformer(const std::string& spec) {
   const std::vector<std::string> parts = spec.rfind("mix:", 0) == 0 ? mix_part_specs(spec) : std::vector{spec};
-  return std::any_of(parts.begin(), parts.end(), [](const std::string& p) { return p.rfind("transformer:", 0) == 0; });
+  return std::any_of(parts.begin(), parts.end(), [](const std::string& p) {
+    return p.starts_with(transformer_spec_prefix(kNewestTransformerCoding));
+  });
 }
 
 std::uint8_t coding_byte(const ContainerHeader& h) {
-  if (h.transformer_arithmetic < 1 || h.transformer_arithmetic > 2)
-    throw std::logic_error("container: no transformer arithmetic " + std::to_string(h.transformer_arithmetic));
-  const int high = names_transformer(h.model_spec) ? h.transformer_arithmetic - 1 : 0;
+  if (h.transformer_coding < 1 || h.transformer_coding > kNewestTransformerCodingNumber)
+    throw std::logic_error("container: no transformer coding " + std::to_string(h.transformer_coding));
+  const int high = names_transformer(h.model_spec) ? h.transformer_coding - 1 : 0;
   return static_cast<std::uint8_t>(static_cast<std::uint8_t>(h.coding) | high << 4);
 }
 }  // namespace
@@ -115,15 +121,16 @@ namespace {
 // The fields every version shares, checked the same way (the header CRC passed: these catch an
 // encoder that wrote nonsense).
 void check_fields(ContainerHeader& h, std::uint8_t coding, ByteView spec) {
-  const std::uint8_t arithmetic = (coding >> 4) + 1;
-  if (arithmetic > 2)
-    throw FormatError("unsupported transformer arithmetic " + std::to_string(arithmetic) +
-                      " (this zgen computes 1, fp32, and 2, half floats)");
+  const std::uint8_t transformer_coding = (coding >> 4) + 1;
+  if (transformer_coding > kNewestTransformerCodingNumber)
+    throw FormatError("unsupported transformer coding " + std::to_string(transformer_coding) +
+                      " (this zgen computes 1 to " + std::to_string(kNewestTransformerCodingNumber) +
+                      "; a newer zgen wrote the file?)");
   coding &= 0x0F;
   if (coding > static_cast<std::uint8_t>(CodingMode::bits))
     throw FormatError("corrupt zgen header: unknown coding mode " + std::to_string(coding));
   h.coding = static_cast<CodingMode>(coding);
-  h.transformer_arithmetic = arithmetic;
+  h.transformer_coding = transformer_coding;
   for (std::uint8_t c : spec)
     if (c < 0x20 || c == 0x7f) throw FormatError("corrupt zgen header: control character in the model spec");
   h.model_spec = as_string(spec);

@@ -16,13 +16,16 @@
 //   header crc32     4 bytes  little-endian, crc32 of every byte above
 //   payload length   varint   then exactly that many payload bytes, then the end of the file
 //
-// The transformer arithmetic (ContainerHeader::transformer_arithmetic; every version, both
-// layouts): what a `transformer:PATH` part of the model spec computes in
-// (src/transformer/kv_cache.hpp). 1 (high bits 0): fp32, every file written before the half
-// arithmetic; the decoder loads such a part as transformer-fp32:PATH. 2 (high bits 1): half
-// floats, what this zgen writes. A transformer-fp32:PATH part is fp32 in either. The model's
-// hash differs between the two arithmetics, so a decoder computing the other one refuses the
-// file; zgen before the half arithmetic refuses arithmetic 2 ("unknown coding mode 16/17").
+// The transformer coding (ContainerHeader::transformer_coding; every version, both layouts):
+// how a `transformer:PATH` part of the model spec computes its probabilities, its arithmetic
+// and window rule (src/transformer/coding_version.hpp). 1 (high bits 0): fp32, every file
+// written before half floats; the decoder loads such a part as transformer-fp32:PATH. 2 (high
+// bits 1): half floats, loaded as transformer-v2:PATH. 3 (high bits 2): half floats and a
+// window that keeps a quarter, what this zgen writes. A part that names an earlier coding's
+// prefix computes in that coding whatever the high bits. The model's hash differs between the
+// codings, so a decoder computing another one refuses the file; zgen before half floats refuses
+// codings 2 and 3 ("unknown coding mode 16/17", "32/33"), zgen before coding 3 refuses it ("unsupported
+// transformer arithmetic 3").
 //
 // Varints are unsigned LEB128, minimal, at most 10 bytes. The parser trusts nothing: every
 // field is bounds-checked before use and every failure is a one-line UserError.

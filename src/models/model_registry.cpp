@@ -42,14 +42,14 @@ std::unique_ptr<Predictor> make_predictor(const std::string& spec, const Predict
     for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));
     return std::make_unique<MixedPredictor>(std::move(parts));
   }
-  // transformer:PATH computes in the half arithmetic, transformer-fp32:PATH in fp32 (what files
-  // before it were coded in: the decoder reads their transformer:PATH so, src/coding/container.hpp).
-  for (const auto& [prefix, arithmetic] : {std::pair{std::string("transformer:"), transformer::Arithmetic::half},
-                                           std::pair{std::string("transformer-fp32:"), transformer::Arithmetic::fp32}})
-    if (spec.rfind(prefix, 0) == 0) {
-      const std::string path = spec.substr(prefix.size());
-      if (path.empty()) throw SpecError(prefix + " missing checkpoint path (" + prefix + "PATH)");
-      return make_transformer_predictor(path, arithmetic);
+  // transformer:PATH in the newest transformer coding, transformer-v2:PATH and
+  // transformer-fp32:PATH in the earlier ones (what older files were coded in: the decoder reads
+  // their transformer:PATH so, src/transformer/coding_version.hpp).
+  for (const auto& [prefix, coding] : kTransformerSpecPrefixes)
+    if (spec.starts_with(prefix)) {
+      const std::string path = spec.substr(prefix.size()), name(prefix);
+      if (path.empty()) throw SpecError(name + " missing checkpoint path (" + name + "PATH)");
+      return make_transformer_predictor(path, coding);
     }
   return std::make_unique<CodeLengthPredictor>(make_compressor(spec, options.command_timeout), options);
 }

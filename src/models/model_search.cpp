@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "src/models/mixed_predictor.hpp"
+#include "src/transformer/coding_version.hpp"
 #include "zgen/errors.hpp"
 
 namespace zgen {
@@ -14,22 +15,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The one SPEC family that names a file (make_predictor in model_registry.cpp): transformer:PATH,
-// and transformer-fp32:PATH, the same checkpoint in the fp32 arithmetic.
-constexpr std::string_view kCheckpointPrefix = "transformer:";
-constexpr std::string_view kFp32CheckpointPrefix = "transformer-fp32:";
-
-std::optional<std::string> checkpoint_path(const std::string& part) {
-  for (const std::string_view prefix : {kCheckpointPrefix, kFp32CheckpointPrefix})
-    if (part.rfind(prefix, 0) == 0) return part.substr(prefix.size());
+// The one SPEC family that names a file (make_predictor in model_registry.cpp): transformer:PATH
+// and its earlier codings' prefixes (src/transformer/coding_version.hpp).
+// The prefix and the path of a checkpoint part; nullopt for any other part.
+std::optional<std::pair<std::string_view, std::string>> checkpoint_part(const std::string& part) {
+  for (const TransformerSpecPrefix& p : kTransformerSpecPrefixes)
+    if (part.starts_with(p.prefix)) return std::pair{p.prefix, part.substr(p.prefix.size())};
   return std::nullopt;
 }
 
-// The prefix a candidate of `part` (a checkpoint part) is loaded with: its own, except that a
-// file of transformer arithmetic 1 (fp32, before half floats) means transformer:PATH in fp32.
-std::string_view candidate_prefix(const std::string& part, std::uint8_t arithmetic) {
-  if (part.rfind(kFp32CheckpointPrefix, 0) == 0 || arithmetic == 1) return kFp32CheckpointPrefix;
-  return kCheckpointPrefix;
+std::optional<std::string> checkpoint_path(const std::string& part) {
+  if (auto found = checkpoint_part(part)) return found->second;
+  return std::nullopt;
+}
+
+// The prefix a candidate of a checkpoint part is loaded with: a transformer:PATH part in the
+// coding the file records (coding 1, every file before half floats: transformer-fp32:PATH),
+// a part that names an earlier coding's prefix in that one.
+std::string_view candidate_prefix(std::string_view prefix, std::uint8_t coding) {
+  if (prefix != transformer_spec_prefix(kNewestTransformerCoding)) return prefix;
+  return transformer_spec_prefix(static_cast<TransformerCoding>(coding));
 }
 
 bool is_mix(const std::string& spec) { return spec.rfind("mix:", 0) == 0; }
@@ -90,14 +95,15 @@ bool load(Candidate& c, const PredictorFactory& make, const std::string& stored_
 // The ways to load one part, in the order of model_search.hpp. A part without a checkpoint
 // has one (itself).
 std::vector<Candidate> candidates_for(const std::string& part, const std::string& file_dir,
-                                      const std::vector<std::string>& model_dirs, std::uint8_t arithmetic) {
+                                      const std::vector<std::string>& model_dirs, std::uint8_t coding) {
   std::vector<Candidate> out;
-  const std::optional<std::string> path = checkpoint_path(part);
-  if (!path || path->empty()) {
+  const auto checkpoint = checkpoint_part(part);
+  if (!checkpoint || checkpoint->second.empty()) {
     out.emplace_back(part, "");
     return out;
   }
-  const std::string_view prefix = candidate_prefix(part, arithmetic);
+  const std::string_view prefix = candidate_prefix(checkpoint->first, coding);
+  const std::string* path = &checkpoint->second;
   std::set<std::string> seen;  // each file once, however it is reached
   auto add = [&](const fs::path& p) {
     std::error_code ec;
@@ -229,9 +235,9 @@ FoundModel find_model(const ContainerHeader& header, const DecompressOptions& op
   bool has_checkpoint = false;  // some part names a file: a search, and its own error
   for (const std::string& part : parts) {
     // An override is taken as given: no other place.
-    candidates.push_back(override_given ? candidates_for(part, "", {}, header.transformer_arithmetic)
+    candidates.push_back(override_given ? candidates_for(part, "", {}, header.transformer_coding)
                                         : candidates_for(part, options.file_dir, options.model_dirs,
-                                                         header.transformer_arithmetic));
+                                                         header.transformer_coding));
     has_checkpoint = has_checkpoint || !candidates.back()[0].path.empty();
   }
   Search search(header, make, stored_parts, std::move(candidates), is_mix(spec));

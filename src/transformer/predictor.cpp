@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <stdexcept>
 #include <string_view>
 
 #include "src/coding/quantize.hpp"
@@ -16,8 +17,6 @@
 namespace zgen {
 
 namespace {
-int keep_after_slide(int seq) { return seq / 2; }  // seq = 1 keeps nothing: the window is the last byte
-
 // out[v] = logits[v] − ln Σ exp(logits) in double, from deterministic_exp and exact_log in a
 // fixed order: the same bits on every machine (libm's exp and log may differ between CPUs).
 void exact_log_softmax(double* out, const float* logits, int V) {
@@ -34,8 +33,13 @@ void exact_log_softmax(double* out, const float* logits, int V) {
 }  // namespace
 
 TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name,
-                                           transformer::Arithmetic arithmetic)
-    : model_(std::move(model)), name_(std::move(name)), cache_(*model_, 1, arithmetic), logits_(256) {
+                                           TransformerCoding coding)
+    : model_(std::move(model)),
+      name_(std::move(name)),
+      coding_(coding),
+      keep_(keep_after_slide(coding, model_->config())),
+      cache_(*model_, 1, arithmetic_of(coding)),
+      logits_(256) {
   std::uint64_t h = kFnv1a64Offset;
   for (const auto& [k, v] : model_->config().to_metadata()) {
     h = fnv1a64_fold(h, k);
@@ -44,9 +48,11 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transfor
   }
   const auto params = model_->parameters();
   h = fnv1a64_fold(h, params.data(), params.size_bytes());
-  // fp32 folds nothing here (its hash stays what older files recorded); half says so, on top of
-  // the probe's logits, which differ too.
-  if (arithmetic == transformer::Arithmetic::half) h = fnv1a64_fold(h, "arithmetic: half (2)\n");
+  // fp32 folds nothing here (its hash stays what older files recorded); the later codings say
+  // so, on top of the probe's logits, which differ too (coding 3's do not: the probe never slides).
+  if (coding == TransformerCoding::half) h = fnv1a64_fold(h, "arithmetic: half (2)\n");
+  if (coding == TransformerCoding::half_quarter_window)
+    h = fnv1a64_fold(h, "coding: half, the window keeps a quarter (3)\n");
   // The arithmetic's fingerprint: the logits of a fixed probe, through both the batched pass
   // and the KV-cache step. The coding path computes in the canonical arithmetic
   // (kernels/exact.hpp), so the fingerprint is the same on every build and CPU; it stays as the
@@ -65,17 +71,18 @@ TransformerPredictor::TransformerPredictor(std::unique_ptr<transformer::Transfor
   parameters_hash_ = h;
 }
 
-std::size_t TransformerPredictor::window_length(std::size_t n, int seq) {
-  const std::size_t T = static_cast<std::size_t>(seq), keep = static_cast<std::size_t>(keep_after_slide(seq));
+std::size_t TransformerPredictor::window_length(std::size_t n, int seq, int keep) {
+  if (keep < 0 || keep >= seq) throw std::logic_error("window_length: keep must be in 0..seq-1");
+  const std::size_t T = static_cast<std::size_t>(seq), K = static_cast<std::size_t>(keep);
   if (n <= T) return n;
-  return keep + (n - T - 1) % (T - keep) + 1;
+  return K + (n - T - 1) % (T - K) + 1;
 }
 
 namespace {
 
 // Sets the window to the history `context` (the rule in predictor.hpp); false when it is empty.
-bool window_reset(TransformerWindow& win, ByteView context, const TransformerConfig& config) {
-  const std::size_t n = context.size(), w = TransformerPredictor::window_length(n, config.seq);
+bool window_reset(TransformerWindow& win, ByteView context, const TransformerConfig& config, int keep) {
+  const std::size_t n = context.size(), w = TransformerPredictor::window_length(n, config.seq, keep);
   win.bytes.assign(context.end() - static_cast<std::ptrdiff_t>(w), context.end());
   win.seen = n;
   win.hints.clear();
@@ -86,19 +93,18 @@ bool window_reset(TransformerWindow& win, ByteView context, const TransformerCon
 
 // Appends `byte` to the window; true when it slid (the cache must be refilled from the window),
 // else the cache steps with `byte` and *hint.
-bool window_push(TransformerWindow& win, std::uint8_t byte, const TransformerConfig& config,
+bool window_push(TransformerWindow& win, std::uint8_t byte, const TransformerConfig& config, int keep,
                  std::uint8_t* hint) {
   const int T = config.seq, W = config.hint_width;
   ++win.seen;
   const bool slide = static_cast<int>(win.bytes.size()) == T;
   if (slide) {
-    const int keep = keep_after_slide(T);
     win.bytes.erase(win.bytes.begin(), win.bytes.end() - keep);
     if (W > 0) win.hints.erase(win.hints.begin(), win.hints.end() - keep);
   }
   win.bytes.push_back(byte);
-  // The hint of the byte after this one: the window holds min(seen, seq/2 + 1 or more) bytes
-  // and seq/2 ≥ W + 1 (validated), so the left, above and above-left pixels are in it.
+  // The hint of the byte after this one: the window holds min(seen, keep + 1 or more) bytes
+  // and keep ≥ W + 1 (keep_after_slide), so the left, above and above-left pixels are in it.
   *hint = 0;
   if (W > 0) win.hints.push_back(*hint = raster_prediction(win.bytes.data() + win.bytes.size(), win.seen, W));
   return slide;
@@ -122,8 +128,8 @@ void log_probs_after(const std::uint8_t* history_end, std::size_t seen, const fl
     exact_log_softmax(out.data(), logits, 256);
     return;
   }
-  // The window holds the last min(seen, seq/2 or more) bytes, and seq/2 ≥ W + 1 (validated),
-  // so the left, above and above-left pixels are in it.
+  // The window holds the last min(seen, keep + 1 or more) bytes, and keep ≥ W + 1
+  // (keep_after_slide), so the left, above and above-left pixels are in it.
   const std::uint8_t p = raster_prediction(history_end, seen, W);
   double residual[256];
   exact_log_softmax(residual, logits, 256);
@@ -144,11 +150,11 @@ void window_log_probs(const TransformerWindow& win, const float* logits, const T
 // predictor keeps its own, the lanes that step together run as one batched KVCache::step.
 class TransformerBatch final : public PredictorBatch {
  public:
-  TransformerBatch(const transformer::Transformer<float>& model, std::string name, int lanes,
-                   transformer::Arithmetic arithmetic)
+  TransformerBatch(const transformer::Transformer<float>& model, std::string name, int lanes, TransformerCoding coding)
       : config_(model.config()),
         name_(std::move(name)),
-        cache_(model, lanes, arithmetic),
+        keep_(keep_after_slide(coding, config_)),
+        cache_(model, lanes, arithmetic_of(coding)),
         windows_(static_cast<std::size_t>(lanes)),
         logits_(static_cast<std::size_t>(lanes) * static_cast<std::size_t>(config_.vocab)),
         step_logits_(logits_.size()) {
@@ -159,7 +165,7 @@ class TransformerBatch final : public PredictorBatch {
 
   void reset(int lane, ByteView context) override {
     TransformerWindow& win = windows_.at(static_cast<std::size_t>(lane));
-    if (window_reset(win, context, config_)) cache_.prefill(win.bytes, lane_logits(lane), win.hints, lane);
+    if (window_reset(win, context, config_, keep_)) cache_.prefill(win.bytes, lane_logits(lane), win.hints, lane);
     else cache_.clear(lane);
   }
 
@@ -174,7 +180,7 @@ class TransformerBatch final : public PredictorBatch {
       const int lane = lanes[i];
       TransformerWindow& win = windows_.at(static_cast<std::size_t>(lane));
       std::uint8_t hint = 0;
-      if (window_push(win, bytes[i], config_, &hint)) {
+      if (window_push(win, bytes[i], config_, keep_, &hint)) {
         cache_.prefill(win.bytes, lane_logits(lane), win.hints, lane);  // a slide: this lane alone
       } else {
         rows_.push_back({lane, bytes[i], hint});
@@ -194,6 +200,7 @@ class TransformerBatch final : public PredictorBatch {
   }
   TransformerConfig config_;
   std::string name_;
+  int keep_;
   transformer::KVCache cache_;
   std::vector<TransformerWindow> windows_;  // (lanes)
   std::vector<float> logits_;               // (lanes,V): of the byte after each lane's window
@@ -205,13 +212,13 @@ class TransformerBatch final : public PredictorBatch {
 }  // namespace
 
 void TransformerPredictor::reset(ByteView context) {
-  if (window_reset(window_, context, model_->config())) cache_.prefill(window_.bytes, logits_.data(), window_.hints);
+  if (window_reset(window_, context, model_->config(), keep_)) cache_.prefill(window_.bytes, logits_.data(), window_.hints);
   else cache_.clear();
 }
 
 void TransformerPredictor::observe(std::uint8_t byte) {
   std::uint8_t hint = 0;
-  if (window_push(window_, byte, model_->config(), &hint)) cache_.prefill(window_.bytes, logits_.data(), window_.hints);
+  if (window_push(window_, byte, model_->config(), keep_, &hint)) cache_.prefill(window_.bytes, logits_.data(), window_.hints);
   else cache_.step(byte, logits_.data(), hint);
 }
 
@@ -232,7 +239,7 @@ void TransformerPredictor::forced_log_probs(ByteView data, const EachLogProbs& e
   // Histories h0 … h1 with one start s share a pass: a prefill of data[s … h1) gives the logits
   // after each of its rows, row h − 1 − s the distribution of data[h] (a prefill's row is the
   // step that reaches it, bit for bit; the rows before h0 − 1 − s only fill the cache).
-  const auto start = [&](std::size_t h) { return h - window_length(h, config.seq); };
+  const auto start = [&](std::size_t h) { return h - window_length(h, config.seq, keep_); };
   std::vector<float> logits;      // (rows,V)
   std::vector<std::uint8_t> hints;  // (h1 − s): with hint_width, the prediction of the byte after each row's
   for (std::size_t h0 = 1; h0 < N;) {
@@ -261,17 +268,17 @@ void TransformerPredictor::forced_log_probs(ByteView data, const EachLogProbs& e
 }
 
 std::unique_ptr<PredictorBatch> TransformerPredictor::make_batch(int lanes) const {
-  return std::make_unique<TransformerBatch>(*model_, name_, lanes, cache_.arithmetic());
+  return std::make_unique<TransformerBatch>(*model_, name_, lanes, coding_);
 }
 
-std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, transformer::Arithmetic arithmetic) {
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, TransformerCoding coding) {
   transformer::Checkpoint c = transformer::load_checkpoint(path);
-  // The name is "transformer:PATH" in both arithmetics: version-1 files hashed it, fp32.
-  return std::make_unique<TransformerPredictor>(std::move(c.model), "transformer:" + path, arithmetic);
+  // The name is "transformer:PATH" in every coding: version-1 files hashed it, fp32.
+  return std::make_unique<TransformerPredictor>(std::move(c.model), "transformer:" + path, coding);
 }
 
 std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path) {
-  return make_transformer_predictor(path, transformer::Arithmetic::half);
+  return make_transformer_predictor(path, kNewestTransformerCoding);
 }
 
 }  // namespace zgen

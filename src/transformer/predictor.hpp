@@ -3,10 +3,11 @@
 //
 // The model sees a window of at most seq bytes (its context length). Rule for longer
 // histories: when the window is full and a byte arrives, the window drops its oldest bytes so
-// that keep = seq/2 remain, appends the byte, and the cache is rebuilt with one batched forward
-// pass over those keep+1 bytes (cost: one batched pass per seq/2 bytes, i.e. about one extra
-// row per byte). reset(c) gives exactly the window that observing c byte by byte would: after
-// n bytes the window holds n bytes if n ≤ seq, else keep + ((n − seq − 1) mod (seq − keep)) + 1.
+// that `keep` remain (the transformer coding's rule, coding_version.hpp: seq/4 for what
+// `zgen compress` writes, seq/2 in codings 1 and 2), appends the byte, and the cache is rebuilt
+// with one batched forward pass over those keep + 1 bytes (cost: one batched pass per seq − keep
+// bytes). reset(c) gives exactly the window that observing c byte by byte would: after n bytes
+// the window holds n bytes if n ≤ seq, else keep + ((n − seq − 1) mod (seq − keep)) + 1.
 // With an empty window (no bytes yet) the distribution is uniform: the model has no
 // beginning-of-text symbol, and the first byte of a text costs 8 bits.
 //
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "src/models/predictor_batch.hpp"
+#include "src/transformer/coding_version.hpp"
 #include "src/transformer/kv_cache.hpp"
 #include "src/transformer/model.hpp"
 #include "zgen/errors.hpp"
@@ -50,16 +52,16 @@ struct TransformerWindow {
 // KVCache::prefill_rows per window (the same rows as the slide's prefill and the steps after it).
 class TransformerPredictor final : public Predictor, public BatchablePredictor {
  public:
-  // `arithmetic`: kv_cache.hpp (a file records it; the SPEC transformer:PATH gives half,
-  // transformer-fp32:PATH fp32, which files before the half arithmetic were coded in).
+  // `coding`: its arithmetic and window rule (coding_version.hpp; a file records it, and each
+  // coding has its SPEC prefix).
   TransformerPredictor(std::unique_ptr<transformer::Transformer<float>> model, std::string name,
-                       transformer::Arithmetic arithmetic = transformer::Arithmetic::half);
+                       TransformerCoding coding = kNewestTransformerCoding);
   std::string name() const override { return name_; }
   void reset(ByteView context) override;
   void observe(std::uint8_t byte) override;
   void log_probs(std::span<double, 256> out) override;
-  // FNV-1a over the config, every weight's bytes, the arithmetic (half only: fp32's hash is the
-  // one files before the half arithmetic recorded) and the logits of a fixed probe: a compressed
+  // FNV-1a over the config, every weight's bytes, the coding (codings 2 and 3 only: fp32's hash
+  // is the one files before the half arithmetic recorded) and the logits of a fixed probe: a compressed
   // file records it, so that a different checkpoint under the same path, or an arithmetic that
   // gives other probabilities (which the canonical kernels rule out on every build and CPU), is
   // refused at decoding instead of garbling it.
@@ -73,22 +75,26 @@ class TransformerPredictor final : public Predictor, public BatchablePredictor {
   void forced_log_probs(ByteView data, const EachLogProbs& each) override;
 
   const transformer::Transformer<float>& model() const { return *model_; }
-  transformer::Arithmetic arithmetic() const { return cache_.arithmetic(); }
+  TransformerCoding coding() const { return coding_; }
+  // Bytes a full window keeps when it slides (keep_after_slide of the coding and the config).
+  int keep() const { return keep_; }
   // Bytes the model currently conditions on (see the window rule above).
   std::size_t window_size() const { return window_.bytes.size(); }
-  // The window length after n bytes of history.
-  static std::size_t window_length(std::size_t n, int seq);
+  // The window length after n bytes of history, for a window of seq bytes keeping `keep`.
+  static std::size_t window_length(std::size_t n, int seq, int keep);
 
  private:
   std::unique_ptr<transformer::Transformer<float>> model_;
   std::string name_;
+  TransformerCoding coding_;
+  int keep_;
   transformer::KVCache cache_;
   TransformerWindow window_;
   std::vector<float> logits_;  // (V) of the byte after the window
   std::uint64_t parameters_hash_ = 0;
 };
 
-// make_transformer_predictor with the given arithmetic (the public one: half).
-std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, transformer::Arithmetic arithmetic);
+// make_transformer_predictor in the given coding (the public one: the newest).
+std::unique_ptr<Predictor> make_transformer_predictor(const std::string& path, TransformerCoding coding);
 
 }  // namespace zgen
