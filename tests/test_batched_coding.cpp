@@ -206,7 +206,7 @@ TEST_CASE("the .zgen file is the same every way it is coded, and decodes with ev
 TEST_CASE("the fixture's stream: written by the encoder's window passes, read by a batch of lanes") {
   InRepository here;
   // v2-transformer800k-sotu700.zgen: one 700-byte chunk coded one byte at a time by the build
-  // that made it (arithmetic 1).
+  // that made it (transformer coding 1).
   const Bytes fixture = test::read_fixture("v2-transformer800k-sotu700.zgen");
   const ParsedContainer parsed = parse_container(fixture);
   ByteReader reader(parsed.payload, "fixture");

@@ -211,7 +211,7 @@ TEST_CASE("make_transformer_predictor loads a checkpoint; bad paths are UserErro
   // Same weights; the coding path's canonical arithmetic (kernels/exact.hpp) rounds otherwise
   // than the training forward, within float rounding.
   CHECK(max_abs_diff(lp, full) <= 1e-5);
-  // The half arithmetic (the default, transformer:PATH): weights, keys and values rounded to
+  // The half arithmetic (the default coding 3, transformer:PATH): weights, keys and values rounded to
   // half floats (11 significant bits), near the full pass but not within float rounding; another
   // model by its hash.
   auto half = make_transformer_predictor(path);

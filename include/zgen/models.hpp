@@ -1,7 +1,8 @@
 #pragma once
 // Model SPECs: any compressor SPEC (turned into a predictor through its code lengths),
 // "ppm:N" (the adaptive context-mixing model), "transformer:PATH" (a trained checkpoint, in the
-// half arithmetic; "transformer-fp32:PATH" in the fp32 one, zgen/transformer.hpp) and
+// newest transformer coding; "transformer-v2:PATH" and "transformer-fp32:PATH" in the earlier
+// ones, zgen/transformer.hpp) and
 // "mix:A+B+…" (those models mixed geometrically, weights learned as it codes; no '+' in the parts).
 #include <cstddef>
 #include <memory>

@@ -19,10 +19,10 @@
 // The training forward (Transformer::forward) rounds differently: its logits equal these up to
 // float rounding.
 //
-// Two arithmetics (a .zgen file records which one its transformer computes in, see
-// src/coding/container.hpp):
-//   - fp32 (arithmetic 1): the weights and the cached keys and values as they are.
-//   - half (arithmetic 2, what `zgen compress` writes): every packed weight of the linear maps
+// Two arithmetics (a .zgen file records its transformer coding, which says the arithmetic and
+// the window rule: src/transformer/coding_version.hpp):
+//   - fp32 (coding 1): the weights and the cached keys and values as they are.
+//   - half (codings 2 and 3; 3 is what `zgen compress` writes): every packed weight of the linear maps
 //     (not the biases, embeddings or LayerNorms) and every key and value entering the cache is
 //     rounded to an IEEE half float (exact::to_half: nearest, ties to even, saturated) and
 //     widened back exactly; everything else is fp32's arithmetic on those values. So the
