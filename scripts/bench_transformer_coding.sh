@@ -6,12 +6,13 @@
 # bytes) by wall clock, then the medians and their ratio.
 #
 #   scripts/bench_transformer_coding.sh [ZGEN] [FILE] [MODEL] [ROUNDS] [THREADS]
-#   defaults: build/zgen, ../shared/data/text/sotu-valid.txt, models/sotu-800k.safetensors, 3, 2
+#   defaults (from the repository): build/zgen, ../shared/data/text/sotu-valid.txt,
+#   models/sotu-800k.safetensors, 3 rounds, 2 threads
 set -euo pipefail
-cd "$(dirname "$0")/.."
-zgen=$(realpath "${1:-build/zgen}")
-file=$(realpath "${2:-../shared/data/text/sotu-valid.txt}")
-model=${3:-models/sotu-800k.safetensors}
+root=$(realpath "$(dirname "$0")/..")
+zgen=$(realpath "${1:-$root/build/zgen}")  # arguments: from the current directory
+file=$(realpath "${2:-$root/../shared/data/text/sotu-valid.txt}")
+model=$(realpath "${3:-$root/models/sotu-800k.safetensors}")
 rounds=${4:-3}
 threads=${5:-2}
 work=$(mktemp -d)
@@ -28,7 +29,7 @@ run() {
   echo "$name $wall $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" >>"$work/times"
 }
 
-echo "$(basename "$file"), $bytes bytes, $model, --threads $threads, $rounds rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "$(basename "$file"), $bytes bytes, $(basename "$model"), --threads $threads, $rounds rounds (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-8s %-16s %-10s %8s %8s %10s %10s\n' round coding step wall_s cpu_s KB/s file_B
 for r in $(seq "$rounds"); do
   for c in "${codings[@]}"; do
