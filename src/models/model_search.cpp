@@ -15,9 +15,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The one SPEC family that names a file (make_predictor in model_registry.cpp): transformer:PATH
-// and its earlier codings' prefixes (src/transformer/coding_version.hpp).
-// The prefix and the path of a checkpoint part; nullopt for any other part.
+// The one SPEC family that names a file (make_predictor in model_registry.cpp) is transformer:PATH
+// with its earlier codings' prefixes (src/transformer/coding_version.hpp). The prefix and the
+// path of such a part; nullopt for any other part.
 std::optional<std::pair<std::string_view, std::string>> checkpoint_part(const std::string& part) {
   for (const TransformerSpecPrefix& p : kTransformerSpecPrefixes)
     if (part.starts_with(p.prefix)) return std::pair{p.prefix, part.substr(p.prefix.size())};
@@ -103,7 +103,7 @@ std::vector<Candidate> candidates_for(const std::string& part, const std::string
     return out;
   }
   const std::string_view prefix = candidate_prefix(checkpoint->first, coding);
-  const std::string* path = &checkpoint->second;
+  const std::string& path = checkpoint->second;
   std::set<std::string> seen;  // each file once, however it is reached
   auto add = [&](const fs::path& p) {
     std::error_code ec;
@@ -112,7 +112,7 @@ std::vector<Candidate> candidates_for(const std::string& part, const std::string
     if (!seen.insert(key.lexically_normal().string()).second) return;
     out.emplace_back(std::string(prefix) + p.string(), p.string());
   };
-  const fs::path stored(*path);
+  const fs::path stored(path);
   add(stored);
   if (stored.is_relative() && !file_dir.empty()) add(fs::path(file_dir) / stored);
   if (stored.has_filename())
