@@ -13,7 +13,13 @@
 // caches' traffic were free, against which the default (each lane its own cache) shows what the
 // streaming costs.
 //
-//   bench_exact_step [--runs 7] [--steps 400] [--keys 384] [--shared 0|1] [--isa avx2|avx512|portable]
+// With --half 1 the step is the half arithmetic's (transformer codings 2 and 3): the packed
+// weights rounded to halves (exact::round_to_half) and the caches stored as halves, read as
+// halves where the ISA does (exact::reads_halves: AVX2 with F16C, AVX-512), else the widened
+// floats. The kernels are the widest this CPU has unless --isa (or ZGEN_EXACT_ISA) says
+// otherwise.
+//
+//   bench_exact_step [--runs 7] [--steps 400] [--keys 384] [--shared 0|1] [--half 0|1] [--isa avx2|avx512|portable]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -61,6 +67,7 @@ int main(int argc, char** argv) {
     else if (a == "--isa") isa_name = argv[i + 1];
   }
   if (isa_name == "avx2") exact::set_isa(exact::Isa::avx2);
+  else if (isa_name == "avx512") exact::set_isa(exact::Isa::avx512);
   else if (isa_name == "portable") exact::set_isa(exact::Isa::portable);
   const int C = 128, H = 4, hs = C / H, T = 512, L = 4, V = 256, Bmax = 8;
   if (n < 1 || n > T) return std::fprintf(stderr, "bench_exact_step: --keys must be 1..512\n"), 1;
@@ -78,13 +85,20 @@ int main(int argc, char** argv) {
     layer.fcproj = exact::pack(random_floats(4 * C * C, rng, s).data(), random_floats(C, rng, s).data(), C, 4 * C);
     layers.push_back(std::move(layer));
   }
-  const exact::PackedMatrix head = exact::pack(random_floats(V * C, rng, 0.08f).data(), nullptr, V, C);
+  exact::PackedMatrix head = exact::pack(random_floats(V * C, rng, 0.08f).data(), nullptr, V, C);
+  if (half) {
+    for (Layer& layer : layers)
+      for (exact::PackedMatrix* m : {&layer.qkv, &layer.attproj, &layer.fc, &layer.fcproj}) exact::round_to_half(*m);
+    exact::round_to_half(head);
+  }
   const std::size_t cache = static_cast<std::size_t>(H) * T * hs;  // one lane's layer: (H,T,hs)
-  const std::vector<float> keys = random_floats(cache * L * Bmax, rng, 1.0f);
-  const std::vector<float> values = random_floats(keys.size(), rng, 1.0f);
-  // --half 1 stores the caches as half floats (attention_row_half, the half arithmetic's step).
+  std::vector<float> keys = random_floats(cache * L * Bmax, rng, 1.0f);
+  std::vector<float> values = random_floats(keys.size(), rng, 1.0f);
+  // --half 1 stores the caches as half floats (attention_row_half, the half arithmetic's step),
+  // and the float caches as their widened values (what an ISA without attention_row_half reads).
   std::vector<unsigned short> keys16(keys.size()), values16(values.size());
   for (std::size_t i = 0; i < keys.size(); ++i) keys16[i] = exact::to_half(keys[i]), values16[i] = exact::to_half(values[i]);
+  const bool half_reads = half && exact::reads_halves(C, H);
   if (half) {  // the half path equals the float path on the widened values, bit for bit
     std::vector<float> kw(cache), vw(cache), q0 = random_floats(C, rng, 2.0f), o1(C), o2(C), sc(exact::attention_rows_scratch(T, H));
     auto widen = [](unsigned short h) {  // exact, by definition
@@ -94,14 +108,17 @@ int main(int argc, char** argv) {
       return (h & 0x8000) ? -mag : mag;
     };
     for (std::size_t i = 0; i < cache; ++i) kw[i] = widen(keys16[i]), vw[i] = widen(values16[i]);
+    for (std::size_t i = 0; i < keys.size(); ++i) keys[i] = widen(keys16[i]), values[i] = widen(values16[i]);
     int bad = 0;
     for (int nn : {1, 7, 16, 33, 200, 384, 512}) {
+      if (!half_reads) break;
       exact::attention_row(o1.data(), q0.data(), kw.data(), vw.data(), static_cast<std::ptrdiff_t>(T) * hs, nn, C, H, sc.data());
       exact::attention_row_half(o2.data(), q0.data(), keys16.data(), values16.data(), static_cast<std::ptrdiff_t>(T) * hs, nn, C, H, sc.data());
       bad += std::memcmp(o1.data(), o2.data(), C * sizeof(float)) != 0;
     }
-    std::printf("half path against the float path on widened values: %s\n", bad ? "DIFFERENT" : "the same bits");
-    // The vector rounding (vcvtps2ph where the ISA is AVX-512) against the scalar one, on every
+    std::printf("half path against the float path on widened values: %s\n",
+                half_reads ? (bad ? "DIFFERENT" : "the same bits") : "no half path on this ISA");
+    // The vector rounding (vcvtps2ph where the ISA is AVX2 or AVX-512) against the scalar one, on every
     // 2^32 pattern's sample: 4M random bit patterns plus the edges.
     std::vector<float> f(1 << 22);
     std::vector<unsigned short> hv(f.size());
@@ -127,7 +144,10 @@ int main(int argc, char** argv) {
   const std::vector<float> input = random_floats(static_cast<std::size_t>(Bmax) * C, rng, 1.0f);
   std::vector<float> x(static_cast<std::size_t>(Bmax) * C), qkv(3 * x.size()), atty(x.size()), fch(4 * x.size()),
       logits(static_cast<std::size_t>(Bmax) * V), scores(exact::attention_rows_scratch(T, H));
-  std::printf("%s caches, %s\n", shared ? "one shared" : "one per lane", half ? "half floats" : "floats");
+  const char* isa_names[] = {"portable", "avx2", "avx512"};
+  std::printf("%s caches, %s, %s kernels%s\n", shared ? "one shared" : "one per lane",
+              half ? "half-float weights and caches" : "floats", isa_names[static_cast<int>(exact::isa())],
+              half && !exact::reads_halves(C, H) ? " (attention on the widened floats)" : "");
   std::printf("%-5s %6s %12s %12s %12s %18s\n", "lanes", "keys", "linear ns", "attention ns", "step ns", "hash");
   for (int B : {1, 2, 3, 4, 6, 8}) {
     double best[3] = {1e30, 1e30, 1e30};
@@ -145,7 +165,7 @@ int main(int argc, char** argv) {
               for (int b = 0; b < B; ++b) {
                 const std::size_t lane = shared ? 0 : static_cast<std::size_t>(b);
                 const std::size_t at = (lane * L + static_cast<std::size_t>(l)) * cache;
-                if (half)
+                if (half_reads)
                   exact::attention_row_half(atty.data() + b * C, qkv.data() + b * 3 * C, keys16.data() + at,
                                             values16.data() + at, static_cast<std::ptrdiff_t>(T) * hs, n, C, H,
                                             scores.data());

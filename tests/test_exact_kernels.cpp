@@ -1,7 +1,8 @@
 // The coding path's canonical arithmetic (src/transformer/kernels/exact.hpp,
-// src/common/exact_math.hpp): the portable and the AVX2 implementations give the same bits on
-// odd shapes, the results are the right numbers (against double), a batched prefill equals
-// stepping byte by byte, and the KV cache agrees with the training forward up to rounding.
+// src/common/exact_math.hpp): the portable, AVX2 and AVX-512 implementations give the same bits
+// on odd shapes, whether they read floats or half floats (the half arithmetic), the results are
+// the right numbers (against double), a batched prefill equals stepping byte by byte, and the KV
+// cache agrees with the training forward up to rounding.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <limits>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "src/common/exact_math.hpp"
@@ -117,6 +119,42 @@ TEST_CASE("linear: every implementation and every row count give the same bits, 
   }
 }
 
+TEST_CASE("linear over half-float weights: every implementation the bits of the widened floats") {
+  // After round_to_half, AVX2 and AVX-512 read PackedMatrix::halves (vcvtph2ps as they load),
+  // the portable code the widened panels: the same shapes as above (every row-count tail, a last
+  // panel cut short), each ISA against the portable result and against itself on the widened
+  // floats alone (the halves dropped).
+  for (auto [rows, depth, m] : {std::tuple{37, 19, 13}, std::tuple{64, 128, 7}, std::tuple{16, 1, 1}, std::tuple{5, 40, 6},
+                                std::tuple{150, 33, 19}, std::tuple{384, 128, 1}, std::tuple{24, 9, 2},
+                                std::tuple{200, 17, 4}, std::tuple{48, 5, 3}, std::tuple{130, 12, 8},
+                                std::tuple{512, 128, 4}, std::tuple{128, 512, 2}}) {
+    CAPTURE(rows);
+    CAPTURE(depth);
+    CAPTURE(m);
+    const auto w = normal(static_cast<std::size_t>(rows) * depth, 31, 0.3f), b = normal(static_cast<std::size_t>(rows), 32);
+    const auto x = normal(static_cast<std::size_t>(m) * depth, 33);
+    auto halves = exact::pack(w.data(), b.data(), rows, depth);
+    exact::round_to_half(halves);
+    REQUIRE(halves.halves.size() == halves.panels.size());
+    auto widened = halves;  // the same widened panels, no halves: every ISA reads the floats
+    widened.halves.clear();
+    const auto plain = exact::pack(w.data(), b.data(), rows, depth);
+    CHECK(plain.panels != widened.panels);  // the rounding changed the weights
+    const auto results = under_each_isa([&] {
+      std::vector<float> from_halves(static_cast<std::size_t>(m) * rows), from_floats(from_halves.size());
+      exact::linear(from_halves.data(), rows, x.data(), depth, halves, m);
+      exact::linear(from_floats.data(), rows, x.data(), depth, widened, m);
+      CHECK(same_bits(from_halves, from_floats));
+      // Row by row (the step's one-row products) too.
+      std::vector<float> rowwise(from_halves.size());
+      for (int i = 0; i < m; ++i) exact::linear(rowwise.data() + i * rows, rows, x.data() + i * depth, depth, halves, 1);
+      CHECK(same_bits(rowwise, from_halves));
+      return from_halves;
+    });
+    check_all_equal(results);
+  }
+}
+
 TEST_CASE("gelu and attention_row: every implementation gives the same bits, the right numbers") {
   const auto in = normal(1003, 4, 3.0f);
   const auto g = under_each_isa([&] {
@@ -201,6 +239,67 @@ TEST_CASE("attention: every implementation the same bits for every key count and
       }
     }
   }
+}
+
+TEST_CASE("attention_row_half: AVX2 and AVX-512 over half floats give the widened floats' bits") {
+  // Keys and values stored as halves (the half arithmetic's cache): where reads_halves, the
+  // step's attention reads them (AVX2: head by head, 8 columns a register; AVX-512: two heads at
+  // a time, 16 columns a register) and must equal the portable attention_row on their widened
+  // values bit for bit: every key count up to three of AVX-512's 16-key blocks and past, every
+  // head size in whole vectors up to 128, an odd and an even number of heads.
+  std::vector<int> counts;
+  for (int n = 1; n <= 49; ++n) counts.push_back(n);
+  for (int n : {63, 64, 65, 77, 200, 383, 512}) counts.push_back(n);
+  const int T = 512;
+  const exact::Isa before = exact::isa();
+  int half_runs[3] = {};  // per ISA: the shapes it read as halves
+  for (int hs : {8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 96, 104, 112, 120, 128, 12, 136}) {
+    for (int H : {3, 4}) {
+      const int C = H * hs;
+      const std::size_t size = static_cast<std::size_t>(H) * T * hs;
+      const auto k32 = normal(size, 40), v32 = normal(size, 41);
+      std::vector<unsigned short> k16(size), v16(size);
+      std::vector<float> keys(size), values(size);  // the halves widened
+      for (std::size_t i = 0; i < size; ++i) {
+        k16[i] = exact::to_half(k32[i]), v16[i] = exact::to_half(v32[i]);
+        keys[i] = exact::from_half(k16[i]), values[i] = exact::from_half(v16[i]);
+      }
+      const auto q = normal(static_cast<std::size_t>(C), 42, 2.0f);
+      std::vector<float> scores(exact::attention_rows_scratch(T, H));
+      const std::ptrdiff_t stride = static_cast<std::ptrdiff_t>(T) * hs;
+      for (exact::Isa isa : {exact::Isa::avx2, exact::Isa::avx512}) {
+        if (!exact::isa_supported(isa)) continue;
+        CAPTURE(hs);
+        CAPTURE(H);
+        CAPTURE(static_cast<int>(isa));
+        exact::set_isa(isa);
+        const bool reads = exact::reads_halves(C, H);
+        if (isa == exact::Isa::avx2) CHECK(reads == (hs % 8 == 0 && hs <= 128));
+        else CHECK(reads == (hs % 16 == 0 && hs <= 128 && H % 2 == 0));
+        if (!reads) {
+          std::vector<float> out(static_cast<std::size_t>(C));
+          CHECK_THROWS_AS(exact::attention_row_half(out.data(), q.data(), k16.data(), v16.data(), stride, 1, C, H,
+                                                    scores.data()),
+                          std::logic_error);
+          continue;
+        }
+        ++half_runs[static_cast<int>(isa)];
+        for (int n : counts) {
+          CAPTURE(n);
+          std::vector<float> want(static_cast<std::size_t>(C)), got(want.size());
+          exact::set_isa(exact::Isa::portable);
+          exact::attention_row(want.data(), q.data(), keys.data(), values.data(), stride, n, C, H, scores.data());
+          exact::set_isa(isa);
+          exact::attention_row_half(got.data(), q.data(), k16.data(), v16.data(), stride, n, C, H, scores.data());
+          CHECK(same_bits(want, got));
+        }
+      }
+    }
+  }
+  exact::set_isa(before);
+  if (exact::isa_supported(exact::Isa::avx2)) CHECK(half_runs[1] == 2 * 15);  // every hs in whole vectors, H = 3 and 4
+  if (exact::isa_supported(exact::Isa::avx512)) CHECK(half_runs[2] == 8);     // hs = 16, 32, …, 128 with H = 4
+  if (!exact::isa_supported(exact::Isa::avx2)) MESSAGE("this CPU has no AVX2 + FMA + F16C: no kernel reads halves");
 }
 
 TEST_CASE("attention_rows: consecutive rows together give each row's attention_row, bit for bit") {
@@ -366,29 +465,44 @@ TEST_CASE("to_halves and from_halves: every implementation the scalar rounding's
 }
 
 TEST_CASE("KV cache, half arithmetic: the same bits on every implementation, a prefill equals stepping") {
-  Transformer<float> model(small_config());
-  const std::vector<std::uint8_t> bytes = perturb(model, 11);
-  const auto results = under_each_isa([&] {
-    KVCache stepping(model, 2, Arithmetic::half), prefilling(model, 1, Arithmetic::half);
-    std::vector<float> stepped(2 * 256), prefilled(256);
-    // Lane 1 steps beside lane 0 (two rows per step) from the fifth byte on.
-    for (std::size_t t = 0; t < bytes.size(); ++t) {
-      std::vector<KVCache::Row> rows{{0, bytes[t], 0}};
-      if (t >= 4) rows.push_back({1, bytes[t - 4], 0});
-      stepping.step(rows, stepped.data());
+  // Heads of 32 (the shipped model's: AVX2 and AVX-512 both read the halves in a step), and
+  // three heads of 24 (AVX2 reads them, AVX-512 the widened floats).
+  TransformerConfig odd = small_config();
+  odd.dim = 72;
+  odd.heads = 3;
+  for (const TransformerConfig& config : {small_config(), odd}) {
+    CAPTURE(config.dim);
+    CAPTURE(config.heads);
+    if (exact::isa_supported(exact::Isa::avx2)) {
+      const exact::Isa before = exact::isa();
+      exact::set_isa(exact::Isa::avx2);
+      CHECK(exact::reads_halves(config.dim, config.heads));  // the path under test is taken
+      exact::set_isa(before);
     }
-    prefilling.prefill(ByteView(bytes.data(), bytes.size()), prefilled.data());
-    stepped.resize(256);  // lane 0's
-    CHECK(same_bits(stepped, prefilled));
-    return stepped;
-  });
-  check_all_equal(results);
-  // Another arithmetic: other bits, near fp32's.
-  KVCache fp32(model);
-  std::vector<float> logits(256);
-  fp32.prefill(ByteView(bytes.data(), bytes.size()), logits.data());
-  CHECK(!same_bits(logits, results[0]));
-  double worst = 0;
-  for (int v = 0; v < 256; ++v) worst = std::max(worst, static_cast<double>(std::abs(logits[v] - results[0][v])));
-  CHECK(worst < 0.05);
+    Transformer<float> model(config);
+    const std::vector<std::uint8_t> bytes = perturb(model, 11);
+    const auto results = under_each_isa([&] {
+      KVCache stepping(model, 2, Arithmetic::half), prefilling(model, 1, Arithmetic::half);
+      std::vector<float> stepped(2 * 256), prefilled(256);
+      // Lane 1 steps beside lane 0 (two rows per step) from the fifth byte on.
+      for (std::size_t t = 0; t < bytes.size(); ++t) {
+        std::vector<KVCache::Row> rows{{0, bytes[t], 0}};
+        if (t >= 4) rows.push_back({1, bytes[t - 4], 0});
+        stepping.step(rows, stepped.data());
+      }
+      prefilling.prefill(ByteView(bytes.data(), bytes.size()), prefilled.data());
+      stepped.resize(256);  // lane 0's
+      CHECK(same_bits(stepped, prefilled));
+      return stepped;
+    });
+    check_all_equal(results);
+    // Another arithmetic: other bits, near fp32's.
+    KVCache fp32(model);
+    std::vector<float> logits(256);
+    fp32.prefill(ByteView(bytes.data(), bytes.size()), logits.data());
+    CHECK(!same_bits(logits, results[0]));
+    double worst = 0;
+    for (int v = 0; v < 256; ++v) worst = std::max(worst, static_cast<double>(std::abs(logits[v] - results[0][v])));
+    CHECK(worst < 0.05);
+  }
 }

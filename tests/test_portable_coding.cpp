@@ -88,7 +88,7 @@ TEST_CASE("committed transformer .zgen files decode byte for byte, with either i
     CHECK(decode(f.file) == text);
   }
   // The plain C++ kernels, as on a CPU without AVX2 (the slower path: the transformer alone),
-  // and AVX2 + FMA (no AVX-512: the half arithmetic on widened floats).
+  // and AVX2 + FMA (no AVX-512: the half arithmetic read as halves, widened by F16C).
   for (const char* isa : {"portable", "avx2"}) {
     CAPTURE(isa);
     ForcedIsa forced(isa);

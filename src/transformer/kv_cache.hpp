@@ -26,9 +26,9 @@
 //     (not the biases, embeddings or LayerNorms) and every key and value entering the cache is
 //     rounded to an IEEE half float (exact::to_half: nearest, ties to even, saturated) and
 //     widened back exactly; everything else is fp32's arithmetic on those values. So the
-//     portable and AVX2 kernels simply run on the widened floats, and the AVX-512 kernels read
-//     the halves instead (half the bytes to stream per step), widening them before each product:
-//     the same operands, the same chains, the same bits on every ISA.
+//     portable kernels simply run on the widened floats, and the AVX2 (F16C) and AVX-512 kernels
+//     read the halves instead (half the bytes to stream per step), widening them before each
+//     product: the same operands, the same chains, the same bits on every ISA.
 #include <cstdint>
 #include <span>
 #include <vector>

@@ -12,6 +12,10 @@
 
 #include "src/transformer/kernels/exact_impl.hpp"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 // Every multiply-add here is an explicit std::fma; no other a·b + c may become one.
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -111,9 +115,14 @@ const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable,
 
 namespace {
 
+// AVX2 with FMA and F16C (exact_avx2.cpp widens half floats with vcvtph2ps). F16C from CPUID
+// leaf 1, ECX: clang 14's __builtin_cpu_supports does not know the name. Every AVX2 CPU has had
+// it (Haswell, Zen); one without would get the portable code: the same bits.
 bool cpu_has_avx2() {
 #if defined(__x86_64__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
 #else
   return false;
 #endif
@@ -188,6 +197,8 @@ void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
 #if defined(__x86_64__)
   if (!w.halves.empty() && isa() == Isa::avx512)
     return detail::avx512::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+  if (!w.halves.empty() && isa() == Isa::avx2)
+    return detail::avx2::linear_half_avx2(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
 #endif
   active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
@@ -206,7 +217,12 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
 
 bool reads_halves(int C, int H) {
   const int hs = C / H;
-  return isa() == Isa::avx512 && hs % 16 == 0 && hs <= 128 && H % 2 == 0;
+  switch (isa()) {
+    case Isa::avx512: return hs > 0 && hs % 16 == 0 && hs <= 128 && H % 2 == 0;  // two heads, 16 columns a register
+    case Isa::avx2: return hs > 0 && hs % 8 == 0 && hs <= 128;                    // one head, 8 columns a register
+    case Isa::portable: break;
+  }
+  return false;
 }
 
 void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
@@ -214,8 +230,11 @@ void attention_row_half(float* out, const float* q, const unsigned short* keys, 
   if (!reads_halves(C, H)) throw std::logic_error("attention_row_half: only where reads_halves(C, H)");
   const int hs = C / H;
 #if defined(__x86_64__)
-  detail::avx512::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)),
-                                 scores);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  if (isa() == Isa::avx512)
+    detail::avx512::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, scale, scores);
+  else
+    detail::avx2::attend_row_half_avx2(out, q, keys, values, head_stride, n, hs, H, scale, scores);
 #else
   (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
 #endif
@@ -253,6 +272,7 @@ float from_half(unsigned short h) {
 void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
 #if defined(__x86_64__)
   if (isa() == Isa::avx512) return detail::avx512::halves_from_floats_avx512(out, in, n);
+  if (isa() == Isa::avx2) return detail::avx2::halves_from_floats_avx2(out, in, n);
 #endif
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = to_half(in[i]);
 }
@@ -260,6 +280,7 @@ void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
 void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n) {
 #if defined(__x86_64__)
   if (isa() == Isa::avx512) return detail::avx512::floats_from_halves_avx512(out, in, n);
+  if (isa() == Isa::avx2) return detail::avx2::floats_from_halves_avx2(out, in, n);
 #endif
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = from_half(in[i]);
 }

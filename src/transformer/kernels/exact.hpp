@@ -6,7 +6,7 @@
 // (layers.hpp), whose rounding may differ from one build to the next.
 //
 // The canonical arithmetic, which the portable implementation (plain C++, std::fma) and the
-// AVX2 + FMA one (exact_avx2.cpp, chosen at run time where the CPU has AVX2 and FMA, whatever
+// AVX2 + FMA one (exact_avx2.cpp, chosen at run time where the CPU has AVX2, FMA and F16C, whatever
 // the build's -march) both follow to the bit; a wider implementation (AVX-512) must too:
 //   - Linear layers: out[i][o] = bias[o] (or +0), then acc = fma(in[i][k], W[o][k], acc) for
 //     k = 0, 1, …, K−1 in order: one chain per output element, one rounding per term. Vectors
@@ -42,7 +42,8 @@ struct PackedMatrix {
   std::vector<float, kernels::CacheLineAllocator<float>> bias;  // (panels·16)
   int rows = 0, depth = 0;
   // After round_to_half: the panels again as IEEE half floats (panels[i] == from_half(halves[i])),
-  // which the AVX-512 kernel reads instead (half the bytes); empty otherwise. The bias stays float.
+  // which the AVX2 and AVX-512 kernels read instead (half the bytes); empty otherwise. The bias
+  // stays float.
   std::vector<unsigned short, kernels::CacheLineAllocator<unsigned short>> halves;
 };
 PackedMatrix pack(const float* weight, const float* bias, int rows, int depth);
@@ -51,8 +52,8 @@ PackedMatrix pack(const float* weight, const float* bias, int rows, int depth);
 void round_to_half(PackedMatrix& w);
 
 // out (m, w.rows) with row stride ldo = in (m, w.depth) with row stride ldi · Wᵀ + bias. With
-// halves, the AVX-512 kernel widens them (exactly) where the others read the widened panels:
-// the same operands, the same chains, the same bits.
+// halves, the AVX2 and AVX-512 kernels widen them (exactly) where the portable code reads the
+// widened panels: the same operands, the same chains, the same bits.
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m);
 
 // out[i] = GELU(in[i]) for i < n (out may be in).
@@ -77,8 +78,8 @@ std::size_t attention_rows_scratch(int n, int H);  // enough for attention_row t
 // included: below 2^−14 the step is 2^−24). Saturation, not ∞: x ≥ 65504 (+∞ too) gives 65504,
 // x ≤ −65504 gives −65504, and NaN gives +65504 (as min(x, 65504) then max(·, −65504) with
 // x86's min/max, which return the second operand when one is NaN), so no value becomes ∞ and
-// every ISA agrees. from_half widens exactly. to_halves uses vcvtps2ph on AVX-512 (the same bits,
-// checked in tests/test_exact_kernels.cpp), to_half elsewhere.
+// every ISA agrees. from_half widens exactly. to_halves uses vcvtps2ph on AVX2 (F16C) and
+// AVX-512 (the same bits, checked in tests/test_exact_kernels.cpp), to_half in the portable code.
 unsigned short to_half(float x);
 float from_half(unsigned short h);  // exact
 void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n);   // to_half each
@@ -86,7 +87,8 @@ void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n);  // fr
 
 // attention_row over keys and values stored as halves (the same layout, unsigned shorts):
 // attention_row on their widened values, bit for bit; it reads half the bytes. Only where
-// reads_halves(C, H) (AVX-512 active, hs a multiple of 16 up to 128, H even); std::logic_error elsewhere.
+// reads_halves(C, H): AVX-512 active, hs a multiple of 16 up to 128, H even; or AVX2 active, hs a
+// multiple of 8 up to 128. std::logic_error elsewhere.
 bool reads_halves(int C, int H);
 void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                         std::ptrdiff_t head_stride, int n, int C, int H, float* scores);

@@ -1,8 +1,11 @@
 // The canonical kernels (exact.hpp) in AVX2 + FMA: the same arithmetic as the portable code in
 // exact.cpp, operation for operation, with vectors across outputs, rows, keys or head columns,
-// never across a sum's terms. Compiled with -mavx2 -mfma in every build (CMakeLists.txt) and
-// called only where the CPU has both (exact.cpp checks at run time). Intrinsics and static
-// helpers only: see exact_impl.hpp for why no standard-library template is used here.
+// never across a sum's terms. The half arithmetic's operands (packed weights, cached keys and
+// values as IEEE halves) are widened exactly by F16C's vcvtph2ps as they are loaded, then go
+// through the same fp32 chains: the same bits as on the widened floats. Compiled with -mavx2
+// -mfma -mf16c in every build (CMakeLists.txt) and called only where the CPU has all three
+// (exact.cpp checks at run time). Intrinsics and static helpers only: see exact_impl.hpp for
+// why no standard-library template is used here.
 #include "src/transformer/kernels/exact_impl.hpp"
 #include "src/transformer/kernels/exp_lanes.hpp"
 
@@ -17,26 +20,33 @@ namespace {
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
+// Eight operands from memory: floats as they are, halves widened exactly (vcvtph2ps).
+inline __m256 load8(const float* at) { return _mm256_loadu_ps(at); }
+inline __m256 load8(const unsigned short* at) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear layers: R rows × P panels of 16 outputs, 2·R·P accumulators, each an fma chain over k
 // from the bias. Tiles that reach past the matrix's rows (the last panel) go through scratch.
+// T: float panels, or half-float ones (PackedMatrix::halves) widened as they are loaded.
 
-template <int R, int P>
-inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <int R, int P, typename T>
+inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                         const float* bias, int q0, int rows, int depth) {
   __m256 acc[R][P][2];
   for (int p = 0; p < P; ++p) {
     const __m256 b0 = _mm256_loadu_ps(bias + 16 * (q0 + p)), b1 = _mm256_loadu_ps(bias + 16 * (q0 + p) + 8);
     for (int r = 0; r < R; ++r) acc[r][p][0] = b0, acc[r][p][1] = b1;
   }
-  const float* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
+  const T* base = panels + static_cast<std::ptrdiff_t>(q0) * depth * 16;
   const std::ptrdiff_t panel_size = static_cast<std::ptrdiff_t>(depth) * 16;
   for (int k = 0; k < depth; ++k) {
     __m256 a[R];
     for (int r = 0; r < R; ++r) a[r] = _mm256_broadcast_ss(in + r * ldi + k);
     for (int p = 0; p < P; ++p) {
-      const float* w = base + p * panel_size + k * 16;
-      const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+      const T* w = base + p * panel_size + k * 16;
+      const __m256 w0 = load8(w), w1 = load8(w + 8);
       for (int r = 0; r < R; ++r) {
         acc[r][p][0] = _mm256_fmadd_ps(a[r], w0, acc[r][p][0]);
         acc[r][p][1] = _mm256_fmadd_ps(a[r], w1, acc[r][p][1]);
@@ -63,16 +73,17 @@ inline void linear_tile(float* out, std::ptrdiff_t ldo, const float* in, std::pt
 }
 
 // R rows against every panel, P panels at a time (the last one or two alone).
-template <int R, int P>
-inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+template <int R, int P, typename T>
+inline void rows_by_panels(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
                            const float* bias, int rows, int depth, int np) {
   int q = 0;
   for (; q + P <= np; q += P) linear_tile<R, P>(out, ldo, in, ldi, panels, bias, q, rows, depth);
   for (; q < np; ++q) linear_tile<R, 1>(out, ldo, in, ldi, panels, bias, q, rows, depth);
 }
 
-void linear_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
-                 const float* bias, int rows, int depth, int m) {
+template <typename T>
+void linear_avx2_t(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const T* panels,
+                   const float* bias, int rows, int depth, int m) {
   const int np = (rows + 15) / 16;
   // Blocks of six rows against one panel (a prefill, a batch's step): six broadcasts and two
   // loads feed twelve FMAs. Panel by panel, so that a panel (depth·16 floats) stays in L1 while
@@ -96,6 +107,11 @@ void linear_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t
     case 5: rows_by_panels<5, 1>(o, ldo, x, ldi, panels, bias, rows, depth, np); break;
     default: break;
   }
+}
+
+void linear_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const float* panels,
+                 const float* bias, int rows, int depth, int m) {
+  linear_avx2_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,13 +159,15 @@ inline float lane_tree(__m256 v) {
 }
 
 // s[j] = q · K[j] for j < n, hs = 8·nv: lane l of a row's accumulator chains d = l, l + 8, ….
-void scores(float* s, const float* q, const float* K, int n, int nv) {
+// T: float keys, or half-float ones widened as they are loaded.
+template <typename T>
+void scores(float* s, const float* q, const T* K, int n, int nv) {
   __m256 qv[16];
   for (int v = 0; v < nv; ++v) qv[v] = _mm256_loadu_ps(q + 8 * v);
   const int hs = 8 * nv;
-  auto dot = [&](const float* row) {
+  auto dot = [&](const T* row) {
     __m256 acc = _mm256_setzero_ps();
-    for (int v = 0; v < nv; ++v) acc = _mm256_fmadd_ps(qv[v], _mm256_loadu_ps(row + 8 * v), acc);
+    for (int v = 0; v < nv; ++v) acc = _mm256_fmadd_ps(qv[v], load8(row + 8 * v), acc);
     return acc;
   };
   int j = 0;
@@ -168,32 +186,32 @@ void scores(float* s, const float* q, const float* K, int n, int nv) {
 }
 
 // out[0..8·NV) = Σ_j p[j]·V[j][0..8·NV) as two chains (even j, odd j) per element, then
-// (even + odd)·inv.
-template <int NV>
-void weighted(float* out, const float* p, const float* V, std::ptrdiff_t ldv, int n, float inv) {
+// (even + odd)·inv. T: float values, or half-float ones widened as they are loaded.
+template <int NV, typename T>
+void weighted(float* out, const float* p, const T* V, std::ptrdiff_t ldv, int n, float inv) {
   __m256 even[NV], odd[NV];
   for (int v = 0; v < NV; ++v) even[v] = odd[v] = _mm256_setzero_ps();
   int j = 0;
   for (; j + 2 <= n; j += 2) {
     const __m256 p0 = _mm256_broadcast_ss(p + j), p1 = _mm256_broadcast_ss(p + j + 1);
-    const float* v0 = V + j * ldv;
-    const float* v1 = v0 + ldv;
+    const T* v0 = V + j * ldv;
+    const T* v1 = v0 + ldv;
     for (int v = 0; v < NV; ++v) {
-      even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(v0 + 8 * v), even[v]);
-      odd[v] = _mm256_fmadd_ps(p1, _mm256_loadu_ps(v1 + 8 * v), odd[v]);
+      even[v] = _mm256_fmadd_ps(p0, load8(v0 + 8 * v), even[v]);
+      odd[v] = _mm256_fmadd_ps(p1, load8(v1 + 8 * v), odd[v]);
     }
   }
   if (j < n) {
     const __m256 p0 = _mm256_broadcast_ss(p + j);
-    for (int v = 0; v < NV; ++v) even[v] = _mm256_fmadd_ps(p0, _mm256_loadu_ps(V + j * ldv + 8 * v), even[v]);
+    for (int v = 0; v < NV; ++v) even[v] = _mm256_fmadd_ps(p0, load8(V + j * ldv + 8 * v), even[v]);
   }
   const __m256 vinv = _mm256_set1_ps(inv);
   for (int v = 0; v < NV; ++v) _mm256_storeu_ps(out + 8 * v, _mm256_mul_ps(_mm256_add_ps(even[v], odd[v]), vinv));
 }
 
-void attend_head_avx2(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
-                      float* s) {
-  if (hs % 8 != 0 || hs > 128) return kPortable.attend_head(out, q, K, V, n, hs, scale, s);
+// One head, hs a multiple of 8 up to 128; T: float or half-float keys and values.
+template <typename T>
+void attend_head_t(float* out, const float* q, const T* K, const T* V, int n, int hs, float scale, float* s) {
   scores(s, q, K, n, hs / 8);
   float top = s[0];
   for (int j = 1; j < n; ++j) top = s[j] > top ? s[j] : top;
@@ -227,7 +245,49 @@ void attend_head_avx2(float* out, const float* q, const float* K, const float* V
   }
 }
 
+void attend_head_avx2(float* out, const float* q, const float* K, const float* V, int n, int hs, float scale,
+                      float* s) {
+  if (hs % 8 != 0 || hs > 128) return kPortable.attend_head(out, q, K, V, n, hs, scale, s);
+  attend_head_t(out, q, K, V, n, hs, scale, s);
+}
+
 }  // namespace
+
+namespace avx2 {  // global symbols of this object live here (tests/isa_objects.sh)
+
+// attention_row over half-float keys and values (hs a multiple of 8 up to 128: the caller,
+// exact::attention_row_half, checks reads_halves), head by head as kAvx2's attention_row goes:
+// the same chains on the widened values.
+void attend_row_half_avx2(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                          std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
+  for (int h = 0; h < H; ++h)
+    attend_head_t(out + h * hs, q + h * hs, keys + h * head_stride, values + h * head_stride, n, hs, scale, s);
+}
+
+void linear_half_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                      const unsigned short* panels, const float* bias, int rows, int depth, int m) {
+  linear_avx2_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
+}
+
+void halves_from_floats_avx2(unsigned short* out, const float* in, std::ptrdiff_t n) {
+  const __m256 hi = _mm256_set1_ps(kHalfMax), lo = _mm256_set1_ps(-kHalfMax);
+  std::ptrdiff_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    // Saturated as to_half: min(x, 65504) (NaN: 65504, minps returning its second operand),
+    // then max(·, −65504); then vcvtps2ph, round to nearest even.
+    const __m256 x = _mm256_max_ps(_mm256_min_ps(_mm256_loadu_ps(in + i), hi), lo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+  for (; i < n; ++i) out[i] = to_half(in[i]);
+}
+
+void floats_from_halves_avx2(float* out, const unsigned short* in, std::ptrdiff_t n) {
+  std::ptrdiff_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, load8(in + i));
+  for (; i < n; ++i) out[i] = from_half(in[i]);
+}
+
+}  // namespace avx2
 
 // attend_row, attend_rows: none (head by head, row by row).
 const Kernels kAvx2 = {linear_avx2, gelu_avx2, attend_head_avx2, nullptr, nullptr};

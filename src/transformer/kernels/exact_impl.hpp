@@ -40,12 +40,21 @@ void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::pt
 void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n);
 void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n);
 }  // namespace avx512
+// The same on AVX2 + FMA + F16C (exact_avx2.cpp): eight lanes, heads one at a time.
+namespace avx2 {
+void attend_row_half_avx2(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                          std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
+void linear_half_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                      const unsigned short* panels, const float* bias, int rows, int depth, int m);
+void halves_from_floats_avx2(unsigned short* out, const float* in, std::ptrdiff_t n);
+void floats_from_halves_avx2(float* out, const unsigned short* in, std::ptrdiff_t n);
+}  // namespace avx2
 #endif
 inline constexpr float kHalfMax = 65504.0f;  // the largest finite half; to_half saturates to ±it
 unsigned short to_half(float x);
 float from_half(unsigned short h);
 #if defined(__x86_64__)
-extern const Kernels kAvx2;    // call only where the CPU has AVX2 and FMA
+extern const Kernels kAvx2;    // call only where the CPU has AVX2, FMA and F16C
 extern const Kernels kAvx512;  // call only where the CPU has AVX-512F too
 #endif
 
