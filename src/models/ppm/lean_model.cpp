@@ -90,7 +90,7 @@ int order2_row(int c0, int c1, int c2) {
 // What the model looks like after learning the primer (as ContextMixingModel::Primed).
 struct LeanModel::Primed {
   std::vector<std::shared_ptr<const SlotImage>> first, second;
-  std::vector<StateMap> state_maps;
+  StateMap state_map;
   StateMap match_map;
   std::vector<Mixer> mixers;
   std::vector<std::shared_ptr<const std::vector<std::uint16_t>>> apms;
@@ -115,7 +115,7 @@ std::shared_ptr<const LeanModel::Primed> LeanModel::primed_state(int order, Byte
     primed->first.push_back(std::make_shared<const SlotImage>(blank.first_[i]->capture()));
     primed->second.push_back(std::make_shared<const SlotImage>(blank.second_[i]->capture()));
   }
-  primed->state_maps = blank.state_maps_;
+  primed->state_map = blank.state_map_;
   primed->match_map = blank.match_map_;
   primed->mixers.assign(blank.mixers_.begin(), blank.mixers_.end());
   for (const Apm& a : blank.apms_) primed->apms.push_back(std::make_shared<const std::vector<std::uint16_t>>(a.capture()));
@@ -149,8 +149,9 @@ LeanModel::LeanModel(int order, ByteView primer)
       n_contexts_(static_cast<int>(orders_.size()) + 2),
       word_context_(static_cast<int>(orders_.size())),
       n_inputs_(n_contexts_ + 1),
+      state_map_(256 * n_contexts_, kStateMapLimit),
       match_map_(64, 1023),
-      match_(kMatchMinLen, 18, 22),
+      match_(kMatchMinLen, 18, 20),
       // mixer 0: sets by (longest order seen × match state × bit position); mixer 1: by c0
       mixers_{Mixer(initial_weights(n_inputs_), static_cast<int>(orders_.size()) * 4 * 8),
               Mixer(initial_weights(n_inputs_), 256)} {
@@ -173,12 +174,10 @@ LeanModel::LeanModel(int order, ByteView primer)
   } else {
     allocate_tables();
   }
-  for (int i = 0; i < n_contexts_; ++i) {
-    StateMap map(256, kStateMapLimit);
+  // Prior: what the counts say, (n1 + 1/2) / (n + 1); learning corrects it per context.
+  for (int i = 0; i < n_contexts_; ++i)
     for (int s = 0; s < 256; ++s)
-      map.set_prior(s, static_cast<std::uint32_t>((st.n1(s) * 2 + 1) * 65536 / (2 * st.count(s) + 2)));
-    state_maps_.push_back(std::move(map));
-  }
+      state_map_.set_prior(i * 256 + s, static_cast<std::uint32_t>((st.n1(s) * 2 + 1) * 65536 / (2 * st.count(s) + 2)));
   for (int lq = 0; lq < 32; ++lq) {
     match_map_.set_prior(lq * 2, 8192);
     match_map_.set_prior(lq * 2 + 1, 65536 - 8192);
@@ -205,11 +204,11 @@ void LeanModel::clear() {
   match_.reset();
   for (auto& a : apms_) a.reset();
   if (primed_) {
-    for (int i = 0; i < n_contexts_; ++i) state_maps_[i] = primed_->state_maps[i];
+    state_map_ = primed_->state_map;
     match_map_ = primed_->match_map;
     for (int m = 0; m < kMixers; ++m) mixers_[m] = primed_->mixers[m];
   } else {
-    for (auto& m : state_maps_) m.reset();
+    state_map_.reset();
     match_map_.reset();
     for (auto& m : mixers_) m.reset();
   }
@@ -307,7 +306,7 @@ void LeanModel::predict(const Cursor& at, Prediction& out) const {
   for (int i = 0; i < n; ++i) {
     const std::uint8_t s = at.slot[i][node];
     out.state[i] = s;
-    out.x[i] = stretch16(state_maps_[i].p16(s));
+    out.x[i] = stretch16(state_map_.p16(i * 256 + s));
     if (s != 0 && i < word_context_) highest = i;
   }
   out.match_ctx = -1;
@@ -343,7 +342,7 @@ void LeanModel::learn(const Cursor& at, const Prediction& pred, int bit, Undo& u
     std::uint8_t* s = &at.slot[i][node];
     undo.save(s, 1);
     *s = st.next(pred.state[i], bit);
-    state_maps_[i].update(pred.state[i], bit, undo);
+    state_map_.update(i * 256 + pred.state[i], bit, undo);
   }
   if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
   for (int m = 0; m < kMixers; ++m)

@@ -106,7 +106,7 @@ class LeanModel final : public Predictor, public BinaryPredictor, public Continu
   int n_inputs_;             // n_contexts_ + match + bias
 
   std::vector<std::unique_ptr<SlotTable>> first_, second_;  // per context
-  std::vector<StateMap> state_maps_;                        // per context, by state
+  StateMap state_map_;                                      // by context × 256 + state
   StateMap match_map_;
   MatchModel match_;
   std::array<Mixer, kMixers> mixers_;
