@@ -1,19 +1,23 @@
 // LeanModel (ppm2:N): version 2 of the ppm model, the same family as ppm:N (ppm.hpp) with
-// fewer parts per bit, chosen on development text (the first 400 KB of sotu-train.txt;
-// BENCHMARKS.md, "ppm2"), each kept only where it paid for its time:
+// fewer parts per bit, chosen on development text (the first 400 KB of sotu-train.txt, never
+// the files the figures are reported on; BENCHMARKS.md, "ppm2"), each kept only where it paid
+// for its time:
 //  - contexts: orders 1..min(N,4), then N, N−2, … above 4 (ppm2:6 → 1,2,3,4,6), and the two
 //    word contexts (the current word, case-folded, with the last byte; the current and the
 //    previous word). No order-0 context (the order-1 one and the APMs cover it: +0.003% on
 //    the development text, one context fewer per bit). Each context claims a 16-byte slot
-//    of bit-history states per nibble (slot_table.hpp), tables 4× smaller than ppm:N's
-//    (fewer pages to zero and fewer misses; +0.05%).
-//  - the match model as in ppm:N.
+//    of bit-history states per nibble (slot_table.hpp), in tables 4× smaller than ppm:N's
+//    (less memory to zero and to miss in; +0.04%).
+//  - the match model as in ppm:N, with a 2^18-entry table and a 1 MB history (matches reach
+//    back 1 MB).
 //  - two mixers instead of three plus a final one, their logits averaged: one with weight
-//    sets by (longest order that has seen this context × match length × bit position),
-//    one by the partial byte. (Three and a final mixer measured no better here.)
-//  - two APMs instead of three: order 1 and hashed order 2, averaged with the mixer.
-// Everything on the coding path is integer arithmetic, as in ppm:N: the same bits on
-// every build and CPU.
+//    sets by (longest order that has seen this context × match length × bit position), one
+//    by the partial byte (three and a final mixer measured no better). No bias input: the
+//    inputs fit one 8-lane vector for ppm2:6.
+//  - two APMs instead of three: order 1 (64K rows) and hashed order 2 (16K rows), averaged
+//    with the mixer.
+// Everything on the coding path is integer arithmetic, as in ppm:N: the same bits on every
+// build and CPU.
 #include "src/models/ppm/lean_model.hpp"
 
 #include <algorithm>

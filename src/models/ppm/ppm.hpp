@@ -44,7 +44,7 @@
 // (up to float rounding) and the model is unchanged afterwards. It costs as much as dozens
 // of bit-codings (BENCHMARKS.md, "Models as compressors").
 //
-// Memory: ~120 MB of tables for ppm:6, on 2 MB pages where the OS allows (zeroed_pages.hpp:
+// Memory: ~120 MB of tables for ppm:6 (ppm2:6: ~30 MB), on 2 MB pages where the OS allows (zeroed_pages.hpp:
 // the tables are read at random), plus the primed image shared by all instances. Speed:
 // bench/bench_ppm.cpp and `zgen compress`, figures in BENCHMARKS.md ("Models as compressors").
 #include <cstddef>
@@ -69,8 +69,9 @@ std::unique_ptr<Predictor> make_context_mixing(int order);
 std::unique_ptr<Predictor> make_context_mixing(int order, ByteView primer);
 
 // ppm2:N (version 2, LeanModel in lean_model.hpp): the same family with fewer parts per bit,
-// built for speed (about 1.4x ppm:N's speed at about ppm:N's rate on text; BENCHMARKS.md,
-// "ppm2"). The same primer, orders and errors as make_context_mixing.
+// built for speed: about 1.5x ppm:N's speed at ppm:N's rate on text, in 40% of its memory
+// (BENCHMARKS.md, "ppm2"). The same primer, orders and errors as make_context_mixing. A
+// file names its version by its SPEC ("ppm:6" or "ppm2:6").
 std::unique_ptr<Predictor> make_lean_context_mixing(int order);
 std::unique_ptr<Predictor> make_lean_context_mixing(int order, ByteView primer);
 
