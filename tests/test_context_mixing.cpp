@@ -35,6 +35,15 @@ Bytes random_bytes(std::size_t n, std::uint32_t seed) {
   return out;
 }
 
+// log_probs' output is a distribution: every entry finite, and Σ exp = 1.
+void check_distribution(const std::array<double, 256>& lp) {
+  double sum = 0;
+  bool finite = true;
+  for (double x : lp) finite = finite && std::isfinite(x), sum += std::exp(x);
+  REQUIRE(finite);
+  CHECK(std::abs(sum - 1) < 1e-9);
+}
+
 // Feeds bytes through the coding path; returns every p1() it saw, and adds the ideal
 // code length in bits to *bits.
 std::vector<std::uint32_t> code(Predictor& m, zgen::ByteView data, double* bits = nullptr) {
@@ -174,11 +183,7 @@ TEST_CASE("ppm: log_probs is normalised, matches the coding path, and changes no
       code(*twin, gap);
       at = stop;
       model->log_probs(lp);
-      double sum = 0;
-      bool finite = true;
-      for (double x : lp) finite = finite && std::isfinite(x), sum += std::exp(x);
-      REQUIRE(finite);
-      CHECK(std::abs(sum - 1) < 1e-9);
+      check_distribution(lp);
       const zgen::ByteView context(text.data(), stop);
       for (int byte : {static_cast<int>(text[stop]), 0, int{'e'}, int{' '}, 255, 128}) {
         const double p = path_probability(*probe, context, static_cast<std::uint8_t>(byte));
@@ -248,11 +253,7 @@ TEST_CASE("ppm: random bytes cost about 8 bits each, and every byte value is fin
     for (std::size_t i = 0; i < all.size(); ++i) {
       if (i % 97 == 0 || i + 1 == all.size()) {
         fresh->log_probs(lp);
-        double sum = 0;
-        bool finite = true;
-        for (double x : lp) finite = finite && std::isfinite(x), sum += std::exp(x);
-        REQUIRE(finite);
-        CHECK(std::abs(sum - 1) < 1e-9);
+        check_distribution(lp);
         // By the third round the sequence is a long repeat: the match model knows it.
         if (i >= 2 * 256 + 16) CHECK(std::exp(lp[all[i]]) > 0.5);
       }
@@ -341,24 +342,32 @@ TEST_CASE("ppm: the span method samples from ppm, deterministically by seed") {
   CHECK(letters >= 28);
 }
 
+namespace {
+// A committed .zgen file of `spec`: it names spec, decodes to `original`, and coding
+// `original` with a new model of that SPEC in `chunk`-byte chunks makes it again, byte for byte.
+struct CommittedFile {
+  const char* fixture;
+  const Bytes& original;
+  std::uint64_t chunk;
+};
+void check_committed_file(const CommittedFile& c, const char* spec, std::unique_ptr<zgen::Predictor> model) {
+  CAPTURE(c.fixture);
+  const Bytes file = read_fixture(c.fixture);
+  CHECK(zgen::parse_container(file).header.model_spec == spec);
+  CHECK(zgen::decompress_container(file, zgen::test::make_single_threaded) == c.original);
+  CHECK(zgen::compress_to_container(*model, spec, c.original, c.chunk).file == file);
+}
+}  // namespace
+
 TEST_CASE("ppm: files written before the speed work decode, and coding makes them again byte for byte") {
   // The fixtures were written by the library at commit 34dfccc (before ppm's speed work:
   // huge pages, prefetching, vector mixers); ppm:6's predictions, hence its files, must
   // not change: the container names the model, so an old file would otherwise not decode.
   const Bytes text = read_fixture("sotu-valid-30k.txt");
   const Bytes head(text.begin(), text.begin() + 8192);
-  struct Case {
-    const char* fixture;
-    const Bytes& original;
-    std::uint64_t chunk;
-  };
-  for (const Case& c : {Case{"v2-ppm6-sotu30k.zgen", text, 0}, Case{"v2-ppm6-sotu8k-chunks2048.zgen", head, 2048}}) {
-    CAPTURE(c.fixture);
-    const Bytes file = read_fixture(c.fixture);
-    CHECK(zgen::decompress_container(file, zgen::test::make_single_threaded) == c.original);
-    auto model = zgen::make_context_mixing(6);
-    CHECK(zgen::compress_to_container(*model, "ppm:6", c.original, c.chunk).file == file);
-  }
+  for (const CommittedFile& c : {CommittedFile{"v2-ppm6-sotu30k.zgen", text, 0},
+                                 CommittedFile{"v2-ppm6-sotu8k-chunks2048.zgen", head, 2048}})
+    check_committed_file(c, "ppm:6", zgen::make_context_mixing(6));
 }
 
 TEST_CASE("ppm2: its committed files decode, coding makes them again byte for byte, and ppm:6 cannot read them") {
@@ -367,22 +376,13 @@ TEST_CASE("ppm2: its committed files decode, coding makes them again byte for by
   // and the other version's model has another identity, so it is refused, not misdecoded.
   const Bytes text = read_fixture("sotu-valid-30k.txt");
   const Bytes head(text.begin(), text.begin() + 8192);
-  struct Case {
-    const char* fixture;
-    const Bytes& original;
-    std::uint64_t chunk;
-  };
-  for (const Case& c : {Case{"v2-ppm2-order6-sotu30k.zgen", text, 0},
-                        Case{"v2-ppm2-order6-sotu8k-chunks2048.zgen", head, 2048}}) {
-    CAPTURE(c.fixture);
-    const Bytes file = read_fixture(c.fixture);
-    CHECK(zgen::parse_container(file).header.model_spec == "ppm2:6");
-    CHECK(zgen::decompress_container(file, zgen::test::make_single_threaded) == c.original);
-    auto model = zgen::make_lean_context_mixing(6);
-    CHECK(zgen::compress_to_container(*model, "ppm2:6", c.original, c.chunk).file == file);
+  for (const CommittedFile& c : {CommittedFile{"v2-ppm2-order6-sotu30k.zgen", text, 0},
+                                 CommittedFile{"v2-ppm2-order6-sotu8k-chunks2048.zgen", head, 2048}}) {
+    check_committed_file(c, "ppm2:6", zgen::make_lean_context_mixing(6));
     zgen::DecompressOptions other;
     other.model_override = "ppm:6";
-    CHECK_THROWS_AS(zgen::decompress_container(file, zgen::test::make_single_threaded, other), zgen::UserError);
+    CHECK_THROWS_AS(zgen::decompress_container(read_fixture(c.fixture), zgen::test::make_single_threaded, other),
+                    zgen::UserError);
   }
   // And the other way: a version-1 file read as version 2.
   zgen::DecompressOptions v2;
