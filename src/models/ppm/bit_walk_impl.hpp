@@ -29,7 +29,7 @@ inline int quantise_match_length(int len) {  // 1..31
 }  // namespace detail
 
 template <class M, class P, int N>
-int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) const {
+inline int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) const {
   const int node = at.node();
   const int n = n_contexts_;
   int highest = 0;
@@ -54,7 +54,7 @@ int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) co
 
 template <class M, class P, int N>
 template <class Undo>
-void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
+inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
   const StateTable& st = StateTable::instance();
   const int node = at.node();
   for (int i = 0; i < n_contexts_; ++i) {

@@ -100,8 +100,6 @@ void LeanModel::learn(const Cursor& at, const V2Prediction& pred, int bit, Undo&
   for (int a = 0; a < kApms; ++a) apms_[a].update(pred.apm_row[a], pred.apm_knot[a], bit, undo);
 }
 
-template class BitWalk<LeanModel, V2Prediction, kV2MaxContexts>;
-
 }  // namespace zgen::ppm
 
 namespace zgen {

@@ -102,8 +102,6 @@ void ContextMixingModel::learn(const Cursor& at, const V1Prediction& pred, int b
   for (int a = 0; a < 3; ++a) apms_[a].update(pred.apm_row[a], pred.apm_knot[a], bit, undo);
 }
 
-template class BitWalk<ContextMixingModel, V1Prediction, kV1MaxContexts>;
-
 }  // namespace zgen::ppm
 
 namespace zgen {
