@@ -15,7 +15,9 @@
 //     word contexts (the current word, case-folded; the current and previous word). Each
 //     context hashes to a 16-byte slot of bit-history states per nibble
 //     (slot_table.hpp, state_table.*); each state is mapped to a probability by an
-//     adaptive StateMap per context (state_map.hpp).
+//     adaptive StateMap entry per (context, state) (state_map.hpp). The contexts, their
+//     hashes (contexts.hpp) and the walk over a byte's bits (bit_walk.hpp) are shared
+//     with ppm2:N; each version's own parts are in model.cpp and lean_model.cpp.
 //  2. A match model (match_model.hpp): the byte that followed the last occurrence of
 //     the last 6 bytes, trusted according to the match length.
 //  3. Three logistic mixers (mixer.hpp) combine the stretched probabilities, with
