@@ -4,9 +4,9 @@
 //   bench_ppm [FILE] [ORDER] [--max-bytes N] [--no-zpaq]
 //
 // FILE defaults to /work/shared/data/text/sotu-valid.txt, ORDER to 6. Prints, unchunked
-// and in 2048-byte chunks (model reset per chunk, the paper's protocol): ppm's ideal code
-// length Σ −log2 p(bit) through its binary (coding) path as % of the raw size, and its
-// speed; zlib -9, xz -9, zstd -19, bzip2 -9 and brotli -11 through their libraries; and,
+// and in 2048-byte chunks (model reset per chunk, the paper's protocol): the ideal code
+// length of ppm:ORDER and of ppm2:ORDER (version 2, lean_model.hpp), Σ −log2 p(bit) through
+// the binary (coding) path as % of the raw size, and the speed (priming not counted); zlib -9, xz -9, zstd -19, bzip2 -9 and brotli -11 through their libraries; and,
 // if `zpaq` is on PATH, zpaq -method 5 unchunked (its archive size includes a few dozen
 // bytes of headers). The ideal length is what an arithmetic coder approaches within a
 // fraction of a percent (see src/coding/arithmetic_coder.*).
@@ -26,6 +26,7 @@
 #include <functional>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -158,12 +159,15 @@ int main(int argc, char** argv) {
   std::printf("file %s, %zu bytes\n\n", path.c_str(), data.size());
   std::printf("%-22s %12s %12s\n", "model", "unchunked %", "2048-chunk %");
 
-  auto model = zgen::make_context_mixing(order);
-  const PpmResult whole = ppm_bits(*model, data, 0);
-  const PpmResult parts = ppm_bits(*model, data, 2048);
-  std::printf("%-22s %12.2f %12.2f   (ideal code length; %.0f KB/s unchunked, %.0f KB/s chunked)\n",
-              model->name().c_str(), 100 * whole.bits / 8 / raw, 100 * parts.bits / 8 / raw,
-              raw / 1024 / whole.seconds, raw / 1024 / parts.seconds);
+  // Both versions of the model: ppm:N and ppm2:N (built for speed), in turn on the same bytes.
+  std::unique_ptr<zgen::Predictor> models[] = {zgen::make_context_mixing(order), zgen::make_lean_context_mixing(order)};
+  for (auto& model : models) {
+    const PpmResult whole = ppm_bits(*model, data, 0);
+    const PpmResult parts = ppm_bits(*model, data, 2048);
+    std::printf("%-22s %12.2f %12.2f   (ideal code length; %.0f KB/s unchunked, %.0f KB/s chunked)\n",
+                model->name().c_str(), 100 * whole.bits / 8 / raw, 100 * parts.bits / 8 / raw,
+                raw / 1024 / whole.seconds, raw / 1024 / parts.seconds);
+  }
 
   const struct {
     const char* name;

@@ -16,7 +16,7 @@ namespace zgen {
 namespace {
 
 bool is_coded_spec(const std::string& spec) {
-  return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec.rfind("transformer:", 0) == 0 ||
+  return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec == "ppm2" || spec.rfind("ppm2:", 0) == 0 || spec.rfind("transformer:", 0) == 0 ||
          spec.rfind("mix:", 0) == 0;
 }
 

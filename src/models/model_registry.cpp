@@ -1,4 +1,5 @@
 // make_predictor: one SPEC names any model (see include/zgen/models.hpp).
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,9 +15,14 @@
 namespace zgen {
 namespace {
 
-// "ppm", "ppm:N" or "ppm:N:unprimed" (the context-mixing model without its built-in primer).
+// "ppm", "ppm:N" or "ppm:N:unprimed" (the context-mixing model without its built-in primer);
+// "ppm2", "ppm2:N", "ppm2:N:unprimed" the same for version 2 of the model (ppm.hpp). The
+// family is the SPEC's name up to the first ':' ("ppm" or "ppm2").
 std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
-  std::string rest = spec.size() > 3 ? spec.substr(4) : "";
+  const std::size_t name_end = std::min(spec.find(':'), spec.size());
+  const std::string family = spec.substr(0, name_end);
+  const bool v2 = family == "ppm2";
+  std::string rest = spec.size() > name_end ? spec.substr(name_end + 1) : "";
   bool primed = true;
   const std::string suffix = ":unprimed";
   if (rest.size() > suffix.size() && rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0) {
@@ -24,12 +30,14 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
     rest.resize(rest.size() - suffix.size());
   }
   int order = kContextMixingDefaultOrder;
-  if (spec.size() > 3) {
-    if (rest.empty()) throw SpecError("ppm: missing order after ':' in '" + spec + "' (try ppm:6)");
+  const std::string example = family + ":6";
+  if (spec.size() > name_end) {
+    if (rest.empty()) throw SpecError(family + ": missing order after ':' in '" + spec + "' (try " + example + ")");
     if (rest.size() > 2 || rest.find_first_not_of("0123456789") != std::string::npos)
-      throw SpecError("ppm: order '" + rest + "' in '" + spec + "' is not a whole number (try ppm:6)");
+      throw SpecError(family + ": order '" + rest + "' in '" + spec + "' is not a whole number (try " + example + ")");
     order = std::stoi(rest);
   }
+  if (v2) return primed ? make_lean_context_mixing(order) : make_lean_context_mixing(order, {});
   return primed ? make_context_mixing(order) : make_context_mixing(order, {});
 }
 
@@ -37,6 +45,7 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
   if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
+  if (spec.rfind("ppm2", 0) == 0 && (spec.size() == 4 || spec[4] == ':')) return make_ppm(spec);
   if (spec.rfind("mix:", 0) == 0) {
     std::vector<std::unique_ptr<Predictor>> parts;
     for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));

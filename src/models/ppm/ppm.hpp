@@ -15,7 +15,9 @@
 //     word contexts (the current word, case-folded; the current and previous word). Each
 //     context hashes to a 16-byte slot of bit-history states per nibble
 //     (slot_table.hpp, state_table.*); each state is mapped to a probability by an
-//     adaptive StateMap per context (state_map.hpp).
+//     adaptive StateMap entry per (context, state) (state_map.hpp). The contexts, their
+//     hashes (contexts.hpp) and the walk over a byte's bits (bit_walk.hpp) are shared
+//     with ppm2:N; each version's own parts are in model.cpp and lean_model.cpp.
 //  2. A match model (match_model.hpp): the byte that followed the last occurrence of
 //     the last 6 bytes, trusted according to the match length.
 //  3. Three logistic mixers (mixer.hpp) combine the stretched probabilities, with
@@ -44,7 +46,7 @@
 // (up to float rounding) and the model is unchanged afterwards. It costs as much as dozens
 // of bit-codings (BENCHMARKS.md, "Models as compressors").
 //
-// Memory: ~120 MB of tables for ppm:6, on 2 MB pages where the OS allows (zeroed_pages.hpp:
+// Memory: ~120 MB of tables for ppm:6 (ppm2:6: ~30 MB), on 2 MB pages where the OS allows (zeroed_pages.hpp:
 // the tables are read at random), plus the primed image shared by all instances. Speed:
 // bench/bench_ppm.cpp and `zgen compress`, figures in BENCHMARKS.md ("Models as compressors").
 #include <cstddef>
@@ -62,9 +64,17 @@ inline constexpr int kContextMixingDefaultOrder = 6;
 // The built-in primer: the first kContextMixingPrimerBytes of the built-in corpus.
 ByteView context_mixing_primer();
 
-// ppm:N, primed with the built-in primer. order: 1..12 (UserError otherwise).
+// ppm:N (version 1, ContextMixingModel), primed with the built-in primer. order: 1..12
+// (UserError otherwise).
 std::unique_ptr<Predictor> make_context_mixing(int order);
 // The same model primed with other text (empty: a blank model, named "ppm:N:unprimed").
 std::unique_ptr<Predictor> make_context_mixing(int order, ByteView primer);
+
+// ppm2:N (version 2, LeanModel in lean_model.hpp): the same family with fewer parts per bit,
+// built for speed: about 1.5x ppm:N's speed at ppm:N's rate on text, in 40% of its memory
+// (BENCHMARKS.md, "ppm2"). The same primer, orders and errors as make_context_mixing. A
+// file names its version by its SPEC ("ppm:6" or "ppm2:6").
+std::unique_ptr<Predictor> make_lean_context_mixing(int order);
+std::unique_ptr<Predictor> make_lean_context_mixing(int order, ByteView primer);
 
 }  // namespace zgen

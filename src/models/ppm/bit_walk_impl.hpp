@@ -1,0 +1,223 @@
+#pragma once
+// BitWalk's walk over the bits (bit_walk.hpp): included by the versions' .cpp files only,
+// where Model is complete and its predict/learn inline into the walk.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "src/common/exact_math.hpp"
+#include "src/models/ppm/bit_walk.hpp"
+#include "src/models/ppm/mixer.hpp"
+#include "src/models/ppm/squash.hpp"
+#include "src/models/ppm/state_table.hpp"
+
+namespace zgen::ppm {
+
+// The first-layer mixers' learning rate, both versions (tuned for ppm:N on the first
+// 100-250 KB of sotu-valid.txt; ppm2 did not retune it).
+inline constexpr int kMixerRate = 10;          // steady
+inline constexpr int kMixerRateBoost = 24;     // extra while young: boost · h / (h + bytes seen)
+inline constexpr int kMixerRateHalfLife = 4096;
+static_assert(kMixerRate + kMixerRateBoost <= Mixer::kMaxRate, "the mixers' 32-bit update is exact only up to kMaxRate");
+
+namespace detail {
+inline int quantise_match_length(int len) {  // 1..31
+  if (len < 16) return len;
+  return std::min(16 + (len - 16) / 4, 31);
+}
+}  // namespace detail
+
+template <class M, class P, int N>
+inline int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) const {
+  const int node = at.node();
+  const int n = n_contexts_;
+  int highest = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::uint8_t s = at.slot[i][node];
+    out.state[i] = s;
+    out.x[i] = stretch16(state_map_.p16(i * 256 + s));
+    if (s != 0 && i < word_context_) highest = i;
+  }
+  out.match_ctx = -1;
+  match_state = 0;
+  if (match_byte_ >= 0 && ((match_byte_ | 256) >> (8 - at.bitpos)) == at.c0) {
+    const int bit = (match_byte_ >> (7 - at.bitpos)) & 1;
+    out.match_ctx = detail::quantise_match_length(match_len_) * 2 + bit;
+    out.x[n] = stretch16(match_map_.p16(out.match_ctx));
+    match_state = match_state_;
+  } else {
+    out.x[n] = 0;
+  }
+  return highest;
+}
+
+template <class M, class P, int N>
+template <class Undo>
+inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
+  const StateTable& st = StateTable::instance();
+  const int node = at.node();
+  for (int i = 0; i < n_contexts_; ++i) {
+    std::uint8_t* s = &at.slot[i][node];
+    undo.save(s, 1);
+    *s = st.next(pred.state[i], bit);
+    state_map_.update(i * 256 + pred.state[i], bit, undo);
+  }
+  if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
+}
+
+template <class M, class P, int N>
+void BitWalk<M, P, N>::reset(ByteView context) {
+  clear();
+  for (std::uint8_t b : context) observe(b);
+}
+
+template <class M, class P, int N>
+void BitWalk<M, P, N>::observe(std::uint8_t byte) {
+  if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": observe() in the middle of a byte");
+  for (int i = 7; i >= 0; --i) {
+    p1();
+    update_bit((byte >> i) & 1);
+  }
+}
+
+template <class M, class P, int N>
+std::uint32_t BitWalk<M, P, N>::p1() {
+  if (!pending_valid_) {
+    self().predict(Cursor{slot_.data(), c0_, bitpos_}, pending_);
+    pending_valid_ = true;
+    self().prefetch_next();
+  }
+  return pending_.p1;
+}
+
+template <class M, class P, int N>
+void BitWalk<M, P, N>::update_bit(int bit) {
+  NoUndo no_undo;
+  advance(bit, no_undo);
+}
+
+template <class M, class P, int N>
+template <class Undo>
+void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
+  bit = bit ? 1 : 0;
+  p1();
+  self().learn(Cursor{slot_.data(), c0_, bitpos_}, pending_, bit, undo);
+  pending_valid_ = false;
+  c0_ = c0_ * 2 + bit;
+  ++bitpos_;
+  if (bitpos_ == 4) {
+    begin_nibble(undo);
+  } else if (bitpos_ == 8) {
+    const auto byte = static_cast<std::uint8_t>(c0_ & 0xFF);
+    c0_ = 1;
+    bitpos_ = 0;
+    history_.push(byte);
+    match_.observe(byte, undo);
+    ++bytes_seen_;
+    begin_byte(undo);
+  }
+}
+
+template <class M, class P, int N>
+template <class Undo>
+void BitWalk<M, P, N>::begin_byte(Undo& undo) {
+  for (int i = 0; i < n_contexts_; ++i) {
+    const std::uint64_t h = i < word_context_    ? order_hash(history_, orders_[i])
+                            : i == word_context_ ? word_hash(history_)
+                                                 : word_pair_hash(history_);
+    context_hash_[i] = h;
+    first_[i]->prefetch(h);  // claims are cache misses: start them all, then claim
+  }
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(context_hash_[i], undo);
+  match_len_ = match_.length();
+  match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
+  match_state_ = match_len_ == 0 ? 0 : match_len_ < 16 ? 1 : match_len_ < 32 ? 2 : 3;
+  // Fast while the model is young (a 2048-byte chunk must learn quickly), then steady.
+  // Once per byte: it is a 64-bit division.
+  mixer_rate_ = kMixerRate + static_cast<int>(kMixerRateBoost * kMixerRateHalfLife /
+                                              (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
+}
+
+template <class M, class P, int N>
+template <class Undo>
+void BitWalk<M, P, N>::begin_nibble(Undo& undo) {
+  const int high_nibble = c0_ & 15;
+  std::array<std::uint64_t, N> h;
+  for (int i = 0; i < n_contexts_; ++i) {
+    h[i] = second_nibble_hash(context_hash_[i], high_nibble);
+    second_[i]->prefetch(h[i]);
+  }
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i], undo);
+}
+
+template <class M, class P, int N>
+std::vector<double> BitWalk<M, P, N>::extra_bits(std::span<const Bytes> continuations) {
+  if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": extra_bits() in the middle of a byte");
+  std::vector<double> bits;
+  bits.reserve(continuations.size());
+  for (const Bytes& s : continuations) {
+    // Code s exactly as observe() would, every change logged, then roll it all back: the
+    // byte-level context first (so that rollback restores it last, to what it was).
+    const std::size_t mark = undo_.mark();
+    const auto save = [&](auto&... fields) { (undo_.save(&fields, sizeof fields), ...); };
+    save(context_hash_, slot_, history_, c0_, bitpos_, bytes_seen_, mixer_rate_, match_byte_, match_len_, match_state_,
+         pending_, pending_valid_);
+    double total = 0.0;
+    for (std::uint8_t byte : s)
+      for (int i = 7; i >= 0; --i) {
+        const int bit = (byte >> i) & 1;
+        const std::uint32_t p = p1();
+        total -= std::log2((bit ? p : 65536 - p) / 65536.0);
+        advance(bit, undo_);
+      }
+    undo_.rollback(mark);
+    bits.push_back(total);
+  }
+  return bits;
+}
+
+template <class M, class P, int N>
+const std::vector<std::uint8_t>& BitWalk<M, P, N>::alphabet() const {
+  static const std::vector<std::uint8_t> all = [] {
+    std::vector<std::uint8_t> a(256);
+    for (int b = 0; b < 256; ++b) a[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(b);
+    return a;
+  }();
+  return all;
+}
+
+template <class M, class P, int N>
+void BitWalk<M, P, N>::walk_tree(std::array<std::uint8_t*, N> slots, int c0, int bitpos, double log_p,
+                                 std::span<double, 256> out) {
+  if (bitpos == 8) {
+    out[c0 & 0xFF] = log_p;
+    return;
+  }
+  if (bitpos == 4) {
+    // What begin_nibble() would claim: the slot if present, else an empty one.
+    for (int i = 0; i < n_contexts_; ++i) {
+      slots[i] = second_[i]->find(second_nibble_hash(context_hash_[i], c0 & 15));
+      if (!slots[i]) slots[i] = scratch_[i].data();  // all zero, and rolled back to zero
+    }
+  }
+  const Cursor at{slots.data(), c0, bitpos};
+  P pred;
+  self().predict(at, pred);
+  for (int bit = 0; bit < 2; ++bit) {
+    const std::size_t mark = undo_.mark();
+    self().learn(at, pred, bit, undo_);
+    const double p = (bit ? pred.p1 : 65536 - pred.p1) / 65536.0;
+    // exact_log, not libm's log: the same bits on every machine (the coder decodes with them)
+    walk_tree(slots, c0 * 2 + bit, bitpos + 1, log_p + exact_log(p), out);
+    undo_.rollback(mark);
+  }
+}
+
+template <class M, class P, int N>
+void BitWalk<M, P, N>::log_probs(std::span<double, 256> out) {
+  if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": log_probs() in the middle of a byte");
+  walk_tree(slot_, 1, 0, 0.0, out);
+}
+
+}  // namespace zgen::ppm

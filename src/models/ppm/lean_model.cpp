@@ -1,0 +1,115 @@
+// LeanModel (ppm2:N): version 2 of the ppm model, the same family as ppm:N (ppm.hpp) with
+// fewer parts per bit, chosen on development text (the first 400 KB of sotu-train.txt, never
+// the files the figures are reported on; BENCHMARKS.md, "ppm2"), each kept only where it paid
+// for its time:
+//  - contexts: orders 1..min(N,4), then N, N−2, … above 4 (ppm2:6 → 1,2,3,4,6), and the two
+//    word contexts (the current word, case-folded, with the last byte; the current and the
+//    previous word). No order-0 context (the order-1 one and the APMs cover it: +0.003% on
+//    the development text, one context fewer per bit). Each context claims a 16-byte slot
+//    of bit-history states per nibble (slot_table.hpp), in tables 4× smaller than ppm:N's
+//    (less memory to zero and to miss in; +0.04%).
+//  - the match model as in ppm:N, with a 2^18-entry table and a 1 MB history (matches reach
+//    back 1 MB).
+//  - two mixers instead of three plus a final one, their logits averaged: one with weight
+//    sets by (longest order that has seen this context × match length × bit position), one
+//    by the partial byte (three and a final mixer measured no better). No bias input: the
+//    inputs fit one 8-lane vector for ppm2:6.
+//  - two APMs instead of three: order 1 (64K rows) and hashed order 2 (16K rows), averaged
+//    with the mixer.
+// Everything on the coding path is integer arithmetic, as in ppm:N: the same bits on every
+// build and CPU.
+#include "src/models/ppm/lean_model.hpp"
+
+#include <algorithm>
+
+#include "src/models/ppm/bit_walk_impl.hpp"
+#include "src/models/ppm/priming.hpp"
+#include "src/models/ppm/ppm.hpp"
+
+namespace zgen::ppm {
+namespace {
+
+constexpr int kInitialWeight = 16384;  // 0.25 per input, as ppm:N's
+
+// The APM rows of a bit: order 1 (partial byte and the last byte) and hashed order 2.
+constexpr unsigned kApm2Mask = 0x3FFF;
+static_assert(LeanModel::kApmRows[1] == kApm2Mask + 1);
+int order1_row(int c0, int c1) { return c0 | c1 << 8; }
+int order2_row(int c0, int c1, int c2) {
+  return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & kApm2Mask);
+}
+
+}  // namespace
+
+// log2 of the 64-byte lines of the first- and second-nibble tables: 64 KB + 1 MB for order
+// 1 (few distinct contexts), 0.5 + 2 MB for order 2, 1 + 4 MB for the rest.
+std::pair<int, int> LeanModel::line_bits_for(int order) {
+  switch (order) {
+    case 1: return {8, 12};
+    case 2: return {13, 15};
+    default: return {14, 16};
+  }
+}
+
+LeanModel::Learned::Learned(int n_contexts, int n_orders)
+    : mixers{Mixer(std::vector<std::int32_t>(n_contexts + 1, kInitialWeight), n_orders * 4 * 8),  // + match
+             Mixer(std::vector<std::int32_t>(n_contexts + 1, kInitialWeight), 256)} {}
+
+void LeanModel::Learned::reset() {
+  for (auto& m : mixers) m.reset();
+}
+
+LeanModel::LeanModel(int order, ByteView primer)
+    : BitWalk(order, kFamily, 1, 18, 20), learned_(n_contexts_, word_context_) {
+  install_primer(primer);
+}
+
+void LeanModel::prefetch_next() const {
+  // The next bit's rows for both outcomes (c0 * 2 and c0 * 2 + 1: one aligned pair in both
+  // tables). Only speed depends on this.
+  if (bitpos_ == 7) return;  // the next byte's rows depend on the whole byte
+  const int c1 = history_.c1(), c2 = history_.c2();
+  const int next = c0_ * 2;
+  apms_[0].prefetch_rows(order1_row(next, c1), 2);
+  apms_[1].prefetch_rows(order2_row(next, c1, c2) & 0xFFFE, 2);
+}
+
+void LeanModel::predict(const Cursor& at, V2Prediction& out) const {
+  int match_state;
+  const int highest = read_inputs(at, out, match_state);
+  out.set = {(highest * 4 + match_state) * 8 + at.bitpos, at.c0};
+  for (int m = 0; m < kMixers; ++m) out.logit[m] = learned_.mixers[m].dot(out.x.data(), out.set[m]);
+  out.mixed = (out.logit[0] + out.logit[1]) >> 1;  // floor: the same on every machine
+  const int p_mix = squash16(out.mixed);
+
+  const int c1 = history_.c1(), c2 = history_.c2();
+  out.apm_row = {order1_row(at.c0, c1), order2_row(at.c0, c1, c2)};
+  const int r0 = apms_[0].refine(out.mixed, out.apm_row[0], out.apm_knot[0]);
+  const int r1 = apms_[1].refine(out.mixed, out.apm_row[1], out.apm_knot[1]);
+  // The APMs correct the mixer; the mixer's own vote keeps a young APM from hurting.
+  const int p = (2 * p_mix + 3 * r0 + 3 * r1 + 4) >> 3;
+  out.p1 = static_cast<std::uint32_t>(std::clamp(p, 8, 65536 - 8));
+}
+
+template <class Undo>
+void LeanModel::learn(const Cursor& at, const V2Prediction& pred, int bit, Undo& undo) {
+  learn_inputs(at, pred, bit, undo);
+  for (int m = 0; m < kMixers; ++m)
+    learned_.mixers[m].update(pred.x.data(), pred.set[m], (bit << 12) - (squash16(pred.logit[m]) >> 4), mixer_rate_,
+                              undo);
+  for (int a = 0; a < kApms; ++a) apms_[a].update(pred.apm_row[a], pred.apm_knot[a], bit, undo);
+}
+
+}  // namespace zgen::ppm
+
+namespace zgen {
+
+std::unique_ptr<Predictor> make_lean_context_mixing(int order) {
+  return make_lean_context_mixing(order, context_mixing_primer());
+}
+
+std::unique_ptr<Predictor> make_lean_context_mixing(int order, ByteView primer) {
+  return ppm::make_primed_model<ppm::LeanModel>(order, primer);
+}
+
+}  // namespace zgen
