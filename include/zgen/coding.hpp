@@ -33,6 +33,8 @@ inline constexpr std::uint64_t kMaxOriginalLength = std::uint64_t{1} << 40;  // 
 // whole-buffer layout (length and CRC up front, one payload), written by the in-memory
 // compress_to_container and ArithmeticCompressor; 1 is version 2 with the older model hash.
 inline constexpr std::uint8_t kContainerVersion = 3;        // the newest: what compress_stream writes
+// The transformer coding this zgen writes (ContainerHeader::transformer_coding).
+inline constexpr std::uint8_t kTransformerCoding = 3;
 inline constexpr std::uint8_t kWholeContainerVersion = 2;   // what write_container writes by default
 inline constexpr std::uint8_t kOldestContainerVersion = 1;  // the oldest that parse_container reads
 // The most original bytes in one frame of the stream layout: chunks of 1..kStreamSegmentBytes
@@ -63,7 +65,7 @@ struct ContainerHeader {
   // The transformer coding a `transformer:PATH` part of model_spec computes in (its arithmetic and
   // window rule, src/transformer/coding_version.hpp): 3, what this zgen writes; 2, half floats; 1,
   // fp32 (files before half floats: their coding byte's high bits 0).
-  std::uint8_t transformer_coding = 3;
+  std::uint8_t transformer_coding = kTransformerCoding;
   std::uint64_t original_length = 0;  // version 3: from the trailer (0 until it is read)
   std::uint64_t chunk_size = 0;
   std::uint32_t crc32 = 0;             // version 3: from the trailer

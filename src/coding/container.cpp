@@ -78,7 +78,7 @@ namespace {
 // four (container.hpp), written only for a SPEC with a transformer:PATH part (for any other the
 // transformer coding changes nothing, and its files stay byte for byte what they were).
 constexpr std::uint8_t kNewestTransformerCodingNumber = static_cast<std::uint8_t>(kNewestTransformerCoding);
-static_assert(ContainerHeader{}.transformer_coding == kNewestTransformerCodingNumber, "a new header writes the newest");
+static_assert(kTransformerCoding == kNewestTransformerCodingNumber, "a new header writes the newest coding");
 
 bool names_transformer(const std::string& spec) {
   const std::vector<std::string> parts = spec.rfind("mix:", 0) == 0 ? mix_part_specs(spec) : std::vector{spec};
