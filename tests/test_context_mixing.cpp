@@ -125,6 +125,14 @@ TEST_CASE("ppm2: names and orders") {
   for (int order : {1, 12}) CHECK(zgen::make_lean_context_mixing(order, {})->as_binary() != nullptr);
 }
 
+TEST_CASE("is_predictor_spec: the SPECs that drive the coder themselves, not compressors") {
+  for (const char* spec : {"ppm", "ppm:6", "ppm2", "ppm2:4:unprimed", "mix:gzip:9", "transformer:m.safetensors",
+                           "transformer-v2:m.safetensors", "transformer-fp32:m.safetensors"})
+    CHECK_MESSAGE(zgen::is_predictor_spec(spec), spec);
+  for (const char* spec : {"gzip:9", "ppmd", "ppm2x:6", "xz", "transformers:m", "cmd:cat"})
+    CHECK_MESSAGE(!zgen::is_predictor_spec(spec), spec);
+}
+
 TEST_CASE("ppm: names and orders") {
   CHECK(zgen::make_context_mixing(6)->name() == "ppm:6");
   CHECK(zgen::make_context_mixing(3, {})->name() == "ppm:3:unprimed");

@@ -15,11 +15,6 @@
 namespace zgen {
 namespace {
 
-bool is_coded_spec(const std::string& spec) {
-  return spec == "ppm" || spec.rfind("ppm:", 0) == 0 || spec == "ppm2" || spec.rfind("ppm2:", 0) == 0 || spec.rfind("transformer:", 0) == 0 ||
-         spec.rfind("mix:", 0) == 0;
-}
-
 // One worker's instance of a model: a compressor, or a predictor for the arithmetic coder.
 class Instance {
  public:
@@ -44,7 +39,7 @@ class Instance {
 BenchModel describe_bench_model(const std::string& spec) {
   BenchModel m;
   m.spec = spec;
-  m.coded = is_coded_spec(spec);
+  m.coded = is_predictor_spec(spec);
   if (m.coded) {
     const auto p = make_predictor(spec);
     m.name = p->name();

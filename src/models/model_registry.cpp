@@ -1,6 +1,7 @@
 // make_predictor: one SPEC names any model (see include/zgen/models.hpp).
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,11 +42,26 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
   return primed ? make_context_mixing(order) : make_context_mixing(order, {});
 }
 
+// "ppm" or "ppm2", alone or followed by ':' (make_ppm reads the rest).
+bool is_ppm_spec(const std::string& spec) {
+  for (const std::string_view family : {"ppm", "ppm2"})
+    if (spec.starts_with(family) && (spec.size() == family.size() || spec[family.size()] == ':')) return true;
+  return false;
+}
+
+bool is_transformer_spec(const std::string& spec) {
+  return std::any_of(kTransformerSpecPrefixes.begin(), kTransformerSpecPrefixes.end(),
+                     [&](const TransformerSpecPrefix& p) { return spec.starts_with(p.prefix); });
+}
+
 }  // namespace
 
+bool is_predictor_spec(const std::string& spec) {
+  return is_ppm_spec(spec) || spec.starts_with("mix:") || is_transformer_spec(spec);
+}
+
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options) {
-  if (spec.rfind("ppm", 0) == 0 && (spec.size() == 3 || spec[3] == ':')) return make_ppm(spec);
-  if (spec.rfind("ppm2", 0) == 0 && (spec.size() == 4 || spec[4] == ':')) return make_ppm(spec);
+  if (is_ppm_spec(spec)) return make_ppm(spec);
   if (spec.rfind("mix:", 0) == 0) {
     std::vector<std::unique_ptr<Predictor>> parts;
     for (const std::string& part : mix_part_specs(spec)) parts.push_back(make_predictor(part, options));

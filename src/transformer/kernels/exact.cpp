@@ -11,10 +11,7 @@
 #include <stdexcept>
 
 #include "src/transformer/kernels/exact_impl.hpp"
-
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
+#include "src/transformer/kernels/isa.hpp"
 
 // Every multiply-add here is an explicit std::fma; no other a·b + c may become one.
 #if defined(__clang__)
@@ -108,25 +105,27 @@ void attend_head_portable(float* out, const float* q, const float* K, const floa
 
 }  // namespace
 
-// attend_row, attend_rows: none (attention_row and attention_rows go head by head, row by row).
-const Kernels kPortable = {linear_portable, gelu_portable, attend_head_portable, nullptr, nullptr};
+// attend_row, attend_rows: none (attention_row and attention_rows go head by head, row by row);
+// the half arithmetic on the widened floats (no half reads).
+const Kernels kPortable = {.linear = linear_portable,
+                           .gelu = gelu_portable,
+                           .attend_head = attend_head_portable,
+                           .attend_row = nullptr,
+                           .attend_rows = nullptr,
+                           .linear_half = nullptr,
+                           .reads_halves = nullptr,
+                           .attend_row_half = nullptr,
+                           .to_halves = nullptr,
+                           .from_halves = nullptr};
 
 }  // namespace detail
 
 namespace {
 
-// AVX2 with FMA and F16C (exact_avx2.cpp widens half floats with vcvtph2ps). F16C from CPUID
-// leaf 1, ECX: clang 14's __builtin_cpu_supports does not know the name. Every AVX2 CPU has had
-// it (Haswell, Zen); one without would get the portable code: the same bits.
-bool cpu_has_avx2() {
-#if defined(__x86_64__)
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  const bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
-#else
-  return false;
-#endif
-}
+// AVX2 with FMA and F16C (exact_avx2.cpp widens half floats with vcvtph2ps): what the training
+// kernels' AVX2 level needs too (isa.hpp). Every AVX2 CPU has had F16C (Haswell, Zen); one
+// without would get the portable code: the same bits.
+bool cpu_has_avx2() { return kernels::isa_supported(kernels::Isa::avx2); }
 
 bool cpu_has_avx512() {
 #if defined(__x86_64__)
@@ -194,13 +193,10 @@ void round_to_half(PackedMatrix& w) {
 }
 
 void linear(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi, const PackedMatrix& w, int m) {
-#if defined(__x86_64__)
-  if (!w.halves.empty() && isa() == Isa::avx512)
-    return detail::avx512::linear_half_avx512(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
-  if (!w.halves.empty() && isa() == Isa::avx2)
-    return detail::avx2::linear_half_avx2(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
-#endif
-  active().linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
+  const auto& k = active();
+  if (!w.halves.empty() && k.linear_half)
+    return k.linear_half(out, ldo, in, ldi, w.halves.data(), w.bias.data(), w.rows, w.depth, m);
+  k.linear(out, ldo, in, ldi, w.panels.data(), w.bias.data(), w.rows, w.depth, m);
 }
 
 void gelu(float* out, const float* in, std::ptrdiff_t n) { active().gelu(out, in, n); }
@@ -216,28 +212,15 @@ void attention_row(float* out, const float* q, const float* keys, const float* v
 }
 
 bool reads_halves(int C, int H) {
-  const int hs = C / H;
-  switch (isa()) {
-    case Isa::avx512: return hs > 0 && hs % 16 == 0 && hs <= 128 && H % 2 == 0;  // two heads, 16 columns a register
-    case Isa::avx2: return hs > 0 && hs % 8 == 0 && hs <= 128;                    // one head, 8 columns a register
-    case Isa::portable: break;
-  }
-  return false;
+  const auto& k = active();
+  return H > 0 && k.reads_halves && k.reads_halves(C / H, H);
 }
 
 void attention_row_half(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                         std::ptrdiff_t head_stride, int n, int C, int H, float* scores) {
   if (!reads_halves(C, H)) throw std::logic_error("attention_row_half: only where reads_halves(C, H)");
   const int hs = C / H;
-#if defined(__x86_64__)
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
-  if (isa() == Isa::avx512)
-    detail::avx512::attend_row_half_avx512(out, q, keys, values, head_stride, n, hs, H, scale, scores);
-  else
-    detail::avx2::attend_row_half_avx2(out, q, keys, values, head_stride, n, hs, H, scale, scores);
-#else
-  (void)out, (void)q, (void)keys, (void)values, (void)head_stride, (void)n, (void)scores;
-#endif
+  active().attend_row_half(out, q, keys, values, head_stride, n, hs, H, 1.0f / std::sqrt(static_cast<float>(hs)), scores);
 }
 
 unsigned short to_half(float x) {
@@ -270,18 +253,12 @@ float from_half(unsigned short h) {
 }
 
 void to_halves(unsigned short* out, const float* in, std::ptrdiff_t n) {
-#if defined(__x86_64__)
-  if (isa() == Isa::avx512) return detail::avx512::halves_from_floats_avx512(out, in, n);
-  if (isa() == Isa::avx2) return detail::avx2::halves_from_floats_avx2(out, in, n);
-#endif
+  if (const auto& k = active(); k.to_halves) return k.to_halves(out, in, n);
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = to_half(in[i]);
 }
 
 void from_halves(float* out, const unsigned short* in, std::ptrdiff_t n) {
-#if defined(__x86_64__)
-  if (isa() == Isa::avx512) return detail::avx512::floats_from_halves_avx512(out, in, n);
-  if (isa() == Isa::avx2) return detail::avx2::floats_from_halves_avx2(out, in, n);
-#endif
+  if (const auto& k = active(); k.from_halves) return k.from_halves(out, in, n);
   for (std::ptrdiff_t i = 0; i < n; ++i) out[i] = from_half(in[i]);
 }
 

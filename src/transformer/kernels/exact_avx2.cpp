@@ -253,11 +253,13 @@ void attend_head_avx2(float* out, const float* q, const float* K, const float* V
 
 }  // namespace
 
-namespace avx2 {  // global symbols of this object live here (tests/isa_objects.sh)
+namespace {
 
-// attention_row over half-float keys and values (hs a multiple of 8 up to 128: the caller,
-// exact::attention_row_half, checks reads_halves), head by head as kAvx2's attention_row goes:
-// the same chains on the widened values.
+// Heads of a multiple of 8 columns up to 128, one at a time (a register is 8 columns).
+bool reads_halves_avx2(int hs, int /*H*/) { return hs > 0 && hs % 8 == 0 && hs <= 128; }
+
+// attention_row over half-float keys and values (where reads_halves_avx2), head by head as
+// kAvx2's attention_row goes: the same chains on the widened values.
 void attend_row_half_avx2(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
                           std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
   for (int h = 0; h < H; ++h)
@@ -287,10 +289,19 @@ void floats_from_halves_avx2(float* out, const unsigned short* in, std::ptrdiff_
   for (; i < n; ++i) out[i] = from_half(in[i]);
 }
 
-}  // namespace avx2
+}  // namespace
 
 // attend_row, attend_rows: none (head by head, row by row).
-const Kernels kAvx2 = {linear_avx2, gelu_avx2, attend_head_avx2, nullptr, nullptr};
+const Kernels kAvx2 = {.linear = linear_avx2,
+                       .gelu = gelu_avx2,
+                       .attend_head = attend_head_avx2,
+                       .attend_row = nullptr,
+                       .attend_rows = nullptr,
+                       .linear_half = linear_half_avx2,
+                       .reads_halves = reads_halves_avx2,
+                       .attend_row_half = attend_row_half_avx2,
+                       .to_halves = halves_from_floats_avx2,
+                       .from_halves = floats_from_halves_avx2};
 
 }  // namespace zgen::transformer::exact::detail
 

@@ -522,12 +522,11 @@ void attend_rows_avx512(float* out, std::ptrdiff_t ldo, const float* q, std::ptr
   }
 }
 
-}  // namespace
+// Heads of a multiple of 16 columns up to 128, in pairs (a register is 16 columns of each).
+bool reads_halves_avx512(int hs, int H) { return hs > 0 && hs % 16 == 0 && hs <= 128 && H % 2 == 0; }
 
-namespace avx512 {  // global symbols of this object live here (tests/isa_objects.sh)
-
-// attend_row_avx512 over half-float keys and values (hs a multiple of 16, H even: the caller,
-// exact::attention_row_half, checks reads_halves): the same chains on the widened values.
+// attend_row_avx512 over half-float keys and values (where reads_halves_avx512): the same
+// chains on the widened values.
 void attend_row_half_avx512(float* out, const float* q, const std::uint16_t* keys, const std::uint16_t* values,
                             std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* s) {
   attend_head_pairs(out, q, keys, values, head_stride, n, hs, H, scale, s);
@@ -557,9 +556,18 @@ void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::pt
   linear_avx512_t(out, ldo, in, ldi, panels, bias, rows, depth, m);
 }
 
-}  // namespace avx512
+}  // namespace
 
-const Kernels kAvx512 = {linear_avx512, gelu_avx512, attend_head_avx512, attend_row_avx512, attend_rows_avx512};
+const Kernels kAvx512 = {.linear = linear_avx512,
+                         .gelu = gelu_avx512,
+                         .attend_head = attend_head_avx512,
+                         .attend_row = attend_row_avx512,
+                         .attend_rows = attend_rows_avx512,
+                         .linear_half = linear_half_avx512,
+                         .reads_halves = reads_halves_avx512,
+                         .attend_row_half = attend_row_half_avx512,
+                         .to_halves = halves_from_floats_avx512,
+                         .from_halves = floats_from_halves_avx512};
 
 }  // namespace zgen::transformer::exact::detail
 

@@ -26,30 +26,20 @@ struct Kernels {
   void (*attend_rows)(float* out, std::ptrdiff_t ldo, const float* q, std::ptrdiff_t ldq, const float* keys,
                       const float* values, std::ptrdiff_t head_stride, int n0, int R, int hs, int H, float scale,
                       float* scores);
+  // The half arithmetic (exact.hpp), read as IEEE half floats and widened exactly; null where an
+  // implementation reads the widened float copies instead (the portable one). linear_half: linear
+  // over PackedMatrix::halves. attend_row_half: attend_row over half keys and values, for the
+  // head sizes and counts where reads_halves(hs, H). to_halves / from_halves: exact.hpp's.
+  void (*linear_half)(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
+                      const unsigned short* panels, const float* bias, int rows, int depth, int m);
+  bool (*reads_halves)(int hs, int H);
+  void (*attend_row_half)(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
+                          std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
+  void (*to_halves)(unsigned short* out, const float* in, std::ptrdiff_t n);
+  void (*from_halves)(float* out, const unsigned short* in, std::ptrdiff_t n);
 };
 
 extern const Kernels kPortable;
-#if defined(__x86_64__)
-// The half arithmetic (exact.hpp): attend_row and linear reading IEEE half floats, widened
-// exactly; the conversions of to_halves / from_halves on sixteen lanes.
-namespace avx512 {
-void attend_row_half_avx512(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
-                            std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
-void linear_half_avx512(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
-                        const unsigned short* panels, const float* bias, int rows, int depth, int m);
-void halves_from_floats_avx512(unsigned short* out, const float* in, std::ptrdiff_t n);
-void floats_from_halves_avx512(float* out, const unsigned short* in, std::ptrdiff_t n);
-}  // namespace avx512
-// The same on AVX2 + FMA + F16C (exact_avx2.cpp): eight lanes, heads one at a time.
-namespace avx2 {
-void attend_row_half_avx2(float* out, const float* q, const unsigned short* keys, const unsigned short* values,
-                          std::ptrdiff_t head_stride, int n, int hs, int H, float scale, float* scores);
-void linear_half_avx2(float* out, std::ptrdiff_t ldo, const float* in, std::ptrdiff_t ldi,
-                      const unsigned short* panels, const float* bias, int rows, int depth, int m);
-void halves_from_floats_avx2(unsigned short* out, const float* in, std::ptrdiff_t n);
-void floats_from_halves_avx2(float* out, const unsigned short* in, std::ptrdiff_t n);
-}  // namespace avx2
-#endif
 inline constexpr float kHalfMax = 65504.0f;  // the largest finite half; to_half saturates to ±it
 unsigned short to_half(float x);
 float from_half(unsigned short h);
