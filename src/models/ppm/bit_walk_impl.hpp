@@ -30,15 +30,23 @@ inline int quantise_match_length(int len) {  // 1..31
 
 template <class M, class P, int N>
 inline int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) const {
+  // Locals throughout: the byte stores would otherwise make the compiler reload every
+  // pointer on every context.
   const int node = at.node();
-  const int n = n_contexts_;
+  const int n = n_contexts_, words = word_context_;
+  std::uint8_t* const* const slot = at.slot;
+  const StateMap::Entry* const sm = state_map_.entries();
   int highest = 0;
+  int* const x = out.x.data();
+  std::array<std::uint8_t, N> state{};  // a byte store to out.state could alias anything
   for (int i = 0; i < n; ++i) {
-    const std::uint8_t s = at.slot[i][node];
-    out.state[i] = s;
-    out.x[i] = stretch16(state_map_.p16(i * 256 + s));
-    if (s != 0 && i < word_context_) highest = i;
+    const int s = slot[i][node];
+    state[i] = static_cast<std::uint8_t>(s);
+    x[i] = stretch16(static_cast<int>(sm[i * 256 + s].p >> 16));
+    highest = s != 0 && i < words ? i : highest;
   }
+  static_assert(std::tuple_size_v<decltype(out.state)> == N);
+  out.state = state;  // a fixed size: a vector move, no call
   out.match_ctx = -1;
   match_state = 0;
   if (match_byte_ >= 0 && ((match_byte_ | 256) >> (8 - at.bitpos)) == at.c0) {
@@ -57,11 +65,19 @@ template <class Undo>
 inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
   const StateTable& st = StateTable::instance();
   const int node = at.node();
-  for (int i = 0; i < n_contexts_; ++i) {
-    std::uint8_t* s = &at.slot[i][node];
+  const int n = n_contexts_, limit = state_map_.limit();
+  // Locals, so that the byte stores below cannot make the compiler reload them.
+  std::uint8_t* const* const slot = at.slot;
+  const std::uint8_t* const state = pred.state.data();
+  StateMap::Entry* const sm = state_map_.entries();
+  for (int i = 0; i < n; ++i) {
+    std::uint8_t* s = slot[i] + node;
+    const int old = state[i];
     undo.save(s, 1);
-    *s = st.next(pred.state[i], bit);
-    state_map_.update(i * 256 + pred.state[i], bit, undo);
+    *s = st.next(static_cast<std::uint8_t>(old), bit);
+    StateMap::Entry& e = sm[i * 256 + old];
+    undo.save(&e, sizeof e);
+    StateMap::learn(e, bit, limit);
   }
   if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
 }

@@ -39,17 +39,26 @@ class StateMap {
   void update(int context, int bit, Undo& undo) {
     Entry& e = e_[context];
     undo.save(&e, sizeof e);
-    const std::int64_t target = bit ? 0xFFFFFFFFll : 0;
-    e.p = static_cast<std::uint32_t>(e.p + (((target - static_cast<std::int64_t>(e.p)) * detail::kReciprocal.r[e.n]) >> 16));
-    if (e.n < limit_) ++e.n;
+    learn(e, bit, limit_);
   }
 
- private:
   // Probability and count side by side: one line read per update, one pointer to follow.
   struct Entry {
     std::uint32_t p;  // P(1) · 2^32
-    std::uint16_t n;  // updates so far, capped at limit_
+    std::uint16_t n;  // updates so far, capped at limit
   };
+  // The raw entries and the update rule, for loops over many contexts that keep the
+  // table's address in a register (update() is the same rule).
+  Entry* entries() { return e_.data(); }
+  const Entry* entries() const { return e_.data(); }
+  int limit() const { return limit_; }
+  static void learn(Entry& e, int bit, int limit) {
+    const std::int64_t target = bit ? 0xFFFFFFFFll : 0;
+    e.p = static_cast<std::uint32_t>(e.p + (((target - static_cast<std::int64_t>(e.p)) * detail::kReciprocal.r[e.n]) >> 16));
+    if (e.n < limit) ++e.n;
+  }
+
+ private:
   int limit_ = 255;
   std::vector<Entry> e_;
   std::vector<Entry> init_;  // what reset() returns to: priors, counts 0
