@@ -12,7 +12,8 @@
 //      pages, with a fixed count of multiplies between them (one dependency chain, or eight
 //      independent ones, the many instructions in flight of ppm's per-bit work), the next
 //      step's lines prefetched one step ahead or not; the ratio is with the prefetch to
-//      without.
+//      without. Then 7, 14 and 28 lines prefetched for the 7 read: the misses in flight are
+//      limited, and wasted prefetches take their place.
 //
 //   ./build/bench/bench_memory [max_mb]    (default 64)
 #include <sys/mman.h>
@@ -86,7 +87,7 @@ double tlb(std::size_t mb) {
 // ns per step: 7 random lines read, then `work` dependent multiplies; with `prefetch`, the
 // next step's lines are fetched before this step's work. The next step's lines depend on
 // this step's data, as a ppm nibble's slots depend on the bits just coded.
-double steps_of_seven(std::size_t mb, int work, bool wide, bool prefetch) {
+double steps_of_seven(std::size_t mb, int work, bool wide, int prefetch) {
   const std::size_t bytes = mb << 20, lines = bytes / kLine;
   Region r(bytes, false);
   for (std::size_t i = 0; i < bytes; i += kLine) r.data[i] = static_cast<std::uint8_t>(i >> 6);
@@ -102,8 +103,7 @@ double steps_of_seven(std::size_t mb, int work, bool wide, bool prefetch) {
   for (int i = 0; i < n; ++i) {
     const std::uint64_t cur = next;
     next = mix(cur + (acc & 1) + static_cast<std::uint64_t>(i));
-    if (prefetch)
-      for (int k = 0; k < 7; ++k) __builtin_prefetch(line(next, k));
+    for (int k = 0; k < prefetch; ++k) __builtin_prefetch(line(next, k));  // lines 7.. are never read
     if (wide) {
       // The same count of multiplies in 8 independent chains: many instructions in flight,
       // as ppm's per-bit work is, rather than one long dependency.
@@ -145,9 +145,16 @@ int main(int argc, char** argv) {
   std::printf("\nsteps of 7 random lines in %zu MB (ns per step; prefetched one step ahead / not)\n", max_mb);
   for (bool wide : {false, true})
     for (int work : {0, 64, 256, 1024}) {
-      const double without = steps_of_seven(max_mb, work, wide, false), with = steps_of_seven(max_mb, work, wide, true);
+      const double without = steps_of_seven(max_mb, work, wide, 0), with = steps_of_seven(max_mb, work, wide, 7);
       std::printf("  %4d multiplies between (%s): %7.1f without, %7.1f with prefetch: %.2fx\n", work,
                   wide ? "8 chains" : "1 chain ", without, with, with / without);
     }
+  std::printf("\nthe same steps (8 chains, 256 multiplies), more lines prefetched than read (a ppm that fetches\n"
+              "both outcomes of a bit fetches 14 for 7 claims)\n");
+  const double none = steps_of_seven(max_mb, 256, true, 0);
+  for (int lines : {7, 14, 28}) {
+    const double t = steps_of_seven(max_mb, 256, true, lines);
+    std::printf("  %2d lines prefetched: %7.1f ns against %7.1f without: %.2fx\n", lines, t, none, t / none);
+  }
   return 0;
 }
