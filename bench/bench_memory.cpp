@@ -44,7 +44,11 @@ struct Region {
     }
     map = static_cast<std::uint8_t*>(p);
     data = map + (kHuge - reinterpret_cast<std::uintptr_t>(map) % kHuge) % kHuge;
-    madvise(data, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#if defined(MADV_HUGEPAGE) && defined(MADV_NOHUGEPAGE)
+    madvise(data, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);  // advice (Linux): 4 KB pages otherwise
+#else
+    (void)huge;
+#endif
   }
   ~Region() { munmap(map, mapped); }
   Region(const Region&) = delete;
