@@ -12,8 +12,10 @@
 // megabytes. The const read path (used by log_probs) sees
 // exactly what the updating path would see.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "src/models/ppm/squash.hpp"
@@ -21,11 +23,34 @@
 
 namespace zgen::ppm {
 
+namespace detail {
+// Where a row's knots are stored. The models' APM rows come in blocks of 256 whose low byte
+// is the partial byte c0 (1..255; or c0 XOR a hash, which gains nothing below but loses
+// nothing). Stored in c0's order, a byte's 8 rows spread over the whole block (17 KB, five
+// 4 KB pages); stored by nibble (c0 1..15, the first nibble's tree, then for each high nibble
+// its second nibble's 15 rows) they lie in two runs of 15 rows, one or two pages: fewer page
+// walks per byte, which cost more than anything else here (BENCHMARKS.md, ppm2, fourth pass).
+// A permutation of the low byte: only the storage moves, never a prediction.
+struct NibbleOrder {
+  std::array<std::uint8_t, 256> slot{};
+  constexpr NibbleOrder() {
+    for (int c0 = 1; c0 < 16; ++c0) slot[c0] = static_cast<std::uint8_t>(c0);
+    for (int c0 = 16; c0 < 256; ++c0) {
+      const int k = c0 < 32 ? 0 : c0 < 64 ? 1 : c0 < 128 ? 2 : 3;  // bits of the second nibble seen
+      const int high = (c0 >> k) & 15, node = (1 << k) | (c0 & ((1 << k) - 1));  // node 1..15
+      slot[c0] = static_cast<std::uint8_t>(16 + high * 15 + node - 1);
+    }
+  }
+};
+inline constexpr NibbleOrder kNibbleOrder{};
+}  // namespace detail
+
 class Apm {
  public:
   Apm(int rows, int rate)
       : rate_(rate), pages_(static_cast<std::size_t>(rows) * 33 * sizeof(std::uint16_t)),
         table_(reinterpret_cast<std::uint16_t*>(pages_.data())), gen_(rows, 0) {
+    if (rows <= 0 || rows % 256 != 0) throw std::logic_error("ppm: an APM's rows come in whole blocks of 256");
     for (int j = 0; j < 33; ++j) identity_[j] = static_cast<std::uint16_t>(squash16((j - 16) * 128));
   }
 
@@ -50,16 +75,17 @@ class Apm {
   // Starts fetching rows first .. first + n − 1 and their generations (the next bit's two
   // candidate rows in the model's APM contexts form such a block).
   void prefetch_rows(int first, int n) const {
-    const auto* p = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first) * 33]);
-    const auto* end = reinterpret_cast<const char*>(&table_[static_cast<std::size_t>(first + n) * 33]) - 1;
-    for (; p <= end; p += 64) __builtin_prefetch(p);
-    __builtin_prefetch(end);
+    for (int row = first; row < first + n; ++row) {
+      const auto* p = reinterpret_cast<const char*>(stored(row));
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + 33 * sizeof(std::uint16_t) - 1);
+    }
     __builtin_prefetch(&gen_[first]);
   }
 
   template <class Undo>
   void update(int row, int knot, int bit, Undo& undo) {
-    std::uint16_t* t = &table_[static_cast<std::size_t>(row) * 33];
+    std::uint16_t* t = stored(row);
     // Restoring the generation makes a freshly initialised row stale again, so saving
     // the one knot is enough.
     undo.save(&gen_[row], sizeof gen_[row]);
@@ -89,8 +115,10 @@ class Apm {
   const std::uint16_t* base_row(int row) const {
     return base_ ? &(*base_)[static_cast<std::size_t>(row) * 33] : identity_;
   }
-  const std::uint16_t* row_ptr(int row) const {
-    return gen_[row] == generation_ ? &table_[static_cast<std::size_t>(row) * 33] : base_row(row);
+  const std::uint16_t* row_ptr(int row) const { return gen_[row] == generation_ ? stored(row) : base_row(row); }
+  std::uint16_t* stored(int row) const {
+    const auto r = static_cast<std::size_t>((row & ~255) | detail::kNibbleOrder.slot[row & 255]);
+    return &table_[r * 33];
   }
 
   int rate_;
