@@ -12,6 +12,7 @@
 //   void predict(const Cursor&, Prediction&) const;      // one bit's prediction
 //   template <class Undo> void learn(const Cursor&, const Prediction&, int bit, Undo&);
 //   void prefetch_next() const;                          // once a bit is predicted (speed only)
+//   void prefetch_byte() const;                          // once a byte is known (speed only)
 // and `Prediction`, which has `std::uint32_t p1` (P(1) · 2^16, in [8, 65528]) and what
 // read_inputs()/learn_inputs() fill and read: `state` (per context), `x` (mixer inputs) and
 // `match_ctx`.
@@ -125,8 +126,9 @@ class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCos
   // One bit observed: the coding path (NoUndo) and extra_bits (UndoLog) share it.
   template <class Undo>
   void advance(int bit, Undo& undo);
+  void fetch_first_nibble();      // the new byte's context hashes; starts fetching their slots
   template <class Undo>
-  void begin_byte(Undo& undo);    // claims the first-nibble slots of the new byte
+  void begin_byte(Undo& undo);    // claims them (after fetch_first_nibble)
   template <class Undo>
   void begin_nibble(Undo& undo);  // claims the second-nibble slots
   void walk_tree(std::array<std::uint8_t*, MaxContexts> slots, int c0, int bitpos, double log_p,

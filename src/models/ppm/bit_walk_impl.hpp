@@ -129,6 +129,10 @@ void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
     c0_ = 1;
     bitpos_ = 0;
     history_.push(byte);
+    // The byte's slot lines and first APM rows are fetched before the match model looks up
+    // its table, so that their misses overlap (only speed depends on the order).
+    fetch_first_nibble();
+    self().prefetch_byte();
     match_.observe(byte, undo);
     ++bytes_seen_;
     begin_byte(undo);
@@ -136,8 +140,7 @@ void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
 }
 
 template <class M, class P, int N>
-template <class Undo>
-void BitWalk<M, P, N>::begin_byte(Undo& undo) {
+void BitWalk<M, P, N>::fetch_first_nibble() {
   for (int i = 0; i < n_contexts_; ++i) {
     const std::uint64_t h = i < word_context_    ? order_hash(history_, orders_[i])
                             : i == word_context_ ? word_hash(history_)
@@ -145,6 +148,11 @@ void BitWalk<M, P, N>::begin_byte(Undo& undo) {
     context_hash_[i] = h;
     first_[i]->prefetch(h);  // claims are cache misses: start them all, then claim
   }
+}
+
+template <class M, class P, int N>
+template <class Undo>
+void BitWalk<M, P, N>::begin_byte(Undo& undo) {
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(context_hash_[i], undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;

@@ -74,6 +74,12 @@ void LeanModel::prefetch_next() const {
   apms_[1].prefetch_rows(order2_row(next, c1, c2) & 0xFFFE, 2);
 }
 
+void LeanModel::prefetch_byte() const {
+  const int c1 = history_.c1(), c2 = history_.c2();
+  apms_[0].prefetch_rows(order1_row(1, c1), 1);
+  apms_[1].prefetch_rows(order2_row(1, c1, c2), 1);
+}
+
 void LeanModel::predict(const Cursor& at, V2Prediction& out) const {
   int match_state;
   const int highest = read_inputs(at, out, match_state);

@@ -57,6 +57,7 @@ class LeanModel final : public BitWalk<LeanModel, V2Prediction, kV2MaxContexts> 
   template <class Undo>
   void learn(const Cursor& at, const V2Prediction& pred, int bit, Undo& undo);
   void prefetch_next() const;  // the next bit's APM rows, for both outcomes
+  void prefetch_byte() const;  // the new byte's first APM rows
 
   Learned learned_;
 };

@@ -66,6 +66,12 @@ void ContextMixingModel::prefetch_next() const {
   apms_[2].prefetch_rows(static_cast<int>((next ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFEu), 2);
 }
 
+void ContextMixingModel::prefetch_byte() const {
+  const int c1 = history_.c1(), c2 = history_.c2();
+  apms_[1].prefetch_rows(1 | c1 << 8, 1);
+  apms_[2].prefetch_rows(static_cast<int>((1u ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu), 1);
+}
+
 void ContextMixingModel::predict(const Cursor& at, V1Prediction& out) const {
   int match_state;
   const int highest = read_inputs(at, out, match_state);

@@ -59,6 +59,7 @@ class ContextMixingModel final : public BitWalk<ContextMixingModel, V1Prediction
   // Starts fetching the APM rows the next bit will read, for both outcomes (called once
   // this bit is predicted).
   void prefetch_next() const;
+  void prefetch_byte() const;  // the new byte's first APM rows
 
   Learned learned_;
 };

@@ -163,6 +163,7 @@ void BitWalk<M, P, N>::clear() {
   bytes_seen_ = primed_ ? primed_->bytes : 0;
   pending_valid_ = false;
   NoUndo no_undo;
+  fetch_first_nibble();
   begin_byte(no_undo);
 }
 
