@@ -1,15 +1,20 @@
-// bench_ppm: the ppm:N context-mixing model against the classic compressors, on the
-// same bytes in the same run.
+// bench_ppm: the ppm:N context-mixing model's three versions against the classic
+// compressors, on the same bytes in the same run.
 //
-//   bench_ppm [FILE] [ORDER] [--max-bytes N] [--no-zpaq]
+//   bench_ppm [FILE] [ORDER] [--max-bytes N] [--rounds R] [--no-zpaq]
 //
-// FILE defaults to /work/shared/data/text/sotu-valid.txt, ORDER to 6. Prints, unchunked
-// and in 2048-byte chunks (model reset per chunk, the paper's protocol): the ideal code
-// length of ppm:ORDER and of ppm2:ORDER (version 2, lean_model.hpp), Σ −log2 p(bit) through
-// the binary (coding) path as % of the raw size, and the speed (priming not counted); zlib -9, xz -9, zstd -19, bzip2 -9 and brotli -11 through their libraries; and,
-// if `zpaq` is on PATH, zpaq -method 5 unchunked (its archive size includes a few dozen
-// bytes of headers). The ideal length is what an arithmetic coder approaches within a
-// fraction of a percent (see src/coding/arithmetic_coder.*).
+// FILE defaults to /work/shared/data/text/sotu-valid.txt, ORDER to 6, R to 3. For ppm:ORDER,
+// ppm2:ORDER and ppm3:ORDER (ppm.hpp), unchunked and in 2048-byte chunks (model reset per
+// chunk, the paper's protocol): the ideal code length, Σ −log2 p(bit) through the coding
+// path, as % of the raw size (what the arithmetic coder's output approaches within a
+// fraction of a percent: src/coding/arithmetic_coder.*); and the speed of coding with the
+// real coder, as `zgen compress` and `decompress` code a frame (encode_frame, decode_frame;
+// the decoded bytes are checked), in MB/s (10^6 bytes) of input per second of wall time,
+// priming not counted (once per process: BENCHMARKS.md). The versions run in turn in each
+// of R rounds (this machine's speed drifts within minutes); each speed is the median of the
+// rounds, with its ratio to ppm:ORDER's. Then zlib -9, xz -9, zstd -19, bzip2 -9 and
+// brotli -11 through their libraries; and, if `zpaq` is on PATH, zpaq -method 5 unchunked
+// (its archive size includes a few dozen bytes of headers).
 #include <brotli/encode.h>
 #include <bzlib.h>
 #include <lzma.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -30,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "src/coding/stream_coding.hpp"
 #include "src/models/ppm/ppm.hpp"
 
 namespace {
@@ -85,28 +92,38 @@ double chunked(const Bytes& data, std::size_t chunk, const std::function<double(
   return total;
 }
 
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// One model's ideal code lengths and, per round, its seconds.
 struct PpmResult {
-  double bits = 0, seconds = 0;
+  double bits = 0, chunked_bits = 0;
+  std::vector<double> compress, decompress, chunked;
 };
 
-// Ideal code length through the coding path: 8 binary predictions per byte.
-PpmResult ppm_bits(zgen::Predictor& model, const Bytes& data, std::size_t chunk) {
-  zgen::BinaryPredictor* bin = model.as_binary();
-  PpmResult r;
-  const auto t0 = Clock::now();
-  model.reset({});
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    if (chunk && i % chunk == 0 && i) model.reset({});
-    const int byte = data[i];
-    for (int b = 7; b >= 0; --b) {
-      const int bit = (byte >> b) & 1;
-      const double p = bin->p1() / 65536.0;
-      r.bits -= std::log2(bit ? p : 1 - p);
-      bin->update_bit(bit);
-    }
+// One round: the whole input compressed and decompressed as one frame, then compressed in
+// 2048-byte frames, each from the model's reset state, as zgen compress codes them.
+void code_round(zgen::Predictor& model, const Bytes& data, PpmResult& r) {
+  Bytes stream, out;
+  auto t0 = Clock::now();
+  r.bits = zgen::encode_frame(model, zgen::CodingMode::bits, data, true, stream);
+  r.compress.push_back(seconds_since(t0));
+  t0 = Clock::now();
+  zgen::decode_frame(model, zgen::CodingMode::bits, stream, data.size(), true, out);
+  r.decompress.push_back(seconds_since(t0));
+  if (out != data) throw std::runtime_error(model.name() + ": the decoded bytes differ from the input");
+  t0 = Clock::now();
+  r.chunked_bits = 0;
+  for (std::size_t at = 0; at < data.size(); at += 2048) {
+    const zgen::ByteView piece(data.data() + at, std::min<std::size_t>(2048, data.size() - at));
+    r.chunked_bits += zgen::encode_frame(model, zgen::CodingMode::bits, piece, true, stream);
   }
-  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  return r;
+  r.chunked.push_back(seconds_since(t0));
 }
 
 // zpaq -method 5 on the whole file (archive size), or -1 when zpaq is not available.
@@ -129,18 +146,19 @@ double zpaq_bytes(const Bytes& data, double& seconds) {
 
 int main(int argc, char** argv) {
   std::string path = "/work/shared/data/text/sotu-valid.txt";
-  int order = 6;
+  int order = 6, rounds = 3;
   std::size_t max_bytes = 0;
   bool with_zpaq = true;
   int positional = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--max-bytes" && i + 1 < argc) max_bytes = std::stoull(argv[++i]);
+    else if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::stoi(argv[++i]));
     else if (a == "--no-zpaq") with_zpaq = false;
     else if (positional == 0) path = a, ++positional;
     else if (positional == 1) order = std::stoi(a), ++positional;
     else {
-      std::cerr << "usage: bench_ppm [FILE] [ORDER] [--max-bytes N] [--no-zpaq]\n";
+      std::cerr << "usage: bench_ppm [FILE] [ORDER] [--max-bytes N] [--rounds R] [--no-zpaq]\n";
       return 2;
     }
   }
@@ -157,16 +175,27 @@ int main(int argc, char** argv) {
   }
   const double raw = static_cast<double>(data.size());
   std::printf("file %s, %zu bytes\n\n", path.c_str(), data.size());
-  std::printf("%-22s %12s %12s\n", "model", "unchunked %", "2048-chunk %");
-
-  // Both versions of the model: ppm:N and ppm2:N (built for speed), in turn on the same bytes.
-  std::unique_ptr<zgen::Predictor> models[] = {zgen::make_context_mixing(order), zgen::make_lean_context_mixing(order)};
-  for (auto& model : models) {
-    const PpmResult whole = ppm_bits(*model, data, 0);
-    const PpmResult parts = ppm_bits(*model, data, 2048);
-    std::printf("%-22s %12.2f %12.2f   (ideal code length; %.0f KB/s unchunked, %.0f KB/s chunked)\n",
-                model->name().c_str(), 100 * whole.bits / 8 / raw, 100 * parts.bits / 8 / raw,
-                raw / 1024 / whole.seconds, raw / 1024 / parts.seconds);
+  // The three versions of the model, in turn on the same bytes in each round.
+  std::unique_ptr<zgen::Predictor> models[] = {zgen::make_context_mixing(order), zgen::make_lean_context_mixing(order),
+                                               zgen::make_fast_context_mixing(order)};
+  std::vector<PpmResult> results(std::size(models));
+  for (int round = 0; round < rounds; ++round) {
+    std::fprintf(stderr, "bench_ppm: round %d of %d\n", round + 1, rounds);
+    for (std::size_t m = 0; m < std::size(models); ++m) code_round(*models[m], data, results[m]);
+  }
+  std::printf("%-22s %12s %12s   %s\n", "model", "unchunked %", "2048-chunk %",
+              "MB/s, median of the rounds (× the first model's): compress, decompress, 2048-byte chunks");
+  const PpmResult& base = results[0];
+  const auto speed = [&](const std::vector<double>& s, const std::vector<double>& base_s) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%.2f (%.2f×)", raw / 1e6 / median(s), median(base_s) / median(s));
+    return std::string(text);
+  };
+  for (std::size_t m = 0; m < std::size(models); ++m) {
+    const PpmResult& r = results[m];
+    std::printf("%-22s %12.2f %12.2f   %s, %s, %s\n", models[m]->name().c_str(), 100 * r.bits / 8 / raw,
+                100 * r.chunked_bits / 8 / raw, speed(r.compress, base.compress).c_str(),
+                speed(r.decompress, base.decompress).c_str(), speed(r.chunked, base.chunked).c_str());
   }
 
   const struct {
@@ -183,8 +212,8 @@ int main(int argc, char** argv) {
     double seconds = 0;
     const double z = zpaq_bytes(data, seconds);
     if (z > 0)
-      std::printf("%-22s %12.2f %12s   (archive size; %.0f KB/s)\n", "zpaq -method 5", 100 * z / raw, "-",
-                  raw / 1024 / seconds);
+      std::printf("%-22s %12.2f %12s   (archive size; %.2f MB/s)\n", "zpaq -method 5", 100 * z / raw, "-",
+                  raw / 1e6 / seconds);
     else
       std::printf("%-22s %12s\n", "zpaq -method 5", "(not run: zpaq not found or failed)");
   }

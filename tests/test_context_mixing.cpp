@@ -1,10 +1,11 @@
-// ppm:N and ppm2:N, the context-mixing model's two versions (src/models/ppm/ppm.hpp):
+// ppm:N, ppm2:N and ppm3:N, the context-mixing model's three versions (src/models/ppm/ppm.hpp):
 // determinism, the 256-way distribution against the coding path, learning, reset, hostile
 // data, and the files each version wrote.
 #include <doctest/doctest.h>
 
 #include "tests/fixtures.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -15,7 +16,9 @@
 #include <span>
 #include <vector>
 
+#include "src/models/ppm/contexts.hpp"
 #include "src/models/ppm/ppm.hpp"
+#include "src/models/ppm/slot_layout.hpp"
 #include "zgen/coding.hpp"
 #include "zgen/sampling.hpp"
 #include "zgen/errors.hpp"
@@ -101,35 +104,39 @@ double path_probability(Predictor& m, zgen::ByteView context, std::uint8_t byte)
   return p;
 }
 
-// The model's versions: what every test below checks holds for both.
+// The model's versions: what every test below checks holds for each.
 struct Version {
   const char* family;
   std::unique_ptr<Predictor> (*primed)(int order);
   std::unique_ptr<Predictor> (*with_primer)(int order, zgen::ByteView primer);
 };
-const std::array<Version, 2> kVersions = {{{"ppm", zgen::make_context_mixing, zgen::make_context_mixing},
-                                           {"ppm2", zgen::make_lean_context_mixing, zgen::make_lean_context_mixing}}};
+const std::array<Version, 3> kVersions = {{{"ppm", zgen::make_context_mixing, zgen::make_context_mixing},
+                                           {"ppm2", zgen::make_lean_context_mixing, zgen::make_lean_context_mixing},
+                                           {"ppm3", zgen::make_fast_context_mixing, zgen::make_fast_context_mixing}}};
 
 }  // namespace
 
-TEST_CASE("ppm2: names and orders") {
-  CHECK(zgen::make_lean_context_mixing(6)->name() == "ppm2:6");
-  CHECK(zgen::make_lean_context_mixing(3, {})->name() == "ppm2:3:unprimed");
-  CHECK(zgen::make_predictor("ppm2")->name() == "ppm2:6");
-  CHECK(zgen::make_predictor("ppm2:4:unprimed")->name() == "ppm2:4:unprimed");
+TEST_CASE("ppm2 and ppm3: names and orders") {
+  for (const Version& v : {kVersions[1], kVersions[2]}) {
+    const std::string f = v.family;
+    CAPTURE(f);
+    CHECK(v.primed(6)->name() == f + ":6");
+    CHECK(v.with_primer(3, {})->name() == f + ":3:unprimed");
+    CHECK(zgen::make_predictor(f)->name() == f + ":6");
+    CHECK(zgen::make_predictor(f + ":4:unprimed")->name() == f + ":4:unprimed");
+    CHECK_THROWS_AS(v.primed(0), zgen::UserError);
+    CHECK_THROWS_AS(v.primed(13), zgen::UserError);
+    for (const char* bad : {":", ":x", ":13", ":6:", ":6:primed"}) CHECK_THROWS_AS(zgen::make_predictor(f + bad), zgen::UserError);
+    for (int order : {1, 12}) CHECK(v.with_primer(order, {})->as_binary() != nullptr);
+  }
   CHECK(zgen::make_predictor("ppm:6")->name() == "ppm:6");  // version 1 keeps its SPEC
-  CHECK_THROWS_AS(zgen::make_lean_context_mixing(0), zgen::UserError);
-  CHECK_THROWS_AS(zgen::make_lean_context_mixing(13), zgen::UserError);
-  for (const char* bad : {"ppm2:", "ppm2:x", "ppm2:13", "ppm2:6:", "ppm2:6:primed"})
-    CHECK_THROWS_AS(zgen::make_predictor(bad), zgen::UserError);
-  for (int order : {1, 12}) CHECK(zgen::make_lean_context_mixing(order, {})->as_binary() != nullptr);
 }
 
 TEST_CASE("is_predictor_spec: the SPECs that drive the coder themselves, not compressors") {
-  for (const char* spec : {"ppm", "ppm:6", "ppm2", "ppm2:4:unprimed", "mix:gzip:9", "transformer:m.safetensors",
+  for (const char* spec : {"ppm", "ppm:6", "ppm2", "ppm2:4:unprimed", "ppm3", "ppm3:6", "mix:gzip:9", "transformer:m.safetensors",
                            "transformer-v2:m.safetensors", "transformer-fp32:m.safetensors"})
     CHECK_MESSAGE(zgen::is_predictor_spec(spec), spec);
-  for (const char* spec : {"gzip:9", "ppmd", "ppm2x:6", "xz", "transformers:m", "cmd:cat"})
+  for (const char* spec : {"gzip:9", "ppmd", "ppm2x:6", "ppm3x", "ppm4:6", "xz", "transformers:m", "cmd:cat"})
     CHECK_MESSAGE(!zgen::is_predictor_spec(spec), spec);
 }
 
@@ -397,6 +404,69 @@ TEST_CASE("ppm2: its committed files decode, coding makes them again byte for by
   v2.model_override = "ppm2:6";
   CHECK_THROWS_AS(zgen::decompress_container(read_fixture("v2-ppm6-sotu30k.zgen"), zgen::test::make_single_threaded, v2),
                   zgen::UserError);
+}
+
+TEST_CASE("ppm3: its committed files decode, coding makes them again byte for byte, and ppm2:6 cannot read them") {
+  // The fixtures were written by ppm3's first commit (tests/data/README.md); as for ppm2.
+  const Bytes text = read_fixture("sotu-valid-30k.txt");
+  const Bytes head(text.begin(), text.begin() + 8192);
+  for (const CommittedFile& c : {CommittedFile{"v2-ppm3-order6-sotu30k.zgen", text, 0},
+                                 CommittedFile{"v2-ppm3-order6-sotu8k-chunks2048.zgen", head, 2048}}) {
+    check_committed_file(c, "ppm3:6", zgen::make_fast_context_mixing(6));
+    zgen::DecompressOptions other;
+    other.model_override = "ppm2:6";
+    CHECK_THROWS_AS(zgen::decompress_container(read_fixture(c.fixture), zgen::test::make_single_threaded, other),
+                    zgen::UserError);
+  }
+  zgen::DecompressOptions v3;
+  v3.model_override = "ppm3:6";
+  CHECK_THROWS_AS(zgen::decompress_container(read_fixture("v2-ppm2-order6-sotu30k.zgen"), zgen::test::make_single_threaded, v3),
+                  zgen::UserError);
+}
+
+TEST_CASE("ppm3 codes real text within 1% of ppm2, on text it was not developed on") {
+  // sotu-valid-70k.txt: ppm3's fast path was chosen on sotu-train.txt. Most of its bits take
+  // the fast path, or it would not be faster.
+  const Bytes text = read_fixture("sotu-valid-70k.txt");
+  auto v2 = zgen::make_lean_context_mixing(6);
+  auto v3 = zgen::make_fast_context_mixing(6);
+  const double b2 = bits_per_byte(*v2, text), b3 = bits_per_byte(*v3, text);
+  MESSAGE("ppm2:6 " << b2 << ", ppm3:6 " << b3 << " bits/byte");
+  CHECK(b3 < b2 * 1.01);
+}
+
+TEST_CASE("ppm3's paged slots: a context's two nibbles in one 4 KB page, in disjoint lines") {
+  using zgen::ppm::ContextSlots;
+  // Order 1's sizes (the smallest): 2^8 + 2^12 lines, 68 pages.
+  ContextSlots paged(true, 8, 12);
+  REQUIRE(paged.tables().size() == 1);
+  const std::uint8_t* base = paged.tables()[0]->line(0);
+  CHECK(reinterpret_cast<std::uintptr_t>(base) % 4096 == 0);
+  std::mt19937_64 rng(7);
+  std::vector<int> pages_used(68);
+  zgen::ppm::NoUndo no_undo;
+  for (int i = 0; i < 5000; ++i) {
+    const std::uint64_t h = rng();
+    const std::uint8_t* first = paged.first_line(h);
+    const auto page = (first - base) / 4096;
+    REQUIRE(page < 68);
+    ++pages_used[static_cast<std::size_t>(page)];
+    CHECK((first - base) % 4096 / 64 < ContextSlots::kFirstLines);
+    std::uint8_t* slot1 = paged.claim_first(h, no_undo);
+    for (int nibble = 0; nibble < 16; ++nibble) {
+      const std::uint64_t h2 = zgen::ppm::second_nibble_hash(h, nibble);
+      const std::uint8_t* second = paged.second_line(h, h2);
+      REQUIRE((second - base) / 4096 == page);
+      REQUIRE((second - base) % 4096 / 64 >= ContextSlots::kFirstLines);
+      paged.claim_second(h, h2, no_undo);
+    }
+    // The second nibble's claims never evict the first nibble's slot.
+    CHECK(paged.claim_first(h, no_undo) == slot1);
+  }
+  // Hashes spread over every page.
+  CHECK(*std::min_element(pages_used.begin(), pages_used.end()) > 5000 / 68 / 2);
+  // The split layout: two tables, as ppm:N and ppm2:N have always had.
+  CHECK(ContextSlots(false, 8, 12).tables().size() == 2);
 }
 
 TEST_CASE("ppm2 codes real text within 2% of ppm, on text it was not developed on") {

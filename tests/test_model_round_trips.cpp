@@ -54,7 +54,7 @@ std::vector<Bytes> edge_inputs(std::size_t chunk) {
 }  // namespace
 
 TEST_CASE("ppm: primed and blank, chunked and unchunked, edge sizes, text and a photo") {
-  for (const char* spec : {"ppm:6", "ppm:3:unprimed", "ppm2:6", "ppm2:3:unprimed"}) {
+  for (const char* spec : {"ppm:6", "ppm:3:unprimed", "ppm2:6", "ppm2:3:unprimed", "ppm3:6", "ppm3:3:unprimed"}) {
     for (const auto& data : edge_inputs(2048)) {
       round_trip(spec, data, 2048);
       round_trip(spec, data, 0);

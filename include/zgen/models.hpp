@@ -24,7 +24,7 @@ struct PredictorOptions {
 };
 
 std::unique_ptr<Predictor> make_predictor(const std::string& spec, const PredictorOptions& options = {});
-// Whether make_predictor builds `spec` as a model of its own (ppm, ppm2, a transformer in any
+// Whether make_predictor builds `spec` as a model of its own (ppm, ppm2, ppm3, a transformer in any
 // coding, a mix), which drives the arithmetic coder, rather than a compressor turned into one.
 bool is_predictor_spec(const std::string& spec);
 

@@ -355,7 +355,7 @@ int run_bench(int argc, char** argv) {
       ("text", po::value(&text_paths)->multitoken(), "text files (each cut into 2048-byte chunks)")
       ("images", po::value(&images_dir), "a directory of PNG/JPEG photos (grayscale patches, 64 wide x 32 high)")
       ("audio", po::value(&audio_dir), "a directory of WAV/FLAC/OGG files (8-bit mono, 2048-byte chunks)")
-      ("models", po::value(&models_list)->default_value(kDefaultModels), "comma-separated SPECs: compressors, ppm[:N], ppm2[:N], transformer:PATH, mix:A+B")
+      ("models", po::value(&models_list)->default_value(kDefaultModels), "comma-separated SPECs: compressors, ppm[:N], ppm2[:N], ppm3[:N], transformer:PATH, mix:A+B")
       ("chunks", po::value(&chunks_limit)->default_value(0), "use at most N chunks per modality, evenly spaced (0: all)")
       ("predict-bytes", po::value(&predict_bytes)->default_value(32), "bits/byte of each model as a predictor on the first N bytes of each modality (slow: 256 candidates costed per byte, ~5 ms each for xz:9; 0: skip)")
       ("json", po::value(&json_path), "write the results as JSON to this file (-: standard output, after the table)")

@@ -126,7 +126,7 @@ int run_complete_image(int argc, char** argv) {
 
   po::options_description options("options");
   options.add_options()
-      ("models,m", po::value(&models_list)->default_value("gzip:9"), "comma-separated model SPECs: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], ppm[:N], ppm2[:N], transformer:PATH, mix:A+B, cmd:\"COMMAND\"")
+      ("models,m", po::value(&models_list)->default_value("gzip:9"), "comma-separated model SPECs: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], ppm[:N], ppm2[:N], ppm3[:N], transformer:PATH, mix:A+B, cmd:\"COMMAND\"")
       ("image,i", po::value(&image_path)->required(), "the photo (PNG or JPEG; colour becomes the channel mean)")
       ("region", po::value(&region_text), "complete this rectangle X,Y,W,H (default: the 64x32 patch at the centre)")
       ("patches", po::value(&patches), "complete N 64x32 patches spread evenly over the image's patch grid")

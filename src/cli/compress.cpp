@@ -53,7 +53,7 @@ int run_compress(int argc, char** argv) {
   long long chunk_size = 2048, threads = 0, window = 0;
   po::options_description options("options");
   options.add_options()
-      ("model,m", po::value(&model_spec)->required(), "model SPEC: ppm:N, ppm2:N, transformer:PATH, mix:A+B, or a compressor turned into a model (gzip:9, zstd:19, ...)")
+      ("model,m", po::value(&model_spec)->required(), "model SPEC: ppm:N, ppm2:N, ppm3:N, transformer:PATH, mix:A+B, or a compressor turned into a model (gzip:9, zstd:19, ...)")
       ("chunk-size", po::value(&chunk_size)->default_value(2048), "code each N-byte chunk on its own, the model reset (the paper's protocol); 0: the whole input with its full history, in one thread (memory: one model, e.g. ppm:6 about 150 MB, a compressor model twice its kept context, plus about 12 MB of buffers, whatever the input's size)")
       ("native", "write the compressor's own format instead (compressor SPECs only; the whole input)")
       ("output,o", po::value(&output)->default_value("-"), "output file ('-': stdout)")

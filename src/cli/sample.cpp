@@ -39,7 +39,7 @@ int run_sample(int argc, char** argv) {
 
   po::options_description options("options");
   options.add_options()
-      ("model,m", po::value(&model_spec)->default_value("gzip:9"), "model SPEC: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], zstd-dict[:1-22], xz-dict[:0-9], brotli-dict[:0-11], cmd:\"COMMAND\", ppm:N, ppm2:N, transformer:PATH, mix:A+B")
+      ("model,m", po::value(&model_spec)->default_value("gzip:9"), "model SPEC: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], zstd-dict[:1-22], xz-dict[:0-9], brotli-dict[:0-11], cmd:\"COMMAND\", ppm:N, ppm2:N, ppm3:N, transformer:PATH, mix:A+B")
       ("context,c", po::value(&contexts)->composing(), "condition on this file (repeatable; default: the built-in corpus)")
       ("no-corpus", "do not use the built-in corpus when no --context is given")
       ("prompt,p", po::value(&prompt), "text that follows the context, continued by the model")

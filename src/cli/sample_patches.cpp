@@ -25,7 +25,7 @@ int run_sample_patches(int argc, char** argv) {
 
   po::options_description options("options");
   options.add_options()
-      ("model,m", po::value(&model_spec)->default_value("gzip:9"), "model SPEC: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], ppm[:N], ppm2[:N], transformer:PATH, mix:A+B, cmd:\"COMMAND\"")
+      ("model,m", po::value(&model_spec)->default_value("gzip:9"), "model SPEC: gzip[:1-9], zstd[:1-22], xz[:0-9], bzip2[:1-9], brotli[:0-11], ppm[:N], ppm2[:N], ppm3[:N], transformer:PATH, mix:A+B, cmd:\"COMMAND\"")
       ("context-image,c", po::value(&context_images)->multitoken()->composing(), "condition on the 64x32 patches of these photos (PNG or JPEG; repeatable)")
       ("n", po::value(&n)->default_value(16), "patches to sample")
       ("columns", po::value(&columns), "patches per grid row (default: about a square grid)")

@@ -17,12 +17,11 @@ namespace zgen {
 namespace {
 
 // "ppm", "ppm:N" or "ppm:N:unprimed" (the context-mixing model without its built-in primer);
-// "ppm2", "ppm2:N", "ppm2:N:unprimed" the same for version 2 of the model (ppm.hpp). The
-// family is the SPEC's name up to the first ':' ("ppm" or "ppm2").
+// "ppm2…" and "ppm3…" the same for versions 2 and 3 of the model (ppm.hpp). The family is
+// the SPEC's name up to the first ':' ("ppm", "ppm2" or "ppm3").
 std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
   const std::size_t name_end = std::min(spec.find(':'), spec.size());
   const std::string family = spec.substr(0, name_end);
-  const bool v2 = family == "ppm2";
   std::string rest = spec.size() > name_end ? spec.substr(name_end + 1) : "";
   bool primed = true;
   const std::string suffix = ":unprimed";
@@ -38,13 +37,14 @@ std::unique_ptr<Predictor> make_ppm(const std::string& spec) {
       throw SpecError(family + ": order '" + rest + "' in '" + spec + "' is not a whole number (try " + example + ")");
     order = std::stoi(rest);
   }
-  if (v2) return primed ? make_lean_context_mixing(order) : make_lean_context_mixing(order, {});
+  if (family == "ppm3") return primed ? make_fast_context_mixing(order) : make_fast_context_mixing(order, {});
+  if (family == "ppm2") return primed ? make_lean_context_mixing(order) : make_lean_context_mixing(order, {});
   return primed ? make_context_mixing(order) : make_context_mixing(order, {});
 }
 
-// "ppm" or "ppm2", alone or followed by ':' (make_ppm reads the rest).
+// "ppm", "ppm2" or "ppm3", alone or followed by ':' (make_ppm reads the rest).
 bool is_ppm_spec(const std::string& spec) {
-  for (const std::string_view family : {"ppm", "ppm2"})
+  for (const std::string_view family : {"ppm", "ppm2", "ppm3"})
     if (spec.starts_with(family) && (spec.size() == family.size() || spec[family.size()] == ':')) return true;
   return false;
 }

@@ -1,10 +1,12 @@
 #pragma once
-// BitWalk: what both ppm versions (ContextMixingModel, ppm:N; LeanModel, ppm2:N) share,
+// BitWalk: what the ppm versions (ContextMixingModel, ppm:N; LeanModel<2> and <3>, ppm2:N and
+// ppm3:N) share,
 // written once: the walk over a byte's 8 bits (claiming slots per nibble, the byte-level
 // context, the match model), the Predictor / BinaryPredictor / ContinuationCost plumbing,
 // and the primed state (priming.hpp). A version supplies, as `Model` (CRTP, so the calls
 // per bit are direct and inlined, never virtual):
-//   static constexpr const char* kFamily;               // "ppm" or "ppm2", in errors and names
+//   static constexpr const char* kFamily;               // "ppm", "ppm2" or "ppm3", in errors and names
+//   static constexpr bool kPagedSlots;                  // the slots' layout (slot_layout.hpp)
 //   static constexpr std::array<int, A> kApmRows;        // rows of each APM
 //   static std::pair<int, int> line_bits_for(int order); // log2 lines of its first/second-nibble tables
 //   struct Learned { void reset(); };                    // its mixers: copied from the primed
@@ -27,7 +29,7 @@
 #include "src/models/ppm/apm.hpp"
 #include "src/models/ppm/contexts.hpp"
 #include "src/models/ppm/match_model.hpp"
-#include "src/models/ppm/slot_table.hpp"
+#include "src/models/ppm/slot_layout.hpp"
 #include "src/models/ppm/state_map.hpp"
 #include "src/models/ppm/undo_log.hpp"
 #include "zgen/predictor.hpp"
@@ -85,6 +87,9 @@ class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCos
   // Their learning: each context's bit history and state map, and the match's StateMap.
   template <class Undo>
   void learn_inputs(const Cursor& at, const Prediction& pred, int bit, Undo& undo);
+  // Only the contexts' bit histories (ppm3's fast path: no state map learns).
+  template <class Undo>
+  void learn_states(const Cursor& at, const Prediction& pred, int bit, Undo& undo);
 
   Model& self() { return static_cast<Model&>(*this); }
   const Model& self() const { return static_cast<const Model&>(*this); }
@@ -98,7 +103,7 @@ class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCos
   int n_contexts_;           // orders + 2 word contexts
   int word_context_;         // index of the first word context
 
-  std::vector<std::unique_ptr<SlotTable>> first_, second_;  // per context
+  std::vector<ContextSlots> tables_;  // per context
   StateMap state_map_;  // by context × 256 + bit-history state
   StateMap match_map_;  // by quantised match length × predicted bit
   MatchModel match_;

@@ -83,6 +83,20 @@ inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int 
 }
 
 template <class M, class P, int N>
+template <class Undo>
+inline void BitWalk<M, P, N>::learn_states(const Cursor& at, const P& pred, int bit, Undo& undo) {
+  const StateTable& st = StateTable::instance();
+  const int node = at.node();
+  std::uint8_t* const* const slot = at.slot;
+  const std::uint8_t* const state = pred.state.data();
+  for (int i = 0; i < n_contexts_; ++i) {
+    std::uint8_t* s = slot[i] + node;
+    undo.save(s, 1);
+    *s = st.next(state[i], bit);
+  }
+}
+
+template <class M, class P, int N>
 void BitWalk<M, P, N>::reset(ByteView context) {
   clear();
   for (std::uint8_t b : context) observe(b);
@@ -122,6 +136,16 @@ void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
   pending_valid_ = false;
   c0_ = c0_ * 2 + bit;
   ++bitpos_;
+  if constexpr (M::kPagedSlots) {
+    // The second nibble's line for both outcomes of bit 3, in pages the first nibble's
+    // claims have walked already (only speed depends on this).
+    if (bitpos_ == 3)
+      for (int b = 0; b < 2; ++b)
+        for (int i = 0; i < n_contexts_; ++i) {
+          const std::uint64_t h = context_hash_[i];
+          __builtin_prefetch(tables_[i].second_line(h, second_nibble_hash(h, (c0_ * 2 + b) & 15)), 1);
+        }
+  }
   if (bitpos_ == 4) {
     begin_nibble(undo);
   } else if (bitpos_ == 8) {
@@ -146,14 +170,14 @@ void BitWalk<M, P, N>::fetch_first_nibble() {
                             : i == word_context_ ? word_hash(history_)
                                                  : word_pair_hash(history_);
     context_hash_[i] = h;
-    first_[i]->prefetch(h);  // claims are cache misses: start them all, then claim
+    __builtin_prefetch(tables_[i].first_line(h), 1);  // claims are cache misses: start them all, then claim
   }
 }
 
 template <class M, class P, int N>
 template <class Undo>
 void BitWalk<M, P, N>::begin_byte(Undo& undo) {
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = first_[i]->claim(context_hash_[i], undo);
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_first(context_hash_[i], undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
   match_state_ = match_len_ == 0 ? 0 : match_len_ < 16 ? 1 : match_len_ < 32 ? 2 : 3;
@@ -170,9 +194,9 @@ void BitWalk<M, P, N>::begin_nibble(Undo& undo) {
   std::array<std::uint64_t, N> h;
   for (int i = 0; i < n_contexts_; ++i) {
     h[i] = second_nibble_hash(context_hash_[i], high_nibble);
-    second_[i]->prefetch(h[i]);
+    __builtin_prefetch(tables_[i].second_line(context_hash_[i], h[i]), 1);
   }
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = second_[i]->claim(h[i], undo);
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_second(context_hash_[i], h[i], undo);
 }
 
 template <class M, class P, int N>
@@ -221,7 +245,7 @@ void BitWalk<M, P, N>::walk_tree(std::array<std::uint8_t*, N> slots, int c0, int
   if (bitpos == 4) {
     // What begin_nibble() would claim: the slot if present, else an empty one.
     for (int i = 0; i < n_contexts_; ++i) {
-      slots[i] = second_[i]->find(second_nibble_hash(context_hash_[i], c0 & 15));
+      slots[i] = tables_[i].find_second(context_hash_[i], second_nibble_hash(context_hash_[i], c0 & 15));
       if (!slots[i]) slots[i] = scratch_[i].data();  // all zero, and rolled back to zero
     }
   }

@@ -1,9 +1,11 @@
 #pragma once
-// LeanModel: the ppm2:N predictor, version 2 of the ppm model, built for speed. The family,
+// LeanModel<2>: the ppm2:N predictor, version 2 of the ppm model, built for speed; and
+// LeanModel<3>: ppm3:N, version 3, the same model with a fast path for near-certain bits and
+// the paged slot layout (slot_layout.hpp), faster still at a small cost in rate. The family,
 // the parts and the primer are ppm:N's (src/models/ppm/ppm.hpp), and so are the bit walk, the
 // plumbing and the primed state (BitWalk, bit_walk.hpp); what differs is which parts, and
-// why, is in lean_model.cpp. Files name the version by their SPEC ("ppm2:6"), so a file coded
-// with ppm:N (version 1, ContextMixingModel in model.hpp) decodes with version 1.
+// why, is in lean_model.cpp. Files name the version by their SPEC ("ppm2:6", "ppm3:6"), so a
+// file coded with ppm:N (version 1, ContextMixingModel in model.hpp) decodes with version 1.
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -27,11 +29,21 @@ struct V2Prediction {
   int mixed = 0;                                     // the mixers' mean logit
   std::array<int, kApms> apm_row{}, apm_knot{};
   std::uint32_t p1 = 0;
+  // Version 3: whether the fast path predicted this bit (then nothing above was computed
+  // past logit[0]), and its map's entry.
+  bool fast = false;
+  int fast_ctx = 0;
 };
 
-class LeanModel final : public BitWalk<LeanModel, V2Prediction, kV2MaxContexts> {
+template <int Version>
+class LeanModel final : public BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts> {
+  static_assert(Version == 2 || Version == 3);
+  using Walk = BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts>;
+
  public:
-  static constexpr const char* kFamily = "ppm2";
+  static constexpr const char* kFamily = Version == 2 ? "ppm2" : "ppm3";
+  static constexpr bool kPagedSlots = Version >= 3;  // slot_layout.hpp
+  static constexpr bool kFastPath = Version >= 3;    // lean_model.cpp
   static constexpr std::array<int, 2> kApmRows = {65536, 16384};  // order 1, hashed order 2
   static std::pair<int, int> line_bits_for(int order);
 
@@ -40,7 +52,9 @@ class LeanModel final : public BitWalk<LeanModel, V2Prediction, kV2MaxContexts> 
   LeanModel(int order, ByteView primer);
 
  private:
-  friend class BitWalk<LeanModel, V2Prediction, kV2MaxContexts>;
+  friend Walk;
+  using Walk::apms_, Walk::bitpos_, Walk::c0_, Walk::history_, Walk::learn_inputs, Walk::learn_states,
+      Walk::mixer_rate_, Walk::n_contexts_, Walk::read_inputs, Walk::word_context_;
   static constexpr int kMixers = V2Prediction::kMixers;
   static constexpr int kApms = V2Prediction::kApms;
 
@@ -48,6 +62,9 @@ class LeanModel final : public BitWalk<LeanModel, V2Prediction, kV2MaxContexts> 
   struct Learned {
     // mixer 0: sets by (longest order seen × match state × bit position); mixer 1: by c0
     std::array<Mixer, kMixers> mixers;
+    // Version 3's fast path: P(1) by (mixer 0's logit in 128 steps × the match's predicted
+    // bit or none × bit position); empty in version 2.
+    StateMap fast_map;
     Learned(int n_contexts, int n_orders);
     void reset();
   };

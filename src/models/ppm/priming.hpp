@@ -34,7 +34,7 @@ inline std::uint32_t count_prior(int s) {
 template <class M, class P, int N>
 struct BitWalk<M, P, N>::Primed {
   explicit Primed(const typename M::Learned& l) : learned(l) {}
-  std::vector<std::shared_ptr<const SlotImage>> first, second;  // per context
+  std::vector<std::shared_ptr<const SlotImage>> tables;  // per context, per table (ContextSlots::tables)
   StateMap state_map, match_map;
   std::vector<std::shared_ptr<const std::vector<std::uint16_t>>> apms;
   std::shared_ptr<const MatchModel::Image> match;
@@ -77,10 +77,8 @@ std::shared_ptr<const typename BitWalk<M, P, N>::Primed> BitWalk<M, P, N>::prime
   BitWalk& blank = *blank_model;
   for (std::uint8_t b : primer) blank.observe(b);
   auto primed = std::make_shared<Primed>(blank_model->learned_);
-  for (int i = 0; i < blank.n_contexts_; ++i) {
-    primed->first.push_back(std::make_shared<const SlotImage>(blank.first_[i]->capture()));
-    primed->second.push_back(std::make_shared<const SlotImage>(blank.second_[i]->capture()));
-  }
+  for (const ContextSlots& c : blank.tables_)
+    for (const auto& t : c.tables()) primed->tables.push_back(std::make_shared<const SlotImage>(t->capture()));
   primed->state_map = blank.state_map_;
   primed->match_map = blank.match_map_;
   for (const Apm& a : blank.apms_) primed->apms.push_back(std::make_shared<const std::vector<std::uint16_t>>(a.capture()));
@@ -95,8 +93,7 @@ template <class M, class P, int N>
 void BitWalk<M, P, N>::allocate_tables() {
   for (int i = 0; i < n_contexts_; ++i) {
     const auto [first_bits, second_bits] = M::line_bits_for(i < word_context_ ? orders_[i] : 3);
-    first_.push_back(std::make_unique<SlotTable>(first_bits));
-    second_.push_back(std::make_unique<SlotTable>(second_bits));
+    tables_.emplace_back(M::kPagedSlots, first_bits, second_bits);
   }
   for (int rows : M::kApmRows) apms_.emplace_back(rows, kApmRate);
 }
@@ -115,23 +112,19 @@ void BitWalk<M, P, N>::install_primer(ByteView primer) {
     // The primed blank model's slot tables hold the primed state; its APM tables are made
     // stale by install() below whatever they hold.
     BitWalk& from = *donor;
-    first_ = std::move(from.first_);
-    second_ = std::move(from.second_);
+    tables_ = std::move(from.tables_);
     apms_ = std::move(from.apms_);
     donor.reset();
   } else {
     allocate_tables();
   }
   if (primed_) {
-    for (int i = 0; i < n_contexts_; ++i) {
-      if (adopted) {
-        first_[i]->adopt(primed_->first[i]);
-        second_[i]->adopt(primed_->second[i]);
-      } else {
-        first_[i]->install(primed_->first[i]);
-        second_[i]->install(primed_->second[i]);
+    std::size_t k = 0;
+    for (const ContextSlots& c : tables_)
+      for (const auto& t : c.tables()) {
+        if (adopted) t->adopt(primed_->tables[k++]);
+        else t->install(primed_->tables[k++]);
       }
-    }
     for (std::size_t a = 0; a < apms_.size(); ++a) apms_[a].install(primed_->apms[a]);
     match_.install(primed_->match);
   }
@@ -140,8 +133,8 @@ void BitWalk<M, P, N>::install_primer(ByteView primer) {
 
 template <class M, class P, int N>
 void BitWalk<M, P, N>::clear() {
-  for (auto& t : first_) t->reset();
-  for (auto& t : second_) t->reset();
+  for (const ContextSlots& c : tables_)
+    for (const auto& t : c.tables()) t->reset();
   match_.reset();
   for (auto& a : apms_) a.reset();
   if (primed_) {

@@ -10,9 +10,10 @@
 // all 16 second-nibble slots without claiming them and still see exactly what the coding
 // path will see.
 //
-// Slots come in lines of 4 (one 64-byte cache line). A lookup hashes to a line, returns
-// the slot with the matching check, or else claims the slot whose root state has seen the
-// fewest bits (an empty slot first), zeroing it. An 8-bit check lets ~1.5% of new
+// Slots come in lines of 4 (one 64-byte cache line). A lookup is given a line (which line a
+// context hashes to is the layout's choice: slot_layout.hpp), returns the slot with the
+// matching check, or else claims the slot whose root state has seen the fewest bits (an
+// empty slot first), zeroing it. An 8-bit check lets ~1.5% of new
 // contexts alias an old one; that costs a little compression, never correctness.
 //
 // Reset must be cheap (a chunked run resets ~380 times) and returns the table to its
@@ -77,27 +78,30 @@ class SlotTable {
   static constexpr int kSlotBytes = 16;
   static constexpr int kSlotsPerLine = 4;
 
-  explicit SlotTable(int line_bits)
-      : lines_(std::size_t{1} << line_bits), mask_(lines_ - 1),
-        pages_(lines_ * kSlotBytes * kSlotsPerLine), data_(pages_.data()) {
+  static constexpr int kLineBytes = kSlotBytes * kSlotsPerLine;
+
+  explicit SlotTable(std::size_t lines) : lines_(lines), pages_(lines_ * kLineBytes), data_(pages_.data()) {
     dirty_.reserve(1024);
   }
   SlotTable(const SlotTable&) = delete;
   SlotTable& operator=(const SlotTable&) = delete;
 
-  // The slot for hash h, claimed if absent. Never null.
-  std::uint8_t* claim(std::uint64_t h) {
-    NoUndo no_undo;
-    return claim(h, no_undo);
+  std::size_t lines() const { return lines_; }
+  // Line i (< lines()): where the layout looks a context up.
+  std::uint8_t* line(std::size_t i) const { return data_ + i * kLineBytes; }
+  // A context's check byte, from its hash (never 0: 0 marks an empty slot).
+  static std::uint8_t check_of(std::uint64_t h) {
+    const auto c = static_cast<std::uint8_t>(h >> 56);
+    return c ? c : 1;
   }
-  // The same, with the evicted slot's bytes saved in `undo` first. A tentative claim (UndoLog:
-  // rolled back before anything else reads the table) is not marked dirty: after its rollback
-  // the table holds what it held before.
+
+  // The slot with `check` in `line` (one of this table's), claimed if absent. Never null.
+  // The evicted slot's bytes are saved in `undo` first. A tentative claim (UndoLog: rolled
+  // back before anything else reads the table) is not marked dirty: after its rollback the
+  // table holds what it held before.
   template <class Undo>
-  std::uint8_t* claim(std::uint64_t h, Undo& undo) {
+  std::uint8_t* claim(std::uint8_t* line, std::uint8_t check, Undo& undo) {
     constexpr bool kTentative = !std::is_same_v<Undo, NoUndo>;
-    std::uint8_t* line = line_of(h);
-    const std::uint8_t check = check_of(h);
     const StateTable& st = StateTable::instance();
     int victim = 0, victim_count = 1 << 30;
     for (int i = 0; i < kSlotsPerLine; ++i) {
@@ -113,15 +117,9 @@ class SlotTable {
     return kTentative ? slot : mark_dirty(slot);
   }
 
-  // Starts fetching the cache line of hash h (claims are cache misses; several in flight
-  // at once overlap).
-  void prefetch(std::uint64_t h) const { __builtin_prefetch(line_of(h), 1); }
-
-  // The slot for hash h if present, else nullptr (reads as all-zero states). Claims
-  // nothing: what claim() would return holds the same states.
-  std::uint8_t* find(std::uint64_t h) const {
-    std::uint8_t* line = line_of(h);
-    const std::uint8_t check = check_of(h);
+  // The slot with `check` in `line` if present, else nullptr (reads as all-zero states).
+  // Claims nothing: what claim() would return holds the same states.
+  static std::uint8_t* find(std::uint8_t* line, std::uint8_t check) {
     for (int i = 0; i < kSlotsPerLine; ++i)
       if (line[i * kSlotBytes] == check) return line + i * kSlotBytes;
     return nullptr;
@@ -132,7 +130,7 @@ class SlotTable {
     if (overflowed_) {
       // A table never claimed from is still all zero: skip rewriting (and so touching)
       // every page of it; install() on a new table is the common case.
-      if (!zero_) std::memset(data_, 0, lines_ * kSlotBytes * kSlotsPerLine);
+      if (!zero_) std::memset(data_, 0, lines_ * kLineBytes);
       if (image_)
         for (std::size_t i = 0; i < image_->index.size(); ++i)
           std::memcpy(data_ + std::size_t{image_->index[i]} * kSlotBytes, image_->bytes[i].data(), kSlotBytes);
@@ -195,15 +193,7 @@ class SlotTable {
     }
     std::memset(p, 0, kSlotBytes);
   }
-  std::uint8_t* line_of(std::uint64_t h) const {
-    return data_ + (h & mask_) * (kSlotBytes * kSlotsPerLine);
-  }
-  static std::uint8_t check_of(std::uint64_t h) {
-    const auto c = static_cast<std::uint8_t>(h >> 56);
-    return c ? c : 1;
-  }
-
-  std::size_t lines_, mask_;
+  std::size_t lines_;
   ZeroedPages pages_;  // zeroed; huge pages where possible (zeroed_pages.hpp says why)
   std::uint8_t* data_;
   std::vector<std::uint32_t> dirty_;  // slots handed out since the last reset (may repeat)
