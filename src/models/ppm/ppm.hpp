@@ -16,8 +16,9 @@
 //     context hashes to a 16-byte slot of bit-history states per nibble
 //     (slot_table.hpp, state_table.*); each state is mapped to a probability by an
 //     adaptive StateMap entry per (context, state) (state_map.hpp). The contexts, their
-//     hashes (contexts.hpp) and the walk over a byte's bits (bit_walk.hpp) are shared
-//     with ppm2:N; each version's own parts are in model.cpp and lean_model.cpp.
+//     hashes (contexts.hpp), the slots' layout (slot_layout.hpp) and the walk over a
+//     byte's bits (bit_walk.hpp) are shared with ppm2:N and ppm3:N; each version's own
+//     parts are in model.cpp and lean_model.cpp.
 //  2. A match model (match_model.hpp): the byte that followed the last occurrence of
 //     the last 6 bytes, trusted according to the match length.
 //  3. Three logistic mixers (mixer.hpp) combine the stretched probabilities, with
@@ -46,7 +47,7 @@
 // (up to float rounding) and the model is unchanged afterwards. It costs as much as dozens
 // of bit-codings (BENCHMARKS.md, "Models as compressors").
 //
-// Memory: ~120 MB of tables for ppm:6 (ppm2:6: ~30 MB), on 2 MB pages where the OS allows (zeroed_pages.hpp:
+// Memory: ~120 MB of tables for ppm:6 (ppm2:6 and ppm3:6: ~35 MB), on 2 MB pages where the OS allows (zeroed_pages.hpp:
 // the tables are read at random), plus the primed image shared by all instances. Speed:
 // bench/bench_ppm.cpp and `zgen compress`, figures in BENCHMARKS.md ("Models as compressors").
 #include <cstddef>
