@@ -34,6 +34,12 @@ class ZeroedPages {
         const auto addr = reinterpret_cast<std::uintptr_t>(map_);
         data_ = map_ + ((kHuge - addr % kHuge) % kHuge);
         madvise(data_, bytes, MADV_HUGEPAGE);  // advice only: failure leaves 4 KB pages
+#if defined(MADV_POPULATE_WRITE)
+        // Mapped writable now, in one call (Linux 5.14+; older kernels ignore it), not one or
+        // two faults per page on first touch: priming touches nearly every page anyway. Set-up
+        // of ppm3:6 0.21 → 0.175 CPU s (BENCHMARKS.md, "ppm3"); the same RSS.
+        madvise(data_, bytes, MADV_POPULATE_WRITE);
+#endif
         return;
       }
       mapped_ = 0;
