@@ -420,9 +420,9 @@ TEST_CASE("ppm3: its committed files decode, coding makes them again byte for by
 }
 
 TEST_CASE("ppm3's paged slots: a context's two nibbles in one 4 KB page, in disjoint lines") {
-  using zgen::ppm::ContextSlots;
+  using ContextSlots = zgen::ppm::ContextSlots<true>;
   // Order 1's sizes (the smallest): 2^8 + 2^12 lines, 68 pages.
-  ContextSlots paged(true, 8, 12);
+  ContextSlots paged(8, 12);
   REQUIRE(paged.tables().size() == 1);
   const std::uint8_t* base = paged.tables()[0]->line(0);
   CHECK(reinterpret_cast<std::uintptr_t>(base) % 4096 == 0);
@@ -450,7 +450,7 @@ TEST_CASE("ppm3's paged slots: a context's two nibbles in one 4 KB page, in disj
   // Hashes spread over every page.
   CHECK(*std::min_element(pages_used.begin(), pages_used.end()) > 5000 / 68 / 2);
   // The split layout: two tables, as ppm:N and ppm2:N have always had.
-  CHECK(ContextSlots(false, 8, 12).tables().size() == 2);
+  CHECK(zgen::ppm::ContextSlots<false>(8, 12).tables().size() == 2);
 }
 
 TEST_CASE("each later version codes real text close to the one before, on text it was not developed on") {

@@ -6,7 +6,6 @@
 // and the primed state (priming.hpp). A version supplies, as `Model` (CRTP, so the calls
 // per bit are direct and inlined, never virtual):
 //   static constexpr const char* kFamily;               // "ppm", "ppm2" or "ppm3", in errors and names
-//   static constexpr bool kPagedSlots;                  // the slots' layout (slot_layout.hpp)
 //   static constexpr std::array<int, A> kApmRows;        // rows of each APM
 //   static std::pair<int, int> line_bits_for(int order); // log2 lines of its first/second-nibble tables
 //   struct Learned { void reset(); };                    // its mixers: copied from the primed
@@ -45,7 +44,9 @@ struct Cursor {
   int node() const { return bitpos < 4 ? c0 : (1 << (bitpos - 4)) | (c0 & ((1 << (bitpos - 4)) - 1)); }
 };
 
-template <class Model, class Prediction, int MaxContexts>
+// PagedSlots: the slots' layout (slot_layout.hpp): a parameter, not a member of Model, since
+// the tables' type must be known while Model is still incomplete.
+template <class Model, class Prediction, int MaxContexts, bool PagedSlots = false>
 class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCost {
  public:
   static constexpr int kMaxContexts = MaxContexts;
@@ -103,7 +104,7 @@ class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCos
   int n_contexts_;           // orders + 2 word contexts
   int word_context_;         // index of the first word context
 
-  std::vector<ContextSlots> tables_;  // per context
+  std::vector<ContextSlots<PagedSlots>> tables_;  // per context
   StateMap state_map_;  // by context × 256 + bit-history state
   StateMap match_map_;  // by quantised match length × predicted bit
   MatchModel match_;

@@ -28,8 +28,8 @@ inline int quantise_match_length(int len) {  // 1..31
 }
 }  // namespace detail
 
-template <class M, class P, int N>
-inline int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_state) const {
+template <class M, class P, int N, bool S>
+inline int BitWalk<M, P, N, S>::read_inputs(const Cursor& at, P& out, int& match_state) const {
   // Locals throughout: the byte stores would otherwise make the compiler reload every
   // pointer on every context.
   const int node = at.node();
@@ -60,9 +60,9 @@ inline int BitWalk<M, P, N>::read_inputs(const Cursor& at, P& out, int& match_st
   return highest;
 }
 
-template <class M, class P, int N>
+template <class M, class P, int N, bool S>
 template <class Undo>
-inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
+inline void BitWalk<M, P, N, S>::learn_inputs(const Cursor& at, const P& pred, int bit, Undo& undo) {
   const StateTable& st = StateTable::instance();
   const int node = at.node();
   const int n = n_contexts_, limit = state_map_.limit();
@@ -82,9 +82,9 @@ inline void BitWalk<M, P, N>::learn_inputs(const Cursor& at, const P& pred, int 
   if (pred.match_ctx >= 0) match_map_.update(pred.match_ctx, bit, undo);
 }
 
-template <class M, class P, int N>
+template <class M, class P, int N, bool S>
 template <class Undo>
-inline void BitWalk<M, P, N>::learn_states(const Cursor& at, const P& pred, int bit, Undo& undo) {
+inline void BitWalk<M, P, N, S>::learn_states(const Cursor& at, const P& pred, int bit, Undo& undo) {
   const StateTable& st = StateTable::instance();
   const int node = at.node();
   std::uint8_t* const* const slot = at.slot;
@@ -96,14 +96,14 @@ inline void BitWalk<M, P, N>::learn_states(const Cursor& at, const P& pred, int 
   }
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::reset(ByteView context) {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::reset(ByteView context) {
   clear();
   for (std::uint8_t b : context) observe(b);
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::observe(std::uint8_t byte) {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::observe(std::uint8_t byte) {
   if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": observe() in the middle of a byte");
   for (int i = 7; i >= 0; --i) {
     p1();
@@ -111,8 +111,8 @@ void BitWalk<M, P, N>::observe(std::uint8_t byte) {
   }
 }
 
-template <class M, class P, int N>
-std::uint32_t BitWalk<M, P, N>::p1() {
+template <class M, class P, int N, bool S>
+std::uint32_t BitWalk<M, P, N, S>::p1() {
   if (!pending_valid_) {
     self().predict(Cursor{slot_.data(), c0_, bitpos_}, pending_);
     pending_valid_ = true;
@@ -121,22 +121,22 @@ std::uint32_t BitWalk<M, P, N>::p1() {
   return pending_.p1;
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::update_bit(int bit) {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::update_bit(int bit) {
   NoUndo no_undo;
   advance(bit, no_undo);
 }
 
-template <class M, class P, int N>
+template <class M, class P, int N, bool S>
 template <class Undo>
-void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
+void BitWalk<M, P, N, S>::advance(int bit, Undo& undo) {
   bit = bit ? 1 : 0;
   p1();
   self().learn(Cursor{slot_.data(), c0_, bitpos_}, pending_, bit, undo);
   pending_valid_ = false;
   c0_ = c0_ * 2 + bit;
   ++bitpos_;
-  if constexpr (M::kPagedSlots) {
+  if constexpr (S) {
     // The second nibble's line for both outcomes of bit 3, in pages the first nibble's
     // claims have walked already (only speed depends on this).
     if (bitpos_ == 3)
@@ -163,8 +163,8 @@ void BitWalk<M, P, N>::advance(int bit, Undo& undo) {
   }
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::fetch_first_nibble() {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::fetch_first_nibble() {
   for (int i = 0; i < n_contexts_; ++i) {
     const std::uint64_t h = i < word_context_    ? order_hash(history_, orders_[i])
                             : i == word_context_ ? word_hash(history_)
@@ -174,9 +174,9 @@ void BitWalk<M, P, N>::fetch_first_nibble() {
   }
 }
 
-template <class M, class P, int N>
+template <class M, class P, int N, bool S>
 template <class Undo>
-void BitWalk<M, P, N>::begin_byte(Undo& undo) {
+void BitWalk<M, P, N, S>::begin_byte(Undo& undo) {
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_first(context_hash_[i], undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
@@ -187,9 +187,9 @@ void BitWalk<M, P, N>::begin_byte(Undo& undo) {
                                               (kMixerRateHalfLife + std::min<std::uint64_t>(bytes_seen_, 1u << 30)));
 }
 
-template <class M, class P, int N>
+template <class M, class P, int N, bool S>
 template <class Undo>
-void BitWalk<M, P, N>::begin_nibble(Undo& undo) {
+void BitWalk<M, P, N, S>::begin_nibble(Undo& undo) {
   const int high_nibble = c0_ & 15;
   std::array<std::uint64_t, N> h;
   for (int i = 0; i < n_contexts_; ++i) {
@@ -199,8 +199,8 @@ void BitWalk<M, P, N>::begin_nibble(Undo& undo) {
   for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_second(context_hash_[i], h[i], undo);
 }
 
-template <class M, class P, int N>
-std::vector<double> BitWalk<M, P, N>::extra_bits(std::span<const Bytes> continuations) {
+template <class M, class P, int N, bool S>
+std::vector<double> BitWalk<M, P, N, S>::extra_bits(std::span<const Bytes> continuations) {
   if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": extra_bits() in the middle of a byte");
   std::vector<double> bits;
   bits.reserve(continuations.size());
@@ -225,8 +225,8 @@ std::vector<double> BitWalk<M, P, N>::extra_bits(std::span<const Bytes> continua
   return bits;
 }
 
-template <class M, class P, int N>
-const std::vector<std::uint8_t>& BitWalk<M, P, N>::alphabet() const {
+template <class M, class P, int N, bool S>
+const std::vector<std::uint8_t>& BitWalk<M, P, N, S>::alphabet() const {
   static const std::vector<std::uint8_t> all = [] {
     std::vector<std::uint8_t> a(256);
     for (int b = 0; b < 256; ++b) a[static_cast<std::size_t>(b)] = static_cast<std::uint8_t>(b);
@@ -235,8 +235,8 @@ const std::vector<std::uint8_t>& BitWalk<M, P, N>::alphabet() const {
   return all;
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::walk_tree(std::array<std::uint8_t*, N> slots, int c0, int bitpos, double log_p,
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::walk_tree(std::array<std::uint8_t*, N> slots, int c0, int bitpos, double log_p,
                                  std::span<double, 256> out) {
   if (bitpos == 8) {
     out[c0 & 0xFF] = log_p;
@@ -262,8 +262,8 @@ void BitWalk<M, P, N>::walk_tree(std::array<std::uint8_t*, N> slots, int c0, int
   }
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::log_probs(std::span<double, 256> out) {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::log_probs(std::span<double, 256> out) {
   if (bitpos_ != 0) throw std::logic_error(std::string(M::kFamily) + ": log_probs() in the middle of a byte");
   walk_tree(slot_, 1, 0, 0.0, out);
 }

@@ -36,13 +36,12 @@ struct V2Prediction {
 };
 
 template <int Version>
-class LeanModel final : public BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts> {
+class LeanModel final : public BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts, Version >= 3> {
   static_assert(Version == 2 || Version == 3);
-  using Walk = BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts>;
+  using Walk = BitWalk<LeanModel<Version>, V2Prediction, kV2MaxContexts, Version >= 3>;  // version 3: paged slots
 
  public:
   static constexpr const char* kFamily = Version == 2 ? "ppm2" : "ppm3";
-  static constexpr bool kPagedSlots = Version >= 3;  // slot_layout.hpp
   static constexpr bool kFastPath = Version >= 3;    // lean_model.cpp
   static constexpr std::array<int, 2> kApmRows = {65536, 16384};  // order 1, hashed order 2
   static std::pair<int, int> line_bits_for(int order);

@@ -33,7 +33,6 @@ struct V1Prediction {
 class ContextMixingModel final : public BitWalk<ContextMixingModel, V1Prediction, kV1MaxContexts> {
  public:
   static constexpr const char* kFamily = "ppm";
-  static constexpr bool kPagedSlots = false;  // the split layout (slot_layout.hpp)
   static constexpr std::array<int, 3> kApmRows = {256, 65536, 65536};  // orders 0, 1, hashed 2
   static std::pair<int, int> line_bits_for(int order);
 

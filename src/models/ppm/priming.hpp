@@ -31,8 +31,8 @@ inline std::uint32_t count_prior(int s) {
 
 // What the model looks like after learning the primer: installed into every instance with
 // the same order and primer, and what reset() returns to.
-template <class M, class P, int N>
-struct BitWalk<M, P, N>::Primed {
+template <class M, class P, int N, bool S>
+struct BitWalk<M, P, N, S>::Primed {
   explicit Primed(const typename M::Learned& l) : learned(l) {}
   std::vector<std::shared_ptr<const SlotImage>> tables;  // per context, per table (ContextSlots::tables)
   StateMap state_map, match_map;
@@ -42,8 +42,8 @@ struct BitWalk<M, P, N>::Primed {
   std::uint64_t bytes = 0;
 };
 
-template <class M, class P, int N>
-BitWalk<M, P, N>::BitWalk(int order, const char* family, int lowest_order, int match_table_bits,
+template <class M, class P, int N, bool S>
+BitWalk<M, P, N, S>::BitWalk(int order, const char* family, int lowest_order, int match_table_bits,
                           int match_history_bits)
     : order_(order),
       name_(std::string(family) + ":" + std::to_string(order)),
@@ -62,8 +62,8 @@ BitWalk<M, P, N>::BitWalk(int order, const char* family, int lowest_order, int m
   }
 }
 
-template <class M, class P, int N>
-std::shared_ptr<const typename BitWalk<M, P, N>::Primed> BitWalk<M, P, N>::primed_state(int order, ByteView primer,
+template <class M, class P, int N, bool S>
+std::shared_ptr<const typename BitWalk<M, P, N, S>::Primed> BitWalk<M, P, N, S>::primed_state(int order, ByteView primer,
                                                                                         std::unique_ptr<M>& donor) {
   // Figures: BENCHMARKS.md, "Models as compressors".
   const std::uint64_t fingerprint = fnv1a64(primer);
@@ -77,7 +77,7 @@ std::shared_ptr<const typename BitWalk<M, P, N>::Primed> BitWalk<M, P, N>::prime
   BitWalk& blank = *blank_model;
   for (std::uint8_t b : primer) blank.observe(b);
   auto primed = std::make_shared<Primed>(blank_model->learned_);
-  for (const ContextSlots& c : blank.tables_)
+  for (const auto& c : blank.tables_)
     for (const auto& t : c.tables()) primed->tables.push_back(std::make_shared<const SlotImage>(t->capture()));
   primed->state_map = blank.state_map_;
   primed->match_map = blank.match_map_;
@@ -89,17 +89,17 @@ std::shared_ptr<const typename BitWalk<M, P, N>::Primed> BitWalk<M, P, N>::prime
   return primed;
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::allocate_tables() {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::allocate_tables() {
   for (int i = 0; i < n_contexts_; ++i) {
     const auto [first_bits, second_bits] = M::line_bits_for(i < word_context_ ? orders_[i] : 3);
-    tables_.emplace_back(M::kPagedSlots, first_bits, second_bits);
+    tables_.emplace_back(first_bits, second_bits);
   }
   for (int rows : M::kApmRows) apms_.emplace_back(rows, kApmRate);
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::install_primer(ByteView primer) {
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::install_primer(ByteView primer) {
   primer_hash_ = primer.empty() ? 0 : fnv1a64(primer);
   std::unique_ptr<M> donor;  // set by the call that primes
   if (!primer.empty()) {
@@ -120,7 +120,7 @@ void BitWalk<M, P, N>::install_primer(ByteView primer) {
   }
   if (primed_) {
     std::size_t k = 0;
-    for (const ContextSlots& c : tables_)
+    for (const auto& c : tables_)
       for (const auto& t : c.tables()) {
         if (adopted) t->adopt(primed_->tables[k++]);
         else t->install(primed_->tables[k++]);
@@ -131,9 +131,9 @@ void BitWalk<M, P, N>::install_primer(ByteView primer) {
   clear();
 }
 
-template <class M, class P, int N>
-void BitWalk<M, P, N>::clear() {
-  for (const ContextSlots& c : tables_)
+template <class M, class P, int N, bool S>
+void BitWalk<M, P, N, S>::clear() {
+  for (const auto& c : tables_)
     for (const auto& t : c.tables()) t->reset();
   match_.reset();
   for (auto& a : apms_) a.reset();

@@ -100,7 +100,7 @@ class SlotTable {
   // back before anything else reads the table) is not marked dirty: after its rollback the
   // table holds what it held before.
   template <class Undo>
-  std::uint8_t* claim(std::uint8_t* line, std::uint8_t check, Undo& undo) {
+  [[gnu::always_inline]] std::uint8_t* claim(std::uint8_t* line, std::uint8_t check, Undo& undo) {
     constexpr bool kTentative = !std::is_same_v<Undo, NoUndo>;
     const StateTable& st = StateTable::instance();
     int victim = 0, victim_count = 1 << 30;

@@ -25,7 +25,7 @@ namespace zgen::ppm {
 class StateTable {
  public:
   // Inline: the coding path asks for it on every bit and every slot claim.
-  static const StateTable& instance() {
+  [[gnu::always_inline]] static const StateTable& instance() {
     static const StateTable table;
     return table;
   }
