@@ -436,16 +436,16 @@ TEST_CASE("ppm3's paged slots: a context's two nibbles in one 4 KB page, in disj
     REQUIRE(page < 68);
     ++pages_used[static_cast<std::size_t>(page)];
     CHECK((first - base) % 4096 / 64 < ContextSlots::kFirstLines);
-    std::uint8_t* slot1 = paged.claim_first(h, no_undo);
+    std::uint8_t* slot1 = paged.claim_first(paged.first_line(h), h, no_undo);
     for (int nibble = 0; nibble < 16; ++nibble) {
       const std::uint64_t h2 = zgen::ppm::second_nibble_hash(h, nibble);
       const std::uint8_t* second = paged.second_line(h, h2);
       REQUIRE((second - base) / 4096 == page);
       REQUIRE((second - base) % 4096 / 64 >= ContextSlots::kFirstLines);
-      paged.claim_second(h, h2, no_undo);
+      paged.claim_second(paged.second_line(h, h2), h2, no_undo);
     }
     // The second nibble's claims never evict the first nibble's slot.
-    CHECK(paged.claim_first(h, no_undo) == slot1);
+    CHECK(paged.claim_first(paged.first_line(h), h, no_undo) == slot1);
   }
   // Hashes spread over every page.
   CHECK(*std::min_element(pages_used.begin(), pages_used.end()) > 5000 / 68 / 2);

@@ -116,7 +116,9 @@ class Apm {
   const std::uint16_t* base_row(int row) const {
     return base_ ? &(*base_)[static_cast<std::size_t>(row) * 33] : identity_;
   }
-  const std::uint16_t* row_ptr(int row) const { return gen_[row] == generation_ ? stored(row) : base_row(row); }
+  [[gnu::always_inline]] const std::uint16_t* row_ptr(int row) const {  // out of line in ppm:6 and ppm3:6 otherwise
+    return gen_[row] == generation_ ? stored(row) : base_row(row);
+  }
   std::uint16_t* stored(int row) const {
     const auto r = static_cast<std::size_t>((row & ~255) | detail::kNibbleOrder.slot[row & 255]);
     return &table_[r * 33];

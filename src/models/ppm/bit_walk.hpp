@@ -142,6 +142,13 @@ class BitWalk : public Predictor, public BinaryPredictor, public ContinuationCos
 
   UndoLog undo_;
   std::array<std::array<std::uint8_t, SlotTable::kSlotBytes>, MaxContexts> scratch_{};  // absent slots in log_probs
+  // Lines computed (and fetched) by one step and claimed in by the next, never read
+  // otherwise (so extra_bits need not save them): each context's first-nibble line, from
+  // fetch_first_nibble to begin_byte; with paged slots, each context's second-nibble hash
+  // and line for both outcomes of bit 3, [bit 3][context], from bit 3 to begin_nibble.
+  std::array<std::uint8_t*, MaxContexts> first_line_{};
+  std::array<std::array<std::uint64_t, MaxContexts>, 2> ahead_hash_{};
+  std::array<std::array<std::uint8_t*, MaxContexts>, 2> ahead_line_{};
   Prediction pending_;
   bool pending_valid_ = false;
 };

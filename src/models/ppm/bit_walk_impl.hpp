@@ -137,13 +137,15 @@ void BitWalk<M, P, N, S>::advance(int bit, Undo& undo) {
   c0_ = c0_ * 2 + bit;
   ++bitpos_;
   if constexpr (S) {
-    // The second nibble's line for both outcomes of bit 3, in pages the first nibble's
-    // claims have walked already (only speed depends on this).
+    // The second nibble's hash and line for both outcomes of bit 3, the lines fetched now:
+    // they lie in the pages the first nibble's claims have walked already.
     if (bitpos_ == 3)
       for (int b = 0; b < 2; ++b)
         for (int i = 0; i < n_contexts_; ++i) {
-          const std::uint64_t h = context_hash_[i];
-          __builtin_prefetch(tables_[i].second_line(h, second_nibble_hash(h, (c0_ * 2 + b) & 15)), 1);
+          const std::uint64_t h = context_hash_[i], h2 = second_nibble_hash(h, (c0_ * 2 + b) & 15);
+          ahead_hash_[b][i] = h2;
+          ahead_line_[b][i] = tables_[i].second_line(h, h2);
+          __builtin_prefetch(ahead_line_[b][i], 1);
         }
   }
   if (bitpos_ == 4) {
@@ -170,14 +172,15 @@ void BitWalk<M, P, N, S>::fetch_first_nibble() {
                             : i == word_context_ ? word_hash(history_)
                                                  : word_pair_hash(history_);
     context_hash_[i] = h;
-    __builtin_prefetch(tables_[i].first_line(h), 1);  // claims are cache misses: start them all, then claim
+    first_line_[i] = tables_[i].first_line(h);
+    __builtin_prefetch(first_line_[i], 1);  // claims are cache misses: start them all, then claim
   }
 }
 
 template <class M, class P, int N, bool S>
 template <class Undo>
 void BitWalk<M, P, N, S>::begin_byte(Undo& undo) {
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_first(context_hash_[i], undo);
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_first(first_line_[i], context_hash_[i], undo);
   match_len_ = match_.length();
   match_byte_ = match_len_ > 0 ? match_.predicted_byte() : -1;
   match_state_ = match_len_ == 0 ? 0 : match_len_ < 16 ? 1 : match_len_ < 32 ? 2 : 3;
@@ -190,13 +193,21 @@ void BitWalk<M, P, N, S>::begin_byte(Undo& undo) {
 template <class M, class P, int N, bool S>
 template <class Undo>
 void BitWalk<M, P, N, S>::begin_nibble(Undo& undo) {
+  if constexpr (S) {
+    const int bit3 = c0_ & 1;  // the lines were computed and fetched at bit 3 (advance)
+    for (int i = 0; i < n_contexts_; ++i)
+      slot_[i] = tables_[i].claim_second(ahead_line_[bit3][i], ahead_hash_[bit3][i], undo);
+    return;
+  }
   const int high_nibble = c0_ & 15;
   std::array<std::uint64_t, N> h;
+  std::array<std::uint8_t*, N> line;
   for (int i = 0; i < n_contexts_; ++i) {
     h[i] = second_nibble_hash(context_hash_[i], high_nibble);
-    __builtin_prefetch(tables_[i].second_line(context_hash_[i], h[i]), 1);
+    line[i] = tables_[i].second_line(context_hash_[i], h[i]);
+    __builtin_prefetch(line[i], 1);
   }
-  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_second(context_hash_[i], h[i], undo);
+  for (int i = 0; i < n_contexts_; ++i) slot_[i] = tables_[i].claim_second(line[i], h[i], undo);
 }
 
 template <class M, class P, int N, bool S>

@@ -59,16 +59,17 @@ class ContextSlots {
     else return second_data_ + (h2 & second_mask_) * SlotTable::kLineBytes;
   }
 
-  // The slots, claimed if absent (SlotTable::claim). Never null. Always inlined, as the
-  // claim itself: a claim per context per nibble, and GCC otherwise stops inlining one level
-  // short (ppm2:6 +3% instructions, callgrind).
+  // The slots, claimed if absent (SlotTable::claim), in the line first_line(h) or
+  // second_line(h, h2) gave (the caller computed it to fetch it). Never null. Always inlined,
+  // as the claim itself: a claim per context per nibble, and GCC otherwise stops inlining one
+  // level short (ppm2:6 +3% instructions, callgrind).
   template <class Undo>
-  [[gnu::always_inline]] std::uint8_t* claim_first(std::uint64_t h, Undo& undo) {
-    return first_->claim(first_line(h), SlotTable::check_of(h), undo);
+  [[gnu::always_inline]] std::uint8_t* claim_first(std::uint8_t* line, std::uint64_t h, Undo& undo) {
+    return first_->claim(line, SlotTable::check_of(h), undo);
   }
   template <class Undo>
-  [[gnu::always_inline]] std::uint8_t* claim_second(std::uint64_t h, std::uint64_t h2, Undo& undo) {
-    return second_->claim(second_line(h, h2), SlotTable::check_of(h2), undo);
+  [[gnu::always_inline]] std::uint8_t* claim_second(std::uint8_t* line, std::uint64_t h2, Undo& undo) {
+    return second_->claim(line, SlotTable::check_of(h2), undo);
   }
   // The second-nibble slot if present, else nullptr; claims nothing.
   std::uint8_t* find_second(std::uint64_t h, std::uint64_t h2) const {
