@@ -43,7 +43,11 @@ namespace zgen::ppm {
 // (rank); the slot's entry is rank + the set bits below it in its word.
 class SlotImage {
  public:
-  explicit SlotImage(std::size_t slots) : present_((slots + 63) / 64, 0), rank_(present_.size() + 1, 0) {}
+  // slots: the table's; present: how many of them will be added (capacity, reserved once).
+  SlotImage(std::size_t slots, std::size_t present) : present_((slots + 63) / 64, 0), rank_(present_.size() + 1, 0) {
+    index.reserve(present);
+    bytes.reserve(present);
+  }
 
   // Slots must be added in increasing order.
   void add(std::uint32_t slot, const std::uint8_t* bytes) {
@@ -142,10 +146,13 @@ class SlotTable {
     dirty_.clear();
   }
 
-  // The nonzero slots, for an image.
+  // The nonzero slots, for an image (counted first: the image holds about a million slots
+  // after priming, and growing it by doubling moved them several times).
   SlotImage capture() const {
     const std::size_t slots = lines_ * kSlotsPerLine;
-    SlotImage image(slots);
+    std::size_t present = 0;
+    for (std::size_t s = 0; s < slots; ++s) present += data_[s * kSlotBytes] != 0;
+    SlotImage image(slots, present);
     for (std::size_t s = 0; s < slots; ++s) {
       const std::uint8_t* p = data_ + s * kSlotBytes;
       if (p[0] != 0) image.add(static_cast<std::uint32_t>(s), p);
