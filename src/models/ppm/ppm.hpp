@@ -14,7 +14,7 @@
 //  1. Contexts: orders 0..min(N,4), then N, N−2, … above 4 (ppm:6 → 0,1,2,3,4,6), plus two
 //     word contexts (the current word, case-folded; the current and previous word). Each
 //     context hashes to a 16-byte slot of bit-history states per nibble
-//     (slot_table.hpp, state_table.*); each state is mapped to a probability by an
+//     (slot_table.hpp, state_table.hpp); each state is mapped to a probability by an
 //     adaptive StateMap entry per (context, state) (state_map.hpp). The contexts, their
 //     hashes (contexts.hpp), the slots' layout (slot_layout.hpp) and the walk over a
 //     byte's bits (bit_walk.hpp) are shared with ppm2:N and ppm3:N; each version's own
