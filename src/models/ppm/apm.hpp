@@ -45,6 +45,14 @@ struct NibbleOrder {
 inline constexpr NibbleOrder kNibbleOrder{};
 }  // namespace detail
 
+// The APM rows both model versions read for a bit: order 1 (the partial byte c0 and the last
+// byte c1), and order 2 hashed into an APM of `rows` rows (a power of two, at least 256); c0
+// stays the low byte of both, as NibbleOrder expects.
+inline int apm_order1_row(int c0, int c1) { return c0 | c1 << 8; }
+inline int apm_order2_row(int c0, int c1, int c2, unsigned rows) {
+  return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & (rows - 1));
+}
+
 class Apm {
  public:
   Apm(int rows, int rate)

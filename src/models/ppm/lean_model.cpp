@@ -50,13 +50,8 @@ int fast_context(int logit0, int match_ctx, int bitpos) {
   return (std::clamp((logit0 + 2048) >> 5, 0, 127) * 3 + match_bit) * 8 + bitpos;
 }
 
-// The APM rows of a bit: order 1 (partial byte and the last byte) and hashed order 2.
-constexpr unsigned kApm2Mask = 0x3FFF;
-static_assert(LeanModel<2>::kApmRows[1] == kApm2Mask + 1);
-int order1_row(int c0, int c1) { return c0 | c1 << 8; }
-int order2_row(int c0, int c1, int c2) {
-  return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & kApm2Mask);
-}
+// The APM rows of a bit (apm.hpp): order 1 and hashed order 2.
+int order2_row(int c0, int c1, int c2) { return apm_order2_row(c0, c1, c2, LeanModel<2>::kApmRows[1]); }
 
 }  // namespace
 
@@ -96,14 +91,14 @@ void LeanModel<V>::prefetch_next() const {
   if (bitpos_ == 7) return;  // the next byte's rows depend on the whole byte
   const int c1 = history_.c1(), c2 = history_.c2();
   const int next = c0_ * 2;
-  apms_[0].prefetch_rows(order1_row(next, c1), 2);
+  apms_[0].prefetch_rows(apm_order1_row(next, c1), 2);
   apms_[1].prefetch_rows(order2_row(next, c1, c2) & 0xFFFE, 2);
 }
 
 template <int V>
 void LeanModel<V>::prefetch_byte() const {
   const int c1 = history_.c1(), c2 = history_.c2();
-  apms_[0].prefetch_rows(order1_row(1, c1), 1);
+  apms_[0].prefetch_rows(apm_order1_row(1, c1), 1);
   apms_[1].prefetch_rows(order2_row(1, c1, c2), 1);
 }
 
@@ -127,7 +122,7 @@ void LeanModel<V>::predict(const Cursor& at, V2Prediction& out) const {
   const int p_mix = squash16(out.mixed);
 
   const int c1 = history_.c1(), c2 = history_.c2();
-  out.apm_row = {order1_row(at.c0, c1), order2_row(at.c0, c1, c2)};
+  out.apm_row = {apm_order1_row(at.c0, c1), order2_row(at.c0, c1, c2)};
   const int r0 = apms_[0].refine(out.mixed, out.apm_row[0], out.apm_knot[0]);
   const int r1 = apms_[1].refine(out.mixed, out.apm_row[1], out.apm_knot[1]);
   // The APMs correct the mixer; the mixer's own vote keeps a young APM from hurting.

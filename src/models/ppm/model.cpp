@@ -20,11 +20,8 @@ constexpr int kFinalInitialWeight = 21845;  // 1/3 per first-layer mixer
 constexpr int kFinalMixerSets = 1;
 static_assert(kFinalMixerRate <= Mixer::kMaxRate, "the mixers' 32-bit update is exact only up to Mixer::kMaxRate");
 
-// The APM rows of a bit: order 0 (the partial byte), order 1 (and the last byte), hashed order 2.
-int order1_row(int c0, int c1) { return c0 | c1 << 8; }
-int order2_row(int c0, int c1, int c2) {
-  return static_cast<int>((static_cast<unsigned>(c0) ^ (static_cast<unsigned>(c1 | c2 << 8) * 0x9E35u)) & 0xFFFFu);
-}
+// The APM rows of a bit (apm.hpp): order 0 (the partial byte), order 1, hashed order 2.
+int order2_row(int c0, int c1, int c2) { return apm_order2_row(c0, c1, c2, ContextMixingModel::kApmRows[2]); }
 
 }  // namespace
 
@@ -68,13 +65,13 @@ void ContextMixingModel::prefetch_next() const {
   if (bitpos_ == 7) return;  // the next byte's rows depend on the whole byte
   const int c1 = history_.c1(), c2 = history_.c2();
   const unsigned next = static_cast<unsigned>(c0_) * 2;
-  apms_[1].prefetch_rows(order1_row(static_cast<int>(next), c1), 2);
+  apms_[1].prefetch_rows(apm_order1_row(static_cast<int>(next), c1), 2);
   apms_[2].prefetch_rows(order2_row(static_cast<int>(next), c1, c2) & 0xFFFE, 2);
 }
 
 void ContextMixingModel::prefetch_byte() const {
   const int c1 = history_.c1(), c2 = history_.c2();
-  apms_[1].prefetch_rows(order1_row(1, c1), 1);
+  apms_[1].prefetch_rows(apm_order1_row(1, c1), 1);
   apms_[2].prefetch_rows(order2_row(1, c1, c2), 1);
 }
 
@@ -89,7 +86,7 @@ void ContextMixingModel::predict(const Cursor& at, V1Prediction& out) const {
   out.h[kMixers] = 256;
   out.p_mix = squash16(learned_.final_mixer.dot(out.h.data(), 0));
 
-  out.apm_row = {at.c0, order1_row(at.c0, c1), order2_row(at.c0, c1, c2)};
+  out.apm_row = {at.c0, apm_order1_row(at.c0, c1), order2_row(at.c0, c1, c2)};
   // Average of the mixer and the APMs (order-1 and order-2 ones weighted double): the
   // APMs correct the mixer, the mixer's own vote keeps a young APM from hurting.
   int p = out.p_mix;

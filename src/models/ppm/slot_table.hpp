@@ -4,11 +4,11 @@
 // A slot is 16 bytes: a 1-byte check (never 0; 0 marks an empty slot) and 15 bit-history
 // states, one per node of a 4-bit tree (root, 2, 4, 8 nodes). A context (say "the last 6
 // bytes") claims one slot for the first nibble of the next byte and, after 4 bits, one
-// slot for "context + first nibble" in a second table. Keeping the two nibbles in separate
-// tables (and each context in its own pair) means that within one byte a lookup can only
-// evict slots that the same byte will not read again: that is what lets log_probs() read
-// all 16 second-nibble slots without claiming them and still see exactly what the coding
-// path will see.
+// slot for "context + first nibble" in a second table or in other lines of the same one
+// (slot_layout.hpp). Keeping the two nibbles apart (and each context in its own tables)
+// means that within one byte a lookup can only evict slots that the same byte will not read
+// again: that is what lets log_probs() read all 16 second-nibble slots without claiming them
+// and still see exactly what the coding path will see.
 //
 // Slots come in lines of 4 (one 64-byte cache line). A lookup is given a line (which line a
 // context hashes to is the layout's choice: slot_layout.hpp), returns the slot with the
@@ -90,7 +90,6 @@ class SlotTable {
   SlotTable(const SlotTable&) = delete;
   SlotTable& operator=(const SlotTable&) = delete;
 
-  std::size_t lines() const { return lines_; }
   // Line i (< lines()): where the layout looks a context up.
   std::uint8_t* line(std::size_t i) const { return data_ + i * kLineBytes; }
   // A context's check byte, from its hash (never 0: 0 marks an empty slot).
